@@ -1,0 +1,386 @@
+//! The language-independent engine: plans, applying them, and validating the
+//! result. Nothing here does I/O, so every step can be tested on strings.
+//!
+//! A [`FilePlan`] is plain data. Each instrumentable *unit* (a function, or the
+//! module-level code) owns a list of [`Insert`]s: text to insert at a byte
+//! offset of the original source. Inserts never remove or change original
+//! bytes, so removing the inserted text gives the original back (principle 1
+//! of DESIGN.md), and the plan of one unit can be dropped without touching
+//! the others.
+//!
+//! [`instrument`] applies every insert of a file in one pass, re-parses the
+//! result with the same grammar, and drops (puts back to the original text)
+//! every unit whose inserts introduced an `ERROR` or `MISSING` node. A broken
+//! file is never produced: if the header (the runtime import every unit
+//! depends on) cannot be placed cleanly, the file comes back unchanged.
+
+mod apply;
+
+pub use apply::{apply_inserts, strip_inserts};
+
+use serde::Serialize;
+use std::ops::Range;
+
+/// Where, relative to other inserts at the same byte offset, an insert goes.
+///
+/// At one offset the output holds, in order: the closing halves of wrappers
+/// that end there (innermost first), text appended after a node, text put
+/// before a node, and the opening halves of wrappers that start there
+/// (outermost first). That order keeps `f(g(x))`-style nesting balanced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Slot {
+    /// The closing text of a wrapper; the key is the wrapped node's start
+    /// (negated), so that inner wrappers close first.
+    Close(i64),
+    /// Text after a node (`; _ct.v(...)`).
+    After,
+    /// Text before a node (`_ct.ex(3); `).
+    Before,
+    /// The opening text of a wrapper; the key is the wrapped node's end
+    /// (negated), so that outer wrappers open first.
+    Open(i64),
+}
+
+/// One piece of text to insert into the original source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Insert {
+    /// Byte offset in the original text (with any BOM removed).
+    pub offset: usize,
+    pub slot: Slot,
+    pub text: String,
+}
+
+impl Insert {
+    pub fn before(offset: usize, text: impl Into<String>) -> Self {
+        Insert {
+            offset,
+            slot: Slot::Before,
+            text: text.into(),
+        }
+    }
+    pub fn after(offset: usize, text: impl Into<String>) -> Self {
+        Insert {
+            offset,
+            slot: Slot::After,
+            text: text.into(),
+        }
+    }
+    /// The two halves of a wrapper around `range`: `open` before it, `close` after it.
+    pub fn wrap(
+        range: Range<usize>,
+        open: impl Into<String>,
+        close: impl Into<String>,
+    ) -> [Self; 2] {
+        [
+            Insert {
+                offset: range.start,
+                slot: Slot::Open(-(range.end as i64)),
+                text: open.into(),
+            },
+            Insert {
+                offset: range.end,
+                slot: Slot::Close(-(range.start as i64)),
+                text: close.into(),
+            },
+        ]
+    }
+}
+
+/// The kinds of instrumentation point (DESIGN.md, "Instrumentation points").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PointKind {
+    Function,
+    Variable,
+    Branch,
+    Loop,
+    Exception,
+}
+
+impl PointKind {
+    pub const ALL: [PointKind; 5] = [
+        PointKind::Function,
+        PointKind::Variable,
+        PointKind::Branch,
+        PointKind::Loop,
+        PointKind::Exception,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PointKind::Function => "function",
+            PointKind::Variable => "variable",
+            PointKind::Branch => "branch",
+            PointKind::Loop => "loop",
+            PointKind::Exception => "exception",
+        }
+    }
+}
+
+/// One instrumentable point and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Point {
+    pub kind: PointKind,
+    /// 1-based line in the original file.
+    pub line: u32,
+    /// `None` when instrumented; otherwise why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+impl Point {
+    pub fn instrumented(kind: PointKind, line: u32) -> Self {
+        Point {
+            kind,
+            line,
+            skipped: None,
+        }
+    }
+    pub fn skipped(kind: PointKind, line: u32, reason: impl Into<String>) -> Self {
+        Point {
+            kind,
+            line,
+            skipped: Some(reason.into()),
+        }
+    }
+}
+
+/// A function (or the module-level code) and its part of the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    /// Qualified name (`Class.method`, `outer.<locals>.inner`, `<module>`).
+    pub name: String,
+    /// First and last line (1-based, decorators included).
+    pub lines: (u32, u32),
+    /// Byte range in the original text.
+    #[serde(skip)]
+    pub bytes: Range<usize>,
+    #[serde(skip)]
+    pub inserts: Vec<Insert>,
+    pub points: Vec<Point>,
+}
+
+impl Unit {
+    /// Marks every point of the unit skipped and forgets its inserts.
+    pub fn drop_with_reason(&mut self, reason: &str) {
+        self.inserts.clear();
+        for p in &mut self.points {
+            if p.skipped.is_none() {
+                p.skipped = Some(reason.to_string());
+            }
+        }
+    }
+}
+
+/// Everything a language planner decided for one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FilePlan {
+    /// Inserts every unit depends on (the runtime import).
+    #[serde(skip)]
+    pub header: Vec<Insert>,
+    pub units: Vec<Unit>,
+    /// Original lines pushed down by the header, when no same-line form existed.
+    pub lines_moved: u32,
+    /// Set when the whole file was left alone (already instrumented, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_skipped: Option<String>,
+}
+
+impl FilePlan {
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        FilePlan {
+            file_skipped: Some(reason.into()),
+            ..Default::default()
+        }
+    }
+    fn has_inserts(&self) -> bool {
+        self.units.iter().any(|u| !u.inserts.is_empty())
+    }
+    fn all_inserts(&self) -> Vec<Insert> {
+        let mut v: Vec<Insert> = self.header.clone();
+        for u in &self.units {
+            v.extend(u.inserts.iter().cloned());
+        }
+        v
+    }
+}
+
+/// The result of instrumenting one file.
+#[derive(Clone, Debug)]
+pub struct Instrumented {
+    /// The new text, or `None` when nothing was inserted.
+    pub text: Option<String>,
+    pub plan: FilePlan,
+}
+
+/// Byte order mark, kept in front of the output and hidden from the parser.
+const BOM: &str = "\u{feff}";
+
+/// Splits a leading BOM off `source`.
+pub fn split_bom(source: &str) -> (&str, &str) {
+    match source.strip_prefix(BOM) {
+        Some(rest) => (BOM, rest),
+        None => ("", source),
+    }
+}
+
+/// Ranges of `ERROR` and `MISSING` nodes in a tree.
+pub fn error_ranges(tree: &tree_sitter::Tree) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    if !tree.root_node().has_error() {
+        return out;
+    }
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            out.push(node.byte_range());
+        } else if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// Maps a byte offset of the instrumented text back to the original: text
+/// inside an insert maps to the insert's offset.
+fn map_back(sorted: &[&Insert], mut pos: usize) -> usize {
+    let mut shift = 0;
+    for ins in sorted {
+        let start = ins.offset + shift;
+        if pos < start {
+            break;
+        }
+        if pos < start + ins.text.len() {
+            return ins.offset;
+        }
+        shift += ins.text.len();
+    }
+    pos = pos.saturating_sub(shift);
+    pos
+}
+
+/// True when `candidate` (the original plus `inserts`) has a syntax error that
+/// the original did not have at that place.
+fn adds_errors(
+    candidate: &str,
+    inserts: &[Insert],
+    original_errors: &[Range<usize>],
+    parse: &mut dyn FnMut(&str) -> Option<tree_sitter::Tree>,
+) -> bool {
+    let Some(tree) = parse(candidate) else {
+        return true;
+    };
+    let errors = error_ranges(&tree);
+    if errors.is_empty() {
+        return false;
+    }
+    let mut sorted: Vec<&Insert> = inserts.iter().collect();
+    sorted.sort_by(|a, b| (a.offset, a.slot).cmp(&(b.offset, b.slot)));
+    errors.iter().any(|e| {
+        let (s, t) = (map_back(&sorted, e.start), map_back(&sorted, e.end));
+        !original_errors.iter().any(|o| s <= o.end && o.start <= t)
+    })
+}
+
+/// Applies `plan` to `source` (BOM already split off), validates the result
+/// with `parse`, and drops the units that broke it.
+///
+/// `original_errors` are the syntax errors of `source` itself (see
+/// [`error_ranges`]): errors there are not blamed on the inserts. `parse`
+/// re-parses a candidate text; it is a parameter so that the engine stays free
+/// of parser state (callers reuse one parser per thread).
+pub fn instrument(
+    source: &str,
+    mut plan: FilePlan,
+    original_errors: &[Range<usize>],
+    parse: &mut dyn FnMut(&str) -> Option<tree_sitter::Tree>,
+) -> Instrumented {
+    if plan.file_skipped.is_some() || !plan.has_inserts() {
+        return Instrumented { text: None, plan };
+    }
+    let mut broken = |inserts: &[Insert]| {
+        let text = apply_inserts(source, inserts);
+        adds_errors(&text, inserts, original_errors, parse)
+    };
+    if broken(&plan.all_inserts()) {
+        // Find the guilty units one by one: the header alone, then the header
+        // plus each unit.
+        const NO_IMPORT: &str = "the runtime import could not be placed without a syntax error";
+        if broken(&plan.header) {
+            plan.header.clear();
+            for u in &mut plan.units {
+                u.drop_with_reason(NO_IMPORT);
+            }
+            plan.file_skipped = Some(NO_IMPORT.into());
+            return Instrumented { text: None, plan };
+        }
+        for i in 0..plan.units.len() {
+            if plan.units[i].inserts.is_empty() {
+                continue;
+            }
+            let mut candidate = plan.header.clone();
+            candidate.extend(plan.units[i].inserts.iter().cloned());
+            if broken(&candidate) {
+                plan.units[i]
+                    .drop_with_reason("instrumenting it produced a syntax error (left as it was)");
+            }
+        }
+        if plan.has_inserts() && broken(&plan.all_inserts()) {
+            // The units are fine alone but not together: keep none of them.
+            for u in &mut plan.units {
+                u.drop_with_reason(
+                    "instrumenting the file produced a syntax error (left as it was)",
+                );
+            }
+        }
+        if !plan.has_inserts() {
+            return Instrumented { text: None, plan };
+        }
+    }
+    let text = apply_inserts(source, &plan.all_inserts());
+    Instrumented {
+        text: Some(text),
+        plan,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_back_sends_inserted_text_to_its_offset() {
+        let ins = [Insert::after(1, "XY"), Insert::after(3, "Z")];
+        let mut sorted: Vec<&Insert> = ins.iter().collect();
+        sorted.sort_by_key(|i| i.offset);
+        // "a" "XY" "bc" "Z" "d"
+        assert_eq!(map_back(&sorted, 0), 0);
+        assert_eq!(map_back(&sorted, 2), 1);
+        assert_eq!(map_back(&sorted, 3), 1);
+        assert_eq!(map_back(&sorted, 4), 2);
+        assert_eq!(map_back(&sorted, 6), 3);
+        assert_eq!(map_back(&sorted, 7), 4);
+    }
+
+    #[test]
+    fn wrap_orders_nested_wrappers() {
+        let src = "x";
+        let mut ins = Vec::new();
+        ins.extend(Insert::wrap(0..1, "f(", ")"));
+        ins.extend(Insert::wrap(0..1, "g(", ")"));
+        ins.push(Insert::after(1, "; a"));
+        ins.push(Insert::before(0, "b; "));
+        // Both wrappers span the same bytes: stable order, balanced output.
+        assert_eq!(apply_inserts(src, &ins), "b; f(g(x)); a");
+    }
+
+    #[test]
+    fn split_bom_keeps_the_mark_out_of_the_text() {
+        assert_eq!(split_bom("\u{feff}x = 1"), ("\u{feff}", "x = 1"));
+        assert_eq!(split_bom("x = 1"), ("", "x = 1"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Languages: one module per language behind one trait.
+//!
+//! A [`Language`] knows its grammar, recognises its own instrumented output,
+//! and turns a parsed file into a [`FilePlan`]. It does no I/O: whatever it
+//! needs to know about the file's surroundings (where the runtime sits) comes
+//! in a [`PlanContext`].
+
+pub mod python;
+
+use crate::engine::{FilePlan, PointKind};
+use std::collections::BTreeSet;
+
+/// What a planner needs to know beyond the text.
+#[derive(Clone, Debug)]
+pub struct PlanContext {
+    /// The file's path relative to the project root, with `/`. It goes into
+    /// every event, so that telemetry names the original file.
+    pub rel_path: String,
+    /// How this file refers to the runtime (language-specific: for Python the
+    /// module to import `Module` from, such as `._ctinject`).
+    pub runtime_ref: String,
+    /// The point kinds to instrument; the others are neither inserted nor counted.
+    pub kinds: BTreeSet<PointKind>,
+}
+
+impl PlanContext {
+    pub fn wants(&self, kind: PointKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+}
+
+pub trait Language: Send + Sync {
+    /// Lower-case name, as used in reports and configuration.
+    fn name(&self) -> &'static str;
+    /// File extensions (without the dot) that this language claims.
+    fn extensions(&self) -> &'static [&'static str];
+    fn grammar(&self) -> tree_sitter::Language;
+    /// True when `source` is ctinject's own output (principle 4: idempotence).
+    fn is_instrumented(&self, source: &str) -> bool;
+    /// Plans the instrumentation of one parsed file.
+    fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan;
+}
+
+/// Every language ctinject has a grammar for.
+pub fn all() -> Vec<&'static dyn Language> {
+    vec![&python::Python]
+}
+
+/// The language of a path, by extension.
+pub fn for_path(path: &str) -> Option<&'static dyn Language> {
+    let ext = path.rsplit_once('.')?.1;
+    all().into_iter().find(|l| l.extensions().contains(&ext))
+}
+
+/// Quotes `s` as a double-quoted string literal that Python, JavaScript and Go
+/// all read the same way (JSON's escapes are a subset of each).
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serializes")
+}

@@ -1,0 +1,882 @@
+//! Python: every point kind, on the lines where the code already is.
+//!
+//! Python has no line directive, so ctinject never adds a line in the middle
+//! of a file (DESIGN.md, principle 2). Each point uses a same-line form:
+//!
+//! | point | form |
+//! | --- | --- |
+//! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement |
+//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
+//! | lambda | `_ct.lam(L, lambda ...)` |
+//! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement; for targets in the loop event |
+//! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
+//! | loop | `for x in _ct.loop(S, "x", xs):`, `async for` with `aloop`, `while _ct.wt(S, test):` and `_ct.lb(S); break` |
+//! | exception | `except E: _ct.ex(L); body` or, when the body starts with a compound statement, `except _ct.exm(L, E):` |
+//!
+//! The decorator-based span wrapper adds a stack frame, so functions that look
+//! at their caller's frame (`sys._getframe`, `inspect.currentframe`, `f_back`)
+//! keep their original form and their span is reported as skipped. The
+//! runtime corrects `warnings.warn` stack levels for the wrapper frames.
+
+use super::{quote, Language, PlanContext};
+use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Unit};
+use std::collections::HashSet;
+use std::ops::Range;
+use tree_sitter::Node;
+
+pub struct Python;
+
+/// Every instrumented module binds `_ct` with this text; finding it means the
+/// file is ctinject's output already.
+const BINDING_MARK: &str = " import Module as _ct; _ct = _ct(";
+
+/// Names that reveal a function looking at its caller's frame.
+const FRAME_INSPECTION: &[&str] = &[
+    "_getframe",
+    "currentframe",
+    "f_back",
+    "inspect.stack",
+    "getouterframes",
+];
+
+const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
+const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
+const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
+
+impl Language for Python {
+    fn name(&self) -> &'static str {
+        "python"
+    }
+    fn extensions(&self) -> &'static [&'static str] {
+        &["py", "pyw"]
+    }
+    fn grammar(&self) -> tree_sitter::Language {
+        tree_sitter_python::LANGUAGE.into()
+    }
+    fn is_instrumented(&self, source: &str) -> bool {
+        source.contains(BINDING_MARK)
+    }
+    fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
+        if self.is_instrumented(source) {
+            return FilePlan::skipped("already instrumented by ctinject");
+        }
+        let mut p = Planner::new(source, ctx, error_ranges(tree));
+        let root = tree.root_node();
+        let header = p.place_header(root);
+        let scope = Scope::default();
+        p.visit_children(root, &scope);
+        let mut plan = FilePlan {
+            header: Vec::new(),
+            units: p.units,
+            lines_moved: 0,
+            file_skipped: None,
+        };
+        if plan.units.iter().any(|u| !u.inserts.is_empty()) {
+            match header {
+                Some((insert, moved)) => {
+                    plan.header.push(insert);
+                    plan.lines_moved = moved;
+                }
+                None => {
+                    for u in &mut plan.units {
+                        u.drop_with_reason("no place for the runtime import");
+                    }
+                }
+            }
+        }
+        plan
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Loop {
+    While(u32),
+    For,
+}
+
+/// Where the walk is: which unit owns new points, the qualified-name prefix,
+/// and the enclosing loops of the current function.
+#[derive(Clone, Default)]
+struct Scope {
+    unit: usize,
+    qual: String,
+    loops: Vec<Loop>,
+}
+
+struct Planner<'a> {
+    src: &'a str,
+    ctx: &'a PlanContext,
+    errors: Vec<Range<usize>>,
+    line_starts: Vec<usize>,
+    /// Lines (0-based rows) already given to a decorator or a late wrap.
+    claimed: HashSet<usize>,
+    units: Vec<Unit>,
+}
+
+fn text<'s>(src: &'s str, n: Node) -> &'s str {
+    &src[n.byte_range()]
+}
+
+fn named_children(n: Node) -> Vec<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+/// Statements that may share a line with a statement put before them.
+fn is_simple_statement(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "expression_statement"
+            | "return_statement"
+            | "pass_statement"
+            | "break_statement"
+            | "continue_statement"
+            | "raise_statement"
+            | "assert_statement"
+            | "delete_statement"
+            | "import_statement"
+            | "import_from_statement"
+            | "print_statement"
+            | "exec_statement"
+            | "type_alias_statement"
+    )
+}
+
+/// The names a target binds (attributes and subscripts are not variables).
+fn target_names(src: &str, n: Node, out: &mut Vec<String>) {
+    match n.kind() {
+        "identifier" => {
+            let name = text(src, n).to_string();
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "tuple"
+        | "list"
+        | "expression_list"
+        | "parenthesized_expression"
+        | "list_splat_pattern"
+        | "list_splat"
+        | "as_pattern_target" => {
+            for c in named_children(n) {
+                target_names(src, c, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn var_call(line: u32, names: &[String]) -> String {
+    let mut s = format!("_ct.v({line}");
+    for n in names {
+        s.push_str(&format!(", {}, {n}", quote(n)));
+    }
+    s.push(')');
+    s
+}
+
+impl<'a> Planner<'a> {
+    fn new(src: &'a str, ctx: &'a PlanContext, errors: Vec<Range<usize>>) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        let lines = line_starts.len() as u32;
+        Planner {
+            src,
+            ctx,
+            errors,
+            line_starts,
+            claimed: HashSet::new(),
+            units: vec![Unit {
+                name: "<module>".into(),
+                lines: (1, lines),
+                bytes: 0..src.len(),
+                inserts: Vec::new(),
+                points: Vec::new(),
+            }],
+        }
+    }
+
+    fn rows(&self) -> usize {
+        // A final newline does not start a line of its own.
+        if self.src.ends_with('\n') {
+            self.line_starts.len() - 1
+        } else {
+            self.line_starts.len()
+        }
+    }
+
+    fn line(&self, row: usize) -> &'a str {
+        let start = self.line_starts[row];
+        let end = self
+            .line_starts
+            .get(row + 1)
+            .copied()
+            .unwrap_or(self.src.len());
+        self.src[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    fn blank_or_comment(&self, row: usize) -> bool {
+        let t = self.line(row).trim_start_matches([' ', '\t', '\x0c']);
+        t.is_empty() || t.starts_with('#')
+    }
+
+    /// The shebang and the encoding cookie must stay alone on their lines.
+    fn reserved(&self, row: usize) -> bool {
+        let t = self.line(row);
+        (row == 0 && t.starts_with("#!"))
+            || (row < 2 && t.trim_start().starts_with('#') && t.contains("coding"))
+    }
+
+    /// A blank or comment line that nobody has taken yet.
+    fn free_row(&self, row: usize) -> bool {
+        row < self.rows()
+            && !self.claimed.contains(&row)
+            && self.blank_or_comment(row)
+            && !self.reserved(row)
+    }
+
+    fn overlaps_error(&self, r: Range<usize>) -> bool {
+        self.errors
+            .iter()
+            .any(|e| e.start < r.end && r.start < e.end.max(e.start + 1))
+    }
+
+    fn line_of(n: Node) -> u32 {
+        n.start_position().row as u32 + 1
+    }
+
+    /// The last row a node occupies (a node ending at column 0 ends on the row before).
+    fn last_row(n: Node) -> usize {
+        let end = n.end_position();
+        if end.column == 0 && end.row > n.start_position().row {
+            end.row - 1
+        } else {
+            end.row
+        }
+    }
+
+    fn indent_of(&self, n: Node) -> &'a str {
+        let start = self.line_starts[n.start_position().row];
+        &self.src[start..n.start_byte()]
+    }
+
+    fn push(&mut self, scope: &Scope, point: Point, inserts: impl IntoIterator<Item = Insert>) {
+        let unit = &mut self.units[scope.unit];
+        if point.skipped.is_none() {
+            unit.inserts.extend(inserts);
+        }
+        unit.points.push(point);
+    }
+
+    // ------------------------------------------------------------ header ---
+
+    /// Where `_ct` gets bound: returns the insert and the number of lines it moves.
+    fn place_header(&mut self, root: Node) -> Option<(Insert, u32)> {
+        let binding = format!(
+            "from {} import Module as _ct; _ct = _ct({})",
+            self.ctx.runtime_ref,
+            quote(&self.ctx.rel_path)
+        );
+        let stmts = named_children(root);
+        let first = *stmts.first()?;
+        // The docstring and `from __future__` imports must stay first.
+        let mut last_header = None;
+        for (i, s) in stmts.iter().enumerate() {
+            let is_doc = i == 0
+                && s.kind() == "expression_statement"
+                && s.named_child_count() == 1
+                && matches!(
+                    s.named_child(0).map(|c| c.kind()),
+                    Some("string" | "concatenated_string")
+                );
+            if is_doc || s.kind() == "future_import_statement" {
+                last_header = Some(*s);
+            } else {
+                break;
+            }
+        }
+        if let Some(h) = last_header {
+            if self.overlaps_error(h.byte_range()) {
+                return None;
+            }
+            return Some((Insert::after(h.end_byte(), format!("; {binding}")), 0));
+        }
+        if self.overlaps_error(first.byte_range()) {
+            return None;
+        }
+        if is_simple_statement(first) {
+            return Some((
+                Insert::before(first.start_byte(), format!("{binding}; ")),
+                0,
+            ));
+        }
+        let first_row = first.start_position().row;
+        if let Some(row) = (0..first_row).rev().find(|&r| self.free_row(r)) {
+            self.claimed.insert(row);
+            return Some((Insert::before(self.line_starts[row], binding), 0));
+        }
+        let newline = if self.line(first_row).len() + 1 < self.src.len()
+            && self.src[self.line_starts[first_row]..].contains("\r\n")
+        {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        Some((
+            Insert::before(first.start_byte(), format!("{binding}{newline}")),
+            1,
+        ))
+    }
+
+    // -------------------------------------------------------------- walk ---
+
+    fn visit_children(&mut self, n: Node, scope: &Scope) {
+        let mut c = n.walk();
+        let children: Vec<Node> = n.named_children(&mut c).collect();
+        for child in children {
+            self.visit(child, scope);
+        }
+    }
+
+    fn visit(&mut self, n: Node, scope: &Scope) {
+        match n.kind() {
+            "decorated_definition" => {
+                let Some(def) = n.child_by_field_name("definition") else {
+                    return;
+                };
+                let mut c = n.walk();
+                let decorators: Vec<Node> = n
+                    .named_children(&mut c)
+                    .filter(|d| d.kind() == "decorator")
+                    .collect();
+                for d in &decorators {
+                    self.visit_children(*d, scope);
+                }
+                match def.kind() {
+                    "function_definition" => {
+                        self.function(n, def, decorators.last().copied(), scope)
+                    }
+                    "class_definition" => self.class(def, scope),
+                    _ => self.visit(def, scope),
+                }
+            }
+            "function_definition" => self.function(n, n, None, scope),
+            "class_definition" => self.class(n, scope),
+            // Annotations are not run (or not run as written): leave them alone.
+            "type" | "interpolation" | "comment" => {}
+            "expression_statement" => {
+                self.assignment(n, scope);
+                self.visit_children(n, scope);
+            }
+            "if_statement" => {
+                self.if_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "conditional_expression" => {
+                self.ternary(n, scope);
+                self.visit_children(n, scope);
+            }
+            "while_statement" => self.while_statement(n, scope),
+            "for_statement" => self.for_statement(n, scope),
+            "try_statement" => {
+                self.try_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "with_statement" => {
+                self.with_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "match_statement" => {
+                self.match_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "named_expression" => {
+                self.walrus(n, scope);
+                self.visit_children(n, scope);
+            }
+            "lambda" => {
+                self.lambda(n, scope);
+                self.visit_children(n, scope);
+            }
+            "break_statement" => {
+                if let Some(Loop::While(site)) = scope.loops.last() {
+                    let site = *site;
+                    self.units[scope.unit]
+                        .inserts
+                        .push(Insert::before(n.start_byte(), format!("_ct.lb({site}); ")));
+                }
+            }
+            _ => self.visit_children(n, scope),
+        }
+    }
+
+    // --------------------------------------------------------- functions ---
+
+    fn function(&mut self, outer: Node, def: Node, last_decorator: Option<Node>, scope: &Scope) {
+        let name = def
+            .child_by_field_name("name")
+            .map(|n| text(self.src, n))
+            .unwrap_or("<unknown>");
+        let qual = format!("{}{}", scope.qual, name);
+        let line = Self::line_of(def);
+        let unit = self.units.len();
+        self.units.push(Unit {
+            name: qual.clone(),
+            lines: (Self::line_of(outer), Self::last_row(outer) as u32 + 1),
+            bytes: outer.byte_range(),
+            inserts: Vec::new(),
+            points: Vec::new(),
+        });
+        let inner = Scope {
+            unit,
+            qual: format!("{qual}.<locals>."),
+            loops: Vec::new(),
+        };
+        if self.overlaps_error(outer.byte_range()) {
+            if self.ctx.wants(PointKind::Function) {
+                self.units[unit].points.push(Point::skipped(
+                    PointKind::Function,
+                    line,
+                    SKIP_SYNTAX,
+                ));
+            }
+            return;
+        }
+        // Default values run in the enclosing scope; the body in the function's.
+        if let Some(params) = def.child_by_field_name("parameters") {
+            for p in named_children(params) {
+                if let Some(v) = p.child_by_field_name("value") {
+                    self.visit(v, scope);
+                }
+            }
+        }
+        if let Some(body) = def.child_by_field_name("body") {
+            self.visit_children(body, &inner);
+        }
+        // The span goes last, so that nested functions have taken their lines
+        // first and late wraps come out innermost first.
+        if self.ctx.wants(PointKind::Function) {
+            let point = match self.place_span(outer, def, last_decorator, name, line) {
+                Ok(inserts) => {
+                    self.units[unit].inserts.extend(inserts);
+                    Point::instrumented(PointKind::Function, line)
+                }
+                Err(reason) => Point::skipped(PointKind::Function, line, reason),
+            };
+            self.units[unit].points.insert(0, point);
+        }
+    }
+
+    fn place_span(
+        &mut self,
+        outer: Node,
+        def: Node,
+        last_decorator: Option<Node>,
+        name: &str,
+        line: u32,
+    ) -> Result<Vec<Insert>, String> {
+        let body = def
+            .child_by_field_name("body")
+            .map(|b| text(self.src, b))
+            .unwrap_or("");
+        if FRAME_INSPECTION.iter().any(|p| body.contains(p)) {
+            return Err(SKIP_FRAME.into());
+        }
+        // 1. Rewrite the decorator closest to the def: it must see our wrapper.
+        if let Some(expr) = last_decorator.and_then(|d| named_children(d).into_iter().next()) {
+            return Ok(Insert::wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")").into());
+        }
+        let indent = self.indent_of(def);
+        let def_row = def.start_position().row;
+        // 2. A decorator on the blank or comment line just above.
+        if def_row > 0 && self.free_row(def_row - 1) {
+            self.claimed.insert(def_row - 1);
+            return Ok(vec![Insert::before(
+                self.line_starts[def_row - 1],
+                format!("{indent}@_ct.fn({line})"),
+            )]);
+        }
+        // 3. Wrap it right after the def: before the next simple statement ...
+        let late = format!("{name} = _ct.late({line}, {name})");
+        let mut next = outer.next_named_sibling();
+        while let Some(n) = next.filter(|n| n.kind() == "comment") {
+            next = n.next_named_sibling();
+        }
+        let end_row = Self::last_row(outer);
+        if let Some(n) = next {
+            if is_simple_statement(n)
+                && n.start_position().row > end_row
+                && !self.overlaps_error(n.byte_range())
+            {
+                return Ok(vec![Insert::before(n.start_byte(), format!("{late}; "))]);
+            }
+        }
+        // ... or on a blank or comment line before the next statement ...
+        let mut row = end_row + 1;
+        while row < self.rows() && self.blank_or_comment(row) {
+            if self.free_row(row) {
+                self.claimed.insert(row);
+                return Ok(vec![Insert::before(
+                    self.line_starts[row],
+                    format!("{indent}{late}"),
+                )]);
+            }
+            row += 1;
+        }
+        // ... or at the end of the file, which moves nothing.
+        if row >= self.rows() {
+            let newline = if self.src.contains("\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            let lead = if self.src.ends_with('\n') {
+                ""
+            } else {
+                newline
+            };
+            return Ok(vec![Insert::after(
+                self.src.len(),
+                format!("{lead}{indent}{late}{newline}"),
+            )]);
+        }
+        Err(SKIP_NO_LINE.into())
+    }
+
+    fn class(&mut self, def: Node, scope: &Scope) {
+        let name = def
+            .child_by_field_name("name")
+            .map(|n| text(self.src, n))
+            .unwrap_or("<unknown>");
+        if let Some(sup) = def.child_by_field_name("superclasses") {
+            self.visit(sup, scope);
+        }
+        let inner = Scope {
+            unit: scope.unit,
+            qual: format!("{}{}.", scope.qual, name),
+            loops: Vec::new(),
+        };
+        if let Some(body) = def.child_by_field_name("body") {
+            self.visit_children(body, &inner);
+        }
+    }
+
+    fn lambda(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Function) {
+            return;
+        }
+        let line = Self::line_of(n);
+        let ins = Insert::wrap(n.byte_range(), format!("_ct.lam({line}, "), ")");
+        self.push(scope, Point::instrumented(PointKind::Function, line), ins);
+    }
+
+    // --------------------------------------------------------- variables ---
+
+    fn assignment(&mut self, stmt: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Variable) {
+            return;
+        }
+        let Some(expr) = stmt.named_child(0) else {
+            return;
+        };
+        let mut names = Vec::new();
+        let mut cur = Some(expr);
+        while let Some(a) =
+            cur.filter(|a| matches!(a.kind(), "assignment" | "augmented_assignment"))
+        {
+            if a.child_by_field_name("right").is_none() {
+                break; // `x: int` binds nothing
+            }
+            if let Some(left) = a.child_by_field_name("left") {
+                target_names(self.src, left, &mut names);
+            }
+            cur = a.child_by_field_name("right");
+        }
+        if names.is_empty() {
+            return;
+        }
+        let line = Self::line_of(stmt);
+        let ins = Insert::after(stmt.end_byte(), format!("; {}", var_call(line, &names)));
+        self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
+    }
+
+    fn walrus(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Variable) {
+            return;
+        }
+        let Some(name) = n.child_by_field_name("name") else {
+            return;
+        };
+        let line = Self::line_of(n);
+        let open = format!("_ct.vw({line}, {}, ", quote(text(self.src, name)));
+        self.push(
+            scope,
+            Point::instrumented(PointKind::Variable, line),
+            Insert::wrap(n.byte_range(), open, ")"),
+        );
+    }
+
+    fn with_statement(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Variable) {
+            return;
+        }
+        let mut names = Vec::new();
+        let mut c = n.walk();
+        for clause in n
+            .named_children(&mut c)
+            .filter(|c| c.kind() == "with_clause")
+        {
+            for item in named_children(clause) {
+                if let Some(alias) = item
+                    .child_by_field_name("value")
+                    .filter(|v| v.kind() == "as_pattern")
+                    .and_then(|v| v.child_by_field_name("alias"))
+                {
+                    target_names(self.src, alias, &mut names);
+                }
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let line = Self::line_of(n);
+        let first = n
+            .child_by_field_name("body")
+            .and_then(|b| named_children(b).into_iter().next());
+        match first.filter(|f| is_simple_statement(*f)) {
+            Some(f) => {
+                let ins = Insert::before(f.start_byte(), format!("{}; ", var_call(line, &names)));
+                self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
+            }
+            None => self.push(
+                scope,
+                Point::skipped(
+                    PointKind::Variable,
+                    line,
+                    "the with body starts with a compound statement: no same-line place for the variable event",
+                ),
+                [],
+            ),
+        }
+    }
+
+    // ---------------------------------------------------------- branches ---
+
+    fn if_statement(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let site = Self::line_of(n);
+        let mut conditions: Vec<Node> = n.child_by_field_name("condition").into_iter().collect();
+        let mut has_else = false;
+        let mut c = n.walk();
+        for alt in n.children_by_field_name("alternative", &mut c) {
+            match alt.kind() {
+                "elif_clause" => conditions.extend(alt.child_by_field_name("condition")),
+                "else_clause" => has_else = true,
+                _ => {}
+            }
+        }
+        let count = conditions.len();
+        let mut inserts = Vec::new();
+        for (arm, cond) in conditions.into_iter().enumerate() {
+            if arm + 1 == count {
+                let other = if has_else { count as i64 } else { -1 };
+                inserts.extend(Insert::wrap(
+                    cond.byte_range(),
+                    format!("_ct.brx({site}, {arm}, "),
+                    format!(", {other})"),
+                ));
+            } else {
+                inserts.extend(Insert::wrap(
+                    cond.byte_range(),
+                    format!("_ct.br({site}, {arm}, "),
+                    ")",
+                ));
+            }
+        }
+        self.push(scope, Point::instrumented(PointKind::Branch, site), inserts);
+    }
+
+    fn ternary(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let parts = named_children(n);
+        if parts.len() != 3 {
+            return;
+        }
+        let site = Self::line_of(n);
+        let ins = Insert::wrap(
+            parts[1].byte_range(),
+            format!("_ct.brx({site}, 0, "),
+            ", 1)",
+        );
+        self.push(scope, Point::instrumented(PointKind::Branch, site), ins);
+    }
+
+    fn match_statement(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let site = Self::line_of(n);
+        let Some(body) = n.child_by_field_name("body") else {
+            return;
+        };
+        let mut inserts = Vec::new();
+        let cases: Vec<Node> = named_children(body)
+            .into_iter()
+            .filter(|c| c.kind() == "case_clause")
+            .collect();
+        for (arm, case) in cases.into_iter().enumerate() {
+            if let Some(guard) = case
+                .child_by_field_name("guard")
+                .and_then(|g| named_children(g).into_iter().next())
+            {
+                inserts.extend(Insert::wrap(
+                    guard.byte_range(),
+                    format!("_ct.caseg({site}, {arm}, "),
+                    ")",
+                ));
+            } else {
+                let mut c = case.walk();
+                let colon = case.children(&mut c).find(|t| t.kind() == ":");
+                match colon {
+                    Some(colon) => inserts.push(Insert::before(
+                        colon.start_byte(),
+                        format!(" if _ct.case({site}, {arm})"),
+                    )),
+                    None => return,
+                }
+            }
+        }
+        self.push(scope, Point::instrumented(PointKind::Branch, site), inserts);
+    }
+
+    // ------------------------------------------------------------- loops ---
+
+    fn while_statement(&mut self, n: Node, scope: &Scope) {
+        let site = Self::line_of(n);
+        let cond = n.child_by_field_name("condition");
+        let loops_on = self.ctx.wants(PointKind::Loop);
+        if let (Some(cond), true) = (cond, loops_on) {
+            let ins = Insert::wrap(cond.byte_range(), format!("_ct.wt({site}, "), ")");
+            self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
+            if self.ctx.wants(PointKind::Branch) {
+                self.push(scope, Point::instrumented(PointKind::Branch, site), []);
+            }
+        }
+        if let Some(cond) = cond {
+            self.visit(cond, scope);
+        }
+        let mut body_scope = scope.clone();
+        if loops_on {
+            body_scope.loops.push(Loop::While(site));
+        }
+        if let Some(body) = n.child_by_field_name("body") {
+            self.visit_children(body, &body_scope);
+        }
+        if let Some(alt) = n.child_by_field_name("alternative") {
+            self.visit(alt, scope);
+        }
+    }
+
+    fn for_statement(&mut self, n: Node, scope: &Scope) {
+        let site = Self::line_of(n);
+        let left = n.child_by_field_name("left");
+        let right = n.child_by_field_name("right");
+        if let (Some(left), Some(right), true) = (left, right, self.ctx.wants(PointKind::Loop)) {
+            let is_async = {
+                let mut c = n.walk();
+                let found = n.children(&mut c).any(|t| t.kind() == "async");
+                found
+            };
+            let func = if is_async { "aloop" } else { "loop" };
+            let (lp, rp) = if right.kind() == "expression_list" {
+                ("(", ")")
+            } else {
+                ("", "")
+            };
+            let target = quote(text(self.src, left));
+            let ins = Insert::wrap(
+                right.byte_range(),
+                format!("_ct.{func}({site}, {target}, {lp}"),
+                format!("{rp})"),
+            );
+            self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
+            let mut names = Vec::new();
+            target_names(self.src, left, &mut names);
+            if !names.is_empty() && self.ctx.wants(PointKind::Variable) {
+                // The loop event carries the target's last value.
+                self.push(scope, Point::instrumented(PointKind::Variable, site), []);
+            }
+        }
+        for part in [left, right].into_iter().flatten() {
+            self.visit(part, scope);
+        }
+        let mut body_scope = scope.clone();
+        body_scope.loops.push(Loop::For);
+        if let Some(body) = n.child_by_field_name("body") {
+            self.visit_children(body, &body_scope);
+        }
+        if let Some(alt) = n.child_by_field_name("alternative") {
+            self.visit(alt, scope);
+        }
+    }
+
+    // -------------------------------------------------------- exceptions ---
+
+    fn try_statement(&mut self, n: Node, scope: &Scope) {
+        if !self.ctx.wants(PointKind::Exception) {
+            return;
+        }
+        let mut c = n.walk();
+        let handlers: Vec<Node> = n
+            .named_children(&mut c)
+            .filter(|h| matches!(h.kind(), "except_clause" | "except_group_clause"))
+            .collect();
+        for h in handlers {
+            let line = Self::line_of(h);
+            let value = h.child_by_field_name("value");
+            let alias = value
+                .filter(|v| v.kind() == "as_pattern")
+                .and_then(|v| v.child_by_field_name("alias"));
+            let block = named_children(h)
+                .into_iter()
+                .rev()
+                .find(|b| b.kind() == "block");
+            let first = block.and_then(|b| named_children(b).into_iter().next());
+            let result: Result<Vec<Insert>, &str> = match (first, value) {
+                (Some(f), _) if is_simple_statement(f) => Ok(vec![Insert::before(f.start_byte(), format!("_ct.ex({line}); "))]),
+                (_, Some(v)) if h.kind() == "except_clause" => {
+                    let types = if v.kind() == "as_pattern" { v.named_child(0) } else { Some(v) };
+                    match types {
+                        Some(t) => Ok(Insert::wrap(t.byte_range(), format!("_ct.exm({line}, "), ")").into()),
+                        None => Err("no exception type to wrap"),
+                    }
+                }
+                _ => Err("a bare except whose body starts with a compound statement: no same-line place for the event"),
+            };
+            let point = match &result {
+                Ok(_) => Point::instrumented(PointKind::Exception, line),
+                Err(r) => Point::skipped(PointKind::Exception, line, *r),
+            };
+            let var_point = alias.map(|_| Point {
+                kind: PointKind::Variable,
+                ..point.clone()
+            });
+            self.push(scope, point, result.unwrap_or_default());
+            if let Some(vp) = var_point.filter(|_| self.ctx.wants(PointKind::Variable)) {
+                self.push(scope, vp, []);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

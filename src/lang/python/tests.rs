@@ -1,0 +1,321 @@
+//! Golden tests on strings: each case is the input and the exact output.
+
+use super::*;
+use crate::engine::{error_ranges, instrument, strip_inserts, FilePlan};
+
+fn ctx() -> PlanContext {
+    PlanContext {
+        rel_path: "m.py".into(),
+        runtime_ref: "._ctinject".into(),
+        kinds: PointKind::ALL.into_iter().collect(),
+    }
+}
+
+fn parse(src: &str) -> tree_sitter::Tree {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&Python.grammar()).unwrap();
+    p.parse(src, None).unwrap()
+}
+
+/// Plans and applies; checks the engine's invariants on the way.
+pub(crate) fn run_plan(src: &str) -> (String, FilePlan) {
+    let tree = parse(src);
+    let plan = Python.plan(src, &tree, &ctx());
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&Python.grammar()).unwrap();
+    let out = instrument(src, plan, &error_ranges(&tree), &mut |t| {
+        parser.parse(t, None)
+    });
+    let text = out.text.unwrap_or_else(|| src.to_string());
+    // Principle 1: the inserts come out again and give the original back.
+    let mut all = out.plan.header.clone();
+    for u in &out.plan.units {
+        all.extend(u.inserts.iter().cloned());
+    }
+    assert_eq!(
+        strip_inserts(&text, &all).as_deref(),
+        Some(src),
+        "strip failed for:\n{text}"
+    );
+    // Principle 2: as many lines as before, plus the late wraps appended at
+    // the end of the file (which move nothing), plus what the plan says it moved.
+    let appended = all
+        .iter()
+        .filter(|i| i.offset == src.len())
+        .map(|i| i.text.matches("_ct.late(").count())
+        .sum::<usize>();
+    assert_eq!(
+        text.lines().count(),
+        src.lines().count() + out.plan.lines_moved as usize + appended,
+        "line count changed:\n{text}"
+    );
+    (text, out.plan)
+}
+
+fn instrumented(src: &str) -> String {
+    run_plan(src).0
+}
+
+fn skipped(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
+    plan.units
+        .iter()
+        .flat_map(|u| u.points.iter())
+        .filter_map(|p| p.skipped.clone().map(|r| (p.kind, p.line, r)))
+        .collect()
+}
+
+const IMPORT: &str = "from ._ctinject import Module as _ct; _ct = _ct(\"m.py\")";
+
+/// Asserts the instrumented text, given with `IMPORT` standing for the binding.
+fn check(src: &str, expected: &str) {
+    assert_eq!(instrumented(src), expected.replace("IMPORT", IMPORT));
+}
+
+#[test]
+fn import_goes_after_the_docstring_and_future_imports() {
+    check(
+        "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nx = 1\n",
+        "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations; IMPORT\nx = 1; _ct.v(3, \"x\", x)\n",
+    );
+}
+
+#[test]
+fn import_goes_before_a_first_simple_statement() {
+    check(
+        "import os\nx = 1\n",
+        "IMPORT; import os\nx = 1; _ct.v(2, \"x\", x)\n",
+    );
+}
+
+#[test]
+fn import_takes_a_comment_line_above_a_compound_first_statement_but_not_the_cookie() {
+    check(
+        "# -*- coding: utf-8 -*-\n# licence\nif a:\n    b = 1\n",
+        "# -*- coding: utf-8 -*-\nIMPORT# licence\nif _ct.brx(3, 0, a, -1):\n    b = 1; _ct.v(4, \"b\", b)\n",
+    );
+}
+
+#[test]
+fn import_moves_one_line_only_when_nothing_else_fits() {
+    let (out, plan) = run_plan("if a:\n    b = 1\n");
+    assert_eq!(plan.lines_moved, 1);
+    assert!(out.starts_with(&format!("{IMPORT}\nif _ct.brx(1, 0, a, -1):")));
+}
+
+#[test]
+fn file_without_points_is_left_alone() {
+    let (out, plan) = run_plan("import os\n# nothing to see\n");
+    assert_eq!(out, "import os\n# nothing to see\n");
+    assert!(plan.header.is_empty());
+}
+
+#[test]
+fn span_uses_the_blank_line_above_the_def() {
+    check(
+        "import os\n\ndef f(a):\n    return a\n",
+        "IMPORT; import os\n@_ct.fn(3)\ndef f(a):\n    return a\n",
+    );
+}
+
+#[test]
+fn span_uses_a_comment_line_above_the_def() {
+    check(
+        "import os\nclass A:\n    # the method\n    def m(self):\n        pass\n",
+        "IMPORT; import os\nclass A:\n    @_ct.fn(4)    # the method\n    def m(self):\n        pass\n",
+    );
+}
+
+#[test]
+fn span_wraps_the_decorator_closest_to_the_def() {
+    check(
+        "import os\n@cache\n@staticmethod  # why\ndef f():\n    pass\n",
+        "IMPORT; import os\n@cache\n@_ct.deco(4, staticmethod)  # why\ndef f():\n    pass\n",
+    );
+}
+
+#[test]
+fn span_falls_back_to_a_late_wrap_before_the_next_statement() {
+    check(
+        "import os\ndef outer():\n    def inner():\n        return 1\n    return inner\n",
+        "IMPORT; import os\ndef outer():\n    def inner():\n        return 1\n    inner = _ct.late(3, inner); return inner\nouter = _ct.late(2, outer)\n",
+    );
+}
+
+#[test]
+fn late_wraps_come_out_innermost_first_at_the_end_of_the_file() {
+    check(
+        "import os\nclass A:\n    def m(self):\n        pass",
+        "IMPORT; import os\nclass A:\n    def m(self):\n        pass\n    m = _ct.late(3, m)\n",
+    );
+}
+
+#[test]
+fn methods_without_blank_lines_chain_late_wraps() {
+    check(
+        "import os\nclass A:\n    def a(self): pass\n\n    def b(self): pass\n\nx = 1\n",
+        "IMPORT; import os\nclass A:\n    def a(self): pass\n    a = _ct.late(3, a)\n    def b(self): pass\n    b = _ct.late(5, b)\nx = 1; _ct.v(7, \"x\", x)\n",
+    );
+}
+
+#[test]
+fn function_that_inspects_its_caller_keeps_its_form() {
+    let (out, plan) = run_plan("import sys\n\ndef f():\n    return sys._getframe(1)\n");
+    assert!(!out.contains("_ct.fn"), "{out}");
+    assert_eq!(
+        skipped(&plan),
+        vec![(PointKind::Function, 3, SKIP_FRAME.to_string())]
+    );
+}
+
+#[test]
+fn function_with_no_free_line_is_reported_skipped() {
+    let (_, plan) = run_plan("import os\ndef f(): pass\nx = [\n 1]\n");
+    // `x = [` is a simple statement: the late wrap goes before it.
+    assert!(skipped(&plan).is_empty());
+    let (_, plan) = run_plan("import os\nclass A:\n    def f(self): pass\nif x:\n    pass\n");
+    assert_eq!(
+        skipped(&plan),
+        vec![(PointKind::Function, 3, SKIP_NO_LINE.to_string())]
+    );
+}
+
+#[test]
+fn variables_of_every_assignment_form() {
+    check(
+        "x = y = 1\na, (b, *c) = t\nd: int = 2\ne: int\nf += 1\ng.h = 3\nk[0] = 4\n",
+        "IMPORT; x = y = 1; _ct.v(1, \"x\", x, \"y\", y)\na, (b, *c) = t; _ct.v(2, \"a\", a, \"b\", b, \"c\", c)\nd: int = 2; _ct.v(3, \"d\", d)\ne: int\nf += 1; _ct.v(5, \"f\", f)\ng.h = 3\nk[0] = 4\n",
+    );
+}
+
+#[test]
+fn walrus_is_wrapped_in_place() {
+    check(
+        "if (n := len(a)) > 1:\n    pass\n",
+        "IMPORT\nif _ct.brx(1, 0, (_ct.vw(1, \"n\", n := len(a))) > 1, -1):\n    pass\n",
+    );
+}
+
+#[test]
+fn if_elif_else_arms() {
+    check(
+        "x = 0\nif a:\n    pass\nelif b:\n    pass\nelse:\n    pass\n",
+        "IMPORT; x = 0; _ct.v(1, \"x\", x)\nif _ct.br(2, 0, a):\n    pass\nelif _ct.brx(2, 1, b, 2):\n    pass\nelse:\n    pass\n",
+    );
+}
+
+#[test]
+fn ternary_and_lambda() {
+    check(
+        "f = lambda x: x if x else 0\n",
+        "IMPORT; f = _ct.lam(1, lambda x: x if _ct.brx(1, 0, x, 1) else 0); _ct.v(1, \"f\", f)\n",
+    );
+}
+
+#[test]
+fn match_cases_with_and_without_guards() {
+    check(
+        "x = 0\nmatch p:\n    case [a, b] if a > b:\n        pass\n    case _:\n        pass\n",
+        "IMPORT; x = 0; _ct.v(1, \"x\", x)\nmatch p:\n    case [a, b] if _ct.caseg(2, 0, a > b):\n        pass\n    case _ if _ct.case(2, 1):\n        pass\n",
+    );
+}
+
+#[test]
+fn loops_for_async_for_while_and_break() {
+    check(
+        "x = 0\nfor i in 1, 2:\n    while i:\n        if i: break\n        for j in k: break\n",
+        "IMPORT; x = 0; _ct.v(1, \"x\", x)\nfor i in _ct.loop(2, \"i\", (1, 2)):\n    while _ct.wt(3, i):\n        if _ct.brx(4, 0, i, -1): _ct.lb(3); break\n        for j in _ct.loop(5, \"j\", k): break\n",
+    );
+    check(
+        "async def f():\n    async for x in y: pass\n",
+        "IMPORT\nasync def f():\n    async for x in _ct.aloop(2, \"x\", y): pass\nf = _ct.late(1, f)\n",
+    );
+}
+
+#[test]
+fn while_else_break_belongs_to_the_outer_loop() {
+    let out =
+        instrumented("x = 0\nwhile a:\n    while b:\n        pass\n    else:\n        break\n");
+    assert!(out.contains("        _ct.lb(2); break"), "{out}");
+}
+
+#[test]
+fn except_handlers_simple_body_and_compound_body() {
+    check(
+        "x = 0\ntry:\n    pass\nexcept (A, B) as e:\n    if e:\n        pass\nexcept C:\n    raise\n",
+        "IMPORT; x = 0; _ct.v(1, \"x\", x)\ntry:\n    pass\nexcept _ct.exm(4, (A, B)) as e:\n    if _ct.brx(5, 0, e, -1):\n        pass\nexcept C:\n    _ct.ex(7); raise\n",
+    );
+}
+
+#[test]
+fn with_as_variables_before_the_first_simple_statement() {
+    check(
+        "with open(p) as f, lock:\n    data = f.read()\n",
+        "IMPORT\nwith open(p) as f, lock:\n    _ct.v(1, \"f\", f); data = f.read(); _ct.v(2, \"data\", data)\n",
+    );
+}
+
+#[test]
+fn one_line_compound_statements_and_semicolons() {
+    check(
+        "x = 1; y = 2\nif x: z = 3; w = 4\n",
+        "IMPORT; x = 1; _ct.v(1, \"x\", x); y = 2; _ct.v(1, \"y\", y)\nif _ct.brx(2, 0, x, -1): z = 3; _ct.v(2, \"z\", z); w = 4; _ct.v(2, \"w\", w)\n",
+    );
+}
+
+#[test]
+fn continuation_lines_tabs_and_crlf_keep_their_lines() {
+    check(
+        "x = 1 + \\\n    2\ny = (3,\n     4)\n",
+        "IMPORT; x = 1 + \\\n    2; _ct.v(1, \"x\", x)\ny = (3,\n     4); _ct.v(3, \"y\", y)\n",
+    );
+    check(
+        "import os\r\n\r\ndef f():\r\n\tx = 1\r\n",
+        "IMPORT; import os\r\n@_ct.fn(3)\r\ndef f():\r\n\tx = 1; _ct.v(4, \"x\", x)\r\n",
+    );
+}
+
+#[test]
+fn syntax_errors_skip_the_function_that_holds_them() {
+    let (out, plan) = run_plan("import os\n\ndef bad():\n    x = = 1\n\ndef good():\n    y = 2\n");
+    assert!(out.contains("_ct.v(7, \"y\", y)"), "{out}");
+    assert!(!out.contains("_ct.v(4"), "{out}");
+    assert!(skipped(&plan)
+        .iter()
+        .any(|(k, l, r)| *k == PointKind::Function && *l == 3 && r == SKIP_SYNTAX));
+}
+
+#[test]
+fn fstring_expressions_are_left_alone() {
+    check(
+        "x = f\"{a if b else c}\"\n",
+        "IMPORT; x = f\"{a if b else c}\"; _ct.v(1, \"x\", x)\n",
+    );
+}
+
+#[test]
+fn global_and_nonlocal_are_never_preceded() {
+    let out =
+        instrumented("import os\n\ndef f():\n    with a as b:\n        global g\n        g = b\n");
+    assert!(out.contains("        global g\n"), "{out}");
+}
+
+#[test]
+fn output_is_recognised_and_left_alone() {
+    let once = instrumented("import os\n\ndef f(a):\n    x = a\n    return x\n");
+    let (twice, plan) = run_plan(&once);
+    assert_eq!(twice, once);
+    assert_eq!(
+        plan.file_skipped.as_deref(),
+        Some("already instrumented by ctinject")
+    );
+}
+
+#[test]
+fn qualified_names_follow_python() {
+    let (_, plan) = run_plan("class A:\n    def m(self):\n        def inner():\n            pass\n        class B:\n            def n(self): pass\n");
+    let names: Vec<&str> = plan.units.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["<module>", "A.m", "A.m.<locals>.inner", "A.m.<locals>.B.n"]
+    );
+}

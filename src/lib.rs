@@ -1,0 +1,16 @@
+//! ctinject: exact, automatic, source-level telemetry.
+//!
+//! The pipeline (DESIGN.md): discover -> select -> parse -> plan -> apply ->
+//! validate -> emit -> report. The engine ([`engine`]) and the languages
+//! ([`lang`]) do no I/O; [`run`] drives them over files; [`cli`] is a thin
+//! layer of argument parsing on top.
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod emit;
+pub mod engine;
+pub mod lang;
+pub mod report;
+pub mod run;
+pub mod runtime;
