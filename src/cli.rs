@@ -1,1 +1,215 @@
+//! The command line: argument parsing and exit codes, nothing else.
+//!
+//! Exit codes: 0 success, 1 the coverage gate failed (reserved), 2 a usage or
+//! runtime error.
 
+use crate::config::{self, Config};
+use crate::run::{self, Job, OutputChoice};
+use anyhow::{Context, Result};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Insert telemetry into Python source: spans, variables, branches, loops and exceptions, on the lines where the code already is.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  ctinject src/mypkg --out build/instrumented     a runnable copy with telemetry
+  CTINJECT_TRACE_FILE=trace.jsonl python -m pytest  (run from the copy) writes events
+  ctinject src --patch ctinject.patch              a patch: git apply / git apply -R
+  ctinject src --dry-run --format json             only report what would be done
+  ctinject init                                    write a commented .ctinject.yml
+
+Without --out, --patch, --in-place or --dry-run the copy goes to .ctinject/out at
+the top of the repository (or of PATH outside one); .ctinject/ ignores itself.
+
+Exit codes: 0 success, 1 coverage gate failed, 2 usage or runtime error.
+Events: docs/events.md. Configuration: docs/config.md.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ctinject",
+    version,
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented default .ctinject.yml in the current folder.
+    Init {
+        /// Overwrite an existing .ctinject.yml.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct InstrumentArgs {
+    /// Files or folders to instrument (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write a complete, runnable copy of PATH into DIR (must not exist, or be empty, and not lie inside PATH).
+    #[arg(long, value_name = "DIR", group = "output")]
+    pub out: Option<PathBuf>,
+
+    /// Write a unified diff to FILE (`-` for standard output); `git apply FILE` applies it, `git apply -R FILE` reverts it.
+    #[arg(long, value_name = "FILE", group = "output")]
+    pub patch: Option<PathBuf>,
+
+    /// Rewrite the files themselves (atomically); refuses files with uncommitted changes unless --force.
+    #[arg(long, group = "output")]
+    pub in_place: bool,
+
+    /// Only report what would be instrumented; write nothing.
+    #[arg(long, group = "output")]
+    pub dry_run: bool,
+
+    /// With --in-place: rewrite files with uncommitted changes too.
+    #[arg(long, requires = "in_place")]
+    pub force: bool,
+
+    /// Instrument only files matching GLOB (relative to PATH; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Do not instrument files matching GLOB (relative to PATH; repeatable). They are still copied.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Configuration file (default: .ctinject.yml in PATH or a folder above it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// List every skipped point with its reason.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Parses `args` (program name first) as `bin_name` and runs; returns the exit code.
+pub fn main_with(bin_name: &'static str, args: Vec<std::ffi::OsString>) -> i32 {
+    let mut cmd = Cli::command().bin_name(bin_name);
+    if bin_name != "ctinject" {
+        cmd = cmd.name(bin_name);
+    }
+    let matches = match cmd.try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return 2;
+        }
+    };
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ctinject: error: {e:#}");
+            2
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::Init { force }) => init(force),
+        None => instrument(cli.instrument),
+    }
+}
+
+fn init(force: bool) -> Result<i32> {
+    let path = PathBuf::from(config::FILE_NAME);
+    if path.exists() && !force {
+        anyhow::bail!(
+            "{} exists already (use --force to overwrite it)",
+            path.display()
+        );
+    }
+    std::fs::write(&path, config::DEFAULT_CONFIG)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(0)
+}
+
+fn instrument(a: InstrumentArgs) -> Result<i32> {
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
+    let config_path = match &a.config {
+        Some(p) => Some(p.clone()),
+        None => Config::discover(&paths[0]),
+    };
+    let config = match &config_path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let output = if let Some(d) = a.out {
+        OutputChoice::Dir(d)
+    } else if let Some(p) = a.patch {
+        OutputChoice::Patch(p)
+    } else if a.in_place {
+        OutputChoice::InPlace
+    } else if a.dry_run {
+        OutputChoice::DryRun
+    } else {
+        OutputChoice::Default
+    };
+    let patch_to_stdout = output == OutputChoice::Patch(PathBuf::from("-"));
+    let job = Job {
+        paths,
+        output,
+        config,
+        include: a.include,
+        exclude: a.exclude,
+        jobs: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        progress: !a.quiet,
+        force: a.force,
+    };
+    let report = run::run(&job)?;
+    let text = match a.format {
+        Format::Json => report.to_json(),
+        Format::Human if a.quiet => String::new(),
+        Format::Human => report.to_human(a.verbose),
+    };
+    if patch_to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    Ok(0)
+}

@@ -1,1 +1,287 @@
+//! `.ctinject.yml`: what to instrument and how the runtime records values.
+//!
+//! The file is found by walking up from the first PATH (or given with
+//! `--config`). Unknown keys and bad values are errors that name the file,
+//! the line and the key. `ctinject init` writes [`DEFAULT_CONFIG`], which
+//! documents every key.
 
+use crate::engine::PointKind;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The configuration file's name.
+pub const FILE_NAME: &str = ".ctinject.yml";
+
+/// What `ctinject init` writes: every key, with its default and what it does.
+pub const DEFAULT_CONFIG: &str = r#"# ctinject configuration (https://github.com/ctinject/ctinject/blob/main/docs/config.md)
+# Globs are relative to the PATH given to ctinject; `**` crosses folders.
+
+# Only files matching one of these are instrumented (empty: every file of a
+# known language). Files left out are still copied to --out unchanged.
+include: []
+
+# Files matching one of these are not instrumented (they are still copied).
+exclude: []
+
+# The kinds of instrumentation point. A kind turned off is neither inserted
+# nor counted in coverage.
+points:
+  function: true   # spans: arguments, return value, duration, exception
+  variable: true   # assignments, walrus, with-as, except-as, for targets
+  branch: true     # if/elif/else, match/case, conditional expressions, while tests
+  loop: true       # iterations per loop execution (aggregated)
+  exception: true  # exception handlers entered
+
+# How the runtime records values.
+values:
+  # Longest recorded value, in characters.
+  cap: 200
+  # Names matching one of these (case-insensitive regular expressions) are
+  # recorded as "[REDACTED]".
+  redact: ["passw", "secret", "token", "api_?key", "auth", "credential", "private_?key", "session", "cookie"]
+  # safe: repr() only of builtin values (numbers, strings, containers of
+  # them); other objects are shown as <module.Class object> without running
+  # their code. full: call repr() on everything (guarded).
+  repr: safe
+
+runtime:
+  # Variable and branch events kept per site and span; the rest are counted.
+  max_events_per_site: 16
+
+# Files larger than this many bytes are copied but not instrumented.
+max_file_size: 2000000
+"#;
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub points: Points,
+    pub values: Values,
+    pub runtime: Runtime,
+    pub max_file_size: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Points {
+    pub function: bool,
+    pub variable: bool,
+    pub branch: bool,
+    #[serde(rename = "loop")]
+    pub loops: bool,
+    pub exception: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReprMode {
+    Safe,
+    Full,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Values {
+    pub cap: u32,
+    pub redact: Vec<String>,
+    pub repr: ReprMode,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runtime {
+    pub max_events_per_site: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            points: Points::default(),
+            values: Values::default(),
+            runtime: Runtime::default(),
+            max_file_size: 2_000_000,
+        }
+    }
+}
+
+impl Default for Points {
+    fn default() -> Self {
+        Points {
+            function: true,
+            variable: true,
+            branch: true,
+            loops: true,
+            exception: true,
+        }
+    }
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values {
+            cap: 200,
+            redact: [
+                "passw",
+                "secret",
+                "token",
+                "api_?key",
+                "auth",
+                "credential",
+                "private_?key",
+                "session",
+                "cookie",
+            ]
+            .map(String::from)
+            .to_vec(),
+            repr: ReprMode::Safe,
+        }
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime {
+            max_events_per_site: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Parses configuration text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Config> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = serde_saphyr::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", origin.display(), e.to_string().trim_end()))?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origin: &Path) -> Result<()> {
+        for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
+            for g in globs {
+                globset::Glob::new(g).with_context(|| {
+                    format!("{}: key `{key}`: bad glob {g:?}", origin.display())
+                })?;
+            }
+        }
+        if self.values.cap < 8 {
+            bail!(
+                "{}: key `values.cap`: must be at least 8 (got {})",
+                origin.display(),
+                self.values.cap
+            );
+        }
+        if self.max_file_size == 0 {
+            bail!(
+                "{}: key `max_file_size`: must be positive",
+                origin.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// Finds `.ctinject.yml` in `start` or a folder above it.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = if start.is_file() {
+            start.parent()?
+        } else {
+            start
+        };
+        let start = std::fs::canonicalize(start).ok()?;
+        start
+            .ancestors()
+            .map(|d| d.join(FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    /// The point kinds turned on.
+    pub fn kinds(&self) -> BTreeSet<PointKind> {
+        let p = &self.points;
+        [
+            (PointKind::Function, p.function),
+            (PointKind::Variable, p.variable),
+            (PointKind::Branch, p.branch),
+            (PointKind::Loop, p.loops),
+            (PointKind::Exception, p.exception),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect()
+    }
+
+    /// The settings the runtime reads, as JSON (part of what the output depends on).
+    pub fn runtime_json(&self) -> String {
+        serde_json::json!({
+            "value_cap": self.values.cap,
+            "redact": self.values.redact,
+            "repr": self.values.repr,
+            "max_events_per_site": self.runtime.max_events_per_site,
+        })
+        .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_text_parses_to_the_defaults() {
+        let c = Config::parse(DEFAULT_CONFIG, Path::new("x.yml")).unwrap();
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = Config::parse(
+            "points:\n  function: true\n  brnch: false\n",
+            Path::new("cfg/.ctinject.yml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cfg/.ctinject.yml"), "{err}");
+        assert!(err.contains("brnch"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = Config::parse("values:\n  cap: lots\n", Path::new("c.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.yml") && err.contains("line 2"), "{err}");
+        let err = Config::parse("exclude: ['a/[']\n", Path::new("c.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exclude") && err.contains("a/["), "{err}");
+    }
+
+    #[test]
+    fn kinds_follow_the_points_section() {
+        let c = Config::parse(
+            "points: {loop: false, variable: false}\n",
+            Path::new("c.yml"),
+        )
+        .unwrap();
+        let kinds: Vec<_> = c.kinds().into_iter().collect();
+        assert_eq!(
+            kinds,
+            [PointKind::Function, PointKind::Branch, PointKind::Exception]
+        );
+    }
+}

@@ -1,1 +1,177 @@
+//! Which files to instrument, and which files make up a complete copy.
+//!
+//! Instrumentation candidates honour `.gitignore` (through `ignore`) and the
+//! include/exclude globs (through `globset`, relative to the root). A copy for
+//! `--out` takes every file under the root instead, ignored ones too (a
+//! runnable copy needs built artefacts), except `.git` and ctinject's own
+//! folders.
 
+use crate::lang::{self, Language};
+use anyhow::{Context, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+
+/// Folder names never copied nor instrumented.
+pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__"];
+
+/// Include/exclude globs, matched against paths relative to the root.
+pub struct Selection {
+    include: Option<GlobSet>,
+    exclude: GlobSet,
+}
+
+fn build_set(globs: &[String], what: &str) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).with_context(|| format!("bad {what} glob {g:?}"))?);
+        // `dir/**` should also mean the folder itself; `name` anywhere below.
+        if !g.contains('/') {
+            b.add(Glob::new(&format!("**/{g}")).with_context(|| format!("bad {what} glob {g:?}"))?);
+        }
+    }
+    Ok(b.build()?)
+}
+
+impl Selection {
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
+        Ok(Selection {
+            include: if include.is_empty() {
+                None
+            } else {
+                Some(build_set(include, "--include")?)
+            },
+            exclude: build_set(exclude, "--exclude")?,
+        })
+    }
+
+    /// True when the file at `rel` (relative to the root, with `/`) is to be instrumented.
+    pub fn selects(&self, rel: &str) -> bool {
+        let included = self.include.as_ref().is_none_or(|s| s.is_match(rel));
+        included && !self.exclude.is_match(rel)
+    }
+}
+
+/// A file to instrument.
+#[derive(Clone)]
+pub struct Candidate {
+    pub abs: PathBuf,
+    /// Relative to the root, with `/`.
+    pub rel: String,
+    pub lang: &'static dyn Language,
+}
+
+/// `path` relative to `root`, with `/` (None when not below it).
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// The instrumentation candidates among `paths` (files or folders below `root`).
+///
+/// Walk errors (unreadable folders, broken links) are returned as
+/// `(path, message)` so that the report can name them.
+pub fn candidates(
+    root: &Path,
+    paths: &[PathBuf],
+    selection: &Selection,
+    runtime_names: &[&str],
+) -> (Vec<Candidate>, Vec<(String, String)>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let mut walk = ignore::WalkBuilder::new(path);
+        walk.follow_links(false).sort_by_file_name(|a, b| a.cmp(b));
+        walk.filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && SKIPPED_DIRS.iter().any(|d| e.file_name() == *d))
+        });
+        for entry in walk.build() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    let p = match &err {
+                        ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                        _ => path.display().to_string(),
+                    };
+                    problems.push((p, err.to_string()));
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let abs = entry.into_path();
+            let Some(rel) = relative(root, &abs) else {
+                continue;
+            };
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            if runtime_names.contains(&name) || !selection.selects(&rel) {
+                continue;
+            }
+            if let Some(lang) = lang::for_path(&rel) {
+                found.push(Candidate { abs, rel, lang });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    found.dedup_by(|a, b| a.rel == b.rel);
+    (found, problems)
+}
+
+/// Every file and symlink under `root` for a complete copy, relative, sorted.
+/// `skip` holds absolute folders to leave out (the output folder itself).
+pub fn all_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read folder {}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read folder {}", dir.display()))?;
+            let path = entry.path();
+            let ty = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", path.display()))?;
+            if ty.is_dir() {
+                let name = entry.file_name();
+                if SKIPPED_DIRS.iter().any(|d| name == *d) || skip.iter().any(|s| s == &path) {
+                    continue;
+                }
+                stack.push(path);
+            } else if let Some(rel) = relative(root, &path) {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_without_a_slash_match_at_any_depth() {
+        let s = Selection::new(&[], &["test_*.py".into(), "tests/**".into()]).unwrap();
+        assert!(!s.selects("pkg/test_x.py"));
+        assert!(!s.selects("tests/a/b.py"));
+        assert!(s.selects("pkg/x.py"));
+        let s = Selection::new(&["pkg/**".into()], &[]).unwrap();
+        assert!(s.selects("pkg/a.py"));
+        assert!(!s.selects("other/a.py"));
+    }
+
+    #[test]
+    fn bad_glob_is_an_error_naming_it() {
+        let err = Selection::new(&[], &["a/[".into()])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("a/["), "{err}");
+    }
+}

@@ -1,1 +1,334 @@
+//! Writing the output: a complete copy, a patch, or the files in place.
+//!
+//! Nothing of the user's is lost (principle 8): a copy is built in a staging
+//! folder and renamed into place only when complete; in-place rewrites are
+//! atomic per file (temporary file + rename) and refuse files with
+//! uncommitted changes unless forced.
 
+use crate::discover;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Marks a folder as ctinject's default output, so that a later run may replace it.
+const OUTPUT_MARK: &str = ".ctinject-output";
+
+/// The default output folder: `.ctinject/out` at the top of the repository
+/// (or of the instrumented root outside a repository). `.ctinject/` holds a
+/// `.gitignore` of `*`, so it never shows in `git status`.
+pub fn default_out_dir(base: &Path) -> PathBuf {
+    base.join(".ctinject").join("out")
+}
+
+/// `path` made absolute without requiring it to exist (its nearest existing
+/// ancestor is canonicalized).
+fn absolute(path: &Path) -> Result<PathBuf> {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().context("bad output path")?.to_owned());
+        existing = existing.parent().context("bad output path")?;
+    }
+    let mut out = std::fs::canonicalize(existing)?;
+    for r in rest.iter().rev() {
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Refuses an `--out` folder that exists and is not empty, or lies inside the root.
+pub fn check_out_dir(root: &Path, out: &Path) -> Result<()> {
+    let abs = absolute(out)?;
+    if abs.starts_with(root) {
+        bail!(
+            "--out {}: the folder is inside {}, which is being copied; choose a folder outside it",
+            out.display(),
+            root.display()
+        );
+    }
+    if abs.exists() {
+        if !abs.is_dir() {
+            bail!("--out {}: exists and is not a folder", out.display());
+        }
+        if std::fs::read_dir(&abs)?.next().is_some() {
+            bail!(
+                "--out {}: exists and is not empty; choose a new folder (ctinject never writes over files)",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so
+/// that the file is either the old one or the new one, never half-written.
+pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().context("bad file name")?.to_string_lossy();
+    let tmp = dir.join(format!(".{name}.ctinject-{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        std::fs::write(&tmp, bytes)?;
+        if let Some(meta) = like.and_then(|l| std::fs::metadata(l).ok()) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
+    let meta =
+        std::fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(src)?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dst)
+            .with_context(|| format!("cannot create link {}", dst.display()))?;
+        #[cfg(not(unix))]
+        std::fs::copy(src, dst).with_context(|| format!("cannot copy {}", src.display()))?;
+    } else {
+        std::fs::copy(src, dst).with_context(|| {
+            format!("cannot copy {} (check that it is readable)", src.display())
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes a complete copy of `root` into `out`: every file, the instrumented
+/// ones changed, the runtime files added. With `replace_ours`, an earlier
+/// default output in `out` is replaced.
+pub fn write_dir(
+    root: &Path,
+    out: &Path,
+    changed: &BTreeMap<String, String>,
+    added: &BTreeMap<String, String>,
+    replace_ours: bool,
+) -> Result<()> {
+    let out = absolute(out)?;
+    let parent = out.parent().context("bad output folder")?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    if replace_ours && out.exists() {
+        if !out.join(OUTPUT_MARK).exists() {
+            bail!(
+                "{}: exists and was not written by ctinject; move it away or use --out",
+                out.display()
+            );
+        }
+    }
+    let files = discover::all_files(root, std::slice::from_ref(&out))?;
+    let staging = parent.join(format!(
+        ".{}.ctinject-staging-{}",
+        out.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| -> Result<()> {
+        std::fs::create_dir_all(&staging)?;
+        for rel in &files {
+            let dst = staging.join(rel);
+            if let Some(d) = dst.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            let src = root.join(rel);
+            match changed.get(rel) {
+                Some(text) => {
+                    std::fs::write(&dst, text)
+                        .with_context(|| format!("cannot write {}", dst.display()))?;
+                    std::fs::set_permissions(&dst, std::fs::metadata(&src)?.permissions())?;
+                }
+                None => copy_entry(&src, &dst)?,
+            }
+        }
+        for (rel, text) in added {
+            let dst = staging.join(rel);
+            if let Some(d) = dst.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            std::fs::write(&dst, text)
+                .with_context(|| format!("cannot write {}", dst.display()))?;
+        }
+        if replace_ours {
+            std::fs::write(
+                staging.join(OUTPUT_MARK),
+                "written by ctinject; replaced on every run\n",
+            )?;
+            let top = parent;
+            if top.file_name().is_some_and(|n| n == ".ctinject") && !top.join(".gitignore").exists()
+            {
+                std::fs::write(top.join(".gitignore"), "# ctinject's output and cache\n*\n")?;
+            }
+        }
+        if out.exists() {
+            // Empty (checked before) or our own earlier output.
+            std::fs::remove_dir_all(&out)
+                .with_context(|| format!("cannot replace {}", out.display()))?;
+        }
+        std::fs::rename(&staging, &out)
+            .with_context(|| format!("cannot move the copy into {}", out.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// A path as git writes it in a diff header: quoted, with C escapes, when it
+/// holds a quote, a backslash or a control character.
+fn diff_path(prefix: &str, path: &str) -> String {
+    let plain = format!("{prefix}{path}");
+    if !plain
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        return plain;
+    }
+    let mut s = String::from("\"");
+    for c in plain.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            c if c.is_control() => s.push_str(&format!("\\{:03o}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// One file's part of a git-style unified diff (`old` None: a new file).
+pub fn file_diff(path: &str, old: Option<&str>, new: &str) -> String {
+    let (a, b) = (diff_path("a/", path), diff_path("b/", path));
+    let mut s = format!("diff --git {a} {b}\n");
+    let old_header = match old {
+        Some(_) => a.clone(),
+        None => {
+            s.push_str("new file mode 100644\n");
+            "/dev/null".to_string()
+        }
+    };
+    let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new);
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_header, &b)
+        .missing_newline_hint(true)
+        .to_string();
+    s.push_str(&body);
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// Writes a patch that `git apply` applies at the top of the repository (or
+/// of the root outside one) and `git apply -R` reverts.
+pub fn write_patch(
+    root: &Path,
+    display_of: &dyn Fn(&str) -> String,
+    changed: &BTreeMap<String, String>,
+    added: &BTreeMap<String, String>,
+    file: &Path,
+) -> Result<()> {
+    let mut patch = String::new();
+    let mut entries: Vec<(String, Option<String>, &String)> = Vec::new();
+    for (rel, new) in changed {
+        let old = std::fs::read_to_string(root.join(rel))
+            .with_context(|| format!("cannot read {rel}"))?;
+        entries.push((display_of(rel), Some(old), new));
+    }
+    for (rel, text) in added {
+        if root.join(rel).exists() {
+            continue; // an earlier run's runtime, identical: nothing to add
+        }
+        entries.push((display_of(rel), None, text));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, old, new) in &entries {
+        patch.push_str(&file_diff(path, old.as_deref(), new));
+    }
+    if file == Path::new("-") {
+        use std::io::Write;
+        std::io::stdout().write_all(patch.as_bytes())?;
+        return Ok(());
+    }
+    let abs = absolute(file)?;
+    if let Some(d) = abs.parent() {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    atomic_write(&abs, patch.as_bytes(), None)
+}
+
+/// Rewrites the instrumented files where they are, refusing files with
+/// uncommitted changes (or not in git at all) unless `force`.
+pub fn write_in_place(
+    root: &Path,
+    changed: &BTreeMap<String, String>,
+    added: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<()> {
+    if !force && !changed.is_empty() {
+        let top = crate::git::repo_root(root);
+        let dirty = crate::git::dirty_paths(root).ok();
+        let mut refused = Vec::new();
+        for rel in changed.keys() {
+            let repo_rel = top
+                .as_deref()
+                .and_then(|t| discover::relative(t, &root.join(rel)));
+            let clean = match (&repo_rel, &dirty) {
+                (Some(p), Some(d)) => !d.contains(p),
+                _ => false, // not in a repository: nothing could bring it back
+            };
+            if !clean {
+                refused.push(repo_rel.unwrap_or_else(|| rel.clone()));
+            }
+        }
+        if !refused.is_empty() {
+            let shown: Vec<&str> = refused.iter().take(10).map(String::as_str).collect();
+            bail!(
+                "--in-place refuses to rewrite {} file(s) with uncommitted changes or outside git (commit or stash them, or add --force): {}{}",
+                refused.len(),
+                shown.join(", "),
+                if refused.len() > 10 { ", ..." } else { "" }
+            );
+        }
+    }
+    for (rel, text) in changed {
+        let path = root.join(rel);
+        atomic_write(&path, text.as_bytes(), Some(&path))?;
+    }
+    for (rel, text) in added {
+        atomic_write(&root.join(rel), text.as_bytes(), None)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_paths_are_quoted_like_git() {
+        assert_eq!(diff_path("a/", "my file.py"), "a/my file.py");
+        assert_eq!(diff_path("a/", "q\"x.py"), "\"a/q\\\"x.py\"");
+        assert_eq!(diff_path("a/", "caf\u{e9}.py"), "a/caf\u{e9}.py");
+    }
+
+    #[test]
+    fn new_file_diff_starts_from_dev_null() {
+        let d = file_diff("p/_rt.py", None, "a\nb\n");
+        assert!(d.starts_with("diff --git a/p/_rt.py b/p/_rt.py\nnew file mode 100644\n--- /dev/null\n+++ b/p/_rt.py\n@@ -0,0 +1,2 @@\n+a\n+b\n"), "{d}");
+    }
+}

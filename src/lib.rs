@@ -10,6 +10,7 @@ pub mod config;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod git;
 pub mod lang;
 pub mod report;
 pub mod run;

@@ -1,1 +1,373 @@
+//! One run of the pipeline over the files below a root: discover, read,
+//! parse, plan, apply, validate (in parallel, one parser per thread), then
+//! emit and report.
 
+use crate::config::Config;
+use crate::discover::{self, Candidate, Selection};
+use crate::emit;
+use crate::engine::{error_ranges, instrument, split_bom};
+use crate::lang::PlanContext;
+use crate::report::{FileReport, FileStatus, Output, Report};
+use crate::runtime;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Where the output goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputChoice {
+    /// A complete, runnable copy of the root.
+    Dir(PathBuf),
+    /// A unified diff (`-` for standard output).
+    Patch(PathBuf),
+    /// Rewrite the files themselves.
+    InPlace,
+    /// Only report.
+    DryRun,
+    /// `.ctinject/out` at the top of the repository (or of the root).
+    Default,
+}
+
+/// Everything one run needs.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub paths: Vec<PathBuf>,
+    pub output: OutputChoice,
+    pub config: Config,
+    /// Extra globs from the command line, on top of the configuration's.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub jobs: usize,
+    pub progress: bool,
+    /// In place: rewrite files with uncommitted changes too.
+    pub force: bool,
+}
+
+/// One processed file.
+struct Processed {
+    rel: String,
+    new_text: Option<String>,
+    report: FileReport,
+    runtime_dir: Option<String>,
+}
+
+/// Resolves the paths to absolute ones and finds the root they share.
+fn resolve_root(paths: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let mut abs = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p)
+            .with_context(|| format!("{}: no such file or folder", p.display()))?;
+        let c =
+            std::fs::canonicalize(p).with_context(|| format!("cannot resolve {}", p.display()))?;
+        if !meta.is_dir() && !meta.is_file() {
+            bail!("{}: not a file or folder", p.display());
+        }
+        abs.push(c);
+    }
+    let dir_of = |p: &PathBuf| {
+        if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent().unwrap_or(p).to_path_buf()
+        }
+    };
+    let mut root = dir_of(&abs[0]);
+    for p in &abs[1..] {
+        let d = dir_of(p);
+        while !d.starts_with(&root) {
+            root = root
+                .parent()
+                .context("the paths share no folder")?
+                .to_path_buf();
+        }
+    }
+    Ok((root, abs))
+}
+
+/// The top of the git work tree holding `dir`, found by looking for `.git`.
+fn repo_top(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Where the Python runtime goes for the file at `rel`, and how the file imports it.
+///
+/// In a package, the runtime sits in the topmost package folder inside the
+/// root and is imported relatively (one dot per level); elsewhere it sits next
+/// to the file and is imported by name.
+fn python_runtime_place(root: &Path, rel: &str) -> (String, String) {
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let is_package = |d: &str| root.join(d).join("__init__.py").is_file();
+    if !is_package(dir) {
+        return (
+            dir.to_string(),
+            runtime::PYTHON_FILE_NAME
+                .trim_end_matches(".py")
+                .to_string(),
+        );
+    }
+    let mut top = dir;
+    let mut dots = 1;
+    while !top.is_empty() {
+        let parent = top.rsplit_once('/').map_or("", |(d, _)| d);
+        if !is_package(parent) {
+            break;
+        }
+        top = parent;
+        dots += 1;
+    }
+    (
+        top.to_string(),
+        format!(
+            "{}{}",
+            ".".repeat(dots),
+            runtime::PYTHON_FILE_NAME.trim_end_matches(".py")
+        ),
+    )
+}
+
+/// Reads, plans and instruments one file.
+fn process(
+    c: &Candidate,
+    display: String,
+    runtime_ref: String,
+    job: &Job,
+    parser: &mut tree_sitter::Parser,
+) -> (Option<String>, FileReport) {
+    let lang = c.lang.name();
+    let skip = |reason: String| (None, FileReport::skipped(display.clone(), lang, reason));
+    let bytes = match std::fs::read(&c.abs) {
+        Ok(b) => b,
+        Err(e) => return skip(format!("cannot read: {e}")),
+    };
+    if bytes.len() as u64 > job.config.max_file_size {
+        return skip(format!(
+            "larger than max_file_size ({} > {} bytes)",
+            bytes.len(),
+            job.config.max_file_size
+        ));
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return skip("binary file (NUL byte)".into());
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return skip(format!(
+                "not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        }
+    };
+    let (bom, body) = split_bom(&text);
+    let Some(tree) = parser.parse(body, None) else {
+        return skip("the parser gave up".into());
+    };
+    let ctx = PlanContext {
+        rel_path: display.clone(),
+        runtime_ref,
+        kinds: job.config.kinds(),
+    };
+    let plan = c.lang.plan(body, &tree, &ctx);
+    let errors = error_ranges(&tree);
+    drop(tree); // a tree costs about 30 times the source: let it go before validating
+    let done = instrument(body, plan, &errors, &mut |t| parser.parse(t, None));
+    let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
+    (done.text.map(|t| format!("{bom}{t}")), report)
+}
+
+/// Runs the pipeline and writes the output.
+pub fn run(job: &Job) -> Result<Report> {
+    let started = Instant::now();
+    let (root, paths) = resolve_root(&job.paths)?;
+    let base = repo_top(&root).unwrap_or_else(|| root.clone());
+    let display_of =
+        |rel: &str| discover::relative(&base, &root.join(rel)).unwrap_or_else(|| rel.to_string());
+
+    // Refuse a bad output before doing any work.
+    if let OutputChoice::Dir(out) = &job.output {
+        emit::check_out_dir(&root, out)?;
+    }
+
+    let mut include = job.config.include.clone();
+    include.extend(job.include.iter().cloned());
+    let mut exclude = job.config.exclude.clone();
+    exclude.extend(job.exclude.iter().cloned());
+    let selection = Selection::new(&include, &exclude)?;
+    let (candidates, problems) =
+        discover::candidates(&root, &paths, &selection, &[runtime::PYTHON_FILE_NAME]);
+    for (p, msg) in &problems {
+        eprintln!("ctinject: warning: {p}: {msg}");
+    }
+
+    let places: Vec<(Option<String>, String)> = candidates
+        .iter()
+        .map(|c| match c.lang.name() {
+            "python" => {
+                let (dir, reference) = python_runtime_place(&root, &c.rel);
+                (Some(dir), reference)
+            }
+            _ => (None, String::new()),
+        })
+        .collect();
+
+    // Plan and instrument in parallel; results land in input order.
+    let results: Vec<Mutex<Option<Processed>>> =
+        candidates.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let workers = job.jobs.max(1).min(candidates.len().max(1));
+    let show_progress = job.progress && std::io::stderr().is_terminal() && candidates.len() > 50;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let mut parsers: BTreeMap<&'static str, tree_sitter::Parser> = BTreeMap::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(c) = candidates.get(i) else { break };
+                    let parser = parsers.entry(c.lang.name()).or_insert_with(|| {
+                        let mut p = tree_sitter::Parser::new();
+                        p.set_language(&c.lang.grammar())
+                            .expect("grammar version matches tree-sitter");
+                        p
+                    });
+                    let (runtime_dir, reference) = places[i].clone();
+                    let (new_text, report) = process(c, display_of(&c.rel), reference, job, parser);
+                    let runtime_dir = runtime_dir.filter(|_| new_text.is_some());
+                    *results[i].lock().unwrap() = Some(Processed {
+                        rel: c.rel.clone(),
+                        new_text,
+                        report,
+                        runtime_dir,
+                    });
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        if show_progress {
+            s.spawn(|| {
+                while done.load(Ordering::Relaxed) < candidates.len() {
+                    eprint!(
+                        "\rctinject: {}/{} files",
+                        done.load(Ordering::Relaxed),
+                        candidates.len()
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                eprint!("\r\x1b[K");
+            });
+        }
+    });
+    let processed: Vec<Processed> = results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap().unwrap())
+        .collect();
+
+    // Runtime files: one per folder that instrumented files import it from.
+    let mut added: BTreeMap<String, String> = BTreeMap::new();
+    let python_runtime = runtime::python(&job.config);
+    for p in &processed {
+        if let Some(dir) = &p.runtime_dir {
+            let rel = if dir.is_empty() {
+                runtime::PYTHON_FILE_NAME.to_string()
+            } else {
+                format!("{dir}/{}", runtime::PYTHON_FILE_NAME)
+            };
+            if let Ok(existing) = std::fs::read_to_string(root.join(&rel)) {
+                if !runtime::is_python_runtime(&existing) {
+                    bail!(
+                        "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument this folder",
+                        display_of(&rel)
+                    );
+                }
+            }
+            added.insert(rel, python_runtime.clone());
+        }
+    }
+    let changed: BTreeMap<String, String> = processed
+        .iter()
+        .filter_map(|p| p.new_text.clone().map(|t| (p.rel.clone(), t)))
+        .collect();
+
+    let output = match &job.output {
+        OutputChoice::Dir(out) => {
+            emit::write_dir(&root, out, &changed, &added, false)?;
+            Output::Dir {
+                path: out.display().to_string(),
+            }
+        }
+        OutputChoice::Default => {
+            let out = emit::default_out_dir(&base);
+            emit::write_dir(&root, &out, &changed, &added, true)?;
+            Output::Dir {
+                path: out.display().to_string(),
+            }
+        }
+        OutputChoice::Patch(file) => {
+            emit::write_patch(&root, &display_of, &changed, &added, file)?;
+            Output::Patch {
+                path: file.display().to_string(),
+            }
+        }
+        OutputChoice::InPlace => {
+            emit::write_in_place(&root, &changed, &added, job.force)?;
+            Output::InPlace
+        }
+        OutputChoice::DryRun => Output::DryRun,
+    };
+
+    let files: Vec<FileReport> = processed.into_iter().map(|p| p.report).collect();
+    debug_assert!(files
+        .iter()
+        .all(|f| f.status != FileStatus::Instrumented || changed.len() > 0));
+    let runtime_files = added.keys().map(|r| display_of(r)).collect();
+    Ok(Report::new(
+        files,
+        output,
+        runtime_files,
+        started.elapsed().as_millis() as u64,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_goes_to_the_topmost_package() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for d in ["pkg/sub", "scripts"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("pkg/__init__.py"), "").unwrap();
+        std::fs::write(root.join("pkg/sub/__init__.py"), "").unwrap();
+        assert_eq!(
+            python_runtime_place(root, "pkg/sub/m.py"),
+            ("pkg".into(), ".._ctinject".into())
+        );
+        assert_eq!(
+            python_runtime_place(root, "pkg/m.py"),
+            ("pkg".into(), "._ctinject".into())
+        );
+        assert_eq!(
+            python_runtime_place(root, "scripts/s.py"),
+            ("scripts".into(), "_ctinject".into())
+        );
+        assert_eq!(
+            python_runtime_place(root, "top.py"),
+            ("".into(), "_ctinject".into())
+        );
+        // The root itself a package (as `ctinject src/pkg`):
+        std::fs::write(root.join("__init__.py"), "").unwrap();
+        assert_eq!(
+            python_runtime_place(root, "pkg/sub/m.py"),
+            ("".into(), "..._ctinject".into())
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! Bad input: each case gets a clear message naming the file, nothing
+//! crashes, and nothing is left half-written.
+
+use crate::util::*;
+
+fn report(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&ok(&ctinject(dir, &all))).unwrap()
+}
+
+fn file<'a>(r: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} not in {r}"))
+}
+
+#[test]
+fn unreadable_kinds_of_file_are_skipped_with_reasons_and_copied_unchanged() {
+    let t = tree(&[
+        ("p/ok.py", "x = 1\n"),
+        ("p/empty.py", ""),
+        ("p/big.py", &"y = 1\n".repeat(400_000)),
+    ]);
+    let p = t.path().join("p");
+    std::fs::write(p.join("latin1.py"), b"s = '\xe9'\n").unwrap();
+    std::fs::write(p.join("nul.py"), b"x = 1\0\n").unwrap();
+    let r = report(t.path(), &["p", "--out", "out"]);
+    assert!(file(&r, "latin1.py")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not valid UTF-8"));
+    assert!(file(&r, "nul.py")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("binary"));
+    assert!(file(&r, "big.py")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("larger than max_file_size"));
+    assert_eq!(file(&r, "empty.py")["status"], "unchanged");
+    assert_eq!(file(&r, "ok.py")["status"], "instrumented");
+    for name in ["latin1.py", "nul.py", "big.py", "empty.py"] {
+        assert_eq!(
+            std::fs::read(p.join(name)).unwrap(),
+            std::fs::read(t.path().join("out").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_skip_only_the_functions_they_touch() {
+    let src = "import os\n\ndef broken():\n    x = = 1\n\ndef fine():\n    y = 2\n";
+    let t = tree(&[("p/m.py", src)]);
+    let r = report(t.path(), &["p", "--out", "out"]);
+    let f = file(&r, "m.py");
+    let broken = f["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "broken")
+        .unwrap();
+    assert!(
+        broken["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("syntax error"),
+        "{broken}"
+    );
+    let out = std::fs::read_to_string(t.path().join("out/m.py")).unwrap();
+    assert!(out.contains("y = 2; _ct.v(7, \"y\", y)"), "{out}");
+    assert!(out.contains("    x = = 1\n"), "{out}");
+}
+
+#[test]
+fn names_with_spaces_and_non_ascii_work() {
+    let t = tree(&[("my proj/sub dir/caf\u{e9} \u{65e5}.py", "x = 1\n")]);
+    let r = report(t.path(), &["my proj", "--out", "out dir"]);
+    assert_eq!(
+        file(&r, "sub dir/caf\u{e9} \u{65e5}.py")["status"],
+        "instrumented"
+    );
+    let out =
+        std::fs::read_to_string(t.path().join("out dir/sub dir/caf\u{e9} \u{65e5}.py")).unwrap();
+    assert!(
+        out.contains("_ct(\"sub dir/caf\u{e9} \u{65e5}.py\")"),
+        "{out}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_do_not_hang_and_links_are_copied_as_links() {
+    let t = tree(&[("p/a.py", "x = 1\n")]);
+    let p = t.path().join("p");
+    std::os::unix::fs::symlink("..", p.join("loop")).unwrap();
+    std::os::unix::fs::symlink("a.py", p.join("alias.py")).unwrap();
+    let r = report(t.path(), &["p", "--out", "out"]);
+    assert_eq!(r["totals"]["files"], 1, "links are not followed: {r}");
+    let link = std::fs::read_link(t.path().join("out/loop")).unwrap();
+    assert_eq!(link, std::path::PathBuf::from(".."));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tree(&[("p/a.py", "x = 1\n"), ("p/secret.py", "y = 2\n")]);
+    let secret = t.path().join("p/secret.py");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&secret).is_ok() {
+        eprintln!(
+            "*** SKIPPED unreadable_file_is_named: running as root, every file is readable ***"
+        );
+        return;
+    }
+    let r = report(t.path(), &["p", "--dry-run"]);
+    assert!(file(&r, "secret.py")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read"));
+    // A copy cannot be complete without it: a clear error, no half-written output.
+    let o = ctinject(t.path(), &["p", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("secret.py"), "{}", stderr(&o));
+    assert!(!t.path().join("out").exists());
+}

@@ -1,0 +1,110 @@
+//! The command line: help, usage errors, exit codes, configuration.
+
+use crate::util::*;
+use std::process::Command;
+
+#[test]
+fn help_teaches_the_main_uses() {
+    let out = ok(&ctinject(&repo_dir(), &["--help"]));
+    for needle in [
+        "--out <DIR>",
+        "--patch <FILE>",
+        "--in-place",
+        "--dry-run",
+        "CTINJECT_TRACE_FILE",
+        "Exit codes",
+    ] {
+        assert!(out.contains(needle), "--help lacks {needle}:\n{out}");
+    }
+}
+
+#[test]
+fn cargo_subcommand_reads_as_cargo_ctinject() {
+    // Cargo runs `cargo-ctinject ctinject ARGS`.
+    let o = run(Command::new(cargo_ctinject_bin()).args(["ctinject", "--help"]));
+    let out = ok(&o);
+    assert!(out.contains("Usage: cargo ctinject"), "{out}");
+    // And behaves as ctinject: a dry run over a tree.
+    let t = tree(&[("a.py", "x = 1\n")]);
+    let o = run(Command::new(cargo_ctinject_bin())
+        .args(["ctinject", "--dry-run", "--format", "json"])
+        .current_dir(t.path()));
+    let report: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    assert_eq!(report["totals"]["files_instrumented"], 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = tree(&[("a.py", "x = 1\n")]);
+    for args in [
+        &["--out", "x", "--patch", "y"][..],
+        &["--no-such-flag"],
+        &["--format", "yaml"],
+        &["--force"],
+    ] {
+        let o = ctinject(t.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let o = ctinject(t.path(), &["missing/path", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("missing/path: no such file or folder"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
+    let t = tree(&[("a.py", "x = 1\n")]);
+    ok(&ctinject(t.path(), &["init"]));
+    let text = std::fs::read_to_string(t.path().join(".ctinject.yml")).unwrap();
+    assert!(text.contains("points:") && text.contains("redact:"));
+    // The written config is found and used.
+    ok(&ctinject(t.path(), &["--dry-run"]));
+    let o = ctinject(t.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("exists already"));
+}
+
+#[test]
+fn bad_config_names_file_line_and_key() {
+    let t = tree(&[
+        ("src/a.py", "x = 1\n"),
+        (".ctinject.yml", "exclude: []\npoints:\n  functoin: false\n"),
+    ]);
+    let o = ctinject(t.path(), &["src", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(".ctinject.yml") && err.contains("functoin") && err.contains("line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_turns_point_kinds_off_and_excludes_files() {
+    let t = tree(&[
+        ("a.py", "x = 1\nif x:\n    y = 2\n"),
+        ("skip_me.py", "z = 3\n"),
+        (
+            "cfg.yml",
+            "exclude: ['skip_*.py']\npoints: {variable: false}\n",
+        ),
+    ]);
+    let o = ctinject(
+        t.path(),
+        &[".", "--dry-run", "--format", "json", "--config", "cfg.yml"],
+    );
+    let report: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["a.py"]);
+    let points = &report["totals"]["points"];
+    assert!(points.get("variable").is_none(), "{points}");
+    assert_eq!(points["branch"]["instrumented"], 1);
+}

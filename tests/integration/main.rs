@@ -1,0 +1,10 @@
+//! ctinject's integration tests: one test binary (as ripgrep does), one module
+//! per concern. Tests that need python3 skip loudly when it is missing, and
+//! fail instead when `CI=true`.
+
+mod bad_input;
+mod cli;
+mod output;
+mod python_e2e;
+mod stdlib_corpus;
+mod util;

@@ -1,0 +1,202 @@
+//! Where the output goes: --out, --patch, --in-place, the default location.
+
+use crate::util::*;
+use std::process::Command;
+
+const MOD: &str = "\"\"\"Doc.\"\"\"\n\n\ndef f(a):\n    b = a + 1\n    return b\n";
+
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut v = Vec::new();
+    fn walk(base: &std::path::Path, d: &std::path::Path, v: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, v);
+            } else {
+                v.push(
+                    p.strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn out_is_a_complete_copy_with_the_runtime_inside() {
+    let t = tree(&[
+        ("proj/pkg/__init__.py", ""),
+        ("proj/pkg/m.py", MOD),
+        ("proj/pkg/tests/test_m.py", "def test(): pass\n"),
+        ("proj/data.txt", "hello\n"),
+        ("proj/tool.py", "x = 1\n"),
+    ]);
+    let out = t.path().join("out");
+    ok(&ctinject(
+        t.path(),
+        &["proj", "--out", "out", "--exclude", "pkg/tests/**"],
+    ));
+    assert_eq!(
+        files_under(&out),
+        [
+            "_ctinject.py",
+            "data.txt",
+            "pkg/__init__.py",
+            "pkg/_ctinject.py",
+            "pkg/m.py",
+            "pkg/tests/test_m.py",
+            "tool.py"
+        ]
+    );
+    // Excluded and data files are copied unchanged.
+    assert_eq!(
+        std::fs::read_to_string(out.join("pkg/tests/test_m.py")).unwrap(),
+        "def test(): pass\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("data.txt")).unwrap(),
+        "hello\n"
+    );
+    let m = std::fs::read_to_string(out.join("pkg/m.py")).unwrap();
+    assert!(m.starts_with("\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"proj/pkg/m.py\")\n"), "{m}");
+    assert_eq!(m.lines().count(), MOD.lines().count());
+}
+
+#[test]
+fn out_refuses_a_non_empty_folder_and_a_folder_inside_path() {
+    let t = tree(&[("p/a.py", "x = 1\n"), ("full/keep.txt", "mine\n")]);
+    let o = ctinject(t.path(), &["p", "--out", "full"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("exists and is not empty"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("full/keep.txt")).unwrap(),
+        "mine\n"
+    );
+    let o = ctinject(t.path(), &["p", "--out", "p/inner"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("inside"), "{}", stderr(&o));
+    assert!(!t.path().join("p/inner").exists());
+    // An empty folder is fine.
+    std::fs::create_dir(t.path().join("empty")).unwrap();
+    ok(&ctinject(t.path(), &["p", "--out", "empty"]));
+    assert!(t.path().join("empty/a.py").exists());
+}
+
+#[test]
+fn running_on_the_output_changes_nothing() {
+    let t = tree(&[
+        ("p/pkg/__init__.py", ""),
+        ("p/pkg/m.py", MOD),
+        ("p/s.py", "import os\nx = 1\n"),
+    ]);
+    ok(&ctinject(t.path(), &["p", "--out", "o1"]));
+    ok(&ctinject(t.path(), &["o1", "--out", "o2"]));
+    for f in files_under(&t.path().join("o1")) {
+        let a = std::fs::read(t.path().join("o1").join(&f)).unwrap();
+        let b = std::fs::read(t.path().join("o2").join(&f)).unwrap();
+        assert_eq!(a, b, "{f} changed on the second run");
+    }
+    assert_eq!(
+        files_under(&t.path().join("o1")),
+        files_under(&t.path().join("o2"))
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    let t = tree(&[
+        ("p/pkg/__init__.py", ""),
+        ("p/pkg/m.py", MOD),
+        ("p/pkg/n.py", "y = [i for i in range(3)]\n"),
+    ]);
+    ok(&ctinject(t.path(), &["p", "--patch", "a.patch", "-j", "1"]));
+    ok(&ctinject(t.path(), &["p", "--patch", "b.patch", "-j", "4"]));
+    let a = std::fs::read(t.path().join("a.patch")).unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(a, std::fs::read(t.path().join("b.patch")).unwrap());
+}
+
+#[test]
+fn patch_applies_with_git_and_reverts() {
+    if require_tool("git").is_none() {
+        return;
+    }
+    let repo = git_repo(&[
+        ("src/pkg/__init__.py", ""),
+        ("src/pkg/m.py", MOD),
+        ("src/pkg/dir with space/__init__.py", ""),
+        ("src/pkg/dir with space/caf\u{e9}.py", "x = 1\n"),
+        ("src/no_newline.py", "y = 2"),
+    ]);
+    let p = repo.path();
+    ok(&ctinject(p, &["src", "--patch", "ct.patch"]));
+    let patch = std::fs::read_to_string(p.join("ct.patch")).unwrap();
+    assert!(patch.contains("+++ b/src/pkg/_ctinject.py"), "{patch}");
+    let git = |args: &[&str]| run(Command::new("git").args(args).current_dir(p));
+    let o = git(&["apply", "--check", "ct.patch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    ok(&git(&["apply", "ct.patch"]));
+    let m = std::fs::read_to_string(p.join("src/pkg/m.py")).unwrap();
+    assert!(m.contains("_ct.v(5, \"b\", b)"), "{m}");
+    assert!(p.join("src/_ctinject.py").exists());
+    ok(&git(&["apply", "-R", "ct.patch"]));
+    let status = stdout(&git(&["status", "--porcelain"]));
+    assert_eq!(
+        status.trim(),
+        "?? ct.patch",
+        "the tree is back to the commit"
+    );
+}
+
+#[test]
+fn in_place_refuses_uncommitted_files_unless_forced() {
+    if require_tool("git").is_none() {
+        return;
+    }
+    let repo = git_repo(&[("a.py", "x = 1\n"), ("b.py", "y = 2\n")]);
+    let p = repo.path();
+    std::fs::write(p.join("b.py"), "y = 3\n").unwrap();
+    let o = ctinject(p, &[".", "--in-place"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("b.py"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(p.join("a.py")).unwrap(),
+        "x = 1\n",
+        "nothing written when refusing"
+    );
+    ok(&ctinject(p, &[".", "--in-place", "--force"]));
+    assert!(std::fs::read_to_string(p.join("b.py"))
+        .unwrap()
+        .contains("_ct.v(1, \"y\", y)"));
+    assert!(p.join("_ctinject.py").exists());
+}
+
+#[test]
+fn default_output_goes_to_a_self_ignoring_folder() {
+    if require_tool("git").is_none() {
+        return;
+    }
+    let repo = git_repo(&[("src/a.py", "x = 1\n")]);
+    let p = repo.path();
+    ok(&ctinject(&p.join("src"), &[]));
+    assert!(p.join(".ctinject/out/a.py").exists());
+    let status = stdout(&run(Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(p)));
+    assert_eq!(status, "", "the default output shows in git status");
+    // A second run replaces it.
+    std::fs::write(p.join("src/a.py"), "x = 2\n").unwrap();
+    ok(&ctinject(&p.join("src"), &[]));
+    assert!(std::fs::read_to_string(p.join(".ctinject/out/a.py"))
+        .unwrap()
+        .contains("x = 2"));
+}

@@ -1,0 +1,114 @@
+//! End to end with python3: instrument the example, run original and copy,
+//! compare their output byte for byte, and read the telemetry back.
+
+use crate::util::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn events(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l}: {e}")))
+        .collect()
+}
+
+fn python(dir: &std::path::Path, trace: Option<&std::path::Path>) -> std::process::Output {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-W", "error", "main.py"])
+        .current_dir(dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd.env_remove("CTINJECT_TRACE_FILE");
+    if let Some(t) = trace {
+        cmd.env("CTINJECT_TRACE_FILE", t);
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn inventory_example_behaves_the_same_and_explains_itself() {
+    if require_tool("python3").is_none() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("inventory");
+    copy_dir(&repo_dir().join("fixtures/python/inventory"), &src);
+    ok(&ctinject(t.path(), &["inventory", "--out", "out"]));
+    let out = t.path().join("out");
+
+    let original = python(&src, None);
+    assert!(original.status.success(), "{}", stderr(&original));
+    let trace = t.path().join("trace.jsonl");
+    let copy = python(&out, Some(&trace));
+    assert_eq!(
+        stdout(&copy),
+        stdout(&original),
+        "stdout differs; stderr:\n{}",
+        stderr(&copy)
+    );
+    assert_eq!(stderr(&copy), stderr(&original));
+    assert_eq!(copy.status.code(), original.status.code());
+    // Telemetry off: same output, no file.
+    let quiet = python(&out, None);
+    assert_eq!(stdout(&quiet), stdout(&original));
+
+    let ev = events(&trace);
+    assert!(
+        ev.iter().all(|e| e["v"] == 1),
+        "every event has the schema version"
+    );
+    let spans: Vec<&Value> = ev.iter().filter(|e| e["type"] == "span").collect();
+    let span = |name: &str| {
+        spans
+            .iter()
+            .copied()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no span {name}"))
+    };
+    // The span tree: main -> Stock.total; main -> gather_prices -> fetch_price.
+    let main = span("main");
+    assert_eq!(main["parent_id"], Value::Null);
+    assert_eq!(main["file"], "main.py");
+    assert_eq!(span("Stock.total")["parent_id"], main["span_id"]);
+    assert_eq!(span("Stock.total")["trace_id"], main["trace_id"]);
+    let gather = span("gather_prices");
+    assert_eq!(gather["parent_id"], main["span_id"]);
+    assert_eq!(gather["kind"], "coroutine");
+    let fetches: Vec<&&Value> = spans
+        .iter()
+        .filter(|s| s["name"] == "fetch_price")
+        .collect();
+    assert_eq!(fetches.len(), 4);
+    assert!(fetches
+        .iter()
+        .all(|s| s["parent_id"] == gather["span_id"] || s["parent_id"].is_string()));
+    assert_eq!(span("Stock.total")["return"], "12.25");
+    assert_eq!(span("Item.from_pair")["args"]["pair"], "('kiwi', '1.25')");
+    // An exception that escaped a span.
+    let failed_take = spans
+        .iter()
+        .find(|s| s["name"] == "Stock.take" && s["status"] == "error")
+        .unwrap();
+    assert_eq!(failed_take["exception"]["type"], "OutOfStock");
+    // A variable, a branch, a loop count, a handled exception.
+    let in_span = |e: &&Value, s: &Value| e["span_id"] == s["span_id"];
+    let total = span("Stock.total");
+    assert!(ev.iter().any(|e| e["type"] == "var"
+        && in_span(&e, total)
+        && e["name"] == "total"
+        && e["value"] == "0.0"));
+    let adds: Vec<&&Value> = spans.iter().filter(|s| s["name"] == "Stock.add").collect();
+    assert!(ev.iter().any(|e| e["type"] == "branch"
+        && e["line"] == 42
+        && e["arm"] == 2
+        && adds.iter().any(|s| in_span(&e, s))));
+    let restock = span("restock_all");
+    let loops: Vec<&Value> = ev
+        .iter()
+        .filter(|e| e["type"] == "loop" && in_span(e, restock))
+        .collect();
+    assert_eq!(loops.len(), 1, "{loops:?}");
+    assert_eq!(loops[0]["iterations"], 5);
+    assert!(ev
+        .iter()
+        .any(|e| e["type"] == "exception" && e["line"] == 54 && e["exc_type"] == "KeyError"));
+}

@@ -1,0 +1,120 @@
+//! Shared helpers: running the binary, temporary trees, toolchains.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn ctinject_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ctinject"))
+}
+
+pub fn cargo_ctinject_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cargo-ctinject"))
+}
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs ctinject with `args` in `cwd`.
+pub fn ctinject(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(ctinject_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CTINJECT_TRACE_FILE")
+        .output()
+        .expect("ctinject runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+pub fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
+    stdout(o)
+}
+
+/// Writes `files` (path, content) under a new temporary folder.
+pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    dir
+}
+
+/// Copies a folder (files only, recursively).
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            if e.file_name() != "__pycache__" {
+                copy_dir(&e.path(), &to);
+            }
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+/// The named tool, or None after a loud message; with `CI=true` a missing
+/// tool fails the test instead of skipping it.
+pub fn require_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{name} is required in CI (CI=true) but was not found on PATH");
+        }
+        eprintln!("\n*** SKIPPED: {name} not found on PATH; install it to run this test ***\n");
+    }
+    found
+}
+
+/// Runs a command, returning its output.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// A git repository with one commit holding `files`.
+pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tree(files);
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "init",
+        ],
+    ] {
+        let o = run(Command::new("git").args(args).current_dir(dir.path()));
+        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    }
+    dir
+}
