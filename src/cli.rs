@@ -110,6 +110,10 @@ pub struct InstrumentArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Benchmark baseline: discover, read and parse the same files, and stop.
+    #[arg(long, hide = true, conflicts_with = "output")]
+    pub parse_only: bool,
 }
 
 /// Parses `args` (program name first) as `bin_name` and runs; returns the exit code.
@@ -176,7 +180,9 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let output = if let Some(d) = a.out {
+    let output = if a.parse_only {
+        OutputChoice::DryRun
+    } else if let Some(d) = a.out {
         OutputChoice::Dir(d)
     } else if let Some(p) = a.patch {
         OutputChoice::Patch(p)
@@ -199,6 +205,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         progress: !a.quiet,
         force: a.force,
+        parse_only: a.parse_only,
     };
     let report = run::run(&job)?;
     let text = match a.format {

@@ -117,13 +117,11 @@ pub fn write_dir(
     let parent = out.parent().context("bad output folder")?;
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
-    if replace_ours && out.exists() {
-        if !out.join(OUTPUT_MARK).exists() {
-            bail!(
-                "{}: exists and was not written by ctinject; move it away or use --out",
-                out.display()
-            );
-        }
+    if replace_ours && out.exists() && !out.join(OUTPUT_MARK).exists() {
+        bail!(
+            "{}: exists and was not written by ctinject; move it away or use --out",
+            out.display()
+        );
     }
     let files = discover::all_files(root, std::slice::from_ref(&out))?;
     let staging = parent.join(format!(

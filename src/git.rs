@@ -949,7 +949,7 @@ pub fn parse_unified_diff(
             // A second ---/+++ pair in one section starts a new (non-git) file.
             if cur
                 .as_ref()
-                .map_or(true, |s| s.plus.is_some() || s.git_header.is_none())
+                .is_none_or(|s| s.plus.is_some() || s.git_header.is_none())
             {
                 sections.extend(cur.take());
                 cur = Some(Section {

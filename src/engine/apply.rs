@@ -4,9 +4,9 @@ use super::Insert;
 
 /// Sorts inserts into output order: by offset, then by [`super::Slot`], then
 /// by their order in the plan (a stable sort keeps that).
-fn ordered(inserts: &[Insert]) -> Vec<&Insert> {
+pub(crate) fn ordered(inserts: &[Insert]) -> Vec<&Insert> {
     let mut v: Vec<&Insert> = inserts.iter().collect();
-    v.sort_by(|a, b| (a.offset, a.slot).cmp(&(b.offset, b.slot)));
+    v.sort_by_key(|i| (i.offset, i.slot));
     v
 }
 

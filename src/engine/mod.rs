@@ -278,8 +278,7 @@ fn adds_errors(
     if errors.is_empty() {
         return false;
     }
-    let mut sorted: Vec<&Insert> = inserts.iter().collect();
-    sorted.sort_by(|a, b| (a.offset, a.slot).cmp(&(b.offset, b.slot)));
+    let sorted = apply::ordered(inserts);
     errors.iter().any(|e| {
         let (s, t) = (map_back(&sorted, e.start), map_back(&sorted, e.end));
         !original_errors.iter().any(|o| s <= o.end && o.start <= t)

@@ -1,0 +1,1656 @@
+"""Tests of the Python runtime (src/runtime/python/_ctinject.py).
+
+Run from the repository root:
+
+    python3 -W error -m unittest discover -s tests/python -v
+
+Each test loads a fresh copy of the runtime with importlib (with its config
+line substituted where a test needs another configuration) and reads the
+events it writes to a temporary trace file.
+"""
+
+import asyncio
+import contextlib
+import functools
+import gc
+import importlib.util
+import inspect
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import unittest
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUNTIME = os.path.join(ROOT, "src", "runtime", "python", "_ctinject.py")
+REGISTRY = "__ctinject_runtime_v1__"
+CONFIG_LINE = '_CONFIG_JSON = "{}"'
+_counter = itertools.count()
+
+with open(RUNTIME, encoding="utf-8") as _f:
+    RUNTIME_SRC = _f.read()
+
+SPAN_KEYS = ["v", "type", "trace_id", "span_id", "parent_id", "name", "module", "file", "line",
+             "kind", "start_unix_ns", "duration_ns", "args", "return", "status", "exception",
+             "pid", "tid"]
+POINT_HEAD = ["v", "type", "time_unix_ns", "trace_id", "span_id", "file", "line"]
+POINT_KEYS = {
+    "var": POINT_HEAD + ["name", "value", "pid", "tid"],
+    "branch": POINT_HEAD + ["site", "arm", "pid", "tid"],
+    "loop": POINT_HEAD + ["site", "kind", "iterations", "target", "last", "pid", "tid"],
+    "exception": POINT_HEAD + ["exception", "pid", "tid"],
+}
+
+
+def runtime_source(config=None):
+    """The runtime's text, with `config` baked in as ctinject does it."""
+    if config is None:
+        return RUNTIME_SRC
+    assert RUNTIME_SRC.count(CONFIG_LINE) == 1
+    literal = json.dumps(json.dumps(config))
+    return RUNTIME_SRC.replace(CONFIG_LINE, "_CONFIG_JSON = " + literal, 1)
+
+
+def load_runtime(directory, config=None, env=None, name=None, fresh=True):
+    """Load a copy of the runtime as module `name` with `env` set during the import.
+
+    fresh: forget any copy loaded before (so this one is the first of the process).
+    """
+    name = name or "_ctinject_test_%d" % next(_counter)
+    path = os.path.join(directory, name + ".py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(runtime_source(config))
+    if fresh:
+        sys.modules.pop(REGISTRY, None)
+    keys = ("CTINJECT_TRACE_FILE", "CTINJECT_DISABLE")
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        for k in keys:
+            os.environ.pop(k, None)
+        os.environ.update(env or {})
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return mod
+
+
+def shutdown_runtime(rt):
+    """Stop a test copy: no more events, file closed, not the registered copy."""
+    try:
+        rt._flush()
+    except Exception:
+        pass
+    rt._S.on = False
+    fd = rt._W.fd
+    rt._W.fd = None
+    if fd is not None:
+        os.close(fd)
+    if sys.modules.get(REGISTRY) is sys.modules.get(rt.__name__):
+        sys.modules.pop(REGISTRY, None)
+    sys.modules.pop(rt.__name__, None)
+
+
+def read_events(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="ascii") as f:
+        return [json.loads(line) for line in f.read().splitlines()]
+
+
+class RuntimeCase(unittest.TestCase):
+    """A fresh runtime (telemetry on, writing to a temp file) and one Module."""
+
+    config = None
+    module_file = "pkg/mod.py"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctinject-test-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.trace = os.path.join(self.dir, "trace.jsonl")
+        self.rt = self.load(self.config)
+        self.ct = self.rt.Module(self.module_file)
+
+    def load(self, config=None, on=True, fresh=True, name=None, env=None):
+        if env is None:
+            env = {"CTINJECT_TRACE_FILE": self.trace} if on else {}
+        rt = load_runtime(self.dir, config=config, env=env, fresh=fresh, name=name)
+        self.addCleanup(shutdown_runtime, rt)
+        return rt
+
+    def events(self, type=None, **match):
+        self.rt._flush()
+        evs = read_events(self.trace)
+        if type is not None:
+            evs = [e for e in evs if e["type"] == type]
+        for k, v in match.items():
+            evs = [e for e in evs if e.get(k) == v]
+        return evs
+
+    def spans(self, **match):
+        return self.events("span", **match)
+
+    def one_span(self, **match):
+        s = self.spans(**match)
+        self.assertEqual(len(s), 1, s)
+        return s[0]
+
+    def current_span_id(self):
+        sp = self.rt._cur.get()
+        return None if sp is None else json.loads(sp.qs)
+
+
+# ---------------------------------------------------------------- the calls of the contract
+
+class TestContractCalls(RuntimeCase):
+
+    def test_fn_records_a_span_with_args_and_return(self):
+        ct = self.ct
+
+        @ct.fn(12)
+        def add(a, b=10, *rest, c, d=4, **kw):
+            return a + b
+
+        self.assertEqual(add(1, 2, 3, c=5, e=6), 3)
+        s = self.one_span(name=add.__qualname__)
+        self.assertEqual(list(s)[:len(SPAN_KEYS)], SPAN_KEYS)
+        self.assertEqual(s["v"], 1)
+        self.assertEqual(s["line"], 12)
+        self.assertEqual(s["file"], "pkg/mod.py")
+        self.assertEqual(s["module"], __name__)
+        self.assertEqual(s["kind"], "function")
+        self.assertEqual(s["args"], {"a": "1", "b": "2", "rest": "(3,)", "c": "5", "d": "4",
+                                     "kw": "{'e': 6}"})
+        self.assertEqual(list(s["args"]), ["a", "b", "rest", "c", "d", "kw"])
+        self.assertEqual(s["return"], "3")
+        self.assertEqual(s["status"], "ok")
+        self.assertIsNone(s["exception"])
+        self.assertIsNone(s["parent_id"])
+        self.assertRegex(s["trace_id"], r"^[0-9a-f]{32}$")
+        self.assertRegex(s["span_id"], r"^[0-9a-f]{16}$")
+        self.assertNotEqual(s["trace_id"], "0" * 32)
+        self.assertEqual(s["pid"], os.getpid())
+        self.assertEqual(s["tid"], threading.get_ident())
+        self.assertGreaterEqual(s["duration_ns"], 0)
+        self.assertGreater(s["start_unix_ns"], 1_500_000_000 * 10**9)
+        self.assertNotIn("suppressed", s)
+
+    def test_defaults_and_keywords_map_to_parameter_names(self):
+        @self.ct.fn(1)
+        def f(a, b=2, /, c=3, *, d):
+            return None
+
+        f(1, d=4)
+        f(1, 5, c=6, d=7)
+        s1, s2 = self.spans()
+        self.assertEqual(s1["args"], {"a": "1", "b": "2", "c": "3", "d": "4"})
+        self.assertEqual(s2["args"], {"a": "1", "b": "5", "c": "6", "d": "7"})
+        self.assertEqual(s1["return"], "None")
+
+    def test_nested_spans_link_to_their_parent(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def inner():
+            return 1
+
+        @ct.fn(2)
+        def outer():
+            return inner() + inner()
+
+        outer()
+        spans = self.spans()
+        self.assertEqual([s["line"] for s in spans], [1, 1, 2])
+        parent = spans[2]
+        for child in spans[:2]:
+            self.assertEqual(child["parent_id"], parent["span_id"])
+            self.assertEqual(child["trace_id"], parent["trace_id"])
+        self.assertNotEqual(spans[0]["span_id"], spans[1]["span_id"])
+
+    def test_deco_wraps_before_the_decorator(self):
+        seen = []
+
+        def d(f):
+            seen.append(f)
+
+            @functools.wraps(f)
+            def outer(*a):
+                return ("decorated", f(*a))
+            return outer
+
+        @self.ct.deco(7, d)
+        def g(x):
+            return x * 2
+
+        self.assertEqual(g(4), ("decorated", 8))
+        self.assertEqual(len(seen), 1)
+        self.assertIn(seen[0].__code__, self.rt._HIDDEN)  # d got the ctinject wrapper
+        self.assertIs(g.__wrapped__, seen[0])
+        self.assertEqual(seen[0].__wrapped__.__name__, "g")
+        s = self.one_span()
+        self.assertEqual((s["line"], s["args"], s["return"]), (7, {"x": "4"}, "8"))
+
+    def test_late_and_lam(self):
+        ct = self.ct
+
+        def h(x):
+            return -x
+
+        h = ct.late(20, h)
+        sq = ct.lam(21, lambda y: y * y)
+        self.assertEqual(h(3), -3)
+        self.assertEqual(sq(5), 25)
+        a, b = self.spans()
+        self.assertEqual((a["line"], a["return"]), (20, "-3"))
+        self.assertEqual((b["line"], b["args"], b["return"]), (21, {"y": "5"}, "25"))
+        self.assertTrue(b["name"].endswith("<lambda>"))
+
+    def test_wrap_leaves_non_functions_and_own_wrappers_alone(self):
+        ct = self.ct
+        part = functools.partial(max, 1)
+        self.assertIs(ct.late(1, part), part)
+        self.assertIs(ct.late(1, len), len)
+
+        class C:
+            pass
+        self.assertIs(ct.late(1, C), C)
+        w = ct.fn(1)(lambda: 1)
+        self.assertIs(ct.late(2, w), w)  # not wrapped twice
+        self.assertEqual(w(), 1)
+        self.assertEqual(len(self.spans()), 1)
+
+    def test_v_records_each_pair(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f():
+            x = 1
+            y = "two"
+            self.assertIsNone(ct.v(3, "x", x, "y", y))
+            return None
+
+        f()
+        evs = self.events("var")
+        span = self.one_span()
+        self.assertEqual([(e["name"], e["value"], e["line"]) for e in evs],
+                         [("x", "1", 3), ("y", "'two'", 3)])
+        for e in evs:
+            self.assertEqual(list(e), POINT_KEYS["var"])
+            self.assertEqual(e["span_id"], span["span_id"])
+            self.assertEqual(e["trace_id"], span["trace_id"])
+            self.assertEqual(e["file"], "pkg/mod.py")
+            self.assertEqual(e["pid"], os.getpid())
+
+    def test_var_outside_spans_has_null_ids(self):
+        self.ct.v(5, "z", [1, 2])
+        (e,) = self.events("var")
+        self.assertIsNone(e["trace_id"])
+        self.assertIsNone(e["span_id"])
+        self.assertEqual(e["value"], "[1, 2]")
+
+    def test_vw_returns_the_value(self):
+        obj = object()
+        self.assertIs(self.ct.vw(4, "y", obj), obj)
+        (e,) = self.events("var")
+        self.assertEqual((e["name"], e["line"]), ("y", 4))
+        self.assertEqual(e["value"], "<builtins.object object>")
+
+    def test_br_calls_bool_once_and_records_true_arms(self):
+        calls = []
+
+        class Cond:
+            def __init__(self, v):
+                self.v = v
+
+            def __bool__(self):
+                calls.append(1)
+                return self.v
+
+        ct = self.ct
+        self.assertIs(ct.br(4, 0, Cond(True)), True)
+        self.assertIs(ct.br(4, 1, Cond(False)), False)
+        self.assertIs(ct.br(4, 1, []), False)
+        self.assertIs(ct.br(4, 2, [0]), True)
+        self.assertEqual(len(calls), 2)
+        evs = self.events("branch")
+        self.assertEqual([(e["site"], e["arm"]) for e in evs], [(4, 0), (4, 2)])
+        self.assertEqual(list(evs[0]), POINT_KEYS["branch"])
+        self.assertEqual(evs[0]["line"], 4)
+
+    def test_brx_records_the_other_arm_on_false(self):
+        ct = self.ct
+        self.assertIs(ct.brx(5, 0, 1, 1), True)
+        self.assertIs(ct.brx(5, 0, 0, 1), False)
+        self.assertIs(ct.brx(6, 0, "", -1), False)  # no arm taken
+        self.assertIs(ct.brx(6, 0, "x", -1), True)
+        evs = self.events("branch")
+        self.assertEqual([(e["site"], e["arm"]) for e in evs], [(5, 0), (5, 1), (6, 0)])
+
+    def test_case_and_caseg(self):
+        ct = self.ct
+        self.assertIs(ct.case(7, 2), True)
+        self.assertIs(ct.caseg(7, 3, 0), False)
+        self.assertIs(ct.caseg(7, 4, "yes"), True)
+        evs = self.events("branch")
+        self.assertEqual([(e["site"], e["arm"]) for e in evs], [(7, 2), (7, 4)])
+
+    def test_loop_is_eager_and_counts(self):
+        ct = self.ct
+        with self.assertRaises(TypeError) as cm:
+            ct.loop(8, "x", 5)
+        self.assertEqual(str(cm.exception), "'int' object is not iterable")
+        self.assertEqual(self.events("loop"), [])
+
+        @ct.fn(1)
+        def f():
+            total = 0
+            for x in ct.loop(8, "x", [1, 2, 3]):
+                total += x
+            for y in ct.loop(9, "y", []):
+                total += 100
+            return total
+
+        self.assertEqual(f(), 6)
+        evs = self.events("loop")
+        span = self.one_span()
+        self.assertEqual([(e["site"], e["kind"], e["iterations"], e["target"], e["last"])
+                          for e in evs],
+                         [(8, "for", 3, "x", "3"), (9, "for", 0, "y", None)])
+        self.assertEqual(list(evs[0]), POINT_KEYS["loop"])
+        self.assertEqual(evs[0]["span_id"], span["span_id"])
+
+    def test_loop_break_writes_the_event_at_once(self):
+        ct = self.ct
+        self.rt._flush()
+        for x in ct.loop(10, "x", itertools.count()):
+            if x == 4:
+                break
+        # The iterator was dropped by the break: its event is already buffered.
+        self.assertEqual(len(self.rt._W.buf), 1)
+        self.assertIn('"type":"loop"', self.rt._W.buf[0])
+        evs = self.events("loop")
+        self.assertEqual([(e["iterations"], e["last"]) for e in evs], [(5, "4")])
+
+    def test_loop_does_not_close_the_iterator_on_break(self):
+        it = iter(range(10))
+        for x in self.ct.loop(11, "x", it):
+            if x == 2:
+                break
+        self.assertEqual(next(it), 3)
+
+    def test_loop_error_from_the_iterator_propagates_unchanged(self):
+        err = ValueError("bad item")
+
+        def items():
+            yield 1
+            raise err
+
+        with self.assertRaises(ValueError) as cm:
+            for _ in self.ct.loop(12, "_", items()):
+                pass
+        self.assertIs(cm.exception, err)
+        self.assertIsNone(err.__context__)
+        (e,) = self.events("loop")
+        self.assertEqual(e["iterations"], 1)
+
+    def test_aloop(self):
+        ct = self.ct
+
+        async def agen(n):
+            for i in range(n):
+                await asyncio.sleep(0)
+                yield i
+
+        class NoNext:
+            def __aiter__(self):
+                return 5
+
+        async def main():
+            out = []
+            async for x in ct.aloop(13, "x", agen(3)):
+                out.append(x)
+            async for x in ct.aloop(14, "x", agen(10)):
+                if x == 1:
+                    break
+            got = []
+            for bad in (3, NoNext()):
+                try:
+                    ct.aloop(15, "x", bad)
+                except TypeError as e:
+                    got.append(str(e))
+                try:
+                    async for _ in bad:
+                        pass
+                except TypeError as e:
+                    got.append(str(e))
+            return out, got
+
+        out, got = asyncio.run(main())
+        self.assertEqual(out, [0, 1, 2])
+        self.assertEqual(got[0], got[1])  # same TypeError as Python's own, eagerly
+        self.assertEqual(got[2], got[3])
+        evs = self.events("loop")
+        self.assertEqual([(e["site"], e["kind"], e["iterations"], e["last"]) for e in evs],
+                         [(13, "async_for", 3, "2"), (14, "async_for", 2, "1")])
+
+    def test_wt_and_lb(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f():
+            i = 0
+            while ct.wt(9, i < 3):
+                i += 1
+            j = 0
+            while ct.wt(10, True):
+                j += 1
+                if j == 2:
+                    ct.lb(10)
+                    break
+            k = 0
+            while ct.wt(11, True):
+                k += 1
+                if k == 4:
+                    return k  # pending: written when the span ends
+            return None
+
+        self.assertIs(ct.wt(1, 0), False)
+        self.assertEqual(f(), 4)
+        evs = self.events("loop")
+        self.assertEqual([(e["site"], e["kind"], e["iterations"], e["target"]) for e in evs],
+                         [(1, "while", 0, None), (9, "while", 3, None), (10, "while", 2, None),
+                          (11, "while", 4, None)])
+        span = self.one_span()
+        self.assertEqual([e["span_id"] for e in evs[1:]], [span["span_id"]] * 3)
+        self.assertIsNone(evs[0]["span_id"])
+
+    def test_ex_records_the_handled_exception(self):
+        ct = self.ct
+        try:
+            raise KeyError("k")
+        except KeyError:
+            self.assertIsNone(ct.ex(10))
+        ct.ex(11)  # nothing being handled: no event
+        (e,) = self.events("exception")
+        self.assertEqual(list(e), POINT_KEYS["exception"])
+        self.assertEqual(e["line"], 10)
+        self.assertEqual(e["exception"], {"type": "KeyError", "message": "'k'"})
+
+    def test_exm_returns_types_and_records_matches(self):
+        ct = self.ct
+        types = (KeyError, ValueError)
+        try:
+            raise ValueError("v")
+        except ct.exm(12, types) as e:
+            caught = e
+        self.assertIsInstance(caught, ValueError)
+        self.assertIs(ct.exm(1, types), types)
+        try:
+            try:
+                raise OSError("o")
+            except ct.exm(13, KeyError):
+                self.fail("must not match")
+        except OSError:
+            pass
+        with self.assertRaises(TypeError) as cm:
+            try:
+                raise ValueError("w")
+            except ct.exm(14, (1, 2)):
+                pass
+        self.assertIn("BaseException", str(cm.exception))  # Python's own TypeError
+        evs = self.events("exception")
+        self.assertEqual([(e["line"], e["exception"]["type"]) for e in evs], [(12, "ValueError")])
+
+
+# ---------------------------------------------------------------- function kinds
+
+class TestFunctionKinds(RuntimeCase):
+
+    def test_wrapper_metadata_and_predicates(self):
+        ct = self.ct
+
+        def plain(a: int, b: str = "x") -> str:
+            """Doc."""
+            return b * a
+        plain.custom = 42
+
+        def gen(a, *, b=1):
+            yield a
+
+        async def coro(a, /, b):
+            return a
+
+        async def agen(a, **kw):
+            yield a
+
+        for f, pred in [(plain, inspect.isfunction), (gen, inspect.isgeneratorfunction),
+                        (coro, inspect.iscoroutinefunction), (agen, inspect.isasyncgenfunction)]:
+            w = ct.fn(1)(f)
+            self.assertIsNot(w, f)
+            self.assertIs(w.__wrapped__, f)
+            self.assertTrue(inspect.isfunction(w))
+            for p in (inspect.isgeneratorfunction, inspect.iscoroutinefunction,
+                      inspect.isasyncgenfunction):
+                self.assertEqual(p(w), p(f), (f, p))
+            self.assertTrue(pred(w))
+            self.assertEqual(inspect.signature(w), inspect.signature(f))
+            for attr in ("__name__", "__qualname__", "__doc__", "__module__", "__annotations__"):
+                self.assertEqual(getattr(w, attr), getattr(f, attr))
+        self.assertEqual(ct.fn(1)(plain).custom, 42)
+        self.assertEqual(ct.fn(1)(plain)(2), "xx")
+
+    def test_bad_arguments_fail_at_the_call_for_every_kind(self):
+        ct = self.ct
+
+        def gen(a):
+            yield a
+
+        async def coro(a):
+            return a
+
+        async def agen(a):
+            yield a
+
+        for f in (gen, coro, agen):
+            w = ct.fn(1)(f)
+            with self.assertRaises(TypeError) as cm:
+                w(1, 2)
+            self.assertIn("positional argument", str(cm.exception))
+        self.assertEqual(self.spans(), [])
+
+    def test_methods_and_descriptors(self):
+        ct = self.ct
+
+        class C:
+            def __init__(self):
+                self.n = 5
+
+            @ct.fn(1)
+            def meth(self, k):
+                return self.n * k
+
+            @staticmethod
+            @ct.fn(2)
+            def st(x):
+                return x + 1
+
+            @classmethod
+            @ct.fn(3)
+            def cm(cls, x):
+                return (cls.__name__, x)
+
+            @property
+            @ct.fn(4)
+            def prop(self):
+                return self.n
+
+            @prop.setter
+            @ct.fn(5)
+            def prop(self, v):
+                self.n = v
+
+            @functools.cached_property
+            @ct.fn(6)
+            def cached(self):
+                return self.n * 100
+
+        c = C()
+        self.assertEqual(c.meth(2), 10)
+        self.assertEqual(C.st(1), 2)
+        self.assertEqual(c.st(1), 2)
+        self.assertEqual(C.cm(7), ("C", 7))
+        self.assertEqual(c.prop, 5)
+        c.prop = 6
+        self.assertEqual(c.prop, 6)
+        self.assertEqual(c.cached, 600)
+        self.assertEqual(c.cached, 600)
+        self.assertEqual(type(C.__dict__["st"]), staticmethod)
+        self.assertEqual(type(C.__dict__["cm"]), classmethod)
+        lines = [s["line"] for s in self.spans()]
+        self.assertEqual(lines, [1, 2, 2, 3, 4, 5, 4, 6])
+        meth = self.spans(line=1)[0]
+        self.assertEqual(meth["args"]["k"], "2")
+        self.assertRegex(meth["args"]["self"], r"^<.*C object>$")
+        self.assertEqual(meth["name"], C.meth.__qualname__)
+
+    def test_late_on_staticmethod_and_classmethod_objects(self):
+        ct = self.ct
+
+        class C:
+            def s(x):
+                return x
+            s = ct.late(1, staticmethod(s))
+
+            def c(cls):
+                return cls
+            c = ct.late(2, classmethod(c))
+
+        self.assertEqual(C.s(3), 3)
+        self.assertIs(C.c(), C)
+        self.assertEqual([s["line"] for s in self.spans()], [1, 2])
+
+    def test_generator_send_throw_close_and_return_value(self):
+        ct = self.ct
+        log = []
+
+        @ct.fn(30)
+        def g(n):
+            total = 0
+            try:
+                for i in range(n):
+                    try:
+                        got = yield i
+                    except KeyError as e:
+                        log.append(("caught", e))
+                        got = 100
+                    if got:
+                        total += got
+            finally:
+                log.append("finally")
+            return total
+
+        it = g(5)
+        self.assertTrue(inspect.isgenerator(it))
+        self.assertEqual(next(it), 0)
+        self.assertEqual(it.send(10), 1)
+        ke = KeyError("k")
+        self.assertEqual(it.throw(ke), 2)
+        self.assertIs(log[0][1], ke)
+        self.assertEqual(it.send(1), 3)
+        self.assertEqual(next(it), 4)
+        with self.assertRaises(StopIteration) as cm:
+            it.send(5)
+        self.assertEqual(cm.exception.value, 116)
+        s = self.one_span()
+        self.assertEqual((s["kind"], s["return"], s["status"]), ("generator", "116", "ok"))
+
+        it2 = g(3)
+        next(it2)
+        it2.close()
+        self.assertEqual(log[-1], "finally")
+        self.assertEqual(inspect.getgeneratorstate(it2), inspect.GEN_CLOSED)
+        s2 = self.spans()[-1]
+        self.assertEqual((s2["status"], s2["return"]), ("ok", None))
+
+        it3 = g(3)
+        next(it3)
+        err = ValueError("thrown")
+        with self.assertRaises(ValueError) as cm:
+            it3.throw(err)
+        self.assertIs(cm.exception, err)
+        self.assertIsNone(err.__context__)
+        s3 = self.spans()[-1]
+        self.assertEqual(s3["status"], "error")
+        self.assertEqual(s3["exception"], {"type": "ValueError", "message": "thrown"})
+
+    def test_generator_gc_close_ends_the_span(self):
+        @self.ct.fn(1)
+        def g():
+            yield 1
+            yield 2
+
+        it = g()
+        next(it)
+        del it
+        gc.collect()
+        (s,) = self.spans()
+        self.assertEqual(s["status"], "ok")
+
+    def test_generator_exception_raised_later_has_no_extra_context(self):
+        # The exception thrown in is handled by the generator; a later one must not
+        # get it (or anything of the runtime's) as __context__.
+        def make():
+            def g():
+                try:
+                    yield 1
+                except KeyError:
+                    pass
+                yield 2
+                raise ValueError("late")
+            return g
+
+        results = []
+        for wrap in (lambda f: f, self.ct.fn(1)):
+            it = wrap(make())()
+            next(it)
+            self.assertEqual(it.throw(KeyError("x")), 2)
+            try:
+                next(it)
+            except ValueError as e:
+                results.append((e.__context__, e.__cause__, e.__suppress_context__))
+        self.assertEqual(results[0], results[1])
+        self.assertEqual(results[1], (None, None, False))
+
+    def test_yield_from_between_wrapped_generators(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def inner():
+            x = yield "a"
+            y = yield x
+            return x + y
+
+        @ct.fn(2)
+        def outer():
+            r = yield from inner()
+            yield ("inner returned", r)
+            return "outer"
+
+        it = outer()
+        self.assertEqual(next(it), "a")
+        self.assertEqual(it.send(2), 2)
+        self.assertEqual(it.send(3), ("inner returned", 5))
+        with self.assertRaises(StopIteration) as cm:
+            next(it)
+        self.assertEqual(cm.exception.value, "outer")
+        si, so = self.spans()
+        self.assertEqual((si["line"], si["return"]), (1, "5"))
+        self.assertEqual((so["line"], so["return"]), (2, "'outer'"))
+        self.assertEqual(si["parent_id"], so["span_id"])
+
+    def test_span_is_not_current_across_yield(self):
+        ct = self.ct
+        seen = []
+
+        @ct.fn(1)
+        def g():
+            seen.append(self.current_span_id())
+            yield 1
+            seen.append(self.current_span_id())
+            ct.v(3, "inside", 1)
+            yield 2
+
+        @ct.fn(2)
+        def consumer():
+            mine = self.current_span_id()
+            it = g()
+            next(it)
+            after_first = self.current_span_id()
+            ct.v(4, "outside", 1)
+            next(it)
+            after_second = self.current_span_id()
+            it.close()
+            return mine, after_first, after_second
+
+        mine, a1, a2 = consumer()
+        self.assertEqual((a1, a2), (mine, mine))
+        self.assertIsNone(self.current_span_id())
+        gspan = self.one_span(line=1)
+        cspan = self.one_span(line=2)
+        self.assertEqual(seen, [gspan["span_id"]] * 2)
+        self.assertEqual(gspan["parent_id"], cspan["span_id"])
+        inside = self.events("var", name="inside")[0]
+        outside = self.events("var", name="outside")[0]
+        self.assertEqual(inside["span_id"], gspan["span_id"])
+        self.assertEqual(outside["span_id"], cspan["span_id"])
+
+    def test_coroutines_nest_across_tasks(self):
+        ct = self.ct
+        inside = {}
+
+        @ct.fn(40)
+        async def leaf(i):
+            inside[i] = self.current_span_id()
+            await asyncio.sleep(0.001 * (3 - i))
+            ct.v(41, "i", i)
+            return i * 10
+
+        @ct.fn(42)
+        async def mid(i):
+            return await leaf(i) + 1
+
+        @ct.fn(43)
+        async def root():
+            before = self.current_span_id()
+            results = await asyncio.gather(*(mid(i) for i in range(3)))
+            t = asyncio.ensure_future(leaf(9))
+            await asyncio.sleep(0)
+            after = self.current_span_id()
+            results.append(await t)
+            return results, before, after
+
+        def check_outside():
+            # called from the event loop between steps: nothing current
+            inside["loop"] = self.current_span_id()
+
+        async def main():
+            asyncio.get_running_loop().call_soon(check_outside)
+            return await root()
+
+        results, before, after = asyncio.run(main())
+        self.assertEqual(results, [1, 11, 21, 90])
+        self.assertIsNone(inside["loop"])
+        r = self.one_span(line=43)
+        self.assertEqual((before, after), (r["span_id"], r["span_id"]))
+        self.assertEqual(r["kind"], "coroutine")
+        self.assertIsNone(r["parent_id"])
+        mids = self.spans(line=42)
+        leaves = self.spans(line=40)
+        self.assertEqual(len(mids), 3)
+        self.assertEqual(len(leaves), 4)
+        mid_by_arg = {m["args"]["i"]: m for m in mids}
+        for lf in leaves:
+            self.assertEqual(lf["trace_id"], r["trace_id"])
+            i = lf["args"]["i"]
+            if i == "9":
+                self.assertEqual(lf["parent_id"], r["span_id"])
+            else:
+                self.assertEqual(lf["parent_id"], mid_by_arg[i]["span_id"])
+                self.assertEqual(inside[int(i)], lf["span_id"])
+        for m in mids:
+            self.assertEqual(m["parent_id"], r["span_id"])
+        for e in self.events("var"):
+            lf = [x for x in leaves if x["args"]["i"] == e["value"]][0]
+            self.assertEqual(e["span_id"], lf["span_id"])
+
+    def test_coroutine_exception_and_cancellation(self):
+        ct = self.ct
+        err = RuntimeError("boom")
+
+        @ct.fn(1)
+        async def fails():
+            await asyncio.sleep(0)
+            raise err
+
+        @ct.fn(2)
+        async def sleeps():
+            await asyncio.sleep(10)
+
+        async def main():
+            try:
+                await fails()
+            except RuntimeError as e:
+                got = e
+            t = asyncio.ensure_future(sleeps())
+            await asyncio.sleep(0)
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+            return got
+
+        got = asyncio.run(main())
+        self.assertIs(got, err)
+        self.assertIsNone(err.__context__)
+        f = self.one_span(line=1)
+        self.assertEqual((f["status"], f["exception"]["type"]), ("error", "RuntimeError"))
+        c = self.one_span(line=2)
+        self.assertEqual(c["status"], "error")
+        self.assertTrue(c["exception"]["type"].endswith("CancelledError"))
+
+    def test_coroutine_closed_without_running_and_with_send(self):
+        @self.ct.fn(1)
+        async def c():
+            return 1
+
+        coro = c()
+        coro.close()  # never started: no span, no warning
+        coro2 = c()
+        with self.assertRaises(StopIteration) as cm:
+            coro2.send(None)
+        self.assertEqual(cm.exception.value, 1)
+        self.assertEqual([s["return"] for s in self.spans()], ["1"])
+
+    def test_async_generator_asend_athrow_aclose(self):
+        ct = self.ct
+        log = []
+
+        @ct.fn(50)
+        async def ag(n):
+            try:
+                for i in range(n):
+                    await asyncio.sleep(0)
+                    try:
+                        got = yield i
+                    except KeyError:
+                        got = "caught"
+                    log.append((got, self.current_span_id()))
+            finally:
+                await asyncio.sleep(0)
+                log.append(("finally", self.current_span_id()))
+
+        async def main():
+            a = ag(5)
+            self.assertTrue(inspect.isasyncgen(a))
+            r = [await a.asend(None)]
+            self.assertIsNone(self.current_span_id())
+            r.append(await a.asend("s1"))
+            r.append(await a.athrow(KeyError("k")))
+            self.assertIsNone(self.current_span_id())
+            await a.aclose()
+            out = [x async for x in ag(2)]
+            b = ag(3)
+            await b.__anext__()
+            err = ValueError("into")
+            try:
+                await b.athrow(err)
+            except ValueError as e:
+                r.append(e is err and e.__context__ is None)
+            return r, out
+
+        r, out = asyncio.run(main())
+        self.assertEqual(r, [0, 1, 2, True])
+        self.assertEqual(out, [0, 1])
+        spans = self.spans(line=50)
+        self.assertEqual(len(spans), 3)
+        first = spans[0]
+        self.assertEqual(first["kind"], "async_generator")
+        self.assertEqual((first["status"], first["return"]), ("ok", None))
+        self.assertEqual(log[0], ("s1", first["span_id"]))
+        self.assertEqual(log[1], ("caught", first["span_id"]))
+        self.assertEqual(log[2], ("finally", first["span_id"]))
+        self.assertEqual(spans[2]["status"], "error")
+        self.assertEqual(spans[2]["exception"]["type"], "ValueError")
+
+    def test_contextmanager_and_asynccontextmanager(self):
+        ct = self.ct
+        log = []
+
+        @contextlib.contextmanager
+        @ct.fn(60)
+        def cm(tag):
+            log.append(("enter", tag))
+            try:
+                yield tag
+            except KeyError:
+                log.append("suppressed")
+            finally:
+                log.append(("exit", tag))
+
+        @ct.deco(61, contextlib.asynccontextmanager)
+        async def acm(tag):
+            await asyncio.sleep(0)
+            try:
+                yield tag
+            finally:
+                log.append(("aexit", tag))
+
+        with cm("a") as v:
+            self.assertEqual(v, "a")
+        with cm("b"):
+            raise KeyError("swallowed")
+        err = ValueError("through")
+        with self.assertRaises(ValueError) as caught:
+            with cm("c"):
+                raise err
+        self.assertIs(caught.exception, err)
+        with self.assertRaises(StopIteration):
+            with cm("d"):
+                raise StopIteration("stop")
+
+        async def main():
+            async with acm("x") as v:
+                r = v
+            e2 = LookupError("async through")
+            try:
+                async with acm("y"):
+                    raise e2
+            except LookupError as e:
+                r = (r, e is e2)
+            return r
+
+        self.assertEqual(asyncio.run(main()), ("x", True))
+        self.assertIn("suppressed", log)
+        self.assertEqual([s["status"] for s in self.spans(line=60)], ["ok", "ok", "error", "error"])
+        self.assertEqual([s["status"] for s in self.spans(line=61)], ["ok", "error"])
+
+    def test_exceptions_propagate_unchanged(self):
+        ct = self.ct
+        err = ValueError("the error")
+
+        @ct.fn(70)
+        def boom():
+            raise err
+
+        @ct.fn(71)
+        def outer():
+            boom()
+
+        for call in (boom, outer):
+            try:
+                try:
+                    raise KeyError("handled by the caller")
+                except KeyError:
+                    call()
+            except ValueError as e:
+                self.assertIs(e, err)
+                # Only the caller's own exception as context: nothing from the runtime.
+                self.assertIsInstance(e.__context__, KeyError)
+                self.assertIsNone(e.__cause__)
+            err.__context__ = None
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertIs(cm.exception, err)
+            self.assertIsNone(cm.exception.__context__)
+            err.__context__ = None
+        spans = self.spans()
+        self.assertTrue(all(s["status"] == "error" for s in spans))
+        self.assertEqual(spans[0]["exception"], {"type": "ValueError", "message": "the error"})
+        self.assertIsNone(spans[0]["return"])
+
+    def test_wrapper_frames_hide_from_pytest(self):
+        @self.ct.fn(1)
+        def boom():
+            raise ValueError("x")
+
+        try:
+            boom()
+        except ValueError as e:
+            tb = e.__traceback__
+        frames = []
+        while tb is not None:
+            frames.append(tb.tb_frame)
+            tb = tb.tb_next
+        ours = [f for f in frames if f.f_code in self.rt._HIDDEN]
+        self.assertEqual(len(ours), 1)
+        self.assertIs(ours[0].f_locals.get("__tracebackhide__"), True)
+        self.assertEqual(frames[-1].f_code.co_name, "boom")
+
+    def test_types_coroutine_generators_stay_awaitable(self):
+        import types as _types
+
+        @self.ct.fn(1)
+        @_types.coroutine
+        def legacy():
+            yield
+            return 7
+
+        async def main():
+            return await legacy()
+
+        self.assertEqual(asyncio.run(main()), 7)
+        self.assertEqual(self.one_span()["return"], "7")
+
+
+# ---------------------------------------------------------------- values
+
+class TestValues(RuntimeCase):
+
+    def value_of(self, value, name="x"):
+        self.ct.v(1, name, value)
+        return self.events("var")[-1]["value"]
+
+    def test_builtins_are_reprd(self):
+        cases = [None, True, 1.5, 3 + 4j, -12, "s'q", b"\x00b", bytearray(b"ab"),
+                 [1, (2,), {3}], frozenset({1}), {"a": [1, 2]}, (), set(), {}]
+        for v in cases:
+            self.assertEqual(self.value_of(v), repr(v))
+
+    def test_safe_mode_never_calls_user_code(self):
+        calls = []
+
+        class Secretive:
+            def __repr__(self):
+                calls.append("repr")
+                return "nope"
+
+            def __str__(self):
+                calls.append("str")
+                return "nope"
+
+        class Sub(list):
+            def __repr__(self):
+                calls.append("sub")
+                return "sub"
+
+        @self.ct.fn(1)
+        def f(o):
+            return o
+
+        f(Secretive())
+        self.value_of([Secretive(), Sub([1])])
+        self.assertEqual(calls, [])
+        qual = __name__ + "." + Secretive.__qualname__
+        self.assertEqual(self.one_span()["args"]["o"], "<%s object>" % qual)
+        self.assertEqual(self.one_span()["return"], "<%s object>" % qual)
+        self.assertEqual(self.events("var")[-1]["value"],
+                         "[<%s object>, <%s object>]" % (qual, __name__ + "." + Sub.__qualname__))
+        self.assertEqual(self.value_of(int), "<class 'int'>")
+        self.assertEqual(self.value_of(len), repr(len))
+        self.assertEqual(self.value_of(f.__wrapped__), "<function %s>" % f.__wrapped__.__qualname__)
+
+    def test_value_cap_and_container_caps(self):
+        cap = 200
+        s = self.value_of("a" * 10000)
+        self.assertEqual(len(s), cap)
+        self.assertTrue(s.startswith("'aaa") and s.endswith("..."))
+        big = self.value_of(list(range(100000)))
+        self.assertEqual(len(big), cap)
+        self.assertTrue(big.startswith("[0, 1, 2"))
+        nested = []
+        cur = nested
+        for _ in range(50):
+            cur.append([])
+            cur = cur[0]
+        self.assertIn("...", self.value_of(nested))
+        loop = [1]
+        loop.append(loop)
+        self.assertEqual(self.value_of(loop), "[1, [...]]")
+        self.assertEqual(self.value_of(10 ** 5000), "<int with 16610 bits>")
+        self.assertEqual(len(self.value_of(10 ** 500)), cap)
+        d = {i: "v" * 50 for i in range(1000)}
+        self.assertLessEqual(len(self.value_of(d)), cap)
+
+    def test_exception_messages(self):
+        class MyErr(Exception):
+            def __str__(self):
+                raise AssertionError("must not be called in safe mode")
+
+        for e, want in [(KeyError("k"), ("KeyError", "'k'")),
+                        (OSError(2, "No such file"), ("FileNotFoundError", "[Errno 2] No such file")),
+                        (MyErr("custom"), (__name__ + "." + MyErr.__qualname__, "custom"))]:
+            try:
+                raise e
+            except BaseException:
+                self.ct.ex(5)
+            got = self.events("exception")[-1]["exception"]
+            self.assertEqual((got["type"], got["message"]), want)
+
+
+class TestFullRepr(RuntimeCase):
+    config = {"repr": "full", "value_cap": 50}
+
+    def test_full_mode_calls_repr_guarded(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def traced(x):
+            return x
+
+        class Good:
+            def __repr__(self):
+                return "Good!"
+
+        class Broken:
+            def __repr__(self):
+                raise RuntimeError("broken repr")
+
+        class Recursive:
+            def __repr__(self):
+                return repr(self)
+
+        class CallsInstrumented:
+            def __repr__(self):
+                traced(1)  # instrumented code inside a repr: not recorded
+                return "CI(%s)" % traced(2)
+
+        class Huge:
+            def __repr__(self):
+                return "h" * 1000
+
+        for obj in (Good(), Broken(), Recursive(), CallsInstrumented(), Huge()):
+            ct.v(2, "obj", obj)
+        vals = [e["value"] for e in self.events("var")]
+        self.assertEqual(vals[0], "Good!")
+        self.assertIn("repr failed", vals[1])
+        self.assertIn("repr failed", vals[2])
+        self.assertEqual(vals[3], "CI(2)")
+        self.assertEqual(len(vals[4]), 50)
+        self.assertEqual(self.spans(), [])  # traced() ran inside a repr: no spans
+        self.assertEqual(traced(3), 3)
+        self.assertEqual(len(self.spans()), 1)
+
+
+class TestRedaction(RuntimeCase):
+
+    def test_default_patterns(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def login(user, password, api_key=None, **extra):
+            return "ok"
+
+        login("bob", "hunter2", api_key="K", session_id="S", color="red")
+        s = self.one_span()
+        self.assertEqual(s["args"], {"user": "'bob'", "password": "[REDACTED]",
+                                     "api_key": "[REDACTED]",
+                                     "extra": "{'session_id': [REDACTED], 'color': 'red'}"})
+        ct.v(2, "AuthToken", "t0ps3cret", "plain", "visible")
+        ct.v(3, "cfg", {"Cookie": "c", "n": 1})
+        for x in ct.loop(4, "secret", ["s1"]):
+            pass
+        vals = [e["value"] for e in self.events("var")]
+        self.assertEqual(vals, ["[REDACTED]", "'visible'", "{'Cookie': [REDACTED], 'n': 1}"])
+        self.assertEqual(self.events("loop")[0]["last"], "[REDACTED]")
+        with open(self.trace) as f:
+            self.assertNotIn("hunter2", f.read())
+
+
+class TestCustomConfig(RuntimeCase):
+    config = {"value_cap": 12, "redact": ["^pin$"], "max_events_per_site": 3}
+
+    def test_config_is_read_from_the_baked_line(self):
+        ct = self.ct
+        ct.v(1, "pin", 1234, "password", "shown", "text", "x" * 100)
+        vals = [e["value"] for e in self.events("var")]
+        self.assertEqual(vals, ["[REDACTED]", "'shown'", "'xxxxxxxx..."])
+        self.assertEqual(len(vals[2]), 12)
+
+    def test_events_per_site_cap_and_suppressed_counts(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f():
+            for i in range(10):
+                ct.v(2, "i", i)
+                ct.br(3, 0, True)
+                ct.br(3, 1, i == 9)
+            return None
+
+        f()
+        f()
+        self.assertEqual(len(self.events("var")), 6)  # 3 per site per span
+        self.assertEqual([e["arm"] for e in self.events("branch")], [0, 0, 0, 1] * 2)
+        for s in self.spans():
+            self.assertEqual(s["suppressed"], [
+                {"type": "var", "file": "pkg/mod.py", "line": 2, "name": "i", "count": 7},
+                {"type": "branch", "file": "pkg/mod.py", "site": 3, "arm": 0, "count": 7}])
+            self.assertEqual(list(s)[-1], "suppressed")
+
+
+# ---------------------------------------------------------------- process-level behaviour
+
+class TestProcess(RuntimeCase):
+
+    def test_threads_write_valid_lines(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def work(i):
+            ct.v(2, "payload", "p" * 150)
+            return i
+
+        barrier = threading.Barrier(8)
+
+        def run(n):
+            barrier.wait()
+            for i in range(n):
+                work(i)
+            barrier.wait()  # all alive until all are done: thread ids stay distinct
+
+        threads = [threading.Thread(target=run, args=(300,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with open(self.trace, encoding="ascii") as f:
+            raw = f.read()  # part is already on disk: the buffer flushed at 64 KiB
+        self.assertGreater(len(raw), 65536)
+        evs = self.events()
+        self.assertEqual(len([e for e in evs if e["type"] == "span"]), 2400)
+        self.assertEqual(len([e for e in evs if e["type"] == "var"]), 2400)
+        self.assertEqual(len({e["tid"] for e in evs}), 8)
+        self.assertEqual(len({e["span_id"] for e in evs if e["type"] == "span"}), 2400)
+        for e in evs:
+            if e["type"] == "var":
+                self.assertIsNotNone(e["span_id"])
+
+    def test_after_fork_child_resets_the_writer(self):
+        rt = self.rt
+        self.ct.v(1, "x", 1)
+        rt._flush()  # the file is open now
+        self.ct.v(1, "y", 2)  # buffered
+        fd = rt._W.fd
+        lock = rt._W.lock
+        self.assertIsNotNone(fd)
+        self.assertEqual(len(rt._W.buf), 1)
+        other = os.path.join(self.dir, "child.jsonl")
+        saved = os.environ.get("CTINJECT_TRACE_FILE")
+        os.environ["CTINJECT_TRACE_FILE"] = other
+        try:
+            rt._after_fork_child()  # what os.register_at_fork runs in a child
+        finally:
+            if saved is None:
+                del os.environ["CTINJECT_TRACE_FILE"]
+            else:
+                os.environ["CTINJECT_TRACE_FILE"] = saved
+        self.assertEqual((rt._W.buf, rt._W.size, rt._W.fd), ([], 0, None))
+        self.assertIsNot(rt._W.lock, lock)
+        with self.assertRaises(OSError):
+            os.fstat(fd)  # the inherited descriptor is closed
+        self.assertTrue(rt._S.on)  # decided again, from the environment
+        self.assertEqual(rt._W.path, other)
+        self.ct.v(1, "z", 3)
+        rt._flush()
+        self.assertEqual([e["name"] for e in read_events(other)], ["z"])
+        self.assertEqual([e["name"] for e in read_events(self.trace)], ["x"])
+
+    def test_global_random_state_untouched(self):
+        state = random.getstate()
+        rt = self.load()
+        ct = rt.Module("m.py")
+
+        @ct.fn(1)
+        def f(x):
+            return x
+
+        for i in range(50):
+            f(i)
+        rt._after_fork_child()  # reseeding happens on the private generator only
+        self.assertEqual(random.getstate(), state)
+
+    def test_off_mode_writes_nothing(self):
+        for env in ({}, {"CTINJECT_TRACE_FILE": self.trace, "CTINJECT_DISABLE": "1"}):
+            rt = self.load(env=env)
+            self.assertFalse(rt._S.on)
+            ct = rt.Module("m.py")
+
+            @ct.fn(1)
+            def f(a, b=2):
+                return a + b
+
+            @ct.fn(2)
+            def g():
+                x = yield 1
+                return x
+
+            @ct.fn(3)
+            async def c():
+                return 5
+
+            @ct.fn(4)
+            async def ag():
+                yield 1
+
+            self.assertEqual(f(1), 3)
+            self.assertIsNot(f, f.__wrapped__)
+            self.assertTrue(inspect.isgeneratorfunction(g))
+            it = g()
+            next(it)
+            with self.assertRaises(StopIteration) as cm:
+                it.send(9)
+            self.assertEqual(cm.exception.value, 9)
+
+            async def main():
+                return await c(), [x async for x in ag()], [x async for x in ct.aloop(1, "x", ag())]
+            self.assertEqual(asyncio.run(main()), (5, [1], [1]))
+            self.assertIs(ct.br(1, 0, [1]), True)
+            self.assertIs(ct.brx(1, 0, 0, 1), False)
+            self.assertIs(ct.caseg(1, 0, 0), False)
+            self.assertIs(ct.case(1, 0), True)
+            self.assertIs(ct.wt(1, 1), True)
+            self.assertEqual(list(ct.loop(1, "x", [1, 2])), [1, 2])
+            ct.v(1, "x", 1)
+            obj = object()
+            self.assertIs(ct.vw(1, "x", obj), obj)
+            ct.lb(1)
+            try:
+                raise KeyError(1)
+            except ct.exm(1, KeyError):
+                ct.ex(1)
+            rt._flush()
+            rt._at_exit()
+            self.assertFalse(os.path.exists(self.trace))
+            self.assertEqual(os.listdir(self.dir), [n for n in os.listdir(self.dir)
+                                                    if n.endswith(".py")])
+
+    def test_warnings_point_at_the_callers_line(self):
+        ct = self.ct
+
+        def old_api():
+            warnings.warn("old", DeprecationWarning, stacklevel=2)
+
+        @ct.fn(1)
+        def deeper():
+            warnings.warn("deeper", UserWarning, stacklevel=3)
+
+        @ct.fn(2)
+        def calls_deeper():
+            deeper()
+
+        @ct.fn(3)
+        def gen_warns():
+            warnings.warn("from gen", UserWarning, stacklevel=2)
+            yield 1
+
+        @ct.fn(4)
+        async def coro_warns():
+            warnings.warn("from coro", UserWarning, stacklevel=2)
+
+        wrapped = ct.fn(5)(old_api)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            old_api(); l1 = sys._getframe().f_lineno  # noqa: E702
+            wrapped(); l2 = sys._getframe().f_lineno  # noqa: E702
+            calls_deeper(); l3 = sys._getframe().f_lineno  # noqa: E702
+            next(gen_warns()); l4 = sys._getframe().f_lineno  # noqa: E702
+            warnings.warn("direct", UserWarning); l5 = sys._getframe().f_lineno  # noqa: E702
+            warnings.warn("direct2", UserWarning, stacklevel=1); l6 = sys._getframe().f_lineno  # noqa: E702,E501
+        got = [(w.filename, w.lineno, str(w.message)) for w in rec]
+        me = __file__
+        self.assertEqual(got, [(me, l1, "old"), (me, l2, "old"), (me, l3, "deeper"),
+                               (me, l4, "from gen"), (me, l5, "direct"), (me, l6, "direct2")])
+
+        async def main():
+            with warnings.catch_warnings(record=True) as rec2:
+                warnings.simplefilter("always")
+                await coro_warns(); line = sys._getframe().f_lineno  # noqa: E702
+            return [(w.filename, w.lineno) for w in rec2], line
+
+        got2, line = asyncio.run(main())
+        self.assertEqual(got2, [(me, line)])
+
+    def test_warn_is_replaced_once_with_the_same_signature(self):
+        self.load()  # a second, independent copy
+        w = warnings.warn
+        self.assertTrue(hasattr(w, "__ctinject_hidden__"))
+        orig = w.__wrapped__
+        self.assertFalse(hasattr(orig, "__ctinject_hidden__"))  # not wrapped twice
+        ours = inspect.signature(w, follow_wrapped=False)
+        want = "(message, category=None, stacklevel=1, source=None)"
+        if sys.version_info >= (3, 12):
+            want = want[:-1] + ", *, skip_file_prefixes=())"
+        self.assertEqual(str(ours), want)
+        try:
+            theirs = inspect.signature(orig)
+        except ValueError:  # 3.12+: the C function's text signature does not parse
+            theirs = None
+        if theirs is not None:
+            self.assertEqual(ours, theirs)
+        with self.assertRaises(UserWarning):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                warnings.warn("as error", UserWarning, stacklevel=2)
+
+    def test_two_copies_share_one_state(self):
+        a = self.rt
+        b = self.load(fresh=False, name="_ctinject_second_copy")
+        self.assertIs(sys.modules[REGISTRY], sys.modules[a.__name__])
+        self.assertIs(b.Module, a.Module)  # same config: the very same class
+        c = self.load(config={"value_cap": 10}, fresh=False, name="_ctinject_third_copy")
+        self.assertTrue(issubclass(c.Module, a._Module))
+        ma = a.Module("a/mod.py")
+        mb = b.Module("b/mod.py")
+        mc = c.Module("c/mod.py")
+
+        @mc.fn(3)
+        def leaf(s):
+            return s
+
+        @mb.fn(2)
+        def mid():
+            return leaf("x" * 100)
+
+        @ma.fn(1)
+        def top():
+            return mid()
+
+        top()
+        spans = self.spans()
+        self.assertEqual([(s["file"], s["line"]) for s in spans],
+                         [("c/mod.py", 3), ("b/mod.py", 2), ("a/mod.py", 1)])
+        self.assertEqual(spans[0]["parent_id"], spans[1]["span_id"])
+        self.assertEqual(spans[1]["parent_id"], spans[2]["span_id"])
+        self.assertEqual(len(spans[0]["args"]["s"]), 10)  # the third copy's own config
+        self.assertEqual(len(spans[1]["return"]), 102)
+        self.assertIsNone(b._W.fd)  # b never writes: a is the one writer
+
+
+class TestSubprocesses(unittest.TestCase):
+    """Behaviour that needs a process of its own: fork, exit, several packages."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctinject-proc-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.trace = os.path.join(self.dir, "trace.jsonl")
+
+    def package(self, name, body, config=None):
+        pkg = os.path.join(self.dir, name)
+        os.makedirs(pkg)
+        with open(os.path.join(pkg, "__init__.py"), "w") as f:
+            f.write("")
+        with open(os.path.join(pkg, "_ctinject.py"), "w", encoding="utf-8") as f:
+            f.write(runtime_source(config))
+        with open(os.path.join(pkg, "mod.py"), "w") as f:
+            f.write('from ._ctinject import Module as _ct; _ct = _ct("%s/mod.py")\n' % name)
+            f.write(textwrap.dedent(body))
+
+    def run_script(self, script, trace=True):
+        env = dict(os.environ)
+        env.pop("CTINJECT_DISABLE", None)
+        env.pop("CTINJECT_TRACE_FILE", None)
+        if trace:
+            env["CTINJECT_TRACE_FILE"] = self.trace
+        p = subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(script)],
+                           cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        return p.stdout
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+    def test_fork_parent_and_child_both_append(self):
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                _ct.v(3, "n", n)
+                return n
+            """)
+        out = self.run_script("""
+            import os, sys
+            from app import mod
+            mod.work(1)                  # buffered in the parent before the fork
+            pid = os.fork()
+            if pid == 0:
+                mod.work(2)
+                sys.exit(0)              # the child's events are written at exit
+            os.waitpid(pid, 0)
+            mod.work(3)
+            print(os.getpid(), pid)
+            """)
+        parent, child = map(int, out.split())
+        evs = read_events(self.trace)
+        spans = [e for e in evs if e["type"] == "span"]
+        by_arg = {}
+        for s in spans:
+            by_arg.setdefault(s["args"]["n"], []).append(s)
+        self.assertEqual(sorted(by_arg), ["1", "2", "3"])
+        self.assertEqual([len(v) for _, v in sorted(by_arg.items())], [1, 1, 1])  # no duplicates
+        self.assertEqual(by_arg["1"][0]["pid"], parent)
+        self.assertEqual(by_arg["2"][0]["pid"], child)
+        self.assertEqual(by_arg["3"][0]["pid"], parent)
+        # the child's id generator was reseeded: its first ids differ from the parent's
+        self.assertNotEqual(by_arg["2"][0]["span_id"], by_arg["3"][0]["span_id"])
+        self.assertNotEqual(by_arg["2"][0]["trace_id"], by_arg["3"][0]["trace_id"])
+        self.assertEqual(len([e for e in evs if e["type"] == "var"]), 3)
+        # flushed before the fork: the parent's earlier events come first in the file
+        self.assertLess(evs.index(by_arg["1"][0]), evs.index(by_arg["2"][0]))
+
+    def test_multiprocessing_workers_write_before_they_are_killed(self):
+        self.package("app", """
+            import os, signal
+
+            @_ct.fn(4)
+            def square(x):
+                return x * x
+
+            def square_then_die(x):  # not instrumented: square() is a root span
+                square(x)
+                os.kill(os.getpid(), signal.SIGKILL)
+            """)
+        methods = ["spawn"] + (["fork"] if hasattr(os, "fork") else [])
+        out = self.run_script("""
+            import multiprocessing
+            from app import mod
+            for i, method in enumerate(%r):
+                ctx = multiprocessing.get_context(method)
+                with ctx.Pool(2) as pool:
+                    print(pool.map(mod.square, range(2)))
+                p = ctx.Process(target=mod.square_then_die, args=(10 + i,))
+                p.start()
+                p.join()
+                print(p.exitcode)
+            """ % (methods,))
+        self.assertEqual(out, "[0, 1]\n-9\n" * len(methods))
+        spans = read_events(self.trace)
+        want = ["0", "1"] * len(methods) + [str(10 + i) for i in range(len(methods))]
+        self.assertEqual(sorted(s["args"]["x"] for s in spans), sorted(want))
+        self.assertNotIn(os.getpid(), {s["pid"] for s in spans})
+
+    def test_off_mode_and_exit_in_a_process(self):
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                for i in _ct.loop(3, "i", range(n)):
+                    pass
+                return n
+            """)
+        script = """
+            import random
+            s = random.getstate()
+            from app import mod
+            mod.work(3)
+            assert random.getstate() == s
+            print("ok")
+            """
+        self.assertEqual(self.run_script(script, trace=False), "ok\n")
+        self.assertFalse(os.path.exists(self.trace))
+        self.assertEqual(self.run_script(script, trace=True), "ok\n")
+        self.assertEqual([e["type"] for e in read_events(self.trace)], ["loop", "span"])
+
+    def test_packages_with_their_own_copies(self):
+        self.package("pkga", """
+            from pkgb import mod as b
+            @_ct.fn(2)
+            def top():
+                return b.leaf("y" * 50)
+            """)
+        self.package("pkgb", """
+            @_ct.fn(2)
+            def leaf(s):
+                return s
+            """, config={"value_cap": 8})
+        self.run_script("""
+            import sys
+            from pkga import mod
+            import pkga._ctinject, pkgb._ctinject
+            assert sys.modules["__ctinject_runtime_v1__"] is pkga._ctinject  # loaded first
+            assert issubclass(pkgb._ctinject.Module, pkga._ctinject._Module)
+            assert pkgb._ctinject._W.fd is None
+            mod.top()
+            """)
+        leaf, top = read_events(self.trace)
+        self.assertEqual((leaf["file"], top["file"]), ("pkgb/mod.py", "pkga/mod.py"))
+        self.assertEqual(leaf["parent_id"], top["span_id"])
+        self.assertEqual(len(leaf["args"]["s"]), 8)
+        self.assertEqual(len(top["return"]), 52)
+
+
+if __name__ == "__main__":
+    unittest.main()
