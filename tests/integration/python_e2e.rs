@@ -88,7 +88,10 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
         .iter()
         .find(|s| s["name"] == "Stock.take" && s["status"] == "error")
         .unwrap();
-    assert_eq!(failed_take["exception"]["type"], "OutOfStock");
+    assert_eq!(
+        failed_take["exception"]["type"],
+        "inventory.core.OutOfStock"
+    );
     // A variable, a branch, a loop count, a handled exception.
     let in_span = |e: &&Value, s: &Value| e["span_id"] == s["span_id"];
     let total = span("Stock.total");
@@ -108,7 +111,7 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
         .collect();
     assert_eq!(loops.len(), 1, "{loops:?}");
     assert_eq!(loops[0]["iterations"], 5);
-    assert!(ev
-        .iter()
-        .any(|e| e["type"] == "exception" && e["line"] == 54 && e["exc_type"] == "KeyError"));
+    assert!(ev.iter().any(|e| e["type"] == "exception"
+        && e["line"] == 54
+        && e["exception"]["type"] == "KeyError"));
 }
