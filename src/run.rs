@@ -204,8 +204,12 @@ pub fn run(job: &Job) -> Result<Report> {
     let mut exclude = job.config.exclude.clone();
     exclude.extend(job.exclude.iter().cloned());
     let selection = Selection::new(&include, &exclude)?;
-    let (candidates, problems) =
-        discover::candidates(&root, &paths, &selection, &[runtime::PYTHON_FILE_NAME]);
+    let (candidates, problems) = discover::candidates(
+        &root,
+        &paths,
+        &selection,
+        &[runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME],
+    );
     for (p, msg) in &problems {
         eprintln!("ctinject: warning: {p}: {msg}");
     }
@@ -276,12 +280,12 @@ pub fn run(job: &Job) -> Result<Report> {
     // Runtime files: one per folder that instrumented files import it from.
     let mut added: BTreeMap<String, String> = BTreeMap::new();
     let python_runtime = runtime::python(&job.config);
-    for p in &processed {
-        if let Some(dir) = &p.runtime_dir {
+    for dir in processed.iter().filter_map(|p| p.runtime_dir.as_ref()) {
+        for (name, text) in &python_runtime {
             let rel = if dir.is_empty() {
-                runtime::PYTHON_FILE_NAME.to_string()
+                name.to_string()
             } else {
-                format!("{dir}/{}", runtime::PYTHON_FILE_NAME)
+                format!("{dir}/{name}")
             };
             if let Ok(existing) = std::fs::read_to_string(root.join(&rel)) {
                 if !runtime::is_python_runtime(&existing) {
@@ -291,7 +295,7 @@ pub fn run(job: &Job) -> Result<Report> {
                     );
                 }
             }
-            added.insert(rel, python_runtime.clone());
+            added.insert(rel, text.clone());
         }
     }
     let changed: BTreeMap<String, String> = processed

@@ -45,9 +45,11 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
         files_under(&out),
         [
             "_ctinject.py",
+            "_ctinject_runtime.py",
             "data.txt",
             "pkg/__init__.py",
             "pkg/_ctinject.py",
+            "pkg/_ctinject_runtime.py",
             "pkg/m.py",
             "pkg/tests/test_m.py",
             "tool.py"
@@ -63,7 +65,7 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
         "hello\n"
     );
     let m = std::fs::read_to_string(out.join("pkg/m.py")).unwrap();
-    assert!(m.starts_with("\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"proj/pkg/m.py\")\n"), "{m}");
+    assert!(m.starts_with("\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"pkg/m.py\")\n"), "{m}");
     assert_eq!(m.lines().count(), MOD.lines().count());
 }
 

@@ -1,4 +1,5 @@
-"""Tests of the Python runtime (src/runtime/python/_ctinject.py).
+"""Tests of the Python runtime (src/runtime/python/_ctinject_runtime.py, loaded
+through the per-package shim src/runtime/python/_ctinject.py).
 
 Run from the repository root:
 
@@ -30,7 +31,8 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-RUNTIME = os.path.join(ROOT, "src", "runtime", "python", "_ctinject.py")
+RUNTIME = os.path.join(ROOT, "src", "runtime", "python", "_ctinject_runtime.py")
+SHIM = os.path.join(ROOT, "src", "runtime", "python", "_ctinject.py")
 REGISTRY = "__ctinject_runtime_v1__"
 CONFIG_LINE = '_CONFIG_JSON = "{}"'
 _counter = itertools.count()
@@ -406,6 +408,45 @@ class TestContractCalls(RuntimeCase):
         self.assertIsNone(err.__context__)
         (e,) = self.events("loop")
         self.assertEqual(e["iterations"], 1)
+
+    def test_aloop_binds_anext_like_async_for_slots_member(self):
+        # asyncstdlib's borrowed iterators keep __anext__ in a __slots__
+        # member and reassign it when borrowing ends; `async for` looks it
+        # up on the type and binds it (descriptor protocol) at every step.
+        ct = self.ct
+
+        class Borrowed:
+            __slots__ = ("__anext__",)
+
+            def __init__(self, n):
+                items = iter(range(n))
+
+                async def anext_():
+                    for i in items:
+                        if i == 1:
+                            self.__anext__ = stopped
+                        return i
+                    raise StopAsyncIteration
+
+                async def stopped():
+                    raise StopAsyncIteration
+
+                self.__anext__ = anext_
+
+            def __aiter__(self):
+                return self
+
+        async def main():
+            plain = [x async for x in Borrowed(5)]
+            loop = []
+            async for x in ct.aloop(16, "x", Borrowed(5)):
+                loop.append(x)
+            return plain, loop
+
+        plain, loop = asyncio.run(main())
+        self.assertEqual(plain, [0, 1])
+        self.assertEqual(loop, plain)
+        self.assertEqual(self.events("loop", site=16)[0]["iterations"], 2)
 
     def test_aloop(self):
         ct = self.ct
@@ -1514,8 +1555,9 @@ class TestSubprocesses(unittest.TestCase):
         os.makedirs(pkg)
         with open(os.path.join(pkg, "__init__.py"), "w") as f:
             f.write("")
-        with open(os.path.join(pkg, "_ctinject.py"), "w", encoding="utf-8") as f:
+        with open(os.path.join(pkg, "_ctinject_runtime.py"), "w", encoding="utf-8") as f:
             f.write(runtime_source(config))
+        shutil.copy(SHIM, os.path.join(pkg, "_ctinject.py"))
         with open(os.path.join(pkg, "mod.py"), "w") as f:
             f.write('from ._ctinject import Module as _ct; _ct = _ct("%s/mod.py")\n' % name)
             f.write(textwrap.dedent(body))
@@ -1532,6 +1574,31 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
+
+    def test_runtime_imports_are_not_the_packages(self):
+        # click's test_light_imports: a hook on builtins.__import__ records
+        # the modules imported by code whose module name starts with the
+        # package's; the runtime (loaded as __ctinject_runtime_v1__) must
+        # add nothing but the shim's `sys`.
+        self.package("app", """
+            @_ct.fn(2)
+            def f():
+                return 1
+        """)
+        out = self.run_script("""
+            import builtins, json
+            found = set()
+            real = builtins.__import__
+            def hook(name, globals=None, locals=None, fromlist=(), level=0):
+                if globals and globals.get("__name__", "").startswith("app") and level == 0:
+                    found.add(name)
+                return real(name, globals, locals, fromlist, level)
+            builtins.__import__ = hook
+            import app.mod
+            builtins.__import__ = real
+            print(json.dumps(sorted(found)), app.mod.f())
+        """)
+        self.assertEqual(out.strip(), '["sys"] 1')
 
     @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
     def test_fork_parent_and_child_both_append(self):
@@ -1636,18 +1703,20 @@ class TestSubprocesses(unittest.TestCase):
                 return s
             """, config={"value_cap": 8})
         self.run_script("""
-            import sys
+            import os, sys
             from pkga import mod
             import pkga._ctinject, pkgb._ctinject
-            assert sys.modules["__ctinject_runtime_v1__"] is pkga._ctinject  # loaded first
-            assert issubclass(pkgb._ctinject.Module, pkga._ctinject._Module)
-            assert pkgb._ctinject._W.fd is None
+            rt = sys.modules["__ctinject_runtime_v1__"]
+            # One runtime per process, from the copy of the package loaded first.
+            assert rt.__file__ == os.path.join("pkga", "_ctinject_runtime.py") or rt.__file__.endswith(os.sep + os.path.join("pkga", "_ctinject_runtime.py")), rt.__file__
+            assert pkga._ctinject.Module is rt.Module is pkgb._ctinject.Module
             mod.top()
             """)
         leaf, top = read_events(self.trace)
         self.assertEqual((leaf["file"], top["file"]), ("pkgb/mod.py", "pkga/mod.py"))
         self.assertEqual(leaf["parent_id"], top["span_id"])
-        self.assertEqual(len(leaf["args"]["s"]), 8)
+        # The first copy's configuration applies (default cap).
+        self.assertEqual(len(leaf["args"]["s"]), 52)
         self.assertEqual(len(top["return"]), 52)
 
 

@@ -1,0 +1,1531 @@
+# _ctinject_runtime.py: the ctinject telemetry runtime for Python. Written by ctinject into instrumented output; do not edit.
+_CONFIG_JSON = "{}"  # replaced by ctinject
+#
+# Instrumented modules bind one name on an existing line:
+#
+#     from ._ctinject import Module as _ct; _ct = _ct("pkg/mod.py")
+#
+# and call the methods of that object (see docs/runtime-python-contract.md in
+# the ctinject repository). Telemetry is on when CTINJECT_TRACE_FILE names a
+# file and CTINJECT_DISABLE is not set; events are appended to that file as
+# JSON lines (schema: docs/events.md, version "v": 1). When telemetry is off,
+# every call does the minimum and instrumented code behaves as the original.
+#
+# Dependency-free; CPython 3.8 to 3.13.
+
+import sys
+import os
+import json
+import time
+import types
+import random
+import re
+import threading
+import contextvars
+import functools
+import warnings
+import atexit
+import weakref
+
+__all__ = ["Module"]
+
+SCHEMA_VERSION = 1
+_REGISTRY = "__ctinject_runtime_v1__"
+
+_get_ident = threading.get_ident
+_time_ns = time.time_ns
+_perf_ns = time.perf_counter_ns
+_monotonic = time.monotonic
+_exc_info = sys.exc_info
+_q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
+_FunctionType = types.FunctionType
+
+_CO_VARARGS = 0x04
+_CO_VARKEYWORDS = 0x08
+_CO_GENERATOR = 0x20
+_CO_COROUTINE = 0x80
+_CO_ITERABLE_COROUTINE = 0x100
+_CO_ASYNC_GENERATOR = 0x200
+
+_REDACTED = "[REDACTED]"
+_DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
+                   "private_?key", "session", "cookie"]
+_FLUSH_BYTES = 65536
+_FLUSH_SECONDS = 1.0
+_MAX_DEPTH = 6
+_NO = object()  # "no value" sentinel
+
+
+# ---------------------------------------------------------------- state
+
+class _State(object):
+    __slots__ = ("on",)
+
+    def __init__(self):
+        self.on = False
+
+
+_S = _State()          # _S.on: telemetry on (decided at import and after fork)
+_BUSY = set()          # thread ids for which the runtime is formatting or writing
+_HIDDEN = set()        # code objects of the runtime's own frames (warnings fix)
+_cur = contextvars.ContextVar("ctinject_current_span", default=None)
+_TL = threading.local()
+_RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never the global random
+
+
+class _Writer(object):
+    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "last", "exiting", "hooked", "eager")
+
+    def __init__(self):
+        self.path = None
+        self.fd = None
+        self.buf = []
+        self.size = 0
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.last = _monotonic()
+        self.exiting = False
+        self.hooked = False
+        # Worker processes (forked, or multiprocessing children) are often ended
+        # without an exit (Pool.terminate, os._exit): write at each root span's end.
+        self.eager = False
+
+
+_W = _Writer()
+
+
+def _decide():
+    """Telemetry on or off, from the environment (at import and in a forked child)."""
+    on = False
+    path = None
+    try:
+        env = os.environ
+        p = env.get("CTINJECT_TRACE_FILE", "")
+        d = env.get("CTINJECT_DISABLE", "").strip().lower()
+        if p and d not in ("1", "true", "yes", "on"):
+            path = os.path.abspath(p)
+            on = True
+    except Exception:
+        on = False
+    _W.path = path
+    _S.on = on
+    if on and not _W.hooked:
+        _W.hooked = True
+        atexit.register(_at_exit)
+        reg = getattr(threading, "_register_atexit", None)
+        if reg is not None:
+            # Runs before non-daemon threads are joined, also in multiprocessing
+            # children that leave with os._exit.
+            try:
+                reg(_flush)
+            except Exception:
+                pass
+
+
+# ---------------------------------------------------------------- writing
+
+def _open(w):
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(w.path, flags, 0o666)
+    except OSError:
+        pass
+    try:
+        d = os.path.dirname(w.path)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        return os.open(w.path, flags, 0o666)
+    except OSError:
+        return None
+
+
+def _flush_locked(w):
+    buf = w.buf
+    w.last = _monotonic()
+    if not buf:
+        return
+    w.buf = []
+    w.size = 0
+    if w.path is None:
+        return
+    data = "".join(buf).encode("ascii", "backslashreplace")
+    fd = w.fd
+    if fd is None:
+        fd = w.fd = _open(w)
+        if fd is None:
+            _S.on = False  # cannot write: telemetry off for this process
+            w.path = None
+            return
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+    except OSError:
+        pass
+
+
+def _flush():
+    w = _W
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        with w.lock:
+            _flush_locked(w)
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _at_exit():
+    _flush()
+    _W.exiting = True  # later events (other atexit handlers, daemon threads) are written at once
+
+
+def _emit(s):
+    w = _W
+    with w.lock:
+        w.buf.append(s)
+        w.size += len(s)
+        if w.size > _FLUSH_BYTES or w.exiting or _monotonic() - w.last >= _FLUSH_SECONDS:
+            _flush_locked(w)
+
+
+def _before_fork():
+    _flush()
+
+
+def _after_fork_child():
+    w = _W
+    w.lock = threading.Lock()
+    w.buf = []
+    w.size = 0
+    w.exiting = False
+    w.eager = True
+    w.last = _monotonic()
+    fd = w.fd
+    w.fd = None
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        w.pid = os.getpid()
+    except Exception:
+        pass
+    try:
+        _RNG.seed(int.from_bytes(os.urandom(16), "big"))
+    except Exception:
+        pass
+    _BUSY.clear()
+    _decide()
+
+
+# ---------------------------------------------------------------- configuration
+
+class _Config(object):
+    __slots__ = ("cap", "full", "max_site", "_red", "_red_cache")
+
+    def __init__(self, text):
+        d = {}
+        try:
+            d = json.loads(text)
+            if not isinstance(d, dict):
+                d = {}
+        except Exception:
+            d = {}
+        cap = d.get("value_cap", 200)
+        if type(cap) is not int or cap < 1:
+            cap = 200
+        self.cap = cap
+        ms = d.get("max_events_per_site", 16)
+        if type(ms) is not int or ms < 0:
+            ms = 16
+        self.max_site = ms
+        self.full = d.get("repr", "safe") == "full"
+        pats = d.get("redact", _DEFAULT_REDACT)
+        if not isinstance(pats, list):
+            pats = _DEFAULT_REDACT
+        red = []
+        for p in pats:
+            if isinstance(p, str) and p:
+                try:
+                    red.append(re.compile(p, re.IGNORECASE).search)
+                except Exception:
+                    pass
+        self._red = tuple(red)
+        self._red_cache = {}
+
+    def redacted(self, name):
+        c = self._red_cache.get(name)
+        if c is None:
+            c = False
+            try:
+                for s in self._red:
+                    if s(name):
+                        c = True
+                        break
+            except Exception:
+                c = False
+            cache = self._red_cache
+            if len(cache) > 4096:
+                cache.clear()
+            cache[name] = c
+        return c
+
+
+# ---------------------------------------------------------------- value formatting
+
+_SCALARS = frozenset((type(None), bool, float, complex))
+_BRACKETS = {list: ("[", "]"), tuple: ("(", ")"), set: ("{", "}"),
+             frozenset: ("frozenset({", "})"), dict: ("{", "}")}
+_EMPTY = {list: "[]", tuple: "()", set: "set()", frozenset: "frozenset()", dict: "{}"}
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
+_exc_args = BaseException.__dict__["args"].__get__
+_os_filename = OSError.__dict__["filename"].__get__
+_os_filename2 = OSError.__dict__["filename2"].__get__
+_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+
+
+def _tname(t):
+    """module.QualName of a type without running any of its code."""
+    try:
+        q = _type_qualname(t)
+    except Exception:
+        q = "?"
+    try:
+        m = _type_module(t)
+    except Exception:
+        m = None
+    if type(m) is str and m:
+        return m + "." + q
+    return q
+
+
+def _int_repr(v):
+    n = v.bit_length()
+    if n > 3000:
+        return "<int with %d bits>" % n
+    return repr(v)
+
+
+def _other(cfg, v, t, room):
+    if cfg.full:
+        try:
+            r = repr(v)
+        except Exception:
+            return "<repr failed: %s object>" % _tname(t)
+        if type(r) is not str:
+            return "<%s object>" % _tname(t)
+        return r if len(r) <= room else r[:room]
+    if issubclass(t, type):
+        return type.__repr__(v)
+    if t is _FunctionType:
+        return "<function %s>" % (v.__qualname__,)
+    if t is types.BuiltinFunctionType:
+        return repr(v)
+    if t is types.MethodType:
+        fn = v.__func__
+        if type(fn) is _FunctionType:
+            return "<bound method %s>" % (fn.__qualname__,)
+    elif t is types.ModuleType:
+        name = _module_dict(v).get("__name__")
+        if type(name) is str:
+            return "<module %s>" % (repr(name),)
+    return "<%s object>" % _tname(t)
+
+
+def _rec(cfg, v, depth, room, seen):
+    if room < 1:
+        room = 1
+    t = type(v)
+    if t is str:
+        return repr(v) if len(v) <= room else repr(v[:room])
+    if t is int:
+        return _int_repr(v)
+    if t in _SCALARS:
+        return repr(v)
+    if t is bytes or t is bytearray:
+        return repr(v) if len(v) <= room else repr(v[:room])
+    br = _BRACKETS.get(t)
+    if br is None:
+        return _other(cfg, v, t, room)
+    if not v:
+        return _EMPTY[t]
+    op, cl = br
+    if depth >= _MAX_DEPTH:
+        return op + "..." + cl
+    if seen is None:
+        seen = set()
+    i = id(v)
+    if i in seen:
+        return op + "..." + cl
+    seen.add(i)
+    try:
+        parts = []
+        used = len(op) + len(cl)
+        more = False
+        if t is dict:
+            red = cfg.redacted
+            for k, x in dict.items(v):
+                if used >= room:
+                    more = True
+                    break
+                ks = _rec(cfg, k, depth + 1, room - used, seen)
+                if type(k) is str and red(k):
+                    xs = _REDACTED
+                else:
+                    xs = _rec(cfg, x, depth + 1, room - used - len(ks) - 2, seen)
+                s = ks + ": " + xs
+                parts.append(s)
+                used += len(s) + 2
+        else:
+            for x in v:
+                if used >= room:
+                    more = True
+                    break
+                s = _rec(cfg, x, depth + 1, room - used, seen)
+                parts.append(s)
+                used += len(s) + 2
+        if more:
+            parts.append("...")
+        body = ", ".join(parts)
+        if t is tuple and len(v) == 1 and not more:
+            body += ","
+        return op + body + cl
+    finally:
+        seen.discard(i)
+
+
+def _fmt(cfg, v):
+    """The recorded text of a value: at most cfg.cap characters; never raises."""
+    cap = cfg.cap
+    try:
+        t = type(v)
+        if t is str:
+            r = repr(v) if len(v) <= cap else repr(v[:cap])
+        elif t is int:
+            r = _int_repr(v)
+        elif t in _SCALARS:
+            r = repr(v)
+        else:
+            r = _rec(cfg, v, 0, cap + 1, None)
+    except Exception:
+        try:
+            r = "<%s object>" % _tname(type(v))
+        except Exception:
+            r = "<unrepresentable>"
+    if len(r) > cap:
+        r = r[:cap - 3] + "..." if cap > 3 else r[:cap]
+    return r
+
+
+def _safe_str_ok(v):
+    return type(v) in (str, int, float, bool, bytes, type(None))
+
+
+def _exc_json(cfg, e):
+    """{"type": ..., "message": ...} of an exception, as JSON text."""
+    if e is None:
+        return "null"
+    t = type(e)
+    try:
+        m = _type_module(t)
+    except Exception:
+        m = None
+    try:
+        q = _type_qualname(t)
+    except Exception:
+        q = "?"
+    name = q if (m == "builtins" or type(m) is not str) else m + "." + q
+    msg = None
+    try:
+        if cfg.full:
+            msg = str(e)
+        else:
+            args = _exc_args(e)
+            own_str = False
+            for k in _type_mro(t):
+                kd = _type_dict(k)
+                if "__str__" in kd:
+                    own_str = type(kd["__str__"]) is _FunctionType
+                    break
+            safe = not own_str and all(_safe_str_ok(a) for a in args)
+            if safe and issubclass(t, OSError):
+                safe = _safe_str_ok(_os_filename(e)) and _safe_str_ok(_os_filename2(e))
+            if safe:
+                msg = str(e)
+            elif len(args) == 1 and type(args[0]) is str:
+                msg = args[0]
+            elif len(args) == 1:
+                msg = _fmt(cfg, args[0])
+            elif args:
+                msg = _fmt(cfg, args)
+            else:
+                msg = ""
+    except Exception:
+        msg = "<unprintable %s>" % name
+    if type(msg) is not str:
+        msg = "<unprintable %s>" % name
+    cap = cfg.cap
+    if len(msg) > cap:
+        msg = msg[:cap - 3] + "..." if cap > 3 else msg[:cap]
+    return '{"type":%s,"message":%s}' % (_q(name), _q(msg))
+
+
+# ---------------------------------------------------------------- spans
+
+class _Root(object):
+    """Per-thread (and per-asyncio-task) state outside any span."""
+    __slots__ = ("counts", "wt", "qt", "qs", "tasks")
+
+    def __init__(self):
+        self.counts = None
+        self.wt = None
+        self.qt = "null"
+        self.qs = "null"
+        self.tasks = None
+
+
+class _Span(object):
+    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "wt")
+
+    def __init__(self, info, qt, qs, qp, args, start_ns, t0):
+        self.info = info
+        self.qt = qt          # trace id, as a JSON string literal
+        self.qs = qs          # span id, as a JSON string literal
+        self.qp = qp          # parent span id, JSON literal or "null"
+        self.args = args      # JSON object text
+        self.start_ns = start_ns
+        self.t0 = t0
+        self.counts = None    # {(kind, module, line/site, name/arm): count}
+        self.wt = None        # {(module, site): pending while-iterations}
+
+
+def _root_state():
+    tl = _TL
+    r = tl.__dict__.get("root")
+    if r is None:
+        r = tl.root = _Root()
+    aio = sys.modules.get("asyncio")
+    if aio is not None:
+        try:
+            loop = aio._get_running_loop()
+            if loop is not None:
+                task = aio.current_task(loop)
+                if task is not None:
+                    m = r.tasks
+                    if m is None:
+                        m = r.tasks = weakref.WeakKeyDictionary()
+                    s = m.get(task)
+                    if s is None:
+                        s = m[task] = _Root()
+                    return s
+        except Exception:
+            pass
+    return r
+
+
+class _Info(object):
+    """What is known about a wrapped function at wrap time."""
+    __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
+                 "varargs", "varkw", "named", "apos", "static")
+
+    def __init__(self, mod, f, line, kind):
+        code = f.__code__
+        self.mod = mod
+        self.cfg = mod._c
+        self.f = f
+        self.line = line if type(line) is int else 0
+        self.kind = kind
+        npos = code.co_argcount
+        nkw = code.co_kwonlyargcount
+        names = code.co_varnames
+        self.pos = names[:npos]
+        self.nposonly = getattr(code, "co_posonlyargcount", 0)
+        self.kwonly = names[npos:npos + nkw]
+        i = npos + nkw
+        self.varargs = None
+        self.varkw = None
+        if code.co_flags & _CO_VARARGS:
+            self.varargs = names[i]
+            i += 1
+        if code.co_flags & _CO_VARKEYWORDS:
+            self.varkw = names[i]
+        self.named = frozenset(self.pos[self.nposonly:] + self.kwonly)
+        cfg = self.cfg
+        self.apos = tuple((_q(n) + ":", cfg.redacted(n)) for n in self.pos)
+        name = getattr(f, "__qualname__", None)
+        m = getattr(f, "__module__", None)
+        self.static = ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
+                       % (_q(name if type(name) is str else "?"),
+                          _q(m) if type(m) is str else "null", mod._qf, self.line, kind))
+
+
+_QREDACTED = _q(_REDACTED)
+
+
+def _val(cfg, v):
+    """The recorded text of a value as a JSON string literal (fast paths first)."""
+    t = type(v)
+    if t is int:
+        if -1000000000000000000 < v < 1000000000000000000:
+            return '"%d"' % v
+    elif t is str:
+        if len(v) < cfg.cap - 2:
+            r = repr(v)
+            if len(r) <= cfg.cap:
+                return _q(r)
+    elif v is None:
+        return '"None"'
+    elif t is bool:
+        return '"True"' if v else '"False"'
+    return _q(_fmt(cfg, v))
+
+
+def _arg_json(cfg, name, value):
+    return _q(name) + ":" + (_QREDACTED if cfg.redacted(name) else _val(cfg, value))
+
+
+def _fmt_args(info, args, kwargs):
+    cfg = info.cfg
+    n = len(info.pos)
+    na = len(args)
+    parts = []
+    add = parts.append
+    if na:
+        apos = info.apos
+        for i in range(na if na < n else n):
+            k, red = apos[i]
+            add(k + _QREDACTED if red else k + _val(cfg, args[i]))
+    if na >= n and not kwargs and info.varargs is None and info.varkw is None and not info.kwonly:
+        return "{" + ",".join(parts) + "}"
+    pos = info.pos
+    if na < n:
+        defaults = info.f.__defaults__ or ()
+        first = n - len(defaults)
+        nposonly = info.nposonly
+        for i in range(na, n):
+            nm = pos[i]
+            if i >= nposonly and nm in kwargs:
+                add(_arg_json(cfg, nm, kwargs[nm]))
+            elif i >= first:
+                add(_arg_json(cfg, nm, defaults[i - first]))
+    if info.varargs is not None:
+        add(_arg_json(cfg, info.varargs, args[n:]))
+    if info.kwonly:
+        kwd = info.f.__kwdefaults__ or {}
+        for nm in info.kwonly:
+            if nm in kwargs:
+                add(_arg_json(cfg, nm, kwargs[nm]))
+            elif nm in kwd:
+                add(_arg_json(cfg, nm, kwd[nm]))
+    if info.varkw is not None:
+        named = info.named
+        extra = {k: x for k, x in kwargs.items() if k not in named}
+        add(_arg_json(cfg, info.varkw, extra))
+    return "{" + ",".join(parts) + "}"
+
+
+def _start(info, args, kwargs):
+    """A new span (not yet current). Called only when telemetry is on and not busy."""
+    parent = _cur.get()
+    tid = _get_ident()
+    B = _BUSY
+    B.add(tid)
+    try:
+        try:
+            a = _fmt_args(info, args, kwargs)
+        except Exception:
+            a = "{}"
+    finally:
+        B.discard(tid)
+    rnd = _RNG.getrandbits
+    qs = '"%016x"' % (rnd(64) or 1)
+    if parent is None:
+        qt = '"%032x"' % (rnd(128) or 1)
+        qp = "null"
+    else:
+        qt = parent.qt
+        qp = parent.qs
+    return _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
+
+
+def _loop_line(mod, st, tid, kind, site, n, target, last):
+    return ('{"v":1,"type":"loop","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,'
+            '"line":%d,"site":%d,"kind":"%s","iterations":%d,"target":%s,"last":%s,'
+            '"pid":%d,"tid":%d}\n'
+            % (_time_ns(), st.qt, st.qs, mod._qf, site, site, kind, n, target, last, _W.pid, tid))
+
+
+def _finish(sp, mode, value):
+    """End a span: mode 1 = returned value, 2 = finished without a value (closed,
+    async generator), 0 = the exception `value` escaped."""
+    t1 = _perf_ns()
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        info = sp.info
+        cfg = info.cfg
+        wt = sp.wt
+        if wt:
+            sp.wt = None
+            for key, n in list(wt.items()):
+                _emit(_loop_line(key[0], sp, tid, "while", key[1], n, "null", "null"))
+        if mode == 1:
+            ret = _val(cfg, value)
+            status = '"ok"'
+            exc = "null"
+        elif mode == 2:
+            ret = "null"
+            status = '"ok"'
+            exc = "null"
+        else:
+            ret = "null"
+            status = '"error"'
+            exc = _exc_json(cfg, value)
+        sup = ""
+        counts = sp.counts
+        if counts:
+            entries = []
+            for key, c in list(counts.items()):
+                kmod = key[1]
+                over = c - kmod._c.max_site
+                if over > 0:
+                    if key[0] == 1:
+                        entries.append('{"type":"var","file":%s,"line":%d,"name":%s,"count":%d}'
+                                       % (kmod._qf, key[2], _q(key[3]), over))
+                    else:
+                        entries.append('{"type":"branch","file":%s,"site":%d,"arm":%d,"count":%d}'
+                                       % (kmod._qf, key[2], key[3], over))
+            if entries:
+                sup = ',"suppressed":[' + ",".join(entries) + "]"
+        _emit('{"v":1,"type":"span","trace_id":%s,"span_id":%s,"parent_id":%s,%s'
+              '"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s,"status":%s,'
+              '"exception":%s,"pid":%d,"tid":%d%s}\n'
+              % (sp.qt, sp.qs, sp.qp, info.static, sp.start_ns, t1 - sp.t0, sp.args, ret,
+                 status, exc, _W.pid, tid, sup))
+        if sp.qp == "null" and (_W.eager or _mp_child()):
+            with _W.lock:
+                _flush_locked(_W)
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _mp_child():
+    """True in a multiprocessing child (spawn, forkserver), once it has started."""
+    m = sys.modules.get("multiprocessing.process")
+    return m is not None and getattr(m, "_parent_process", None) is not None
+
+
+def _finish_exc(sp):
+    _finish(sp, 0, _exc_info()[1])
+
+
+# ---------------------------------------------------------------- stepping generators and coroutines
+
+class _Step(object):
+    """Awaitable whose __await__ is a generator that steps an inner coroutine."""
+    __slots__ = ("_g",)
+
+    def __init__(self, g):
+        self._g = g
+
+    def __await__(self):
+        return self._g
+
+
+def _drive(info, f, args, kwargs):
+    """Run f(*args, **kwargs), a generator or a coroutine, step by step (PEP 380
+    expansion), with its span current only during each step; yields what it
+    yields, returns what it returns, and ends the span when it finishes or is
+    closed."""
+    __tracebackhide__ = True
+    sp = _start(info, args, kwargs)
+    cur = _cur
+    tok = cur.set(sp)
+    st = 0
+    try:
+        it = f(*args, **kwargs)
+        st = 1
+    finally:
+        cur.reset(tok)
+        if not st:
+            _finish_exc(sp)
+    args = kwargs = None
+    send = it.send
+    throw = it.throw
+    value = None
+    exc = None
+    while True:
+        tok = cur.set(sp)
+        st = 0
+        try:
+            if exc is None:
+                y = send(value)
+            else:
+                y = throw(exc)
+            st = 1
+        except StopIteration as si:
+            ret = si.value
+            st = 2
+        finally:
+            exc = value = None
+            cur.reset(tok)
+            if not st:
+                _finish_exc(sp)
+        if st == 2:
+            _finish(sp, 1, ret)
+            return ret
+        closing = False
+        try:
+            value = yield y
+        except GeneratorExit:
+            closing = True
+        except BaseException as x:
+            exc = x
+        y = None
+        if closing:
+            # Close the inner object outside any except block, then end: the
+            # caller of close() (or CPython's yield-from) raises GeneratorExit.
+            tok = cur.set(sp)
+            st = 0
+            try:
+                it.close()
+                st = 1
+            finally:
+                cur.reset(tok)
+                if not st:
+                    _finish_exc(sp)
+            _finish(sp, 2, None)
+            return None
+
+
+def _steps(aw, sp):
+    """Step one awaitable (an async generator's asend/athrow/aclose) with sp
+    current only during each step; returns its result, propagates its exception."""
+    __tracebackhide__ = True
+    cur = _cur
+    value = None
+    exc = None
+    while True:
+        tok = cur.set(sp)
+        done = False
+        try:
+            if exc is None:
+                y = aw.send(value)
+            else:
+                y = aw.throw(exc)
+        except StopIteration as si:
+            ret = si.value
+            done = True
+        finally:
+            exc = value = None
+            cur.reset(tok)
+        if done:
+            return ret
+        closing = False
+        try:
+            value = yield y
+        except GeneratorExit:
+            closing = True
+        except BaseException as x:
+            exc = x
+        y = None
+        if closing:
+            tok = cur.set(sp)
+            try:
+                aw.close()
+            finally:
+                cur.reset(tok)
+            return None
+
+
+_HIDDEN.add(_drive.__code__)
+_HIDDEN.add(_steps.__code__)
+
+
+# ---------------------------------------------------------------- wrappers
+
+def _plain(f, info):
+    S = _S
+    B = _BUSY
+    ident = _get_ident
+    start = _start
+    cur = _cur
+    fin = _finish
+    finx = _finish_exc
+    NO = _NO
+
+    def _ctinject_wrapper(*args, **kwargs):
+        __tracebackhide__ = True
+        if not S.on or (B and ident() in B):
+            return f(*args, **kwargs)
+        sp = start(info, args, kwargs)
+        tok = cur.set(sp)
+        r = NO
+        try:
+            r = f(*args, **kwargs)
+        finally:
+            cur.reset(tok)
+            if r is NO:
+                finx(sp)
+            else:
+                fin(sp, 1, r)
+        return r
+
+    return _ctinject_wrapper
+
+
+_HIDDEN.add(_plain(None, None).__code__)
+
+# Generator, coroutine and async generator wrappers are generated with the
+# exact signature of the wrapped function, so that a call with bad arguments
+# fails at the call (as it did) and not at the first step.
+_TEMPLATES = {
+    "generator": '''
+    def _ctinject_wrapper(%(params)s):
+        __tracebackhide__ = True
+        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+            return (yield from __ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
+        return (yield from __ct_f(%(call)s))
+''',
+    "coroutine": '''
+    async def _ctinject_wrapper(%(params)s):
+        __tracebackhide__ = True
+        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+            return await __ct_Step(__ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
+        return await __ct_f(%(call)s)
+''',
+    "async_generator": '''
+    async def _ctinject_wrapper(%(params)s):
+        __tracebackhide__ = True
+        __ct_g = __ct_f(%(call)s)
+        __ct_sp = None
+        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+            __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
+        __ct_v = __ct_e = __ct_w = __ct_y = None
+        while True:
+            __ct_s = 0
+            try:
+                if __ct_e is None:
+                    __ct_w = __ct_g.asend(__ct_v)
+                else:
+                    __ct_w = __ct_g.athrow(__ct_e)
+                if __ct_sp is None:
+                    __ct_y = await __ct_w
+                else:
+                    __ct_y = await __ct_Step(__ct_steps(__ct_w, __ct_sp))
+                __ct_s = 1
+            except __ct_SAI:
+                __ct_s = 2
+            finally:
+                __ct_e = __ct_w = __ct_v = None
+                if __ct_s == 0 and __ct_sp is not None:
+                    __ct_finx(__ct_sp)
+            if __ct_s == 2:
+                if __ct_sp is not None:
+                    __ct_fin(__ct_sp, 2, None)
+                return
+            try:
+                __ct_v = yield __ct_y
+            except __ct_GE:
+                __ct_y = None
+                if __ct_sp is None:
+                    await __ct_g.aclose()
+                else:
+                    __ct_s = 0
+                    try:
+                        await __ct_Step(__ct_steps(__ct_g.aclose(), __ct_sp))
+                        __ct_s = 1
+                    finally:
+                        if not __ct_s:
+                            __ct_finx(__ct_sp)
+                    __ct_fin(__ct_sp, 2, None)
+                raise
+            except __ct_BE as __ct_x:
+                __ct_e = __ct_x
+            __ct_y = None
+''',
+}
+
+_FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
+                 " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE):")
+_FACTORY_TAIL = "    return _ctinject_wrapper\n"
+_FACTORIES = {}
+_KEYWORDS = frozenset((
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+    "return", "try", "while", "with", "yield"))
+
+
+def _ok_name(n):
+    return (type(n) is str and n.isidentifier() and n not in _KEYWORDS
+            and not n.startswith("__ct_") and n != "__tracebackhide__")
+
+
+def _shape(info):
+    """(params, call, tup, dct) source fragments for the exact signature, or None."""
+    f = info.f
+    pos = info.pos
+    names = list(pos) + list(info.kwonly)
+    if info.varargs is not None:
+        names.append(info.varargs)
+    if info.varkw is not None:
+        names.append(info.varkw)
+    if not all(_ok_name(n) for n in names) or len(set(names)) != len(names):
+        return None
+    ndef = len(f.__defaults__ or ())
+    kwd = f.__kwdefaults__ or {}
+    params = []
+    npos = len(pos)
+    for j, n in enumerate(pos):
+        params.append(n + "=None" if j >= npos - ndef else n)
+        if j == info.nposonly - 1:
+            params.append("/")
+    if info.varargs is not None:
+        params.append("*" + info.varargs)
+    elif info.kwonly:
+        params.append("*")
+    for n in info.kwonly:
+        params.append(n + "=None" if n in kwd else n)
+    if info.varkw is not None:
+        params.append("**" + info.varkw)
+    call = list(pos)
+    tup = "(" + "".join(n + ", " for n in pos)
+    if info.varargs is not None:
+        call.append("*" + info.varargs)
+        tup += "*" + info.varargs + ", "
+    tup += ")"
+    call.extend("%s=%s" % (n, n) for n in info.kwonly)
+    dct = "{" + "".join("%r: %s, " % (n, n) for n in info.kwonly)
+    if info.varkw is not None:
+        call.append("**" + info.varkw)
+        dct += "**" + info.varkw + ", "
+    dct += "}"
+    return ", ".join(params), ", ".join(call), tup, dct
+
+
+_GENERIC_SHAPE = ("*__ct_a, **__ct_k", "*__ct_a, **__ct_k", "__ct_a", "__ct_k")
+
+
+def _factory(kind, shape):
+    key = (kind,) + shape
+    fac = _FACTORIES.get(key)
+    if fac is None:
+        params, call, tup, dct = shape
+        src = _FACTORY_HEAD + _TEMPLATES[kind] % {
+            "params": params, "call": call, "tup": tup, "dct": dct} + _FACTORY_TAIL
+        ns = {"__builtins__": __builtins__, "__name__": __name__}
+        exec(compile(src, "<ctinject wrapper>", "exec"), ns)
+        fac = ns["__ct_factory"]
+        if len(_FACTORIES) < 10000:
+            _FACTORIES[key] = fac
+    return fac
+
+
+def _suspending(f, info, kind):
+    shape = None
+    try:
+        shape = _shape(info)
+    except Exception:
+        shape = None
+    fac = None
+    if shape is not None:
+        try:
+            fac = _factory(kind, shape)
+        except Exception:
+            shape = fac = None
+    if fac is None:
+        fac = _factory(kind, _GENERIC_SHAPE)
+    w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
+            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException)
+    if shape is not None:
+        w.__defaults__ = f.__defaults__
+        w.__kwdefaults__ = f.__kwdefaults__
+    if f.__code__.co_flags & _CO_ITERABLE_COROUTINE:
+        w = types.coroutine(w)
+    _HIDDEN.add(w.__code__)
+    return w
+
+
+def _make(mod, f, line):
+    flags = f.__code__.co_flags
+    if flags & _CO_ASYNC_GENERATOR:
+        kind = "async_generator"
+    elif flags & _CO_COROUTINE:
+        kind = "coroutine"
+    elif flags & _CO_GENERATOR:
+        kind = "generator"
+    else:
+        kind = "function"
+    info = _Info(mod, f, line, kind)
+    if kind == "function":
+        w = _plain(f, info)
+    else:
+        w = _suspending(f, info, kind)
+    functools.update_wrapper(w, f)
+    return w
+
+
+def _wrap(mod, f, line):
+    """A wrapper of the same kind as f that records a span per call; f itself
+    when it cannot be wrapped faithfully (not a Python function) or is one of
+    ours already."""
+    try:
+        t = type(f)
+        if t is _FunctionType:
+            if f.__code__ in _HIDDEN:
+                return f
+            return _make(mod, f, line)
+        if t is staticmethod or t is classmethod:
+            inner = f.__func__
+            if type(inner) is _FunctionType and inner.__code__ not in _HIDDEN:
+                return t(_make(mod, inner, line))
+    except Exception:
+        pass
+    return f
+
+
+def _deco(mod, line, d):
+    def _ctinject_deco(f):
+        __tracebackhide__ = True
+        return d(_wrap(mod, f, line))
+    return _ctinject_deco
+
+
+_HIDDEN.add(_deco(None, 0, None).__code__)
+
+
+# ---------------------------------------------------------------- point events
+
+def _head(typ, mod, st, line):
+    return ('{"v":1,"type":"%s","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,"line":%d,'
+            % (typ, _time_ns(), st.qt, st.qs, mod._qf, line))
+
+
+def _counted(st, key, cap):
+    """Count one event of a site; True while under the per-site cap."""
+    counts = st.counts
+    if counts is None:
+        counts = st.counts = {}
+    c = counts.get(key, 0) + 1
+    counts[key] = c
+    return c <= cap
+
+
+def _var(mod, line, name, value, more):
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        sp = _cur.get()
+        st = sp if sp is not None else _root_state()
+        cfg = mod._c
+        while True:
+            if _counted(st, (1, mod, line, name), cfg.max_site):
+                val = _REDACTED if cfg.redacted(name) else _fmt(cfg, value)
+                _emit(_head("var", mod, st, line)
+                      + '"name":%s,"value":%s,"pid":%d,"tid":%d}\n'
+                      % (_q(name), _q(val), _W.pid, tid))
+            if len(more) < 2:
+                break
+            name, value = more[0], more[1]
+            more = more[2:]
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _branch(mod, site, arm):
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        sp = _cur.get()
+        st = sp if sp is not None else _root_state()
+        if _counted(st, (2, mod, site, arm), mod._c.max_site):
+            _emit(_head("branch", mod, st, site)
+                  + '"site":%d,"arm":%d,"pid":%d,"tid":%d}\n' % (site, arm, _W.pid, tid))
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _loop_done(mod, st, site, kind, target, n, last):
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        cfg = mod._c
+        if last is _NO:
+            ql = "null"
+        elif type(target) is str and cfg.redacted(target):
+            ql = _q(_REDACTED)
+        else:
+            ql = _q(_fmt(cfg, last))
+        qtarget = _q(target) if type(target) is str else "null"
+        _emit(_loop_line(mod, st, tid, kind, site, n, qtarget, ql))
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _loop_gen(mod, st, site, target, it):
+    __tracebackhide__ = True
+    n = 0
+    last = _NO
+    try:
+        for last in it:
+            n += 1
+            yield last
+    finally:
+        _loop_done(mod, st, site, "for", target, n, last)
+
+
+_HIDDEN.add(_loop_gen.__code__)
+
+
+class _ALoop(object):
+    """Async iterator over another one that counts items; writes its loop event
+    when exhausted, on error, or when dropped (break)."""
+    __slots__ = ("_it", "_next", "mod", "st", "site", "target", "n", "last", "done")
+
+    def __init__(self, mod, st, site, target, it, anext):
+        self._it = it
+        self._next = anext
+        self.mod = mod
+        self.st = st
+        self.site = site
+        self.target = target
+        self.n = 0
+        self.last = _NO
+        self.done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        __tracebackhide__ = True
+        ok = False
+        try:
+            # As `async for` does: look __anext__ up on the type at every
+            # step and bind it through the descriptor protocol (it may be a
+            # __slots__ member that the object reassigns).
+            v = await _special(self._it, "__anext__")()
+            ok = True
+        finally:
+            if not ok:
+                self._finish()
+        self.n += 1
+        self.last = v
+        return v
+
+    def _finish(self):
+        if not self.done:
+            self.done = True
+            last = self.last
+            self.last = None
+            _loop_done(self.mod, self.st, self.site, "async_for", self.target, self.n, last)
+
+    def __del__(self):
+        try:
+            self._finish()
+        except Exception:
+            pass
+
+
+_HIDDEN.add(_ALoop.__anext__.__code__)
+
+
+def _special(obj, name):
+    """obj's special method `name` bound as the interpreter binds it: looked
+    up on the type (not the instance) and passed through __get__."""
+    t = type(obj)
+    for k in t.__mro__:
+        d = k.__dict__.get(name, _NO)
+        if d is not _NO:
+            get = getattr(type(d), "__get__", None)
+            return d if get is None else get(d, obj, t)
+    return None
+
+
+def _while(mod, site, c):
+    tid = _get_ident()
+    B = _BUSY
+    if B and tid in B:
+        return
+    sp = _cur.get()
+    st = sp if sp is not None else _root_state()
+    d = st.wt
+    if d is None:
+        d = st.wt = {}
+    key = (mod, site)
+    if c:
+        d[key] = d.get(key, 0) + 1
+    else:
+        _loop_done(mod, st, site, "while", None, d.pop(key, 0), _NO)
+
+
+def _while_break(mod, site):
+    tid = _get_ident()
+    if tid in _BUSY:
+        return
+    sp = _cur.get()
+    st = sp if sp is not None else _root_state()
+    d = st.wt
+    n = d.pop((mod, site), 0) if d else 0
+    _loop_done(mod, st, site, "while", None, n, _NO)
+
+
+def _exc_event(mod, line, e):
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return
+    B.add(tid)
+    try:
+        sp = _cur.get()
+        st = sp if sp is not None else _root_state()
+        _emit(_head("exception", mod, st, line)
+              + '"exception":%s,"pid":%d,"tid":%d}\n' % (_exc_json(mod._c, e), _W.pid, tid))
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+# ---------------------------------------------------------------- the Module object
+
+class _Module(object):
+    """The object instrumented code calls (bound to the name _ct)."""
+    __slots__ = ("file", "_qf")
+    _c = None  # the configuration; set by the subclass made per config
+
+    def __init__(self, file):
+        self.file = file if type(file) is str else str(file)
+        self._qf = _q(self.file)
+
+    def __repr__(self):
+        return "<ctinject Module %r>" % (self.file,)
+
+    # -- functions
+    def fn(self, line):
+        mod = self
+
+        def _ctinject_fn(f):
+            return _wrap(mod, f, line)
+        return _ctinject_fn
+
+    def deco(self, line, d):
+        return _deco(self, line, d)
+
+    def late(self, line, f):
+        return _wrap(self, f, line)
+
+    def lam(self, line, f):
+        return _wrap(self, f, line)
+
+    def wrap(self, f, line=0):
+        return _wrap(self, f, line)
+
+    # -- variables
+    def v(self, line, name, value, *more):
+        if _S.on:
+            _var(self, line, name, value, more)
+
+    def vw(self, line, name, value):
+        if _S.on:
+            _var(self, line, name, value, ())
+        return value
+
+    # -- branches
+    def br(self, site, arm, cond):
+        c = True if cond else False
+        if c and _S.on:
+            _branch(self, site, arm)
+        return c
+
+    def brx(self, site, arm, cond, other):
+        c = True if cond else False
+        if _S.on:
+            if c:
+                _branch(self, site, arm)
+            elif other != -1:
+                _branch(self, site, other)
+        return c
+
+    def case(self, site, arm):
+        if _S.on:
+            _branch(self, site, arm)
+        return True
+
+    def caseg(self, site, arm, guard):
+        c = True if guard else False
+        if c and _S.on:
+            _branch(self, site, arm)
+        return c
+
+    # -- loops
+    def loop(self, site, target, iterable):
+        it = iter(iterable)
+        if not _S.on or (_BUSY and _get_ident() in _BUSY):
+            return it
+        sp = _cur.get()
+        return _loop_gen(self, sp if sp is not None else _root_state(), site, target, it)
+
+    def aloop(self, site, target, aiterable):
+        t = type(aiterable)
+        get = _special(aiterable, "__aiter__")
+        if get is None:
+            raise TypeError("'async for' requires an object with __aiter__ method, got %s"
+                            % (t.__name__,))
+        it = get()
+        anext = _special(it, "__anext__")
+        if anext is None:
+            raise TypeError("'async for' received an object from __aiter__ that does not "
+                            "implement __anext__: %s" % (type(it).__name__,))
+        if not _S.on or (_BUSY and _get_ident() in _BUSY):
+            return it
+        sp = _cur.get()
+        return _ALoop(self, sp if sp is not None else _root_state(), site, target, it, anext)
+
+    def wt(self, site, cond):
+        c = True if cond else False
+        if _S.on:
+            _while(self, site, c)
+        return c
+
+    def lb(self, site):
+        if _S.on:
+            _while_break(self, site)
+
+    # -- exceptions
+    def ex(self, line):
+        if _S.on:
+            e = _exc_info()[1]
+            if e is not None:
+                _exc_event(self, line, e)
+
+    def exm(self, line, types):
+        if _S.on:
+            e = _exc_info()[1]
+            if e is not None:
+                try:
+                    m = isinstance(e, types)
+                except Exception:
+                    m = False
+                if m:
+                    _exc_event(self, line, e)
+        return types
+
+
+_CLASSES = {}
+
+
+def _module_class(config_json):
+    """The Module class for one configuration (one per distinct config text)."""
+    cls = _CLASSES.get(config_json)
+    if cls is None:
+        cls = type("Module", (_Module,), {"__slots__": (), "_c": _Config(config_json),
+                                          "__module__": __name__})
+        _CLASSES[config_json] = cls
+    return cls
+
+
+# ---------------------------------------------------------------- warnings stacklevel fix
+
+def _install_warn():
+    """Make warnings.warn(..., stacklevel=N) skip the runtime's own frames."""
+    global _HIDDEN
+    orig = warnings.warn
+    shared = getattr(orig, "__ctinject_hidden__", None)
+    if type(shared) is set:
+        shared.update(_HIDDEN)
+        _HIDDEN = shared
+        return
+    hidden = _HIDDEN
+    getframe = sys._getframe
+
+    def _extra(stacklevel):
+        extra = 0
+        try:
+            f = getframe(2)
+            n = stacklevel - 1
+            while n > 0:
+                f = f.f_back
+                if f is None:
+                    break
+                if f.f_code in hidden:
+                    extra += 1
+                else:
+                    n -= 1
+        except Exception:
+            return 0
+        return extra
+
+    if sys.version_info >= (3, 12):
+        def warn(message, category=None, stacklevel=1, source=None, *, skip_file_prefixes=()):
+            if type(stacklevel) is int:
+                stacklevel = (stacklevel + 1 + _extra(stacklevel)) if stacklevel > 1 else 2
+            return orig(message, category, stacklevel, source,
+                        skip_file_prefixes=skip_file_prefixes)
+    else:
+        def warn(message, category=None, stacklevel=1, source=None):
+            if type(stacklevel) is int:
+                stacklevel = (stacklevel + 1 + _extra(stacklevel)) if stacklevel > 1 else 2
+            return orig(message, category, stacklevel, source)
+
+    try:
+        functools.update_wrapper(warn, orig)
+    except Exception:
+        pass
+    warn.__ctinject_hidden__ = hidden
+    warnings.warn = warn
+
+
+# ---------------------------------------------------------------- one state per process
+
+_first = sys.modules.get(_REGISTRY)
+if _first is not None and getattr(_first, "_module_class", None) is not None and \
+        getattr(_first, "__dict__", None) is not globals():
+    # A later copy (another package's _ctinject.py): use the first copy's state.
+    Module = _first._module_class(_CONFIG_JSON)
+else:
+    Module = _module_class(_CONFIG_JSON)
+    if _first is None or getattr(_first, "_module_class", None) is None:
+        _me = sys.modules.get(__name__)
+        if _me is None or getattr(_me, "__dict__", None) is not globals():
+            _me = types.ModuleType(_REGISTRY)
+            _me._module_class = _module_class
+            _me.Module = Module
+        sys.modules[_REGISTRY] = _me
+        del _me
+    _decide()
+    _install_warn()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+del _first
