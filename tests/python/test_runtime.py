@@ -409,6 +409,31 @@ class TestContractCalls(RuntimeCase):
         (e,) = self.events("loop")
         self.assertEqual(e["iterations"], 1)
 
+    def test_wrapper_closures_pickle_by_reference_for_cloudpickle(self):
+        # attrs' cloudpickle test pickles an instrumented nested function by
+        # value: everything a wrapper's closure holds (but the function
+        # itself) must pickle, and come back as this process's live objects.
+        import pickle
+        ct = self.ct
+
+        def outer():
+            def inner(x):
+                return x
+            return inner
+
+        import contextvars
+        for w in (ct.late(3, outer()), ct.late(4, (lambda: (yield 1)))):
+            contents = [c.cell_contents for c in w.__closure__]
+            self.assertFalse([c for c in contents if isinstance(c, contextvars.ContextVar)])
+            rest = [c for c in contents if c is not w.__wrapped__ and type(c).__name__ != "_Info"]
+            back = pickle.loads(pickle.dumps(rest))
+            for before, after in zip(rest, back):
+                if before is self.rt._S or before is self.rt._BUSY:
+                    self.assertIs(after, before)
+        self.assertIs(pickle.loads(pickle.dumps(self.rt._S)), self.rt._S)
+        m = pickle.loads(pickle.dumps(ct))
+        self.assertEqual(m.file, ct.file)
+
     def test_aloop_binds_anext_like_async_for_slots_member(self):
         # asyncstdlib's borrowed iterators keep __anext__ in a __slots__
         # member and reassign it when borrowing ends; `async for` looks it

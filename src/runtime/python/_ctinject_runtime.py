@@ -58,17 +58,48 @@ _NO = object()  # "no value" sentinel
 
 # ---------------------------------------------------------------- state
 
+# Wrappers and instrumented functions reach these objects through closures
+# and globals. Libraries that pickle functions by value (cloudpickle, dill)
+# pickle those too, so each pickles as a reference to the live object of this
+# process (and the context variable is never captured directly: see _cur_set).
+
 class _State(object):
     __slots__ = ("on",)
 
     def __init__(self):
         self.on = False
 
+    def __reduce__(self):
+        return (_the_state, ())
+
+
+class _Busy(set):
+    __slots__ = ()
+
+    def __reduce__(self):
+        return (_the_busy, ())
+
+
+def _the_state():
+    return _S
+
+
+def _the_busy():
+    return _BUSY
+
 
 _S = _State()          # _S.on: telemetry on (decided at import and after fork)
-_BUSY = set()          # thread ids for which the runtime is formatting or writing
+_BUSY = _Busy()        # thread ids for which the runtime is formatting or writing
 _HIDDEN = set()        # code objects of the runtime's own frames (warnings fix)
 _cur = contextvars.ContextVar("ctinject_current_span", default=None)
+
+
+def _cur_set(sp):
+    return _cur.set(sp)
+
+
+def _cur_reset(tok):
+    _cur.reset(tok)
 _TL = threading.local()
 _RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never the global random
 
@@ -865,7 +896,8 @@ def _plain(f, info):
     B = _BUSY
     ident = _get_ident
     start = _start
-    cur = _cur
+    cset = _cur_set
+    creset = _cur_reset
     fin = _finish
     finx = _finish_exc
     NO = _NO
@@ -875,12 +907,12 @@ def _plain(f, info):
         if not S.on or (B and ident() in B):
             return f(*args, **kwargs)
         sp = start(info, args, kwargs)
-        tok = cur.set(sp)
+        tok = cset(sp)
         r = NO
         try:
             r = f(*args, **kwargs)
         finally:
-            cur.reset(tok)
+            creset(tok)
             if r is NO:
                 finx(sp)
             else:
@@ -1332,6 +1364,9 @@ class _Module(object):
     def __repr__(self):
         return "<ctinject Module %r>" % (self.file,)
 
+    def __reduce__(self):
+        return (_module_of, (self.file,))
+
     # -- functions
     def fn(self, line):
         mod = self
@@ -1444,6 +1479,11 @@ class _Module(object):
 
 
 _CLASSES = {}
+
+
+def _module_of(file):
+    """A Module of this process's runtime for `file` (unpickling)."""
+    return Module(file)
 
 
 def _module_class(config_json):
