@@ -4,10 +4,19 @@ use super::Insert;
 
 /// Sorts inserts into output order: by offset, then by [`super::Slot`], then
 /// by their order in the plan (a stable sort keeps that).
+///
+/// Wrappers of the very same range are opened in plan order (planners push
+/// the outer one first) and closed in the reverse order, so they nest.
 pub(crate) fn ordered(inserts: &[Insert]) -> Vec<&Insert> {
-    let mut v: Vec<&Insert> = inserts.iter().collect();
-    v.sort_by_key(|i| (i.offset, i.slot));
-    v
+    let mut v: Vec<(usize, &Insert)> = inserts.iter().enumerate().collect();
+    v.sort_by_key(|&(i, ins)| {
+        let seq = match ins.slot {
+            super::Slot::Close(_) => -(i as i64),
+            _ => i as i64,
+        };
+        (ins.offset, ins.slot, seq)
+    });
+    v.into_iter().map(|(_, ins)| ins).collect()
 }
 
 /// Applies every insert to `source` in one pass, front to back.

@@ -373,8 +373,13 @@ mod tests {
         ins.extend(Insert::wrap(0..1, "g(", ")"));
         ins.push(Insert::after(1, "; a"));
         ins.push(Insert::before(0, "b; "));
-        // Both wrappers span the same bytes: stable order, balanced output.
+        // Both wrappers span the same bytes: the first pushed is the outer one.
         assert_eq!(apply_inserts(src, &ins), "b; f(g(x)); a");
+        let mut three = Vec::new();
+        for name in ["f", "g", "h"] {
+            three.extend(Insert::wrap(0..1, format!("{name}("), format!(", {name})")));
+        }
+        assert_eq!(apply_inserts(src, &three), "f(g(h(x, h), g), f)");
     }
 
     #[test]

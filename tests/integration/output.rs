@@ -65,7 +65,12 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
         "hello\n"
     );
     let m = std::fs::read_to_string(out.join("pkg/m.py")).unwrap();
-    assert!(m.starts_with("\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"pkg/m.py\")\n"), "{m}");
+    assert!(
+        m.starts_with(
+            "\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"pkg/m.py\")\n"
+        ),
+        "{m}"
+    );
     assert_eq!(m.lines().count(), MOD.lines().count());
 }
 

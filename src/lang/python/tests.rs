@@ -196,6 +196,16 @@ fn walrus_is_wrapped_in_place() {
 }
 
 #[test]
+fn unparenthesized_walrus_condition_nests_inside_the_branch_call() {
+    // Regression: both wrappers cover the same bytes; the closing texts came
+    // out in the wrong order (`_ct.brx(1, 0, _ct.vw(1, "m", m := f(), -1))`).
+    check(
+        "if m := f():\n    pass\n",
+        "IMPORT\nif _ct.brx(1, 0, _ct.vw(1, \"m\", m := f()), -1):\n    pass\n",
+    );
+}
+
+#[test]
 fn if_elif_else_arms() {
     check(
         "x = 0\nif a:\n    pass\nelif b:\n    pass\nelse:\n    pass\n",
