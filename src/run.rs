@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit;
-use crate::engine::{error_ranges, instrument, split_bom};
+use crate::engine::{edit_tree, error_ranges, instrument, split_bom};
 use crate::lang::PlanContext;
 use crate::report::{FileReport, Output, Report};
 use crate::runtime;
@@ -180,8 +180,14 @@ fn process(
     };
     let plan = c.lang.plan(body, &tree, &ctx);
     let errors = error_ranges(&tree);
-    drop(tree); // a tree costs about 30 times the source: let it go before validating
-    let done = instrument(body, plan, &errors, &mut |t| parser.parse(t, None));
+    // Validation re-parses incrementally from the original's tree; the tree
+    // (about 30 times the source) is dropped as soon as this file is done.
+    let done = instrument(body, plan, &errors, &mut |t, inserts| {
+        let mut old = tree.clone();
+        edit_tree(&mut old, body, inserts);
+        parser.parse(t, Some(&old))
+    });
+    drop(tree);
     let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
     (done.text.map(|t| format!("{bom}{t}")), report)
 }

@@ -245,6 +245,42 @@ pub fn error_ranges(tree: &tree_sitter::Tree) -> Vec<Range<usize>> {
     }
 }
 
+/// Parses a candidate text: the original with the given inserts applied.
+/// Callers that still hold the original's tree re-parse incrementally (see
+/// [`edit_tree`]); the inserts say what changed.
+pub type Reparse<'a> = dyn FnMut(&str, &[Insert]) -> Option<tree_sitter::Tree> + 'a;
+
+/// Tells `tree` (the original's) about every insert, so that
+/// `parser.parse(candidate, Some(&tree))` re-parses only around them.
+pub fn edit_tree(tree: &mut tree_sitter::Tree, source: &str, inserts: &[Insert]) {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let point = |offset: usize| {
+        let row = line_starts.partition_point(|&s| s <= offset) - 1;
+        tree_sitter::Point::new(row, offset - line_starts[row])
+    };
+    // Back to front: each edit leaves the offsets before it valid.
+    for ins in apply::ordered(inserts).into_iter().rev() {
+        let start = point(ins.offset);
+        let end = match ins.text.rfind('\n') {
+            None => tree_sitter::Point::new(start.row, start.column + ins.text.len()),
+            Some(last) => tree_sitter::Point::new(
+                start.row + ins.text.matches('\n').count(),
+                ins.text.len() - last - 1,
+            ),
+        };
+        tree.edit(&tree_sitter::InputEdit {
+            start_byte: ins.offset,
+            old_end_byte: ins.offset,
+            new_end_byte: ins.offset + ins.text.len(),
+            start_position: start,
+            old_end_position: start,
+            new_end_position: end,
+        });
+    }
+}
+
 /// Maps a byte offset of the instrumented text back to the original: text
 /// inside an insert maps to the insert's offset.
 fn map_back(sorted: &[&Insert], mut pos: usize) -> usize {
@@ -269,9 +305,9 @@ fn adds_errors(
     candidate: &str,
     inserts: &[Insert],
     original_errors: &[Range<usize>],
-    parse: &mut dyn FnMut(&str) -> Option<tree_sitter::Tree>,
+    parse: &mut Reparse,
 ) -> bool {
-    let Some(tree) = parse(candidate) else {
+    let Some(tree) = parse(candidate, inserts) else {
         return true;
     };
     let errors = error_ranges(&tree);
@@ -296,7 +332,7 @@ pub fn instrument(
     source: &str,
     mut plan: FilePlan,
     original_errors: &[Range<usize>],
-    parse: &mut dyn FnMut(&str) -> Option<tree_sitter::Tree>,
+    parse: &mut Reparse,
 ) -> Instrumented {
     if plan.file_skipped.is_some() || !plan.has_inserts() {
         return Instrumented { text: None, plan };

@@ -6,7 +6,7 @@
 //! except where the report says so.
 
 use crate::util::*;
-use ctinject::engine::{error_ranges, instrument, split_bom, strip_inserts, PointKind};
+use ctinject::engine::{edit_tree, error_ranges, instrument, split_bom, strip_inserts, PointKind};
 use ctinject::lang::{python::Python, Language, PlanContext};
 use std::path::PathBuf;
 use std::process::Command;
@@ -75,8 +75,11 @@ fn stdlib_round_trips_is_idempotent_deterministic_and_still_compiles() {
                         let once = |parser: &mut tree_sitter::Parser| {
                             let tree = parser.parse(body, None).unwrap();
                             let plan = Python.plan(body, &tree, ctx);
-                            instrument(body, plan, &error_ranges(&tree), &mut |t| {
-                                parser.parse(t, None)
+                            let errors = error_ranges(&tree);
+                            instrument(body, plan, &errors, &mut |t, ins| {
+                                let mut old = tree.clone();
+                                edit_tree(&mut old, body, ins);
+                                parser.parse(t, Some(&old))
                             })
                         };
                         let a = once(&mut parser);

@@ -23,8 +23,18 @@ pub(crate) fn run_plan(src: &str) -> (String, FilePlan) {
     let plan = Python.plan(src, &tree, &ctx());
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&Python.grammar()).unwrap();
-    let out = instrument(src, plan, &error_ranges(&tree), &mut |t| {
-        parser.parse(t, None)
+    let out = instrument(src, plan, &error_ranges(&tree), &mut |t, ins| {
+        // The incremental re-parse must see exactly what a full parse sees.
+        let mut old = tree.clone();
+        crate::engine::edit_tree(&mut old, src, ins);
+        let incremental = parser.parse(t, Some(&old))?;
+        let full = parser.parse(t, None)?;
+        assert_eq!(
+            incremental.root_node().to_sexp(),
+            full.root_node().to_sexp(),
+            "for:\n{t}"
+        );
+        Some(incremental)
     });
     let text = out.text.unwrap_or_else(|| src.to_string());
     // Principle 1: the inserts come out again and give the original back.
