@@ -4,6 +4,7 @@
 //! runtime error.
 
 use crate::config::{self, Config};
+use crate::git::DiffRequest;
 use crate::run::{self, Job, OutputChoice};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -43,6 +44,17 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The pre-commit hook: a dry run over the staged change (or, on
+    /// pre-push, the commits PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF). Exits 1
+    /// when a point of a changed function cannot be instrumented.
+    Hook {
+        /// Files or folders to look at (default: the current folder).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Configuration file (default: .ctinject.yml in PATH or above).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Write a commented default .ctinject.yml in the current folder.
     Init {
         /// Overwrite an existing .ctinject.yml.
@@ -111,6 +123,28 @@ pub struct InstrumentArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Instrument only the functions changed since the merge-base of REF and
+    /// HEAD (staged, unstaged; with --include-untracked, new files too).
+    /// On a pull request's merge commit, use --since HEAD^1.
+    #[arg(long, value_name = "REF", help_heading = "Git")]
+    pub since: Option<String>,
+
+    /// Instrument only the functions changed in the index (for pre-commit).
+    #[arg(long, help_heading = "Git", conflicts_with = "diff_file")]
+    pub staged: bool,
+
+    /// With --since: untracked (not ignored) files count as new files.
+    #[arg(long, help_heading = "Git")]
+    pub include_untracked: bool,
+
+    /// Instrument only the functions changed in a unified diff made elsewhere (`-`: standard input).
+    #[arg(long, value_name = "FILE", help_heading = "Git", conflicts_with_all = ["since", "staged"])]
+    pub diff_file: Option<PathBuf>,
+
+    /// With --since: compare with this commit instead of the working tree.
+    #[arg(long, value_name = "REF", help_heading = "Git", requires = "since")]
+    pub to: Option<String>,
+
     /// Benchmark baseline: discover, read and parse the same files, and stop.
     #[arg(long, hide = true, conflicts_with = "output")]
     pub parse_only: bool,
@@ -148,6 +182,7 @@ pub fn main_with(bin_name: &'static str, args: Vec<std::ffi::OsString>) -> i32 {
 fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Init { force }) => init(force),
+        Some(Command::Hook { paths, config }) => hook(paths, config),
         None => instrument(cli.instrument),
     }
 }
@@ -166,19 +201,77 @@ fn init(force: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn instrument(a: InstrumentArgs) -> Result<i32> {
-    let paths = if a.paths.is_empty() {
+/// The configuration: `--config FILE`, or `.ctinject.yml` found from `start`.
+fn load_config(explicit: Option<&PathBuf>, start: &std::path::Path) -> Result<Config> {
+    match explicit.cloned().or_else(|| Config::discover(start)) {
+        Some(p) => Config::load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        a.paths
+        paths
+    }
+}
+
+fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
+    let paths = default_paths(paths);
+    let config = load_config(config.as_ref(), &paths[0])?;
+    let from = std::env::var("PRE_COMMIT_FROM_REF")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let to = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let selection = match (from, to) {
+        (Some(from), Some(to)) => DiffRequest {
+            since: Some(from),
+            to: Some(to),
+            ..Default::default()
+        },
+        _ => DiffRequest {
+            staged: true,
+            ..Default::default()
+        },
     };
-    let config_path = match &a.config {
-        Some(p) => Some(p.clone()),
-        None => Config::discover(&paths[0]),
+    let job = Job {
+        paths,
+        output: OutputChoice::DryRun,
+        config,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        progress: false,
+        force: false,
+        parse_only: false,
+        selection: Some(selection),
     };
-    let config = match &config_path {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
+    let report = run::run(&job)?;
+    if report.totals.functions == 0 {
+        println!("ctinject: nothing to check (no changed function)");
+        return Ok(0);
+    }
+    print!("{}", report.to_human(true));
+    let skipped = report.totals.points.total().skipped();
+    Ok(if skipped > 0 { 1 } else { 0 })
+}
+
+fn instrument(a: InstrumentArgs) -> Result<i32> {
+    let paths = default_paths(a.paths);
+    let config = load_config(a.config.as_ref(), &paths[0])?;
+    let selection = if a.since.is_some() || a.staged || a.diff_file.is_some() {
+        Some(DiffRequest {
+            since: a.since,
+            staged: a.staged,
+            include_untracked: a.include_untracked,
+            diff_file: a.diff_file,
+            to: a.to,
+        })
+    } else {
+        None
     };
     let output = if a.parse_only {
         OutputChoice::DryRun
@@ -206,6 +299,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         progress: !a.quiet,
         force: a.force,
         parse_only: a.parse_only,
+        selection,
     };
     let report = run::run(&job)?;
     let text = match a.format {

@@ -5,6 +5,7 @@
 //! ([`lang`]) do no I/O; [`run`] drives them over files; [`cli`] is a thin
 //! layer of argument parsing on top.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod discover;

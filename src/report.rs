@@ -97,6 +97,7 @@ impl FileReport {
         let functions: Vec<FunctionReport> = plan
             .units
             .iter()
+            .filter(|u| u.selected)
             .map(|u| {
                 let mut counts = KindCounts::default();
                 let mut skipped = Vec::new();

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit;
 use crate::engine::{edit_tree, error_ranges, instrument, split_bom};
+use crate::git::{self, DiffRequest, FileChange};
 use crate::lang::PlanContext;
 use crate::report::{FileReport, Output, Report};
 use crate::runtime;
@@ -47,6 +48,9 @@ pub struct Job {
     pub force: bool,
     /// Stop after parsing (the baseline of `ci/bench`).
     pub parse_only: bool,
+    /// Git-aware selection (`--since`, `--staged`, `--diff-file`): only the
+    /// changed functions are instrumented.
+    pub selection: Option<DiffRequest>,
 }
 
 /// One processed file.
@@ -138,6 +142,7 @@ fn process(
     c: &Candidate,
     display: String,
     runtime_ref: String,
+    change: Option<&FileChange>,
     job: &Job,
     parser: &mut tree_sitter::Parser,
 ) -> (Option<String>, FileReport) {
@@ -178,7 +183,15 @@ fn process(
         runtime_ref,
         kinds: job.config.kinds(),
     };
-    let plan = c.lang.plan(body, &tree, &ctx);
+    let mut plan = c.lang.plan(body, &tree, &ctx);
+    match change {
+        // A new file: everything in it is new.
+        Some(FileChange::Added) | None => {}
+        // Only the functions a changed line falls in (decorators included).
+        Some(change) => {
+            plan.select(|u| u.name != "<module>" && change.touches(u.lines.0, u.lines.1))
+        }
+    }
     let errors = error_ranges(&tree);
     // Validation re-parses incrementally from the original's tree; the tree
     // (about 30 times the source) is dropped as soon as this file is done.
@@ -196,7 +209,23 @@ fn process(
 pub fn run(job: &Job) -> Result<Report> {
     let started = Instant::now();
     let (root, paths) = resolve_root(&job.paths)?;
-    let base = repo_top(&root).unwrap_or_else(|| root.clone());
+    // With a selection, git decides which files and lines count as changed.
+    let changes = match &job.selection {
+        Some(req) => {
+            let set = git::changed_lines(&root, req).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for note in &set.notes {
+                eprintln!("ctinject: note: {note}");
+            }
+            Some(set)
+        }
+        None => None,
+    };
+    let base = match &changes {
+        Some(set) => {
+            std::fs::canonicalize(&set.repo_root).unwrap_or_else(|_| set.repo_root.clone())
+        }
+        None => repo_top(&root).unwrap_or_else(|| root.clone()),
+    };
     let display_of =
         |rel: &str| discover::relative(&base, &root.join(rel)).unwrap_or_else(|| rel.to_string());
 
@@ -219,6 +248,14 @@ pub fn run(job: &Job) -> Result<Report> {
     for (p, msg) in &problems {
         eprintln!("ctinject: warning: {p}: {msg}");
     }
+    // Only the changed files are read at all.
+    let candidates: Vec<Candidate> = match &changes {
+        Some(set) => candidates
+            .into_iter()
+            .filter(|c| set.get(&display_of(&c.rel)).is_some())
+            .collect(),
+        None => candidates,
+    };
 
     let places: Vec<(Option<String>, String)> = candidates
         .iter()
@@ -252,7 +289,9 @@ pub fn run(job: &Job) -> Result<Report> {
                         p
                     });
                     let (runtime_dir, reference) = places[i].clone();
-                    let (new_text, report) = process(c, display_of(&c.rel), reference, job, parser);
+                    let display = display_of(&c.rel);
+                    let change = changes.as_ref().and_then(|s| s.get(&display));
+                    let (new_text, report) = process(c, display, reference, change, job, parser);
                     let runtime_dir = runtime_dir.filter(|_| new_text.is_some());
                     *results[i].lock().unwrap() = Some(Processed {
                         rel: c.rel.clone(),

@@ -18,7 +18,7 @@ mod apply;
 
 pub use apply::{apply_inserts, strip_inserts};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// Where, relative to other inserts at the same byte offset, an insert goes.
@@ -27,7 +27,7 @@ use std::ops::Range;
 /// that end there (innermost first), text appended after a node, text put
 /// before a node, and the opening halves of wrappers that start there
 /// (outermost first). That order keeps `f(g(x))`-style nesting balanced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Slot {
     /// The closing text of a wrapper; the key is the wrapped node's start
     /// (negated), so that inner wrappers close first.
@@ -42,7 +42,7 @@ pub enum Slot {
 }
 
 /// One piece of text to insert into the original source.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Insert {
     /// Byte offset in the original text (with any BOM removed).
     pub offset: usize,
@@ -87,7 +87,7 @@ impl Insert {
 }
 
 /// The kinds of instrumentation point (DESIGN.md, "Instrumentation points").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PointKind {
     Function,
@@ -117,13 +117,13 @@ impl PointKind {
 }
 
 /// One instrumentable point and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point {
     pub kind: PointKind,
     /// 1-based line in the original file.
     pub line: u32,
     /// `None` when instrumented; otherwise why not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
@@ -145,18 +145,24 @@ impl Point {
 }
 
 /// A function (or the module-level code) and its part of the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
     /// Qualified name (`Class.method`, `outer.<locals>.inner`, `<module>`).
     pub name: String,
     /// First and last line (1-based, decorators included).
     pub lines: (u32, u32),
     /// Byte range in the original text.
-    #[serde(skip)]
     pub bytes: Range<usize>,
-    #[serde(skip)]
     pub inserts: Vec<Insert>,
     pub points: Vec<Point>,
+    /// False when a selection (`--since`) left the unit out: its inserts are
+    /// dropped and its points are not counted.
+    #[serde(default = "yes")]
+    pub selected: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Unit {
@@ -172,16 +178,15 @@ impl Unit {
 }
 
 /// Everything a language planner decided for one file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilePlan {
     /// Inserts every unit depends on (the runtime import).
-    #[serde(skip)]
     pub header: Vec<Insert>,
     pub units: Vec<Unit>,
     /// Original lines pushed down by the header, when no same-line form existed.
     pub lines_moved: u32,
     /// Set when the whole file was left alone (already instrumented, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_skipped: Option<String>,
 }
 
@@ -192,6 +197,17 @@ impl FilePlan {
             ..Default::default()
         }
     }
+    /// Keeps only the units for which `keep` is true (`--since`): the others
+    /// lose their inserts and are no longer counted.
+    pub fn select(&mut self, keep: impl Fn(&Unit) -> bool) {
+        for u in &mut self.units {
+            if !keep(u) {
+                u.selected = false;
+                u.inserts.clear();
+            }
+        }
+    }
+
     fn has_inserts(&self) -> bool {
         self.units.iter().any(|u| !u.inserts.is_empty())
     }

@@ -197,6 +197,7 @@ impl<'a> Planner<'a> {
                 bytes: 0..src.len(),
                 inserts: Vec::new(),
                 points: Vec::new(),
+                selected: true,
             }],
         }
     }
@@ -431,6 +432,7 @@ impl<'a> Planner<'a> {
             bytes: outer.byte_range(),
             inserts: Vec::new(),
             points: Vec::new(),
+            selected: true,
         });
         let inner = Scope {
             unit,

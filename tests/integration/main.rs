@@ -4,7 +4,9 @@
 
 mod bad_input;
 mod cli;
+mod git_mode;
 mod output;
+mod pre_commit;
 mod python_e2e;
 mod stdlib_corpus;
 mod util;
