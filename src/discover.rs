@@ -122,6 +122,34 @@ pub fn candidates(
     (found, problems)
 }
 
+/// The instrumentation candidates among `changed` (absolute paths of the
+/// files a git change names): no walk at all, so `--since` costs about what
+/// git's own diff costs.
+pub fn changed_candidates(
+    root: &Path,
+    paths: &[PathBuf],
+    changed: impl Iterator<Item = PathBuf>,
+    selection: &Selection,
+    runtime_names: &[&str],
+) -> Vec<Candidate> {
+    let mut found: Vec<Candidate> = changed
+        .filter(|abs| paths.iter().any(|p| abs.starts_with(p)) && abs.is_file())
+        .filter_map(|abs| {
+            let rel = relative(root, &abs)?;
+            let mut parts = rel.split('/');
+            let name = parts.next_back()?;
+            let hidden_dir = parts.any(|d| SKIPPED_DIRS.contains(&d));
+            if hidden_dir || runtime_names.contains(&name) || !selection.selects(&rel) {
+                return None;
+            }
+            let lang = lang::for_path(&rel)?;
+            Some(Candidate { abs, rel, lang })
+        })
+        .collect();
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    found
+}
+
 /// Every file and symlink under `root` for a complete copy, relative, sorted.
 /// `skip` holds absolute folders to leave out (the output folder itself).
 pub fn all_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<String>> {

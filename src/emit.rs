@@ -13,10 +13,30 @@ use std::path::{Path, PathBuf};
 /// Marks a folder as ctinject's default output, so that a later run may replace it.
 const OUTPUT_MARK: &str = ".ctinject-output";
 
-/// The default output folder: `.ctinject/out` at the top of the repository
-/// (or of the instrumented root outside a repository). `.ctinject/` holds a
-/// `.gitignore` of `*`, so it never shows in `git status`.
-pub fn default_out_dir(base: &Path) -> PathBuf {
+/// The default output folder: inside a Cargo workspace (a `Cargo.toml` in
+/// the root or a folder above it, up to the repository top), `ctinject/out`
+/// under Cargo's target directory (asked of `cargo metadata`); otherwise
+/// `.ctinject/out` at the top of the repository (or of the instrumented root
+/// outside a repository). `.ctinject/` holds a `.gitignore` of `*`, so it
+/// never shows in `git status`.
+pub fn default_out_dir(base: &Path, root: &Path) -> PathBuf {
+    let in_cargo = root
+        .ancestors()
+        .take_while(|d| d.starts_with(base))
+        .any(|d| d.join("Cargo.toml").is_file());
+    if in_cargo {
+        let meta = cargo_metadata::MetadataCommand::new()
+            .current_dir(root)
+            .no_deps()
+            .exec();
+        if let Ok(meta) = meta {
+            return meta
+                .target_directory
+                .into_std_path_buf()
+                .join("ctinject")
+                .join("out");
+        }
+    }
     base.join(".ctinject").join("out")
 }
 

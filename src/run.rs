@@ -239,22 +239,23 @@ pub fn run(job: &Job) -> Result<Report> {
     let mut exclude = job.config.exclude.clone();
     exclude.extend(job.exclude.iter().cloned());
     let selection = Selection::new(&include, &exclude)?;
-    let (candidates, problems) = discover::candidates(
-        &root,
-        &paths,
-        &selection,
-        &[runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME],
-    );
-    for (p, msg) in &problems {
-        eprintln!("ctinject: warning: {p}: {msg}");
-    }
-    // Only the changed files are read at all.
-    let candidates: Vec<Candidate> = match &changes {
-        Some(set) => candidates
-            .into_iter()
-            .filter(|c| set.get(&display_of(&c.rel)).is_some())
-            .collect(),
-        None => candidates,
+    let runtime_names = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
+    let candidates = match &changes {
+        // Only the changed files are read at all, and no folder is walked.
+        Some(set) => discover::changed_candidates(
+            &root,
+            &paths,
+            set.files.keys().map(|p| base.join(p)),
+            &selection,
+            &runtime_names,
+        ),
+        None => {
+            let (found, problems) = discover::candidates(&root, &paths, &selection, &runtime_names);
+            for (p, msg) in &problems {
+                eprintln!("ctinject: warning: {p}: {msg}");
+            }
+            found
+        }
     };
 
     let places: Vec<(Option<String>, String)> = candidates
@@ -356,7 +357,7 @@ pub fn run(job: &Job) -> Result<Report> {
             }
         }
         OutputChoice::Default => {
-            let out = emit::default_out_dir(&base);
+            let out = emit::default_out_dir(&base, &root);
             emit::write_dir(&root, &out, &changed, &added, true)?;
             Output::Dir {
                 path: out.display().to_string(),

@@ -207,3 +207,25 @@ fn default_output_goes_to_a_self_ignoring_folder() {
         .unwrap()
         .contains("x = 2"));
 }
+
+#[test]
+fn default_output_in_a_cargo_workspace_goes_under_the_target_dir() {
+    if require_tool("git").is_none() || require_tool("cargo").is_none() {
+        return;
+    }
+    let repo = git_repo(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"ws\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("src/lib.rs", ""),
+        ("py/a.py", "x = 1\n"),
+    ]);
+    let p = repo.path();
+    ok(&ctinject(&p.join("py"), &[]));
+    assert!(
+        p.join("target/ctinject/out/a.py").exists(),
+        "not under target/ctinject"
+    );
+    assert!(!p.join(".ctinject").exists());
+}
