@@ -3,9 +3,10 @@
 //! Exit codes: 0 success, 1 the coverage gate failed (reserved), 2 a usage or
 //! runtime error.
 
+use crate::cache::{self as plan_cache, Cache};
 use crate::config::{self, Config};
 use crate::git::DiffRequest;
-use crate::run::{self, Job, OutputChoice};
+use crate::run::{self, CacheChoice, Job, OutputChoice};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -55,12 +56,39 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Look after the plan cache: stats, clear, prune, verify.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+        /// The cache folder (default: CTINJECT_CACHE_DIR, else .ctinject/cache at the top of the repository).
+        #[arg(long, value_name = "DIR", global = true)]
+        cache_dir: Option<PathBuf>,
+    },
     /// Write a commented default .ctinject.yml in the current folder.
     Init {
         /// Overwrite an existing .ctinject.yml.
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheAction {
+    /// Entries, size, oldest and newest use.
+    Stats,
+    /// Remove every entry.
+    Clear,
+    /// Remove entries not used for a while, then the oldest until the cache fits.
+    Prune {
+        /// Remove entries not used for this long (30s, 15m, 12h, 7d, 2w).
+        #[arg(long, value_name = "D")]
+        older_than: Option<String>,
+        /// Then remove the least recently used entries until the cache is at most this big (500K, 100M, 2G).
+        #[arg(long, value_name = "S")]
+        max_size: Option<String>,
+    },
+    /// Check every entry (header, checksum, key, contents); remove bad ones. Exit 1 if any was bad.
+    Verify,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -87,7 +115,7 @@ pub struct InstrumentArgs {
     #[arg(long, group = "output")]
     pub in_place: bool,
 
-    /// Only report what would be instrumented; write nothing.
+    /// Only report what would be instrumented; write no output (the plan cache is still used: --no-cache for none).
     #[arg(long, group = "output")]
     pub dry_run: bool,
 
@@ -145,6 +173,14 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "REF", help_heading = "Git", requires = "since")]
     pub to: Option<String>,
 
+    /// Plan cache folder (default: CTINJECT_CACHE_DIR; else .ctinject/cache at the top of the repository, target/ctinject/cache in a Cargo workspace, or ~/.cache/ctinject outside a repository).
+    #[arg(long, value_name = "DIR", help_heading = "Cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the plan cache.
+    #[arg(long, help_heading = "Cache", conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
     /// Benchmark baseline: discover, read and parse the same files, and stop.
     #[arg(long, hide = true, conflicts_with = "output")]
     pub parse_only: bool,
@@ -183,6 +219,7 @@ fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Init { force }) => init(force),
         Some(Command::Hook { paths, config }) => hook(paths, config),
+        Some(Command::Cache { action, cache_dir }) => cache_command(action, cache_dir),
         None => instrument(cli.instrument),
     }
 }
@@ -217,6 +254,76 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
+fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32> {
+    let here = std::fs::canonicalize(".")?;
+    let base = crate::git::repo_root(&here).unwrap_or_else(|| here.clone());
+    let choice = cache_dir.map_or(CacheChoice::Default, CacheChoice::Dir);
+    let dir = run::cache_dir(&choice, &base, &here).expect("a cache folder");
+    let cache = Cache::open(&dir)?;
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    match action {
+        CacheAction::Stats => {
+            let s = cache.stats()?;
+            let age = |t: Option<std::time::SystemTime>| {
+                t.and_then(|t| t.elapsed().ok())
+                    .map_or("-".to_string(), |d| {
+                        format!("{:.1} h ago", d.as_secs_f64() / 3600.0)
+                    })
+            };
+            println!("cache {}", dir.display());
+            println!("entries: {}, {:.1} MiB", s.entries, mb(s.bytes));
+            println!(
+                "least recently used: {}; most recently used: {}",
+                age(s.oldest),
+                age(s.newest)
+            );
+            if s.temp_files > 0 {
+                println!(
+                    "temporary files: {} (writes in progress, or left by a crash)",
+                    s.temp_files
+                );
+            }
+            Ok(0)
+        }
+        CacheAction::Clear => {
+            println!("removed {} entries from {}", cache.clear()?, dir.display());
+            Ok(0)
+        }
+        CacheAction::Prune {
+            older_than,
+            max_size,
+        } => {
+            let older = older_than
+                .as_deref()
+                .map(plan_cache::parse_duration)
+                .transpose()?;
+            let size = max_size
+                .as_deref()
+                .map(plan_cache::parse_size)
+                .transpose()?;
+            if older.is_none() && size.is_none() {
+                anyhow::bail!("cache prune needs --older-than D and/or --max-size S");
+            }
+            let p = cache.prune(older, size)?;
+            println!(
+                "removed {} entries ({:.1} MiB), kept {}",
+                p.removed,
+                mb(p.freed_bytes),
+                p.kept
+            );
+            Ok(0)
+        }
+        CacheAction::Verify => {
+            let v = cache.verify()?;
+            for (entry, why) in &v.bad {
+                println!("bad entry {entry}: {why} (removed)");
+            }
+            println!("checked {} entries, {} bad", v.checked, v.bad.len());
+            Ok(if v.bad.is_empty() { 0 } else { 1 })
+        }
+    }
+}
+
 fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
     let paths = default_paths(paths);
     let config = load_config(config.as_ref(), &paths[0])?;
@@ -248,6 +355,7 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
         force: false,
         parse_only: false,
         selection: Some(selection),
+        cache: CacheChoice::Default,
     };
     let report = run::run(&job)?;
     if report.totals.functions == 0 {
@@ -300,6 +408,11 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         force: a.force,
         parse_only: a.parse_only,
         selection,
+        cache: match (a.no_cache, a.cache_dir) {
+            (true, _) => CacheChoice::Off,
+            (false, Some(d)) => CacheChoice::Dir(d),
+            (false, None) => CacheChoice::Default,
+        },
     };
     let report = run::run(&job)?;
     let text = match a.format {

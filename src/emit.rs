@@ -40,6 +40,15 @@ pub fn default_out_dir(base: &Path, root: &Path) -> PathBuf {
     base.join(".ctinject").join("out")
 }
 
+/// Gives ctinject's own `.ctinject/` folder a `.gitignore` of `*`, so that
+/// neither output nor cache ever shows in `git status` (best effort).
+pub fn ignore_itself(top: &Path) {
+    if top.file_name().is_some_and(|n| n == ".ctinject") && !top.join(".gitignore").exists() {
+        let _ = std::fs::create_dir_all(top);
+        let _ = std::fs::write(top.join(".gitignore"), "# ctinject's output and cache\n*\n");
+    }
+}
+
 /// `path` made absolute without requiring it to exist (its nearest existing
 /// ancestor is canonicalized).
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -180,11 +189,7 @@ pub fn write_dir(
                 staging.join(OUTPUT_MARK),
                 "written by ctinject; replaced on every run\n",
             )?;
-            let top = parent;
-            if top.file_name().is_some_and(|n| n == ".ctinject") && !top.join(".gitignore").exists()
-            {
-                std::fs::write(top.join(".gitignore"), "# ctinject's output and cache\n*\n")?;
-            }
+            ignore_itself(parent);
         }
         if out.exists() {
             // Empty (checked before) or our own earlier output.

@@ -172,7 +172,18 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// Runtime files added to the output, relative paths.
     pub runtime_files: Vec<String>,
+    /// Plan cache traffic (absent with --no-cache).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheReport>,
     pub elapsed_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CacheReport {
+    pub hits: u64,
+    pub misses: u64,
+    /// Entries that failed a check on load (dropped and rebuilt).
+    pub rejected: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -220,6 +231,7 @@ impl Report {
             totals,
             files,
             runtime_files,
+            cache: None,
             elapsed_ms,
         }
     }
@@ -269,6 +281,13 @@ impl Report {
             }
         }
         let _ = writeln!(s, "lines moved: {}", t.lines_moved);
+        if let Some(c) = &self.cache {
+            let _ = writeln!(
+                s,
+                "cache: {} hits, {} misses, {} rejected",
+                c.hits, c.misses, c.rejected
+            );
+        }
         // Reasons, most frequent first, so the summary says what to look at.
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for f in &self.files {

@@ -2,6 +2,7 @@
 //! parse, plan, apply, validate (in parallel, one parser per thread), then
 //! emit and report.
 
+use crate::cache::{self, Cache, KeyParts, Lookup};
 use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit;
@@ -51,6 +52,66 @@ pub struct Job {
     /// Git-aware selection (`--since`, `--staged`, `--diff-file`): only the
     /// changed functions are instrumented.
     pub selection: Option<DiffRequest>,
+    /// Where plans are cached.
+    pub cache: CacheChoice,
+}
+
+/// Where the plan cache lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheChoice {
+    Off,
+    Dir(PathBuf),
+    /// `CTINJECT_CACHE_DIR`, else `cache` beside the default output folder
+    /// (`.ctinject/cache`, or `target/ctinject/cache` in a Cargo workspace).
+    Default,
+}
+
+/// The cache folder for `choice`, given the repository top (or the root
+/// outside a repository) and the root.
+///
+/// The default is `CTINJECT_CACHE_DIR`; else, in a git repository, `cache`
+/// beside the default output (`.ctinject/cache` at the top, which ignores
+/// itself, or `target/ctinject/cache` in a Cargo workspace); outside one,
+/// the user's cache folder (`$XDG_CACHE_HOME/ctinject`, `~/.cache/ctinject`),
+/// so that instrumenting a plain folder never writes into it.
+pub fn cache_dir(choice: &CacheChoice, base: &Path, root: &Path) -> Option<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match choice {
+        CacheChoice::Off => None,
+        CacheChoice::Dir(d) => Some(d.clone()),
+        CacheChoice::Default => {
+            if let Some(d) = env("CTINJECT_CACHE_DIR") {
+                return Some(d);
+            }
+            if base.join(".git").exists() {
+                let out = emit::default_out_dir(base, root);
+                let top = out.parent().unwrap_or(base).to_path_buf();
+                emit::ignore_itself(&top);
+                return Some(top.join("cache"));
+            }
+            let user = env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")));
+            Some(user.unwrap_or_else(std::env::temp_dir).join("ctinject"))
+        }
+    }
+}
+
+/// Cache traffic of one run.
+#[derive(Default)]
+struct CacheCounts {
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+    rejected: AtomicUsize,
+}
+
+/// What a file's cache key needs beyond the file itself.
+struct CacheUse<'a> {
+    cache: &'a Cache,
+    config_hash: &'a str,
+    counts: &'a CacheCounts,
 }
 
 /// One processed file.
@@ -144,6 +205,7 @@ fn process(
     runtime_ref: String,
     change: Option<&FileChange>,
     job: &Job,
+    cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
 ) -> (Option<String>, FileReport) {
     let lang = c.lang.name();
@@ -172,6 +234,40 @@ fn process(
         }
     };
     let (bom, body) = split_bom(&text);
+    // An unchanged file (same text, path, configuration, version, selection)
+    // skips parsing: its checked plan comes from the cache.
+    let selection = match change {
+        None => "all".to_string(),
+        Some(FileChange::Added) => "added".to_string(),
+        Some(FileChange::Modified { lines }) => format!("{lines:?}"),
+    };
+    let key = cache.filter(|_| !job.parse_only).map(|cu| {
+        cache::file_key(&KeyParts {
+            source: body,
+            language: lang,
+            rel_path: &display,
+            runtime_ref: &runtime_ref,
+            config_hash: cu.config_hash,
+            selection: &selection,
+        })
+    });
+    if let (Some(cu), Some(key)) = (cache, &key) {
+        match cu.cache.get(key, &|plan| c.lang.check_plan(body, plan)) {
+            Lookup::Hit(plan) => {
+                cu.counts.hits.fetch_add(1, Ordering::Relaxed);
+                let new_text = plan.apply(body);
+                let report = FileReport::from_plan(display, lang, &plan, new_text.is_some());
+                return (new_text.map(|t| format!("{bom}{t}")), report);
+            }
+            Lookup::Miss => {
+                cu.counts.misses.fetch_add(1, Ordering::Relaxed);
+            }
+            Lookup::Rejected(why) => {
+                cu.counts.rejected.fetch_add(1, Ordering::Relaxed);
+                eprintln!("ctinject: warning: {display}: cache entry dropped and rebuilt ({why})");
+            }
+        }
+    }
     let Some(tree) = parser.parse(body, None) else {
         return skip("the parser gave up".into());
     };
@@ -201,8 +297,20 @@ fn process(
         parser.parse(t, Some(&old))
     });
     drop(tree);
+    if let (Some(cu), Some(key)) = (cache, &key) {
+        if let Err(e) = cu.cache.put(key, &done.plan) {
+            eprintln!("ctinject: warning: cannot write to the cache: {e:#}");
+        }
+    }
     let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
     (done.text.map(|t| format!("{bom}{t}")), report)
+}
+
+/// The hash of the configuration, part of every cache key.
+fn config_hash(config: &Config) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(config).expect("the configuration serializes");
+    format!("{:x}", Sha256::digest(json.as_bytes()))
 }
 
 /// Runs the pipeline and writes the output.
@@ -269,6 +377,18 @@ pub fn run(job: &Job) -> Result<Report> {
         })
         .collect();
 
+    let cache = match cache_dir(&job.cache, &base, &root) {
+        Some(dir) if !job.parse_only => Some(Cache::open(&dir)?),
+        _ => None,
+    };
+    let config_hash = config_hash(&job.config);
+    let counts = CacheCounts::default();
+    let cache_use = cache.as_ref().map(|cache| CacheUse {
+        cache,
+        config_hash: &config_hash,
+        counts: &counts,
+    });
+
     // Plan and instrument in parallel; results land in input order.
     let results: Vec<Mutex<Option<Processed>>> =
         candidates.iter().map(|_| Mutex::new(None)).collect();
@@ -292,7 +412,15 @@ pub fn run(job: &Job) -> Result<Report> {
                     let (runtime_dir, reference) = places[i].clone();
                     let display = display_of(&c.rel);
                     let change = changes.as_ref().and_then(|s| s.get(&display));
-                    let (new_text, report) = process(c, display, reference, change, job, parser);
+                    let (new_text, report) = process(
+                        c,
+                        display,
+                        reference,
+                        change,
+                        job,
+                        cache_use.as_ref(),
+                        parser,
+                    );
                     let runtime_dir = runtime_dir.filter(|_| new_text.is_some());
                     *results[i].lock().unwrap() = Some(Processed {
                         rel: c.rel.clone(),
@@ -378,12 +506,20 @@ pub fn run(job: &Job) -> Result<Report> {
 
     let files: Vec<FileReport> = processed.into_iter().map(|p| p.report).collect();
     let runtime_files = added.keys().map(|r| display_of(r)).collect();
-    Ok(Report::new(
+    let mut report = Report::new(
         files,
         output,
         runtime_files,
         started.elapsed().as_millis() as u64,
-    ))
+    );
+    if cache.is_some() {
+        report.cache = Some(crate::report::CacheReport {
+            hits: counts.hits.load(Ordering::Relaxed) as u64,
+            misses: counts.misses.load(Ordering::Relaxed) as u64,
+            rejected: counts.rejected.load(Ordering::Relaxed) as u64,
+        });
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -208,6 +208,12 @@ impl FilePlan {
         }
     }
 
+    /// The instrumented text of `source` under this plan (None: nothing to insert).
+    pub fn apply(&self, source: &str) -> Option<String> {
+        self.has_inserts()
+            .then(|| apply_inserts(source, &self.all_inserts()))
+    }
+
     fn has_inserts(&self) -> bool {
         self.units.iter().any(|u| !u.inserts.is_empty())
     }

@@ -39,6 +39,11 @@ pub trait Language: Send + Sync {
     fn is_instrumented(&self, source: &str) -> bool;
     /// Plans the instrumentation of one parsed file.
     fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan;
+    /// Checks a plan that did not come from [`Language::plan`] just now (a
+    /// cache entry): every insert must be one of the planner's own telemetry
+    /// forms, at an offset of `source`, where its unit could have put it.
+    /// The cache holds data, never code to run (DESIGN.md, principle 6).
+    fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String>;
 }
 
 /// Every language ctinject has a grammar for.

@@ -56,6 +56,60 @@ impl Language for Python {
     fn is_instrumented(&self, source: &str) -> bool {
         source.contains(BINDING_MARK)
     }
+    fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
+        let inserts = plan
+            .header
+            .iter()
+            .chain(plan.units.iter().flat_map(|u| &u.inserts));
+        for ins in inserts {
+            if ins.offset > source.len() || !source.is_char_boundary(ins.offset) {
+                return Err(format!(
+                    "an insert at byte {} is outside the source",
+                    ins.offset
+                ));
+            }
+            self.check_insert(&ins.text)?;
+        }
+        // Each function's inserts lie in the function, on the line above it,
+        // or on the blank and comment lines after it up to the next statement
+        // (or the end of the file).
+        let line_start = |offset: usize| source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        for u in plan.units.iter().filter(|u| u.name != "<module>") {
+            if u.bytes.end > source.len() || u.bytes.start > u.bytes.end {
+                return Err(format!("{} lies outside the source", u.name));
+            }
+            let from = line_start(u.bytes.start).saturating_sub(1);
+            let from = line_start(from);
+            // Up to the start of the next statement (after its indentation).
+            let mut to = source.len();
+            let mut line = source[u.bytes.end..]
+                .find('\n')
+                .map_or(source.len(), |i| u.bytes.end + i + 1);
+            while line < source.len() {
+                let end = source[line..]
+                    .find('\n')
+                    .map_or(source.len(), |i| line + i + 1);
+                let t = source[line..end].trim_start_matches([' ', '\t', '\x0c']);
+                if !(t.trim_end().is_empty() || t.starts_with('#')) {
+                    to = end - t.len();
+                    break;
+                }
+                line = end;
+            }
+            if let Some(bad) = u
+                .inserts
+                .iter()
+                .find(|i| i.offset < from || (i.offset > to && i.offset != source.len()))
+            {
+                return Err(format!(
+                    "an insert of {} at byte {} lies outside it",
+                    u.name, bad.offset
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
         if self.is_instrumented(source) {
             return FilePlan::skipped("already instrumented by ctinject");
@@ -877,6 +931,49 @@ impl<'a> Planner<'a> {
                 self.push(scope, vp, []);
             }
         }
+    }
+}
+
+/// The texts the planner inserts, and nothing else (see the table at the top).
+fn insert_forms() -> &'static regex::Regex {
+    static FORMS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    FORMS.get_or_init(|| {
+        let n = r"-?[0-9]+";
+        let q = r#""(?:[^"\\\r\n]|\\.)*""#;
+        let id = r"[\p{XID_Start}_][\p{XID_Continue}]*";
+        let nl = r"(?:\r?\n)";
+        let ws = r"[ \t\x0c]*";
+        let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
+        let forms = [
+            format!(r"(?:; )?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
+            format!(r"; {vars}"),
+            format!(r"{vars}; "),
+            format!(r"_ct\.(?:ex|lb)\({n}\); "),
+            format!(r"{ws}@_ct\.fn\({n}\)"),
+            format!(r"{nl}?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
+            format!(r"_ct\.(?:deco|lam|wt|exm)\({n}, "),
+            format!(r"_ct\.vw\({n}, {q}, "),
+            format!(r"_ct\.(?:br|brx|caseg)\({n}, {n}, "),
+            format!(r"_ct\.a?loop\({n}, {q}, \(?"),
+            format!(r" if _ct\.case\({n}, {n}\)"),
+            format!(r"(?:, {n})?\)\)?"),
+        ];
+        regex::Regex::new(&format!("^(?:{})$", forms.join("|"))).expect("the insert forms compile")
+    })
+}
+
+impl Python {
+    fn check_insert(&self, text: &str) -> Result<(), String> {
+        let caps = insert_forms()
+            .captures(text)
+            .ok_or_else(|| format!("not a ctinject insert: {text:?}"))?;
+        // A late wrap rebinds the function to a wrapper of itself, nothing else.
+        if let (Some(a), Some(b)) = (caps.name("a"), caps.name("b")) {
+            if a.as_str() != b.as_str() {
+                return Err(format!("a late wrap that rebinds another name: {text:?}"));
+            }
+        }
+        Ok(())
     }
 }
 

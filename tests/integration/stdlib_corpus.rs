@@ -88,6 +88,10 @@ fn stdlib_round_trips_is_idempotent_deterministic_and_still_compiles() {
                         if a.text != b.text {
                             problems.push(format!("{rel}: not deterministic"));
                         }
+                        if let Err(e) = Python.check_plan(body, &a.plan) {
+                            problems
+                                .push(format!("{rel}: check_plan refused the planner's plan: {e}"));
+                        }
                         let Some(new) = a.text else { continue };
                         instrumented += 1;
                         moved += a.plan.lines_moved as usize;

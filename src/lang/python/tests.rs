@@ -36,6 +36,12 @@ pub(crate) fn run_plan(src: &str) -> (String, FilePlan) {
         );
         Some(incremental)
     });
+    // What the planner makes passes the check a cache entry must pass.
+    assert_eq!(
+        Python.check_plan(src, &out.plan),
+        Ok(()),
+        "check_plan refused the planner's own plan"
+    );
     let text = out.text.unwrap_or_else(|| src.to_string());
     // Principle 1: the inserts come out again and give the original back.
     let mut all = out.plan.header.clone();
@@ -338,4 +344,31 @@ fn qualified_names_follow_python() {
         names,
         ["<module>", "A.m", "A.m.<locals>.inner", "A.m.<locals>.B.n"]
     );
+}
+
+#[test]
+fn check_plan_refuses_tampered_inserts() {
+    let src = "import os\n\ndef f(a):\n    b = a\n    return b\n\n\nx = 1\n";
+    let (_, plan) = run_plan(src);
+    assert_eq!(Python.check_plan(src, &plan), Ok(()));
+    let tamper = |edit: &dyn Fn(&mut FilePlan)| {
+        let mut p = plan.clone();
+        edit(&mut p);
+        Python.check_plan(src, &p)
+    };
+    let f = plan.units.iter().position(|u| u.name == "f").unwrap();
+    // Code that is not telemetry.
+    let err = tamper(&|p| p.units[f].inserts[0].text = "; __import__('os').system('id')".into())
+        .unwrap_err();
+    assert!(err.contains("not a ctinject insert"), "{err}");
+    // A late wrap that rebinds something else.
+    assert!(tamper(&|p| p.units[f].inserts[0].text = "f = _ct.late(3, g); ".into()).is_err());
+    // An insert moved out of its function, or out of the file.
+    assert!(tamper(&|p| p.units[f].inserts[0].offset = src.find("x = 1").unwrap() + 3).is_err());
+    assert!(tamper(&|p| p.units[f].inserts[0].offset = src.len() + 5).is_err());
+    // A quoted name that tries to close its string.
+    assert!(tamper(
+        &|p| p.units[f].inserts[1].text = "; _ct.v(4, \"b\"), os.system(\"x\", b)".into()
+    )
+    .is_err());
 }
