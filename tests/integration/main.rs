@@ -3,6 +3,7 @@
 //! fail instead when `CI=true`.
 
 mod bad_input;
+mod cache;
 mod cli;
 mod git_mode;
 mod output;
