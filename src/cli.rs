@@ -5,6 +5,7 @@
 
 use crate::cache::{self as plan_cache, Cache};
 use crate::config::{self, Config};
+use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
 use crate::run::{self, CacheChoice, Job, OutputChoice};
 use anyhow::{Context, Result};
@@ -95,6 +96,23 @@ pub enum CacheAction {
 pub enum Format {
     Human,
     Json,
+    /// For a GitHub step summary or a pull-request comment.
+    Markdown,
+    /// GitHub workflow commands (::error file=...,line=...::...).
+    Github,
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report_spec(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected FORMAT=FILE, as json=report.json"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("{format:?}: unknown format (human, json, markdown, github)"))?;
+    if file.is_empty() {
+        return Err(format!("{s:?}: no file after ="));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(Args, Debug)]
@@ -139,9 +157,39 @@ pub struct InstrumentArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Report format.
+    /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Also write the report in FORMAT to FILE (json=, markdown=, github=, human=); repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    pub report: Vec<(Format, PathBuf)>,
+
+    /// Gate: exit 1 when the change's coverage (the functions --since selects) is under PCT percent.
+    #[arg(long, value_name = "PCT", value_parser = gate::parse_percent, help_heading = "Gate")]
+    pub fail_under: Option<f64>,
+
+    /// Gate: exit 1 when the project's coverage fell more than PCT points below the baseline
+    /// (--baseline FILE, or else the project at the merge-base of --since, read from git).
+    #[arg(long, value_name = "PCT", value_parser = gate::parse_percent, help_heading = "Gate")]
+    pub max_drop: Option<f64>,
+
+    /// Gate: the baseline for --max-drop, written earlier by --write-baseline.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Gate",
+        requires = "max_drop"
+    )]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the project's coverage to FILE, as a baseline for later --max-drop runs.
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Gate: report the verdict but never fail (exit 0).
+    #[arg(long, help_heading = "Gate")]
+    pub informational: bool,
 
     /// List every skipped point with its reason.
     #[arg(long, short = 'v', conflicts_with = "quiet")]
@@ -414,16 +462,87 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             (false, None) => CacheChoice::Default,
         },
     };
-    let report = run::run(&job)?;
-    let text = match a.format {
+    let mut report = run::run(&job)?;
+    let gate_opts = GateOptions {
+        fail_under: a.fail_under,
+        max_drop: a.max_drop,
+        informational: a.informational,
+    };
+    let mut code = 0;
+    if gate_opts.active() || a.write_baseline.is_some() {
+        // The whole project, when the run itself covered only the change.
+        let whole = Job {
+            selection: None,
+            output: OutputChoice::DryRun,
+            progress: false,
+            ..job.clone()
+        };
+        let project = if gate_opts.max_drop.is_none() && a.write_baseline.is_none() {
+            None
+        } else if job.selection.is_none() {
+            Some(report.totals.points.clone())
+        } else {
+            Some(run::run(&whole)?.totals.points)
+        };
+        let baseline = match (gate_opts.max_drop, &a.baseline) {
+            (None, _) => None,
+            (Some(_), Some(file)) => {
+                BaselineFile::load(file)?
+                    .project
+                    .percent
+                    .map(|percent| BaselineRef {
+                        percent,
+                        source: "file".into(),
+                    })
+            }
+            (Some(_), None) => {
+                let since = job.selection.as_ref().and_then(|s| s.since.as_deref()).ok_or_else(|| {
+                    anyhow::anyhow!("--max-drop needs a baseline: --baseline FILE, or --since REF to compare with the merge-base")
+                })?;
+                let merge_base = crate::git::merge_base_of(&job.paths[0], since)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let counts = run::counts_at_revision(&whole, &merge_base)?;
+                gate::Coverage::from(counts.total())
+                    .percent
+                    .map(|percent| BaselineRef {
+                        percent,
+                        source: "merge-base".into(),
+                    })
+            }
+        };
+        if let (Some(file), Some(points)) = (&a.write_baseline, &project) {
+            crate::emit::atomic_write(file, BaselineFile::new(points).to_json().as_bytes(), None)?;
+        }
+        if gate_opts.active() {
+            let g = gate::evaluate(
+                &gate_opts,
+                report.totals.functions,
+                report.totals.points.total(),
+                project.as_ref().map(|p| p.total()),
+                baseline,
+            );
+            code = g.exit_code();
+            report.gate = Some(g);
+        }
+    }
+    let render = |format: Format| match format {
         Format::Json => report.to_json(),
-        Format::Human if a.quiet => String::new(),
         Format::Human => report.to_human(a.verbose),
+        Format::Markdown => report.to_markdown(),
+        Format::Github => report.to_github(),
+    };
+    for (format, file) in &a.report {
+        crate::emit::atomic_write(file, render(*format).as_bytes(), None)?;
+    }
+    let text = if a.quiet && a.format == Format::Human {
+        String::new()
+    } else {
+        render(a.format)
     };
     if patch_to_stdout {
         eprint!("{text}");
     } else {
         print!("{text}");
     }
-    Ok(0)
+    Ok(code)
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod gate;
 pub mod git;
 pub mod lang;
 pub mod report;

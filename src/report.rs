@@ -5,7 +5,7 @@
 //! `docs/report.md`; the human form is a short summary.
 
 use crate::engine::{FilePlan, PointKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -54,10 +54,10 @@ pub struct SkippedPoint {
 }
 
 /// Instrumentable and instrumented points, per kind.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct KindCounts(pub BTreeMap<PointKind, Count>);
 
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Count {
     pub instrumentable: u64,
     pub instrumented: u64,
@@ -172,6 +172,9 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// Runtime files added to the output, relative paths.
     pub runtime_files: Vec<String>,
+    /// The coverage gate's verdict (when --fail-under or --max-drop asked for one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::gate::Gate>,
     /// Plan cache traffic (absent with --no-cache).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheReport>,
@@ -231,6 +234,7 @@ impl Report {
             totals,
             files,
             runtime_files,
+            gate: None,
             cache: None,
             elapsed_ms,
         }
@@ -288,6 +292,9 @@ impl Report {
                 c.hits, c.misses, c.rejected
             );
         }
+        if let Some(g) = &self.gate {
+            let _ = writeln!(s, "{}", g.summary());
+        }
         // Reasons, most frequent first, so the summary says what to look at.
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for f in &self.files {
@@ -334,6 +341,192 @@ impl Report {
     }
 }
 
+/// Annotations kept per level; the rest are counted in one more line.
+pub const ANNOTATIONS_PER_LEVEL: usize = 10;
+/// Rows of the Markdown tables before the rest are summed up (keeps the
+/// summary well under GitHub's 1 MiB limit).
+const MARKDOWN_ROWS: usize = 300;
+
+/// Escapes the message of a GitHub workflow command.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property (file=, title=) of a GitHub workflow command.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Escapes text for a Markdown table cell.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+}
+
+impl Report {
+    /// GitHub workflow commands: an error for each point of a changed
+    /// function that could not be instrumented, and the verdict; at most
+    /// [`ANNOTATIONS_PER_LEVEL`] errors, then a count of the rest.
+    pub fn to_github(&self) -> String {
+        let mut errors = Vec::new();
+        for f in &self.files {
+            if let Some(r) = &f.reason {
+                errors.push(format!(
+                    "::error file={},title={}::{}",
+                    gh_property(&f.path),
+                    gh_property("ctinject: file not instrumented"),
+                    gh_data(r)
+                ));
+            }
+            for func in &f.functions {
+                for p in &func.skipped {
+                    let title = format!(
+                        "ctinject: {} point of {} not instrumented",
+                        p.kind.as_str(),
+                        func.name
+                    );
+                    errors.push(format!(
+                        "::error file={},line={},title={}::{}",
+                        gh_property(&f.path),
+                        p.line,
+                        gh_property(&title),
+                        gh_data(&p.reason)
+                    ));
+                }
+            }
+        }
+        let mut out = String::new();
+        let total = errors.len();
+        for e in errors.into_iter().take(ANNOTATIONS_PER_LEVEL) {
+            out.push_str(&e);
+            out.push('\n');
+        }
+        if total > ANNOTATIONS_PER_LEVEL {
+            out.push_str(&format!(
+                "::error title=ctinject::{} more points not instrumented (see the step summary or the JSON report)\n",
+                total - ANNOTATIONS_PER_LEVEL
+            ));
+        }
+        if let Some(g) = &self.gate {
+            let failing = g.status == crate::gate::Status::Fail && !g.informational;
+            let level = if failing { "error" } else { "notice" };
+            out.push_str(&format!(
+                "::{level} title=ctinject gate::{}\n",
+                gh_data(&g.summary())
+            ));
+        }
+        out
+    }
+
+    /// Markdown for a GitHub step summary or a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::from("## ctinject\n\n");
+        if let Some(g) = &self.gate {
+            let icon = match (g.status, g.informational) {
+                (crate::gate::Status::Fail, false) => "❌",
+                (crate::gate::Status::Fail, true) => "⚠️",
+                _ => "✅",
+            };
+            let _ = writeln!(s, "{icon} **{}**\n", md_cell(&g.summary()));
+        }
+        let t = &self.totals;
+        let total = t.points.total();
+        let _ = writeln!(
+            s,
+            "{} functions in {} files; points instrumented: {} of {} ({}); lines moved: {}.\n",
+            t.functions,
+            t.files,
+            total.instrumented,
+            total.instrumentable,
+            percent(total),
+            t.lines_moved
+        );
+        let _ = writeln!(
+            s,
+            "| kind | instrumented | of | coverage |\n| --- | ---: | ---: | ---: |"
+        );
+        for (k, c) in &t.points.0 {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                k.as_str(),
+                c.instrumented,
+                c.instrumentable,
+                percent(*c)
+            );
+        }
+        let funcs: Vec<(&FileReport, &FunctionReport)> = self
+            .files
+            .iter()
+            .flat_map(|f| f.functions.iter().map(move |u| (f, u)))
+            .collect();
+        if !funcs.is_empty() {
+            let _ = writeln!(s, "\n### Functions\n\n| file | function | lines | coverage |\n| --- | --- | --- | ---: |");
+            for (f, u) in funcs.iter().take(MARKDOWN_ROWS) {
+                let c = u.points.total();
+                let _ = writeln!(
+                    s,
+                    "| `{}` | `{}` | {}-{} | {} ({}/{}) |",
+                    md_cell(&f.path),
+                    md_cell(&u.name),
+                    u.lines.0,
+                    u.lines.1,
+                    percent(c),
+                    c.instrumented,
+                    c.instrumentable
+                );
+            }
+            if funcs.len() > MARKDOWN_ROWS {
+                let _ = writeln!(
+                    s,
+                    "\n…and {} more functions (see the JSON report).",
+                    funcs.len() - MARKDOWN_ROWS
+                );
+            }
+        }
+        let mut skipped = Vec::new();
+        for f in &self.files {
+            if let Some(r) = &f.reason {
+                skipped.push(format!(
+                    "| `{}` | | file | {} |",
+                    md_cell(&f.path),
+                    md_cell(r)
+                ));
+            }
+            for u in &f.functions {
+                for p in &u.skipped {
+                    skipped.push(format!(
+                        "| `{}:{}` | `{}` | {} | {} |",
+                        md_cell(&f.path),
+                        p.line,
+                        md_cell(&u.name),
+                        p.kind.as_str(),
+                        md_cell(&p.reason)
+                    ));
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            let _ = writeln!(s, "\n### Not instrumented\n\n| where | function | kind | reason |\n| --- | --- | --- | --- |");
+            for row in skipped.iter().take(MARKDOWN_ROWS) {
+                let _ = writeln!(s, "{row}");
+            }
+            if skipped.len() > MARKDOWN_ROWS {
+                let _ = writeln!(
+                    s,
+                    "\n…and {} more (see the JSON report).",
+                    skipped.len() - MARKDOWN_ROWS
+                );
+            }
+        }
+        s
+    }
+}
+
 fn percent(c: Count) -> String {
     if c.instrumentable == 0 {
         "n/a".into()
@@ -342,5 +535,64 @@ fn percent(c: Count) -> String {
             "{:.1}%",
             100.0 * c.instrumented as f64 / c.instrumentable as f64
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{FilePlan, Point, PointKind, Unit};
+
+    fn report_with_skips(n: usize) -> Report {
+        let unit = Unit {
+            name: "f,x:y".into(),
+            lines: (3, 9),
+            bytes: 0..1,
+            inserts: Vec::new(),
+            points: (0..n)
+                .map(|i| Point::skipped(PointKind::Variable, 4 + i as u32, "why\n100%"))
+                .collect(),
+            selected: true,
+        };
+        let plan = FilePlan {
+            units: vec![unit],
+            ..Default::default()
+        };
+        let f = FileReport::from_plan("dir,a/b:c.py".into(), "python", &plan, false);
+        Report::new(vec![f], Output::DryRun, Vec::new(), 1)
+    }
+
+    #[test]
+    fn github_annotations_are_escaped_and_capped() {
+        let gh = report_with_skips(13).to_github();
+        let lines: Vec<&str> = gh.lines().collect();
+        assert_eq!(lines.len(), ANNOTATIONS_PER_LEVEL + 1, "{gh}");
+        assert_eq!(
+            lines[0],
+            "::error file=dir%2Ca/b%3Ac.py,line=4,title=ctinject%3A variable point of f%2Cx%3Ay not instrumented::why%0A100%25"
+        );
+        assert_eq!(
+            lines[10],
+            "::error title=ctinject::3 more points not instrumented (see the step summary or the JSON report)"
+        );
+    }
+
+    #[test]
+    fn markdown_lists_functions_and_skipped_points_within_limits() {
+        let md = report_with_skips(2).to_markdown();
+        assert!(
+            md.contains("| `dir,a/b:c.py` | `f,x:y` | 3-9 | 0.0% (0/2) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `dir,a/b:c.py:4` | `f,x:y` | variable | why 100% |"),
+            "{md}"
+        );
+        let big = report_with_skips(5000).to_markdown();
+        assert!(
+            big.len() < 1024 * 1024 && big.contains("…and 4700 more"),
+            "{}",
+            big.len()
+        );
     }
 }

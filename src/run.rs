@@ -6,10 +6,13 @@ use crate::cache::{self, Cache, KeyParts, Lookup};
 use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit;
-use crate::engine::{edit_tree, error_ranges, instrument, split_bom};
+use crate::engine::{
+    edit_tree, error_ranges, instrument, split_bom, FilePlan, Point, PointKind, Unit,
+};
 use crate::git::{self, DiffRequest, FileChange};
+use crate::lang::Language;
 use crate::lang::PlanContext;
-use crate::report::{FileReport, Output, Report};
+use crate::report::{FileReport, KindCounts, Output, Report};
 use crate::runtime;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -208,12 +211,107 @@ fn process(
     cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
 ) -> (Option<String>, FileReport) {
-    let lang = c.lang.name();
-    let skip = |reason: String| (None, FileReport::skipped(display.clone(), lang, reason));
     let bytes = match std::fs::read(&c.abs) {
         Ok(b) => b,
-        Err(e) => return skip(format!("cannot read: {e}")),
+        Err(e) => {
+            let reason = format!("cannot read: {e}");
+            return (None, skipped_file(display, c.lang.name(), reason, change));
+        }
     };
+    process_bytes(
+        c.lang,
+        display,
+        runtime_ref,
+        bytes,
+        change,
+        job,
+        cache,
+        parser,
+    )
+}
+
+/// A file that was not planned; changed, it counts as one point that could
+/// not be instrumented (a change never counts as nothing to check).
+fn skipped_file(
+    display: String,
+    lang: &str,
+    reason: String,
+    change: Option<&FileChange>,
+) -> FileReport {
+    let mut report = FileReport::skipped(display, lang, reason.clone());
+    if change.is_some() {
+        let plan = FilePlan {
+            units: vec![Unit {
+                name: "<changed file>".into(),
+                lines: (1, 1),
+                bytes: 0..0,
+                inserts: Vec::new(),
+                points: vec![Point::skipped(PointKind::Function, 1, reason)],
+                selected: true,
+            }],
+            ..Default::default()
+        };
+        let counted = FileReport::from_plan(report.path.clone(), lang, &plan, false);
+        report.points = counted.points;
+        report.functions = counted.functions;
+    }
+    report
+}
+
+/// Changed lines inside a syntax error that no selected function holds count
+/// as points that could not be instrumented (a change never counts as
+/// nothing to check just because it does not parse).
+fn unparsed_changes(
+    plan: &mut FilePlan,
+    tree: &tree_sitter::Tree,
+    errors: &[std::ops::Range<usize>],
+    change: &FileChange,
+) {
+    let root = tree.root_node();
+    for e in errors {
+        let Some(node) = root.descendant_for_byte_range(e.start, e.end) else {
+            continue;
+        };
+        let (first, last) = (
+            node.start_position().row as u32 + 1,
+            node.end_position().row as u32 + 1,
+        );
+        let held = plan
+            .units
+            .iter()
+            .any(|u| u.selected && u.name != "<module>" && u.lines.0 <= first && last <= u.lines.1);
+        if held || !change.touches(first, last) {
+            continue;
+        }
+        plan.units.push(Unit {
+            name: "<changed code>".into(),
+            lines: (first, last),
+            bytes: e.clone(),
+            inserts: Vec::new(),
+            points: vec![Point::skipped(
+                PointKind::Function,
+                first,
+                "changed code with a syntax error: it cannot be instrumented",
+            )],
+            selected: true,
+        });
+    }
+}
+
+/// Plans and instruments one file's bytes (from the disk or a git tree).
+#[allow(clippy::too_many_arguments)]
+fn process_bytes(
+    language: &'static dyn Language,
+    display: String,
+    runtime_ref: String,
+    bytes: Vec<u8>,
+    change: Option<&FileChange>,
+    job: &Job,
+    cache: Option<&CacheUse>,
+    parser: &mut tree_sitter::Parser,
+) -> (Option<String>, FileReport) {
+    let lang = language.name();
+    let skip = |reason: String| (None, skipped_file(display.clone(), lang, reason, change));
     if bytes.len() as u64 > job.config.max_file_size {
         return skip(format!(
             "larger than max_file_size ({} > {} bytes)",
@@ -252,7 +350,7 @@ fn process(
         })
     });
     if let (Some(cu), Some(key)) = (cache, &key) {
-        match cu.cache.get(key, &|plan| c.lang.check_plan(body, plan)) {
+        match cu.cache.get(key, &|plan| language.check_plan(body, plan)) {
             Lookup::Hit(plan) => {
                 cu.counts.hits.fetch_add(1, Ordering::Relaxed);
                 let new_text = plan.apply(body);
@@ -279,7 +377,7 @@ fn process(
         runtime_ref,
         kinds: job.config.kinds(),
     };
-    let mut plan = c.lang.plan(body, &tree, &ctx);
+    let mut plan = language.plan(body, &tree, &ctx);
     match change {
         // A new file: everything in it is new.
         Some(FileChange::Added) | None => {}
@@ -289,6 +387,9 @@ fn process(
         }
     }
     let errors = error_ranges(&tree);
+    if let Some(change) = change {
+        unparsed_changes(&mut plan, &tree, &errors, change);
+    }
     // Validation re-parses incrementally from the original's tree; the tree
     // (about 30 times the source) is dropped as soon as this file is done.
     let done = instrument(body, plan, &errors, &mut |t, inserts| {
@@ -304,6 +405,75 @@ fn process(
     }
     let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
     (done.text.map(|t| format!("{bom}{t}")), report)
+}
+
+/// The project's points at a git revision (the merge-base, for `--max-drop`),
+/// planned from the files of that tree: no checkout, and the cache serves
+/// every file that has not changed since.
+pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
+    let (root, paths) = resolve_root(&job.paths)?;
+    let top = git::repo_root(&root).context("not inside a git repository")?;
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let mut include = job.config.include.clone();
+    include.extend(job.include.iter().cloned());
+    let mut exclude = job.config.exclude.clone();
+    exclude.extend(job.exclude.iter().cloned());
+    let selection = Selection::new(&include, &exclude)?;
+    let runtime_names = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
+    let wanted = |repo_rel: &str| {
+        let abs = top.join(repo_rel);
+        let Some(rel) = discover::relative(&root, &abs) else {
+            return false;
+        };
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        paths.iter().any(|p| abs.starts_with(p))
+            && !runtime_names.contains(&name)
+            && selection.selects(&rel)
+            && crate::lang::for_path(&rel).is_some()
+    };
+    let files = git::read_tree_files(&root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cache = match cache_dir(&job.cache, &top, &root) {
+        Some(dir) => Some(Cache::open(&dir)?),
+        None => None,
+    };
+    let config_hash = config_hash(&job.config);
+    let counts = CacheCounts::default();
+    let cache_use = cache.as_ref().map(|cache| CacheUse {
+        cache,
+        config_hash: &config_hash,
+        counts: &counts,
+    });
+    let mut parsers: BTreeMap<&'static str, tree_sitter::Parser> = BTreeMap::new();
+    let mut total = KindCounts::default();
+    for (repo_rel, bytes) in files {
+        let rel =
+            discover::relative(&root, &top.join(&repo_rel)).unwrap_or_else(|| repo_rel.clone());
+        let Some(lang) = crate::lang::for_path(&rel) else {
+            continue;
+        };
+        let parser = parsers.entry(lang.name()).or_insert_with(|| {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar())
+                .expect("grammar version matches tree-sitter");
+            p
+        });
+        let reference = match lang.name() {
+            "python" => python_runtime_place(&root, &rel).1,
+            _ => String::new(),
+        };
+        let (_, report) = process_bytes(
+            lang,
+            repo_rel,
+            reference,
+            bytes,
+            None,
+            job,
+            cache_use.as_ref(),
+            parser,
+        );
+        total.merge(&report.points);
+    }
+    Ok(total)
 }
 
 /// The hash of the configuration, part of every cache key.

@@ -1,0 +1,341 @@
+//! The coverage gate: fail a change whose instrumentation coverage is too low,
+//! or a project whose coverage fell too far against a baseline.
+//!
+//! Coverage is instrumented points over instrumentable points (DESIGN.md,
+//! "Coverage and the gate"). The *change* is what `--since` selects: the
+//! changed functions, plus any changed code that could not be parsed or read
+//! (it counts against coverage; it never counts as nothing to check). The
+//! *project* is every file under PATH. The baseline is a file written by
+//! `--write-baseline`, or the project's score at the merge-base, computed
+//! from git trees without a checkout.
+//!
+//! Verdicts: no changed function means pass, saying there was nothing to
+//! check; `--informational` reports without failing. Exit codes: 0 pass, 1
+//! gate failed, 2 error.
+
+use crate::report::{Count, KindCounts};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Version of the baseline file's schema.
+pub const BASELINE_SCHEMA: u32 = 1;
+
+/// What the user asked the gate to check.
+#[derive(Clone, Debug, Default)]
+pub struct GateOptions {
+    pub fail_under: Option<f64>,
+    pub max_drop: Option<f64>,
+    pub informational: bool,
+}
+
+impl GateOptions {
+    pub fn active(&self) -> bool {
+        self.fail_under.is_some() || self.max_drop.is_some()
+    }
+}
+
+/// A coverage figure.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub instrumentable: u64,
+    pub instrumented: u64,
+    /// `None` when there is nothing to instrument.
+    pub percent: Option<f64>,
+}
+
+impl From<Count> for Coverage {
+    fn from(c: Count) -> Self {
+        Coverage {
+            instrumentable: c.instrumentable,
+            instrumented: c.instrumented,
+            percent: (c.instrumentable > 0)
+                .then(|| round2(100.0 * c.instrumented as f64 / c.instrumentable as f64)),
+        }
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Where the baseline came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BaselineRef {
+    pub percent: f64,
+    /// `file` or `merge-base`.
+    pub source: String,
+}
+
+/// The baseline file (`--write-baseline`, `--baseline`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineFile {
+    pub schema_version: u32,
+    pub ctinject_version: String,
+    pub project: Coverage,
+    pub points: KindCounts,
+}
+
+impl BaselineFile {
+    pub fn new(points: &KindCounts) -> Self {
+        BaselineFile {
+            schema_version: BASELINE_SCHEMA,
+            ctinject_version: env!("CARGO_PKG_VERSION").to_string(),
+            project: points.total().into(),
+            points: points.clone(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read baseline {}", path.display()))?;
+        let b: BaselineFile = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a ctinject baseline file", path.display()))?;
+        if b.schema_version != BASELINE_SCHEMA {
+            bail!(
+                "{}: baseline schema {} is not supported (this ctinject writes {BASELINE_SCHEMA}); write it again with --write-baseline",
+                path.display(),
+                b.schema_version
+            );
+        }
+        Ok(b)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a baseline serializes") + "\n"
+    }
+}
+
+/// The verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    NothingToCheck,
+}
+
+/// The gate's result, as it appears in the JSON report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Gate {
+    pub status: Status,
+    pub informational: bool,
+    pub changed_functions: u64,
+    pub change: Coverage,
+    pub project: Option<Coverage>,
+    pub baseline: Option<BaselineRef>,
+    pub fail_under: Option<f64>,
+    pub max_drop: Option<f64>,
+    /// Why it failed (empty when it passed).
+    pub failures: Vec<String>,
+}
+
+impl Gate {
+    /// The exit code the gate asks for.
+    pub fn exit_code(&self) -> i32 {
+        if self.status == Status::Fail && !self.informational {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// One line for humans.
+    pub fn summary(&self) -> String {
+        let pct = |c: &Coverage| c.percent.map_or("n/a".to_string(), |p| format!("{p:.2}%"));
+        let mut s = match self.status {
+            Status::NothingToCheck => {
+                "gate: pass (nothing to check: no changed function)".to_string()
+            }
+            Status::Pass => format!("gate: pass; change coverage {}", pct(&self.change)),
+            Status::Fail => format!("gate: FAIL; {}", self.failures.join("; ")),
+        };
+        if let (Some(p), Some(b)) = (&self.project, &self.baseline) {
+            s.push_str(&format!(
+                "; project {} (baseline {:.2}% from {})",
+                pct(p),
+                b.percent,
+                b.source
+            ));
+        }
+        if self.informational && self.status == Status::Fail {
+            s.push_str(" [informational: not failing]");
+        }
+        s
+    }
+}
+
+/// Judges a change. `change` counts the points of the changed code;
+/// `project` and `baseline` are given when `--max-drop` asked for them.
+pub fn evaluate(
+    opts: &GateOptions,
+    changed_functions: u64,
+    change: Count,
+    project: Option<Count>,
+    baseline: Option<BaselineRef>,
+) -> Gate {
+    let change: Coverage = change.into();
+    let project: Option<Coverage> = project.map(Into::into);
+    let mut failures = Vec::new();
+    // Nothing to check only when nothing at all changed that can hold points:
+    // changed code that could not be read or parsed counts (as skipped points).
+    let nothing = change.instrumentable == 0;
+    if !nothing {
+        if let (Some(min), Some(p)) = (opts.fail_under, change.percent) {
+            if p < min {
+                failures.push(format!(
+                    "change coverage {p:.2}% is under --fail-under {min}%"
+                ));
+            }
+        }
+    }
+    if let (Some(max), Some(p), Some(b)) =
+        (opts.max_drop, project.and_then(|p| p.percent), &baseline)
+    {
+        let drop = b.percent - p;
+        if drop > max + 1e-9 {
+            failures.push(format!(
+                "project coverage fell {drop:.2} points ({:.2}% -> {p:.2}%), more than --max-drop {max}",
+                b.percent
+            ));
+        }
+    }
+    let status = if !failures.is_empty() {
+        Status::Fail
+    } else if nothing {
+        Status::NothingToCheck
+    } else {
+        Status::Pass
+    };
+    Gate {
+        status,
+        informational: opts.informational,
+        changed_functions,
+        change,
+        project,
+        baseline,
+        fail_under: opts.fail_under,
+        max_drop: opts.max_drop,
+        failures,
+    }
+}
+
+/// Parses a percentage (`90`, `97.5`, `90%`) in 0..=100.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage (a number from 0 to 100)"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{s:?} is not between 0 and 100"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(instrumentable: u64, instrumented: u64) -> Count {
+        Count {
+            instrumentable,
+            instrumented,
+        }
+    }
+
+    #[test]
+    fn fail_under_applies_to_the_change() {
+        let opts = GateOptions {
+            fail_under: Some(90.0),
+            ..Default::default()
+        };
+        let g = evaluate(&opts, 2, count(10, 9), None, None);
+        assert_eq!((g.status, g.exit_code()), (Status::Pass, 0));
+        let g = evaluate(&opts, 2, count(10, 8), None, None);
+        assert_eq!((g.status, g.exit_code()), (Status::Fail, 1));
+        assert!(
+            g.failures[0].contains("80.00% is under --fail-under 90%"),
+            "{:?}",
+            g.failures
+        );
+        let g = evaluate(
+            &GateOptions {
+                informational: true,
+                ..opts
+            },
+            2,
+            count(10, 8),
+            None,
+            None,
+        );
+        assert_eq!((g.status, g.exit_code()), (Status::Fail, 0));
+    }
+
+    #[test]
+    fn nothing_changed_passes_saying_so() {
+        let opts = GateOptions {
+            fail_under: Some(100.0),
+            ..Default::default()
+        };
+        let g = evaluate(&opts, 0, count(0, 0), None, None);
+        assert_eq!(g.status, Status::NothingToCheck);
+        assert!(g.summary().contains("nothing to check"));
+    }
+
+    #[test]
+    fn max_drop_compares_the_project_with_the_baseline() {
+        let opts = GateOptions {
+            max_drop: Some(1.0),
+            ..Default::default()
+        };
+        let base = || {
+            Some(BaselineRef {
+                percent: 95.0,
+                source: "file".into(),
+            })
+        };
+        let g = evaluate(&opts, 1, count(4, 4), Some(count(1000, 945)), base());
+        assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
+        let g = evaluate(&opts, 1, count(4, 4), Some(count(1000, 930)), base());
+        assert_eq!(g.status, Status::Fail);
+        assert!(
+            g.failures[0].contains("fell 2.00 points"),
+            "{:?}",
+            g.failures
+        );
+    }
+
+    #[test]
+    fn percentages_parse_strictly() {
+        assert_eq!(parse_percent("97.5"), Ok(97.5));
+        assert_eq!(parse_percent("90%"), Ok(90.0));
+        assert!(parse_percent("abc").is_err());
+        assert!(parse_percent("101").is_err());
+        assert!(parse_percent("-1").is_err());
+    }
+
+    #[test]
+    fn baseline_file_round_trips_and_refuses_other_schemas() {
+        let mut points = KindCounts::default();
+        points.add(crate::engine::PointKind::Function, true);
+        points.add(crate::engine::PointKind::Function, false);
+        let b = BaselineFile::new(&points);
+        assert_eq!(b.project.percent, Some(50.0));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.json");
+        std::fs::write(&p, b.to_json()).unwrap();
+        assert_eq!(BaselineFile::load(&p).unwrap().project, b.project);
+        std::fs::write(
+            &p,
+            b.to_json()
+                .replace("\"schema_version\": 1", "\"schema_version\": 9"),
+        )
+        .unwrap();
+        assert!(BaselineFile::load(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("schema 9"));
+    }
+}

@@ -1,0 +1,235 @@
+//! The coverage gate on fixture repositories: pass, --fail-under, a drop
+//! against a baseline file, a drop against the merge-base, nothing changed,
+//! --informational, unparseable changes, and the report files.
+
+use crate::util::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const GOOD: &str = "def good(x):\n    y = x + 1\n    return y\n";
+const FRAMES: &str = "import sys\n\n\ndef peek():\n    return sys._getframe(1)\n";
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = run(Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir));
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+}
+
+fn repo() -> Option<tempfile::TempDir> {
+    require_tool("git")?;
+    let r = git_repo(&[
+        ("src/good.py", GOOD),
+        ("src/other.py", "def other():\n    return 1\n"),
+    ]);
+    git(r.path(), &["checkout", "-q", "-b", "feature"]);
+    Some(r)
+}
+
+/// Runs ctinject with `args` plus a JSON report; returns (exit code, gate).
+fn gate(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--dry-run", "--format", "json", "--no-cache"]);
+    let o = ctinject(dir, &all);
+    let code = o.status.code().unwrap();
+    assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    (code, r["gate"].clone())
+}
+
+#[test]
+fn pass_and_fail_under() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    let (code, g) = gate(p, &["--since", "main", "--fail-under", "100"]);
+    assert_eq!((code, g["status"].as_str()), (0, Some("pass")), "{g}");
+    assert_eq!(g["change"]["percent"], 100.0);
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    git(p, &["add", "src/frames.py"]);
+    let (code, g) = gate(p, &["--since", "main", "--fail-under", "90"]);
+    assert_eq!((code, g["status"].as_str()), (1, Some("fail")), "{g}");
+    assert!(
+        g["failures"][0]
+            .as_str()
+            .unwrap()
+            .contains("under --fail-under 90"),
+        "{g}"
+    );
+    // Informational: the same verdict, exit 0.
+    let (code, g) = gate(
+        p,
+        &["--since", "main", "--fail-under", "90", "--informational"],
+    );
+    assert_eq!(
+        (code, g["status"].as_str(), g["informational"].as_bool()),
+        (0, Some("fail"), Some(true))
+    );
+}
+
+#[test]
+fn nothing_changed_passes_saying_so() {
+    let Some(r) = repo() else { return };
+    let (code, g) = gate(r.path(), &["--since", "main", "--fail-under", "100"]);
+    assert_eq!(
+        (code, g["status"].as_str()),
+        (0, Some("nothing_to_check")),
+        "{g}"
+    );
+    let o = ctinject(
+        r.path(),
+        &[
+            "--since",
+            "main",
+            "--fail-under",
+            "100",
+            "--dry-run",
+            "--no-cache",
+        ],
+    );
+    assert!(stdout(&o).contains("nothing to check"), "{}", stdout(&o));
+}
+
+#[test]
+fn an_unparseable_change_counts_against_coverage() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/good.py"), format!("{GOOD}\nx = = 1\n")).unwrap();
+    let (code, g) = gate(p, &["--since", "main", "--fail-under", "50"]);
+    assert_eq!((code, g["status"].as_str()), (1, Some("fail")), "{g}");
+    assert_eq!(g["change"]["instrumentable"], 1);
+    // A changed file that cannot be read as text counts too.
+    std::fs::write(p.join("src/good.py"), GOOD).unwrap();
+    std::fs::write(p.join("src/latin.py"), b"s = '\xe9'\n").unwrap();
+    git(p, &["add", "src/latin.py"]);
+    let (code, g) = gate(p, &["--since", "main", "--fail-under", "50"]);
+    assert_eq!(
+        (code, g["change"]["instrumentable"].as_u64()),
+        (1, Some(1)),
+        "{g}"
+    );
+}
+
+#[test]
+fn drop_against_a_baseline_file_and_against_the_merge_base() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    // On main: a baseline of 100%.
+    git(p, &["checkout", "-q", "main"]);
+    ok(&ctinject(
+        p,
+        &[
+            "src",
+            "--dry-run",
+            "--no-cache",
+            "--write-baseline",
+            "../base.json",
+        ],
+    ));
+    let base: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("../base.json")).unwrap()).unwrap();
+    assert_eq!(base["project"]["percent"], 100.0);
+    git(p, &["checkout", "-q", "feature"]);
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    git(p, &["add", "src/frames.py"]);
+    let (code, g) = gate(
+        p,
+        &[
+            "src",
+            "--since",
+            "main",
+            "--max-drop",
+            "5",
+            "--baseline",
+            "../base.json",
+        ],
+    );
+    assert_eq!(
+        (code, g["baseline"]["source"].as_str()),
+        (1, Some("file")),
+        "{g}"
+    );
+    assert!(
+        g["failures"][0]
+            .as_str()
+            .unwrap()
+            .contains("more than --max-drop 5"),
+        "{g}"
+    );
+    let (code, _) = gate(
+        p,
+        &[
+            "src",
+            "--since",
+            "main",
+            "--max-drop",
+            "50",
+            "--baseline",
+            "../base.json",
+        ],
+    );
+    assert_eq!(code, 0);
+    // Without a file: the project at the merge-base, read from git trees.
+    let (code, g) = gate(p, &["src", "--since", "main", "--max-drop", "5"]);
+    assert_eq!(
+        (
+            code,
+            g["baseline"]["source"].as_str(),
+            g["baseline"]["percent"].as_f64()
+        ),
+        (1, Some("merge-base"), Some(100.0)),
+        "{g}"
+    );
+    std::fs::remove_file(p.join("../base.json")).unwrap();
+    // --max-drop with neither a baseline nor --since is a usage error.
+    let o = ctinject(p, &["src", "--dry-run", "--max-drop", "5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs a baseline"), "{}", stderr(&o));
+}
+
+#[test]
+fn reports_go_to_files_in_every_format() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    git(p, &["add", "src/frames.py"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = |n: &str| dir.path().join(n).display().to_string();
+    let o = ctinject(
+        p,
+        &[
+            "--since",
+            "main",
+            "--dry-run",
+            "--no-cache",
+            "--fail-under",
+            "90",
+            "--report",
+            &format!("json={}", f("r.json")),
+            "--report",
+            &format!("markdown={}", f("r.md")),
+            "--report",
+            &format!("github={}", f("r.txt")),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(f("r.json")).unwrap()).unwrap();
+    assert_eq!(json["gate"]["status"], "fail");
+    let md = std::fs::read_to_string(f("r.md")).unwrap();
+    assert!(
+        md.contains("| `src/frames.py` | `peek` |") && md.contains("### Not instrumented"),
+        "{md}"
+    );
+    let gh = std::fs::read_to_string(f("r.txt")).unwrap();
+    assert!(
+        gh.starts_with(
+            "::error file=src/frames.py,line=4,title=ctinject%3A function point of peek"
+        ),
+        "{gh}"
+    );
+    let o = ctinject(p, &["--dry-run", "--report", "yaml=x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown format"), "{}", stderr(&o));
+}
