@@ -1,6 +1,6 @@
 //! The command line: argument parsing and exit codes, nothing else.
 //!
-//! Exit codes: 0 success, 1 the coverage gate failed (reserved), 2 a usage or
+//! Exit codes: 0 success, 1 the coverage gate failed, 2 a usage or
 //! runtime error.
 
 use crate::cache::{self as plan_cache, Cache};
@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-const ABOUT: &str = "Insert telemetry into Python source: spans, variables, branches, loops and exceptions, on the lines where the code already is.";
+const ABOUT: &str = "Insert telemetry into Python source: spans, variables, branches, loops and exceptions, on the lines where the code already is. Git-aware (--since), cached, and gated (--fail-under).";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -21,6 +21,8 @@ Examples:
   ctinject src --patch ctinject.patch              a patch: git apply / git apply -R
   ctinject src --dry-run --format json             only report what would be done
   ctinject init                                    write a commented .ctinject.yml
+  ctinject --since main --dry-run                  only the functions changed since main
+  ctinject --since main --dry-run --fail-under 95  gate the change's coverage (exit 1)
 
 Without --out, --patch, --in-place or --dry-run the copy goes to .ctinject/out at
 the top of the repository (or of PATH outside one); .ctinject/ ignores itself.
