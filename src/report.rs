@@ -119,7 +119,7 @@ impl FileReport {
                     skipped,
                 }
             })
-            .filter(|f| !f.points.0.is_empty() || f.name != "<module>")
+            .filter(|f| !f.points.0.is_empty() || f.name != crate::engine::MODULE_UNIT)
             .collect();
         let (status, reason) = match (&plan.file_skipped, changed) {
             (Some(r), _) => (FileStatus::Skipped, Some(r.clone())),
@@ -222,7 +222,7 @@ impl Report {
             functions: files
                 .iter()
                 .flat_map(|f| &f.functions)
-                .filter(|f| f.name != "<module>")
+                .filter(|f| f.name != crate::engine::MODULE_UNIT)
                 .count() as u64,
             points,
             lines_moved: files.iter().map(|f| f.lines_moved as u64).sum(),

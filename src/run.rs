@@ -279,7 +279,7 @@ fn unparsed_changes(
         let held = plan
             .units
             .iter()
-            .any(|u| u.selected && u.name != "<module>" && u.lines.0 <= first && last <= u.lines.1);
+            .any(|u| u.selected && !u.is_module() && u.lines.0 <= first && last <= u.lines.1);
         if held || !change.touches(first, last) {
             continue;
         }
@@ -382,9 +382,7 @@ fn process_bytes(
         // A new file: everything in it is new.
         Some(FileChange::Added) | None => {}
         // Only the functions a changed line falls in (decorators included).
-        Some(change) => {
-            plan.select(|u| u.name != "<module>" && change.touches(u.lines.0, u.lines.1))
-        }
+        Some(change) => plan.select(|u| !u.is_module() && change.touches(u.lines.0, u.lines.1)),
     }
     let errors = error_ranges(&tree);
     if let Some(change) = change {

@@ -165,7 +165,15 @@ fn yes() -> bool {
     true
 }
 
+/// The name of the unit that holds a file's module-level code.
+pub const MODULE_UNIT: &str = "<module>";
+
 impl Unit {
+    /// True for module-level code (as opposed to a function).
+    pub fn is_module(&self) -> bool {
+        self.name == MODULE_UNIT
+    }
+
     /// Marks every point of the unit skipped and forgets its inserts.
     pub fn drop_with_reason(&mut self, reason: &str) {
         self.inserts.clear();

@@ -19,7 +19,7 @@
 //! runtime corrects `warnings.warn` stack levels for the wrapper frames.
 
 use super::{quote, Language, PlanContext};
-use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Unit};
+use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Unit, MODULE_UNIT};
 use std::collections::HashSet;
 use std::ops::Range;
 use tree_sitter::Node;
@@ -74,7 +74,7 @@ impl Language for Python {
         // or on the blank and comment lines after it up to the next statement
         // (or the end of the file).
         let line_start = |offset: usize| source[..offset].rfind('\n').map_or(0, |i| i + 1);
-        for u in plan.units.iter().filter(|u| u.name != "<module>") {
+        for u in plan.units.iter().filter(|u| !u.is_module()) {
             if u.bytes.end > source.len() || u.bytes.start > u.bytes.end {
                 return Err(format!("{} lies outside the source", u.name));
             }
@@ -246,7 +246,7 @@ impl<'a> Planner<'a> {
             line_starts,
             claimed: HashSet::new(),
             units: vec![Unit {
-                name: "<module>".into(),
+                name: MODULE_UNIT.into(),
                 lines: (1, lines),
                 bytes: 0..src.len(),
                 inserts: Vec::new(),
