@@ -85,7 +85,13 @@ pub fn cache_dir(choice: &CacheChoice, base: &Path, root: &Path) -> Option<PathB
     };
     match choice {
         CacheChoice::Off => None,
-        CacheChoice::Dir(d) => Some(d.clone()),
+        CacheChoice::Dir(d) => {
+            // `--cache-dir .ctinject/cache` ignores itself like the default.
+            if let Some(parent) = d.parent() {
+                emit::ignore_itself(parent);
+            }
+            Some(d.clone())
+        }
         CacheChoice::Default => {
             if let Some(d) = env("CTINJECT_CACHE_DIR") {
                 return Some(d);

@@ -2,9 +2,11 @@
 //! per concern. Tests that need python3 skip loudly when it is missing, and
 //! fail instead when `CI=true`.
 
+mod action;
 mod bad_input;
 mod cache;
 mod cli;
+mod gate;
 mod git_mode;
 mod output;
 mod pre_commit;
