@@ -1177,16 +1177,19 @@ fn action_yml_keeps_its_promises() {
         "the last step fails the job on a failed gate: {last}"
     );
 
-    // The example workflows, and docs/ci.md quoting them whole.
+    // The example workflows, and docs/ci.md and the README quoting them whole.
     let docs = std::fs::read_to_string(repo_dir().join("docs/ci.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_dir().join("README.md")).unwrap();
     for file in ["ctinject-pr.yml", "ctinject-main.yml"] {
         let text = std::fs::read_to_string(repo_dir().join("ci/workflows").join(file)).unwrap();
         assert!(text.contains(&format!("uses: {ACTION_REF}")), "{file}");
         assert!(text.contains("fetch-depth: 0"), "{file}");
-        assert!(
-            docs.contains(&format!("```yaml\n{text}```")),
-            "docs/ci.md should quote ci/workflows/{file} exactly, in a ```yaml block"
-        );
+        for (name, doc) in [("docs/ci.md", &docs), ("README.md", &readme)] {
+            assert!(
+                doc.contains(&format!("```yaml\n{text}```")),
+                "{name} should quote ci/workflows/{file} exactly, in a ```yaml block"
+            );
+        }
     }
 }
 
