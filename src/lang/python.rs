@@ -26,9 +26,12 @@ use tree_sitter::Node;
 
 pub struct Python;
 
-/// Every instrumented module binds `_ct` with this text; finding it means the
-/// file is ctinject's output already.
-const BINDING_MARK: &str = " import Module as _ct; _ct = _ct(";
+/// Every instrumented module binds `_ct` with one of these texts; finding one
+/// means the file is ctinject's output already.
+const BINDING_MARKS: [&str; 2] = [
+    " import Module as _ct; _ct = _ct(",
+    "__package__) if __package__ else __import__(",
+];
 
 /// Names that reveal a function looking at its caller's frame.
 const FRAME_INSPECTION: &[&str] = &[
@@ -54,7 +57,7 @@ impl Language for Python {
         tree_sitter_python::LANGUAGE.into()
     }
     fn is_instrumented(&self, source: &str) -> bool {
-        source.contains(BINDING_MARK)
+        BINDING_MARKS.iter().any(|m| source.contains(m))
     }
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
         let inserts = plan
@@ -332,11 +335,7 @@ impl<'a> Planner<'a> {
 
     /// Where `_ct` gets bound: returns the insert and the number of lines it moves.
     fn place_header(&mut self, root: Node) -> Option<(Insert, u32)> {
-        let binding = format!(
-            "from {} import Module as _ct; _ct = _ct({})",
-            self.ctx.runtime_ref,
-            quote(&self.ctx.rel_path)
-        );
+        let binding = binding(&self.ctx.runtime_ref, &self.ctx.rel_path);
         let stmts = named_children(root);
         let first = *stmts.first()?;
         // The docstring and `from __future__` imports must stay first.
@@ -934,6 +933,23 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// The statement that binds `_ct`. In a regular package (`runtime_ref` starts
+/// with a dot) a relative import. Elsewhere the file may be a script (run
+/// with its folder on `sys.path`) or a module of a namespace package (no
+/// `__init__.py`, imported by its dotted name): the import is chosen when the
+/// module runs, relative when `__package__` is set, by name otherwise.
+fn binding(runtime_ref: &str, rel_path: &str) -> String {
+    let path = quote(rel_path);
+    if runtime_ref.starts_with('.') {
+        return format!("from {runtime_ref} import Module as _ct; _ct = _ct({path})");
+    }
+    let name = quote(runtime_ref);
+    let relative = quote(&format!(".{runtime_ref}"));
+    format!(
+        "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({name})).Module({path})"
+    )
+}
+
 /// The texts the planner inserts, and nothing else (see the table at the top).
 fn insert_forms() -> &'static regex::Regex {
     static FORMS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -946,6 +962,9 @@ fn insert_forms() -> &'static regex::Regex {
         let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
         let forms = [
             format!(r"(?:; )?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
+            format!(
+                r#"(?:; )?_ct = \(__import__\("importlib"\)\.import_module\("\._ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
+            ),
             format!(r"; {vars}"),
             format!(r"{vars}; "),
             format!(r"_ct\.(?:ex|lb)\({n}\); "),

@@ -115,3 +115,46 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
         && e["line"] == 54
         && e["exception"]["type"] == "KeyError"));
 }
+
+#[test]
+fn namespace_subpackages_and_scripts_both_reach_the_runtime() {
+    // Regression: a folder without __init__.py got `from _ctinject import
+    // Module`, which a namespace sub-package (imported as pkg.ns.mod) cannot
+    // resolve; a script run from its folder needs exactly that.
+    if require_tool("python3").is_none() {
+        return;
+    }
+    let t = tree(&[
+        ("src/app/__init__.py", "X = 1\n"),
+        (
+            "src/app/ns/mod.py",
+            "def f(a):\n    b = a * 2\n    return b\n",
+        ),
+        (
+            "src/tools/run.py",
+            "import os\n\n\ndef main():\n    v = 3\n    print('script', v)\n\n\nmain()\n",
+        ),
+    ]);
+    ok(&ctinject(t.path(), &["src", "--out", "out", "--no-cache"]));
+    let out = t.path().join("out");
+    let trace = t.path().join("trace.jsonl");
+    let py = |args: &[&str]| {
+        let o = run(Command::new("python3")
+            .args(["-W", "error"])
+            .args(args)
+            .current_dir(&out)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("CTINJECT_TRACE_FILE", &trace));
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    assert_eq!(py(&["-c", "import app.ns.mod as m; print(m.f(2))"]), "4\n");
+    assert_eq!(py(&["tools/run.py"]), "script 3\n");
+    let ev = events(&trace);
+    for name in ["f", "main"] {
+        assert!(
+            ev.iter().any(|e| e["type"] == "span" && e["name"] == name),
+            "no span {name}"
+        );
+    }
+}

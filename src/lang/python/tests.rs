@@ -372,3 +372,28 @@ fn check_plan_refuses_tampered_inserts() {
     )
     .is_err());
 }
+
+#[test]
+fn outside_a_package_the_import_is_chosen_at_run_time() {
+    let src = "x = 1\n";
+    let ctx = PlanContext {
+        runtime_ref: "_ctinject".into(),
+        ..ctx()
+    };
+    let tree = parse(src);
+    let plan = Python.plan(src, &tree, &ctx);
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&Python.grammar()).unwrap();
+    let out = instrument(src, plan, &[], &mut |t, _| parser.parse(t, None));
+    let text = out.text.unwrap();
+    assert_eq!(
+        text,
+        "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__) if __package__ else __import__(\"_ctinject\")).Module(\"m.py\"); x = 1; _ct.v(1, \"x\", x)\n"
+    );
+    assert_eq!(Python.check_plan(src, &out.plan), Ok(()));
+    let again = Python.plan(&text, &parse(&text), &ctx);
+    assert_eq!(
+        again.file_skipped.as_deref(),
+        Some("already instrumented by ctinject")
+    );
+}
