@@ -158,8 +158,11 @@ impl KeyHasher {
 
 /// The cache key of one file: sha256 (64 lowercase hex digits) over an
 /// unambiguous, length-prefixed encoding of [`FORMAT_VERSION`], the ctinject
-/// version (`CARGO_PKG_VERSION`), the runtime template version
-/// ([`crate::runtime::TEMPLATE_VERSION`]) and every part of `parts`.
+/// version (`CARGO_PKG_VERSION`), a fingerprint of the sources that decide
+/// what is inserted (`CTINJECT_PLANNER_HASH`, from `build.rs`: two builds of
+/// the same version from different commits do not share entries), the
+/// runtime template version ([`crate::runtime::TEMPLATE_VERSION`]) and every
+/// part of `parts`.
 ///
 /// Upgrading ctinject, changing the runtime template or the entry format, or
 /// changing any input of the plan therefore gives a new key: old entries are
@@ -176,6 +179,7 @@ pub fn file_key(parts: &KeyParts) -> String {
     let mut h = KeyHasher::new("ctinject file plan");
     h.field(&FORMAT_VERSION.to_string());
     h.field(env!("CARGO_PKG_VERSION"));
+    h.field(env!("CTINJECT_PLANNER_HASH"));
     h.field(&crate::runtime::TEMPLATE_VERSION.to_string());
     for part in [
         source,
@@ -202,6 +206,7 @@ pub fn function_key(function_text: &str, language: &str, config_hash: &str) -> S
     h.field(function_text);
     h.field(language);
     h.field(env!("CARGO_PKG_VERSION"));
+    h.field(env!("CTINJECT_PLANNER_HASH"));
     h.field(config_hash);
     h.field(&crate::runtime::TEMPLATE_VERSION.to_string());
     h.finish()

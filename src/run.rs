@@ -345,16 +345,19 @@ fn process_bytes(
         Some(FileChange::Added) => "added".to_string(),
         Some(FileChange::Modified { lines }) => format!("{lines:?}"),
     };
-    let key = cache.filter(|_| !job.parse_only).map(|cu| {
-        cache::file_key(&KeyParts {
-            source: body,
-            language: lang,
-            rel_path: &display,
-            runtime_ref: &runtime_ref,
-            config_hash: cu.config_hash,
-            selection: &selection,
-        })
-    });
+    // A file whose insert positions cannot be checked on load is not cached.
+    let key = cache
+        .filter(|_| !job.parse_only && language.cache_safe(body))
+        .map(|cu| {
+            cache::file_key(&KeyParts {
+                source: body,
+                language: lang,
+                rel_path: &display,
+                runtime_ref: &runtime_ref,
+                config_hash: cu.config_hash,
+                selection: &selection,
+            })
+        });
     if let (Some(cu), Some(key)) = (cache, &key) {
         match cu.cache.get(key, &|plan| language.check_plan(body, plan)) {
             Lookup::Hit(plan) => {

@@ -44,6 +44,9 @@ pub trait Language: Send + Sync {
     /// forms, at an offset of `source`, where its unit could have put it.
     /// The cache holds data, never code to run (DESIGN.md, principle 6).
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String>;
+    /// True when [`Language::check_plan`] can check every position of a plan
+    /// for `source`; files where it cannot are never cached.
+    fn cache_safe(&self, source: &str) -> bool;
 }
 
 /// Every language ctinject has a grammar for.

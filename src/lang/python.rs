@@ -19,7 +19,7 @@
 //! runtime corrects `warnings.warn` stack levels for the wrapper frames.
 
 use super::{quote, Language, PlanContext};
-use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Unit, MODULE_UNIT};
+use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Slot, Unit, MODULE_UNIT};
 use std::collections::HashSet;
 use std::ops::Range;
 use tree_sitter::Node;
@@ -59,7 +59,15 @@ impl Language for Python {
     fn is_instrumented(&self, source: &str) -> bool {
         BINDING_MARKS.iter().any(|m| source.contains(m))
     }
+    fn cache_safe(&self, source: &str) -> bool {
+        strings_and_comments(source).is_some()
+    }
+
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
+        // Text inside a string literal or a comment could turn the form's own
+        // quotes into code: no insert may land strictly inside one.
+        let quiet =
+            strings_and_comments(source).ok_or("the positions of this file cannot be checked")?;
         let inserts = plan
             .header
             .iter()
@@ -71,7 +79,30 @@ impl Language for Python {
                     ins.offset
                 ));
             }
+            let i = quiet.partition_point(|r| r.end <= ins.offset);
+            if quiet.get(i).is_some_and(|r| r.start < ins.offset) {
+                return Err(format!(
+                    "an insert at byte {} lies inside a string or a comment",
+                    ins.offset
+                ));
+            }
             self.check_insert(&ins.text)?;
+        }
+        // Each wrapper's two halves pair up, within one unit.
+        for inserts in std::iter::once(&plan.header).chain(plan.units.iter().map(|u| &u.inserts)) {
+            let halves: Vec<(usize, Slot)> = inserts.iter().map(|i| (i.offset, i.slot)).collect();
+            for ins in inserts {
+                if let Slot::Open(neg_end) = ins.slot {
+                    let end = usize::try_from(-neg_end)
+                        .map_err(|_| "a wrapper with a bad end".to_string())?;
+                    if !halves.contains(&(end, Slot::Close(-(ins.offset as i64)))) {
+                        return Err(format!(
+                            "a wrapper opened at byte {} is not closed where it says",
+                            ins.offset
+                        ));
+                    }
+                }
+            }
         }
         // Each function's inserts lie in the function, on the line above it,
         // or on the blank and comment lines after it up to the next statement
@@ -948,6 +979,90 @@ fn binding(runtime_ref: &str, rel_path: &str) -> String {
     format!(
         "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({name})).Module({path})"
     )
+}
+
+/// Byte ranges of the string literals and comments of `src`, sorted; `None`
+/// when the scan is unsure (an unterminated string, or quotes inside the
+/// braces of an f-string, which Python 3.12 allows to nest): such files are
+/// not cached.
+fn strings_and_comments(src: &str) -> Option<Vec<Range<usize>>> {
+    let b = src.as_bytes();
+    let ident = |c: u8| c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'#' {
+            let end = src[i..].find('\n').map_or(b.len(), |n| i + n);
+            out.push(i..end);
+            i = end;
+            continue;
+        }
+        // A string starts at a quote, or at up to three prefix letters
+        // (r, b, u, f) that begin a token and are followed by a quote.
+        let mut q = i;
+        if ident(c) && !c.is_ascii_digit() {
+            while q < b.len() && q - i < 3 && b"rRbBuUfF".contains(&b[q]) {
+                q += 1;
+            }
+            if q == i || q == b.len() || (b[q] != b'"' && b[q] != b'\'') {
+                while i < b.len() && ident(b[i]) {
+                    i += 1;
+                }
+                continue;
+            }
+        }
+        if b[q] != b'"' && b[q] != b'\'' {
+            i += 1;
+            continue;
+        }
+        let quote = b[q];
+        let fstring = src[i..q].contains(['f', 'F']);
+        let triple = b.get(q + 1) == Some(&quote) && b.get(q + 2) == Some(&quote);
+        let mut k = q + if triple { 3 } else { 1 };
+        let mut depth = 0;
+        loop {
+            let ch = *b.get(k)?;
+            if ch == b'\\' {
+                k += 2;
+                continue;
+            }
+            if fstring && ch == b'{' {
+                if depth == 0 && b.get(k + 1) == Some(&b'{') {
+                    k += 2;
+                } else {
+                    depth += 1;
+                    k += 1;
+                }
+                continue;
+            }
+            if fstring && ch == b'}' && depth > 0 {
+                depth -= 1;
+                k += 1;
+                continue;
+            }
+            if depth > 0 && (ch == b'"' || ch == b'\'' || ch == b'#') {
+                return None;
+            }
+            if ch == quote && depth == 0 {
+                if !triple {
+                    k += 1;
+                    break;
+                }
+                if b.get(k + 1) == Some(&quote) && b.get(k + 2) == Some(&quote) {
+                    k += 3;
+                    break;
+                }
+            }
+            if ch == b'\n' && !triple && depth == 0 {
+                return None;
+            }
+            k += 1;
+        }
+        out.push(i..k);
+        i = k;
+    }
+    Some(out)
 }
 
 /// The texts the planner inserts, and nothing else (see the table at the top).

@@ -88,7 +88,9 @@ fn stdlib_round_trips_is_idempotent_deterministic_and_still_compiles() {
                         if a.text != b.text {
                             problems.push(format!("{rel}: not deterministic"));
                         }
-                        if let Err(e) = Python.check_plan(body, &a.plan) {
+                        if !Python.cache_safe(body) {
+                            // Not cached, so never checked on load.
+                        } else if let Err(e) = Python.check_plan(body, &a.plan) {
                             problems
                                 .push(format!("{rel}: check_plan refused the planner's plan: {e}"));
                         }
