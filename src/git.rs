@@ -731,9 +731,14 @@ fn changed_lines_in(
         }
         let mut lines = Vec::new();
         for hunk in 0..patch.num_hunks() {
-            let count = patch
-                .num_lines_in_hunk(hunk)
+            let (header, count) = patch
+                .hunk(hunk)
                 .map_err(git_err(format!("cannot diff {path}")))?;
+            lines.extend(deletion_point(
+                header.old_lines(),
+                header.new_start(),
+                header.new_lines(),
+            ));
             for i in 0..count {
                 let line = patch
                     .line_in_hunk(hunk, i)
@@ -889,6 +894,19 @@ const DEV_NULL: &str = "/dev/null";
 
 /// Parses a unified diff (see the module documentation) into the changed
 /// files and notes. `origin` names the diff in error messages.
+/// The new-side lines around a hunk that only removes lines: with no added
+/// line to point at, a function that lost lines is changed where they were
+/// (the line before the removal and the line after it).
+fn deletion_point(old_lines: u32, new_start: u32, new_lines: u32) -> Vec<u32> {
+    if old_lines == 0 || new_lines > 0 {
+        return Vec::new();
+    }
+    [new_start, new_start + 1]
+        .into_iter()
+        .filter(|&n| n > 0)
+        .collect()
+}
+
 pub fn parse_unified_diff(
     text: &str,
     origin: &Path,
@@ -995,6 +1013,18 @@ pub fn parse_unified_diff(
             }
             sec.hunks += 1;
             let mut new_line = new_start;
+            // A change block (the lines between context lines) that only
+            // removes lines changes the lines around where they were.
+            let (mut removed_at, mut added) = (None, false);
+            let mut end_block =
+                |removed_at: &mut Option<u32>, added: &mut bool, lines: &mut Vec<u32>| {
+                    if let Some(at) = removed_at.take() {
+                        if !*added {
+                            lines.extend(deletion_point(1, at, 0));
+                        }
+                    }
+                    *added = false;
+                };
             i += 1;
             while old_rem > 0 || new_rem > 0 {
                 let Some(body) = lines.get(i) else {
@@ -1019,6 +1049,7 @@ pub fn parse_unified_diff(
                         sec.lines.push(new_line);
                         new_line = new_line.saturating_add(1);
                         new_rem -= 1;
+                        added = true;
                     }
                     Some(b'-') => {
                         if old_rem == 0 {
@@ -1028,6 +1059,7 @@ pub fn parse_unified_diff(
                             ));
                         }
                         old_rem -= 1;
+                        removed_at.get_or_insert(new_line.saturating_sub(1));
                     }
                     // An empty line is a context line whose space was stripped.
                     Some(b' ') | None => {
@@ -1039,6 +1071,7 @@ pub fn parse_unified_diff(
                         }
                         old_rem -= 1;
                         new_rem -= 1;
+                        end_block(&mut removed_at, &mut added, &mut sec.lines);
                         new_line = new_line.saturating_add(1);
                     }
                     Some(b'\\') => {}
@@ -1055,6 +1088,7 @@ pub fn parse_unified_diff(
                 }
                 i += 1;
             }
+            end_block(&mut removed_at, &mut added, &mut sec.lines);
             // `\ No newline at end of file` after the last line.
             while lines.get(i).is_some_and(|l| l.starts_with('\\')) {
                 i += 1;
@@ -1578,10 +1612,19 @@ def other():
     }
 
     #[test]
-    fn pure_line_deletion_inside_a_file_is_absent() {
+    fn a_function_that_only_lost_lines_is_changed_where_they_were() {
+        // Regression (review): only '+' lines counted, so deleting a line
+        // from beta() selected nothing and the gate said "nothing to check".
         let repo = TestRepo::with_base();
         repo.write("app.py", &APP.replace("    x = 2\n", ""));
-        assert!(repo.changes(&DiffRequest::default()).files.is_empty());
+        // beta() is now lines 5-6; the line went between them.
+        assert_eq!(
+            repo.changes(&DiffRequest::default()).files,
+            files(&[("app.py", modified(&[5..=6]))])
+        );
+        let diff = repo.git(&["diff"]);
+        let (parsed, _) = parse_unified_diff(&diff, Path::new("d.diff")).unwrap();
+        assert_eq!(parsed, files(&[("app.py", modified(&[5..=6]))]));
     }
 
     #[test]

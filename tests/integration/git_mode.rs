@@ -185,3 +185,13 @@ fn errors_name_the_fix() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("fetch-depth: 0"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_function_that_only_lost_a_line_is_selected() {
+    // Regression (review): deletions did not count, so the gate said
+    // "nothing to check" for a function that lost a line.
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("pkg/a.py"), A.replace("    y = x + 1\n", "")).unwrap();
+    assert_eq!(changed(p, &["--since", "main"]), ["pkg/a.py:one"]);
+}
