@@ -1016,7 +1016,7 @@ pub fn parse_unified_diff(
             // A change block (the lines between context lines) that only
             // removes lines changes the lines around where they were.
             let (mut removed_at, mut added) = (None, false);
-            let mut end_block =
+            let end_block =
                 |removed_at: &mut Option<u32>, added: &mut bool, lines: &mut Vec<u32>| {
                     if let Some(at) = removed_at.take() {
                         if !*added {
