@@ -138,7 +138,9 @@ pub fn changed_candidates(
             let rel = relative(root, &abs)?;
             let mut parts = rel.split('/');
             let name = parts.next_back()?;
-            let hidden_dir = parts.any(|d| SKIPPED_DIRS.contains(&d));
+            // As the full walk: hidden files and folders are not instrumented.
+            let hidden_dir = name.starts_with('.')
+                || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
             if hidden_dir || runtime_names.contains(&name) || !selection.selects(&rel) {
                 return None;
             }

@@ -192,9 +192,19 @@ pub fn write_dir(
             ignore_itself(parent);
         }
         if out.exists() {
-            // Empty (checked before) or our own earlier output.
-            std::fs::remove_dir_all(&out)
-                .with_context(|| format!("cannot replace {}", out.display()))?;
+            // Our own earlier output goes; a folder that was empty must still
+            // be (remove_dir refuses otherwise: nothing of anyone's is lost).
+            if out.join(OUTPUT_MARK).exists() {
+                std::fs::remove_dir_all(&out)
+            } else {
+                std::fs::remove_dir(&out)
+            }
+            .with_context(|| {
+                format!(
+                    "cannot replace {} (did something write into it meanwhile?)",
+                    out.display()
+                )
+            })?;
         }
         std::fs::rename(&staging, &out)
             .with_context(|| format!("cannot move the copy into {}", out.display()))?;
@@ -273,10 +283,13 @@ pub fn write_patch(
         entries.push((display_of(rel), Some(old), new));
     }
     for (rel, text) in added {
-        if root.join(rel).exists() {
-            continue; // an earlier run's runtime, identical: nothing to add
+        // An earlier run's runtime: nothing to add when identical, else an
+        // update (its configuration or version differs).
+        match std::fs::read_to_string(root.join(rel)) {
+            Ok(old) if &old == text => continue,
+            Ok(old) => entries.push((display_of(rel), Some(old), text)),
+            Err(_) => entries.push((display_of(rel), None, text)),
         }
-        entries.push((display_of(rel), None, text));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, old, new) in &entries {

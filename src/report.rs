@@ -367,6 +367,17 @@ fn md_cell(s: &str) -> String {
         .replace('<', "&lt;")
 }
 
+/// Code in a Markdown table cell: a code span (where entities are not
+/// decoded, so only `|` is escaped), or plain escaped text when the code
+/// holds a backtick.
+fn md_code(s: &str) -> String {
+    if s.contains('`') || s.contains('\n') {
+        md_cell(s)
+    } else {
+        format!("`{}`", s.replace('|', "\\|"))
+    }
+}
+
 impl Report {
     /// GitHub workflow commands: an error for each point of a changed
     /// function that could not be instrumented, and the verdict; at most
@@ -470,9 +481,9 @@ impl Report {
                 let c = u.points.total();
                 let _ = writeln!(
                     s,
-                    "| `{}` | `{}` | {}-{} | {} ({}/{}) |",
-                    md_cell(&f.path),
-                    md_cell(&u.name),
+                    "| {} | {} | {}-{} | {} ({}/{}) |",
+                    md_code(&f.path),
+                    md_code(&u.name),
                     u.lines.0,
                     u.lines.1,
                     percent(c),
@@ -492,18 +503,17 @@ impl Report {
         for f in &self.files {
             if let Some(r) = &f.reason {
                 skipped.push(format!(
-                    "| `{}` | | file | {} |",
-                    md_cell(&f.path),
+                    "| {} | | file | {} |",
+                    md_code(&f.path),
                     md_cell(r)
                 ));
             }
             for u in &f.functions {
                 for p in &u.skipped {
                     skipped.push(format!(
-                        "| `{}:{}` | `{}` | {} | {} |",
-                        md_cell(&f.path),
-                        p.line,
-                        md_cell(&u.name),
+                        "| {} | {} | {} | {} |",
+                        md_code(&format!("{}:{}", f.path, p.line)),
+                        md_code(&u.name),
                         p.kind.as_str(),
                         md_cell(&p.reason)
                     ));

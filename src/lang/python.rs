@@ -18,7 +18,7 @@
 //! keep their original form and their span is reported as skipped. The
 //! runtime corrects `warnings.warn` stack levels for the wrapper frames.
 
-use super::{quote, Language, PlanContext};
+use super::{Language, PlanContext};
 use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Slot, Unit, MODULE_UNIT};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -45,6 +45,8 @@ const FRAME_INSPECTION: &[&str] = &[
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
+const SKIP_OVERLOAD: &str =
+    "an @overload stub never runs, and a wrapper would hide it from typing.get_overloads";
 
 impl Language for Python {
     fn name(&self) -> &'static str {
@@ -573,6 +575,19 @@ impl<'a> Planner<'a> {
         if FRAME_INSPECTION.iter().any(|p| body.contains(p)) {
             return Err(SKIP_FRAME.into());
         }
+        if outer.kind() == "decorated_definition" {
+            let mut c = outer.walk();
+            let overload = outer
+                .named_children(&mut c)
+                .filter(|d| d.kind() == "decorator")
+                .any(|d| {
+                    let t = text(self.src, d).trim_start_matches('@').trim();
+                    t == "overload" || t.ends_with(".overload")
+                });
+            if overload {
+                return Err(SKIP_OVERLOAD.into());
+            }
+        }
         // 1. Rewrite the decorator closest to the def: it must see our wrapper.
         if let Some(expr) = last_decorator.and_then(|d| named_children(d).into_iter().next()) {
             return Ok(Insert::wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")").into());
@@ -962,6 +977,21 @@ impl<'a> Planner<'a> {
             }
         }
     }
+}
+
+/// A Python string literal of `s` in ASCII: non-ASCII characters as `\\u`/
+/// `\\U` escapes, so that the inserted text is valid under any source
+/// encoding a file declares (`# -*- coding: latin-1 -*-`, ascii, ...).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in super::quote(s).chars() {
+        match c as u32 {
+            0..=0x7f => out.push(c),
+            n @ 0x80..=0xffff => out.push_str(&format!("\\u{n:04x}")),
+            n => out.push_str(&format!("\\U{n:08x}")),
+        }
+    }
+    out
 }
 
 /// The statement that binds `_ct`. In a regular package (`runtime_ref` starts

@@ -229,3 +229,31 @@ fn default_output_in_a_cargo_workspace_goes_under_the_target_dir() {
     );
     assert!(!p.join(".ctinject").exists());
 }
+
+#[test]
+fn patch_updates_an_older_runtime_left_by_an_earlier_run() {
+    // Regression (review): --patch assumed an existing runtime file was
+    // identical, so a new configuration (redaction, caps) never reached it.
+    let t = tree(&[
+        ("p/a.py", "x = 1\n"),
+        ("p/.ctinject.yml", "values: {cap: 50}\n"),
+    ]);
+    let p = t.path().join("p");
+    ok(&ctinject(&p, &[".", "--in-place", "--force", "--no-cache"]));
+    std::fs::write(p.join("b.py"), "y = 2\n").unwrap();
+    std::fs::write(p.join(".ctinject.yml"), "values: {cap: 60}\n").unwrap();
+    ok(&ctinject(
+        &p,
+        &[".", "--patch", "../ct.patch", "--no-cache"],
+    ));
+    let patch = std::fs::read_to_string(t.path().join("ct.patch")).unwrap();
+    assert!(
+        patch.contains("--- a/_ctinject_runtime.py\n+++ b/_ctinject_runtime.py"),
+        "{patch}"
+    );
+    assert!(patch.contains("\\\"value_cap\\\":60"), "{patch}");
+    assert!(
+        !patch.contains("new file mode 100644\n--- /dev/null\n+++ b/_ctinject_runtime.py"),
+        "{patch}"
+    );
+}

@@ -461,3 +461,36 @@ fn strings_and_comments_are_found_or_the_file_is_not_cached() {
     assert!(!Python.cache_safe("x = 'unterminated\n"));
     assert!(Python.cache_safe(src));
 }
+
+#[test]
+fn overload_stubs_keep_their_form() {
+    // Regression (review): wrapped @overload stubs all shared one code
+    // object, so typing.get_overloads saw one of them.
+    let (out, plan) = run_plan("import typing\n@typing.overload\ndef f(x: int) -> int: ...\n@overload\ndef f(x: str) -> str: ...\n\ndef f(x):\n    return x\n");
+    assert!(
+        out.contains("@typing.overload\ndef f(x: int)") && out.contains("@overload\ndef f(x: str)"),
+        "{out}"
+    );
+    assert!(out.contains("@_ct.fn(7)\ndef f(x):"), "{out}");
+    let reasons: Vec<String> = skipped(&plan).into_iter().map(|(_, _, r)| r).collect();
+    assert_eq!(reasons, [SKIP_OVERLOAD, SKIP_OVERLOAD]);
+}
+
+#[test]
+fn inserted_strings_are_ascii_whatever_the_names() {
+    // Regression (review): a file declaring `coding: ascii` broke on a
+    // non-ASCII path in the inserted import.
+    let src = "# -*- coding: ascii -*-\nx = 1\n";
+    let ctx = PlanContext {
+        rel_path: "caf\u{e9}/\u{65e5}\u{1f600}.py".into(),
+        ..ctx()
+    };
+    let tree = parse(src);
+    let plan = Python.plan(src, &tree, &ctx);
+    let text = crate::engine::apply_inserts(src, &plan.header);
+    assert!(text.is_ascii(), "{text}");
+    assert!(
+        text.contains(r#"_ct("caf\u00e9/\u65e5\U0001f600.py")"#),
+        "{text}"
+    );
+}
