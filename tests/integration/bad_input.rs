@@ -88,7 +88,7 @@ fn names_with_spaces_and_non_ascii_work() {
         std::fs::read_to_string(t.path().join("out dir/sub dir/caf\u{e9} \u{65e5}.py")).unwrap();
     assert!(
         // The inserted path is ASCII (escaped), valid under any declared encoding.
-        out.contains(r#"_ct("sub dir/caf\u00e9 \u65e5.py")"#),
+        out.contains(r#"("sub dir/caf\u00e9 \u65e5.py")"#),
         "{out}"
     );
 }
