@@ -414,6 +414,60 @@ fn process_bytes(
     (done.text.map(|t| format!("{bom}{t}")), report)
 }
 
+/// ctinject's own runtime files: never instrumented.
+const RUNTIME_NAMES: [&str; 2] = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
+
+impl Job {
+    /// The include/exclude globs of the configuration and the command line.
+    fn file_selection(&self) -> Result<Selection> {
+        let include: Vec<String> = self
+            .config
+            .include
+            .iter()
+            .chain(&self.include)
+            .cloned()
+            .collect();
+        let exclude: Vec<String> = self
+            .config
+            .exclude
+            .iter()
+            .chain(&self.exclude)
+            .cloned()
+            .collect();
+        Selection::new(&include, &exclude)
+    }
+}
+
+/// A parser for `lang` (one per language and thread).
+fn parser_for(lang: &dyn Language) -> tree_sitter::Parser {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&lang.grammar())
+        .expect("grammar version matches tree-sitter");
+    p
+}
+
+/// The plan cache of this run, if any.
+fn open_cache(job: &Job, base: &Path, root: &Path) -> Result<Option<Cache>> {
+    match cache_dir(&job.cache, base, root) {
+        Some(dir) if !job.parse_only => Ok(Some(Cache::open(&dir)?)),
+        _ => Ok(None),
+    }
+}
+
+impl<'a> CacheUse<'a> {
+    fn new(
+        cache: Option<&'a Cache>,
+        config_hash: &'a str,
+        counts: &'a CacheCounts,
+    ) -> Option<Self> {
+        cache.map(|cache| CacheUse {
+            cache,
+            config_hash,
+            counts,
+        })
+    }
+}
+
 /// The project's points at a git revision (the merge-base, for `--max-drop`),
 /// planned from the files of that tree: no checkout, and the cache serves
 /// every file that has not changed since.
@@ -421,12 +475,7 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     let (root, paths) = resolve_root(&job.paths)?;
     let top = git::repo_root(&root).context("not inside a git repository")?;
     let top = std::fs::canonicalize(&top).unwrap_or(top);
-    let mut include = job.config.include.clone();
-    include.extend(job.include.iter().cloned());
-    let mut exclude = job.config.exclude.clone();
-    exclude.extend(job.exclude.iter().cloned());
-    let selection = Selection::new(&include, &exclude)?;
-    let runtime_names = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
+    let selection = job.file_selection()?;
     let wanted = |repo_rel: &str| {
         let abs = top.join(repo_rel);
         let Some(rel) = discover::relative(&root, &abs) else {
@@ -434,22 +483,15 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
         };
         let name = rel.rsplit('/').next().unwrap_or(&rel);
         paths.iter().any(|p| abs.starts_with(p))
-            && !runtime_names.contains(&name)
+            && !RUNTIME_NAMES.contains(&name)
             && selection.selects(&rel)
             && crate::lang::for_path(&rel).is_some()
     };
     let files = git::read_tree_files(&root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let cache = match cache_dir(&job.cache, &top, &root) {
-        Some(dir) => Some(Cache::open(&dir)?),
-        None => None,
-    };
+    let cache = open_cache(job, &top, &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
-    let cache_use = cache.as_ref().map(|cache| CacheUse {
-        cache,
-        config_hash: &config_hash,
-        counts: &counts,
-    });
+    let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
     let mut parsers: BTreeMap<&'static str, tree_sitter::Parser> = BTreeMap::new();
     let mut total = KindCounts::default();
     for (repo_rel, bytes) in files {
@@ -458,12 +500,9 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
         let Some(lang) = crate::lang::for_path(&rel) else {
             continue;
         };
-        let parser = parsers.entry(lang.name()).or_insert_with(|| {
-            let mut p = tree_sitter::Parser::new();
-            p.set_language(&lang.grammar())
-                .expect("grammar version matches tree-sitter");
-            p
-        });
+        let parser = parsers
+            .entry(lang.name())
+            .or_insert_with(|| parser_for(lang));
         let reference = match lang.name() {
             "python" => python_runtime_place(&root, &rel).1,
             _ => String::new(),
@@ -519,12 +558,7 @@ pub fn run(job: &Job) -> Result<Report> {
         emit::check_out_dir(&root, out)?;
     }
 
-    let mut include = job.config.include.clone();
-    include.extend(job.include.iter().cloned());
-    let mut exclude = job.config.exclude.clone();
-    exclude.extend(job.exclude.iter().cloned());
-    let selection = Selection::new(&include, &exclude)?;
-    let runtime_names = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
+    let selection = job.file_selection()?;
     let candidates = match &changes {
         // Only the changed files are read at all, and no folder is walked.
         Some(set) => discover::changed_candidates(
@@ -532,10 +566,10 @@ pub fn run(job: &Job) -> Result<Report> {
             &paths,
             set.files.keys().map(|p| base.join(p)),
             &selection,
-            &runtime_names,
+            &RUNTIME_NAMES,
         ),
         None => {
-            let (found, problems) = discover::candidates(&root, &paths, &selection, &runtime_names);
+            let (found, problems) = discover::candidates(&root, &paths, &selection, &RUNTIME_NAMES);
             for (p, msg) in &problems {
                 eprintln!("ctinject: warning: {p}: {msg}");
             }
@@ -554,17 +588,10 @@ pub fn run(job: &Job) -> Result<Report> {
         })
         .collect();
 
-    let cache = match cache_dir(&job.cache, &base, &root) {
-        Some(dir) if !job.parse_only => Some(Cache::open(&dir)?),
-        _ => None,
-    };
+    let cache = open_cache(job, &base, &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
-    let cache_use = cache.as_ref().map(|cache| CacheUse {
-        cache,
-        config_hash: &config_hash,
-        counts: &counts,
-    });
+    let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
 
     // Plan and instrument in parallel; results land in input order.
     let results: Vec<Mutex<Option<Processed>>> =
@@ -580,12 +607,9 @@ pub fn run(job: &Job) -> Result<Report> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(c) = candidates.get(i) else { break };
-                    let parser = parsers.entry(c.lang.name()).or_insert_with(|| {
-                        let mut p = tree_sitter::Parser::new();
-                        p.set_language(&c.lang.grammar())
-                            .expect("grammar version matches tree-sitter");
-                        p
-                    });
+                    let parser = parsers
+                        .entry(c.lang.name())
+                        .or_insert_with(|| parser_for(c.lang));
                     let (runtime_dir, reference) = places[i].clone();
                     let display = display_of(&c.rel);
                     let change = changes.as_ref().and_then(|s| s.get(&display));
