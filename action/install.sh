@@ -23,19 +23,9 @@
 # Windows runners.
 set -euo pipefail
 
-escape_data() {
-    local s=$1
-    s=${s//%/%25}
-    s=${s//$'\r'/%0D}
-    s=${s//$'\n'/%0A}
-    printf '%s' "$s"
-}
-error() { printf '::error::%s\n' "$(escape_data "$*")"; }
-warning() { printf '::warning::%s\n' "$(escape_data "$*")"; }
-die() {
-    error "$@"
-    exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+die() { die_with 1 "$@"; }
 
 # The Rust target triple of the runner, or nothing when there is no release
 # for it.

@@ -20,22 +20,9 @@
 # Runs on bash 3.2 (macOS runners) as well as bash 5.
 set -uo pipefail
 
-# Workflow command data: %, CR and LF are escaped so that a message stays one
-# command.
-escape_data() {
-    local s=$1
-    s=${s//%/%25}
-    s=${s//$'\r'/%0D}
-    s=${s//$'\n'/%0A}
-    printf '%s' "$s"
-}
-
-error() { printf '::error::%s\n' "$(escape_data "$*")"; }
-warning() { printf '::warning::%s\n' "$(escape_data "$*")"; }
-die() {
-    error "$@"
-    exit 2
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+die() { die_with 2 "$@"; }
 
 trim() {
     local s=$1

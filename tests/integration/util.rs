@@ -33,6 +33,16 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Exit status, stdout and stderr of a finished command, for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    )
+}
+
 /// Asserts success and returns stdout.
 #[track_caller]
 pub fn ok(o: &Output) -> String {
