@@ -14,7 +14,9 @@
 
 #![cfg(unix)]
 
-use crate::util::{ctinject_bin, describe, repo_dir, require_tool, run, stderr, stdout};
+use crate::util::{
+    ctinject_bin, describe, pinned_venv, repo_dir, require_tool, run, stderr, stdout,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1193,37 +1195,11 @@ fn tools_dir() -> PathBuf {
 /// The virtualenv with the pinned tools, made (again) when its record of
 /// the pins differs.
 fn install_tools() -> PathBuf {
-    let venv = tools_dir().join("venv");
-    let stamp = tools_dir().join("installed.txt");
-    let pins = format!("{CHECK_JSONSCHEMA}\n{ACTIONLINT}\n{SHELLCHECK}\n");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == pins)
-        && venv.join("bin/actionlint").is_file()
-    {
-        return venv.join("bin");
-    }
-    std::fs::create_dir_all(tools_dir()).unwrap();
-    let _ = std::fs::remove_file(&stamp);
-    let o = run(clean_command("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv));
-    assert!(
-        o.status.success(),
-        "python3 -m venv failed (on Debian, install python3-venv)\n{}",
-        describe(&o)
-    );
-    let o = run(clean_command(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-        ])
-        .args([CHECK_JSONSCHEMA, ACTIONLINT, SHELLCHECK]));
-    assert!(o.status.success(), "pip install failed\n{}", describe(&o));
-    std::fs::write(&stamp, pins).unwrap();
-    venv.join("bin")
+    pinned_venv(
+        &tools_dir().join("venv"),
+        &[CHECK_JSONSCHEMA, ACTIONLINT, SHELLCHECK],
+        &["--only-binary=:all:"],
+    )
 }
 
 /// Runs a tool of the virtualenv (its folder first on PATH, so actionlint

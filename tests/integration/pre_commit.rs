@@ -11,7 +11,8 @@
 //! changed source rebuilds only ctinject itself. The first run takes minutes.
 
 use crate::util::{
-    cargo_ctinject_bin, describe, git_repo, ok, repo_dir, require_tool, run, stderr, stdout,
+    cargo_ctinject_bin, describe, git_repo, ok, pinned_venv, repo_dir, require_tool, run, stderr,
+    stdout,
 };
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -24,14 +25,6 @@ const PRE_COMMIT_VERSION: &str = "4.7.0";
 /// Everything the test keeps between runs: target/tmp/pre-commit.
 fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit")
-}
-
-fn venv_bin(venv: &Path, name: &str) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join(format!("{name}.exe"))
-    } else {
-        venv.join("bin").join(name)
-    }
 }
 
 /// A command with no git or pre-commit state of the caller (say, `cargo test`
@@ -51,46 +44,15 @@ fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
 /// The pre-commit executable of the test's virtualenv, created (or repaired)
 /// when it does not report the pinned version.
 fn install_pre_commit() -> PathBuf {
-    let venv = tools_dir().join("venv");
-    let exe = venv_bin(&venv, "pre-commit");
+    let pin = format!("pre-commit=={PRE_COMMIT_VERSION}");
+    let exe = pinned_venv(&tools_dir().join("venv"), &[pin.as_str()], &[]).join(if cfg!(windows) {
+        "pre-commit.exe"
+    } else {
+        "pre-commit"
+    });
+    let o = run(clean_command(&exe).arg("--version"));
     let wanted = format!("pre-commit {PRE_COMMIT_VERSION}");
-    let has_version = |exe: &Path| {
-        exe.is_file()
-            && clean_command(exe)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success() && stdout(&o).trim() == wanted)
-    };
-    if has_version(&exe) {
-        return exe;
-    }
-    std::fs::create_dir_all(tools_dir()).unwrap();
-    let o = run(clean_command("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv));
-    assert!(
-        o.status.success(),
-        "python3 -m venv failed (on Debian, install python3-venv)\n{}",
-        describe(&o)
-    );
-    let o = run(clean_command(venv_bin(&venv, "python")).args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--quiet",
-        &format!("pre-commit=={PRE_COMMIT_VERSION}"),
-    ]));
-    assert!(
-        o.status.success(),
-        "pip install pre-commit=={PRE_COMMIT_VERSION} failed\n{}",
-        describe(&o)
-    );
-    assert!(
-        has_version(&exe),
-        "{} does not report {wanted}",
-        exe.display()
-    );
+    assert_eq!(stdout(&o).trim(), wanted, "{}", describe(&o));
     exe
 }
 

@@ -128,3 +128,42 @@ pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The `bin` folder of a virtualenv at `dir` holding exactly `pins` (pip
+/// requirement specs): made once with python3, and reused while the record
+/// of its pins matches. `pip_args` go to `pip install` (such as
+/// `--only-binary=:all:`).
+pub fn pinned_venv(dir: &Path, pins: &[&str], pip_args: &[&str]) -> PathBuf {
+    let bin = dir.join(if cfg!(windows) { "Scripts" } else { "bin" });
+    let stamp = dir.join("ctinject-pins.txt");
+    let want = pins.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        return bin;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let o = run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(dir));
+    assert!(
+        o.status.success(),
+        "python3 -m venv failed (on Debian, install python3-venv)\n{}",
+        describe(&o)
+    );
+    let o = run(Command::new(bin.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(pip_args)
+        .args(pins));
+    assert!(
+        o.status.success(),
+        "pip install {pins:?} failed\n{}",
+        describe(&o)
+    );
+    std::fs::write(&stamp, want).unwrap();
+    bin
+}
