@@ -10,6 +10,15 @@ use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// An instrumented file: the text that was read and planned, and the new one.
+/// The patch is made from `original` (never from a second read of the file,
+/// which might have changed meanwhile).
+#[derive(Clone, Debug)]
+pub struct Rewrite {
+    pub original: String,
+    pub new: String,
+}
+
 /// Marks a folder as ctinject's default output, so that a later run may replace it.
 const OUTPUT_MARK: &str = ".ctinject-output";
 
@@ -138,7 +147,7 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
 pub fn write_dir(
     root: &Path,
     out: &Path,
-    changed: &BTreeMap<String, String>,
+    changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
     replace_ours: bool,
 ) -> Result<()> {
@@ -167,7 +176,7 @@ pub fn write_dir(
                 std::fs::create_dir_all(d)?;
             }
             let src = root.join(rel);
-            match changed.get(rel) {
+            match changed.get(rel).map(|r| &r.new) {
                 Some(text) => {
                     std::fs::write(&dst, text)
                         .with_context(|| format!("cannot write {}", dst.display()))?;
@@ -271,16 +280,14 @@ pub fn file_diff(path: &str, old: Option<&str>, new: &str) -> String {
 pub fn write_patch(
     root: &Path,
     display_of: &dyn Fn(&str) -> String,
-    changed: &BTreeMap<String, String>,
+    changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
     file: &Path,
 ) -> Result<()> {
     let mut patch = String::new();
     let mut entries: Vec<(String, Option<String>, &String)> = Vec::new();
-    for (rel, new) in changed {
-        let old = std::fs::read_to_string(root.join(rel))
-            .with_context(|| format!("cannot read {rel}"))?;
-        entries.push((display_of(rel), Some(old), new));
+    for (rel, r) in changed {
+        entries.push((display_of(rel), Some(r.original.clone()), &r.new));
     }
     for (rel, text) in added {
         // An earlier run's runtime: nothing to add when identical, else an
@@ -311,7 +318,7 @@ pub fn write_patch(
 /// uncommitted changes (or not in git at all) unless `force`.
 pub fn write_in_place(
     root: &Path,
-    changed: &BTreeMap<String, String>,
+    changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
     force: bool,
 ) -> Result<()> {
@@ -341,7 +348,7 @@ pub fn write_in_place(
             );
         }
     }
-    for (rel, text) in changed {
+    for (rel, Rewrite { new: text, .. }) in changed {
         let path = root.join(rel);
         atomic_write(&path, text.as_bytes(), Some(&path))?;
     }

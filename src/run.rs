@@ -5,7 +5,7 @@
 use crate::cache::{self, Cache, KeyParts, Lookup};
 use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
-use crate::emit;
+use crate::emit::{self, Rewrite};
 use crate::engine::{
     edit_tree, error_ranges, instrument, split_bom, FilePlan, Point, PointKind, Unit,
 };
@@ -126,7 +126,7 @@ struct CacheUse<'a> {
 /// One processed file.
 struct Processed {
     rel: String,
-    new_text: Option<String>,
+    new_text: Option<Rewrite>,
     report: FileReport,
     runtime_dir: Option<String>,
 }
@@ -216,7 +216,7 @@ fn process(
     job: &Job,
     cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
-) -> (Option<String>, FileReport) {
+) -> (Option<Rewrite>, FileReport) {
     let bytes = match std::fs::read(&c.abs) {
         Ok(b) => b,
         Err(e) => {
@@ -315,7 +315,7 @@ fn process_bytes(
     job: &Job,
     cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
-) -> (Option<String>, FileReport) {
+) -> (Option<Rewrite>, FileReport) {
     let lang = language.name();
     let skip = |reason: String| (None, skipped_file(display.clone(), lang, reason, change));
     if bytes.len() as u64 > job.config.max_file_size {
@@ -362,9 +362,15 @@ fn process_bytes(
         match cu.cache.get(key, &|plan| language.check_plan(body, plan)) {
             Lookup::Hit(plan) => {
                 cu.counts.hits.fetch_add(1, Ordering::Relaxed);
-                let new_text = plan.apply(body);
+                let new_text = plan.apply(body).map(|t| format!("{bom}{t}"));
                 let report = FileReport::from_plan(display, lang, &plan, new_text.is_some());
-                return (new_text.map(|t| format!("{bom}{t}")), report);
+                return (
+                    new_text.map(|new| Rewrite {
+                        original: text,
+                        new,
+                    }),
+                    report,
+                );
             }
             Lookup::Miss => {
                 cu.counts.misses.fetch_add(1, Ordering::Relaxed);
@@ -411,7 +417,14 @@ fn process_bytes(
         }
     }
     let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
-    (done.text.map(|t| format!("{bom}{t}")), report)
+    let new_text = done.text.map(|t| format!("{bom}{t}"));
+    (
+        new_text.map(|new| Rewrite {
+            original: text,
+            new,
+        }),
+        report,
+    )
 }
 
 /// ctinject's own runtime files: never instrumented.
@@ -647,15 +660,24 @@ pub fn run(job: &Job) -> Result<Report> {
             });
         }
     });
-    let processed: Vec<Processed> = results
+    let mut changed: BTreeMap<String, Rewrite> = BTreeMap::new();
+    let mut runtime_dirs = std::collections::BTreeSet::new();
+    let mut files: Vec<FileReport> = Vec::with_capacity(results.len());
+    for p in results
         .into_iter()
         .map(|m| m.into_inner().unwrap().unwrap())
-        .collect();
+    {
+        if let Some(r) = p.new_text {
+            changed.insert(p.rel, r);
+        }
+        runtime_dirs.extend(p.runtime_dir);
+        files.push(p.report);
+    }
 
     // Runtime files: one per folder that instrumented files import it from.
     let mut added: BTreeMap<String, String> = BTreeMap::new();
     let python_runtime = runtime::python(&job.config);
-    for dir in processed.iter().filter_map(|p| p.runtime_dir.as_ref()) {
+    for dir in &runtime_dirs {
         for (name, text) in &python_runtime {
             let rel = if dir.is_empty() {
                 name.to_string()
@@ -673,10 +695,6 @@ pub fn run(job: &Job) -> Result<Report> {
             added.insert(rel, text.clone());
         }
     }
-    let changed: BTreeMap<String, String> = processed
-        .iter()
-        .filter_map(|p| p.new_text.clone().map(|t| (p.rel.clone(), t)))
-        .collect();
 
     let output = match &job.output {
         OutputChoice::Dir(out) => {
@@ -705,7 +723,6 @@ pub fn run(job: &Job) -> Result<Report> {
         OutputChoice::DryRun => Output::DryRun,
     };
 
-    let files: Vec<FileReport> = processed.into_iter().map(|p| p.report).collect();
     let runtime_files = added.keys().map(|r| display_of(r)).collect();
     let mut report = Report::new(
         files,
