@@ -22,6 +22,7 @@ use super::{Language, PlanContext};
 use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Slot, Unit, MODULE_UNIT};
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 pub struct Python;
@@ -150,7 +151,7 @@ impl Language for Python {
         if self.is_instrumented(source) {
             return FilePlan::skipped("already instrumented by ctinject");
         }
-        let mut p = Planner::new(source, ctx, error_ranges(tree));
+        let mut p = Planner::new(source, ctx, tree);
         let root = tree.root_node();
         let header = p.place_header(root);
         let scope = Scope::default();
@@ -201,11 +202,94 @@ struct Planner<'a> {
     /// Lines (0-based rows) already given to a decorator or a late wrap.
     claimed: HashSet<usize>,
     units: Vec<Unit>,
+    /// Offsets where a frame-inspection marker occurs (sorted), found once
+    /// per file instead of once per function body.
+    frame_marks: Marks,
+    expression_marks: Marks,
+    crlf: bool,
+    /// One cursor and one node stack for the whole walk: a cursor and a
+    /// vector per visited node made planning cost a third of a parse.
+    cursor: tree_sitter::TreeCursor<'a>,
+    stack: Vec<Node<'a>>,
 }
 
 fn text<'s>(src: &'s str, n: Node) -> &'s str {
     &src[n.byte_range()]
 }
+
+/// The grammar's field ids, looked up once: `child_by_field_name` compares
+/// strings on every call.
+struct Fields {
+    alias: u16,
+    alternative: u16,
+    body: u16,
+    condition: u16,
+    definition: u16,
+    guard: u16,
+    left: u16,
+    name: u16,
+    parameters: u16,
+    right: u16,
+    superclasses: u16,
+    value: u16,
+}
+
+fn fields() -> &'static Fields {
+    static FIELDS: OnceLock<Fields> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let grammar = tree_sitter::Language::new(tree_sitter_python::LANGUAGE);
+        let id = |name: &str| {
+            grammar
+                .field_id_for_name(name)
+                .unwrap_or_else(|| panic!("the Python grammar has no field {name}"))
+                .get()
+        };
+        Fields {
+            alias: id("alias"),
+            alternative: id("alternative"),
+            body: id("body"),
+            condition: id("condition"),
+            definition: id("definition"),
+            guard: id("guard"),
+            left: id("left"),
+            name: id("name"),
+            parameters: id("parameters"),
+            right: id("right"),
+            superclasses: id("superclasses"),
+            value: id("value"),
+        }
+    })
+}
+
+/// Where some words occur in a file, found in one pass per word so that
+/// "does this node's text contain one" costs a binary search, not a scan.
+struct Marks(Vec<Range<usize>>);
+
+impl Marks {
+    fn find(src: &str, words: &[&str]) -> Marks {
+        let mut found: Vec<Range<usize>> = words
+            .iter()
+            .flat_map(|w| src.match_indices(w).map(|(i, w)| i..i + w.len()))
+            .collect();
+        found.sort_unstable_by_key(|m| m.start);
+        Marks(found)
+    }
+
+    /// True when one of the words lies wholly inside `r`.
+    fn any_within(&self, r: Range<usize>) -> bool {
+        let first = self.0.partition_point(|m| m.start < r.start);
+        self.0[first..]
+            .iter()
+            .take_while(|m| m.start < r.end)
+            .any(|m| m.end <= r.end)
+    }
+}
+
+/// The words without which an expression or a simple statement cannot hold a
+/// point of its own: a conditional expression (`else`), a walrus (`:=`), a
+/// lambda. An over-approximation: they may also sit in names, strings or
+/// comments, which only costs a walk.
+const EXPRESSION_POINT_WORDS: &[&str] = &["else", ":=", "lambda"];
 
 fn named_children(n: Node) -> Vec<Node> {
     let mut c = n.walk();
@@ -271,14 +355,19 @@ fn var_call(line: u32, names: &[String]) -> String {
 }
 
 impl<'a> Planner<'a> {
-    fn new(src: &'a str, ctx: &'a PlanContext, errors: Vec<Range<usize>>) -> Self {
+    fn new(src: &'a str, ctx: &'a PlanContext, tree: &'a tree_sitter::Tree) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
         let lines = line_starts.len() as u32;
         Planner {
             src,
             ctx,
-            errors,
+            errors: error_ranges(tree),
+            frame_marks: Marks::find(src, FRAME_INSPECTION),
+            expression_marks: Marks::find(src, EXPRESSION_POINT_WORDS),
+            crlf: src.contains("\r\n"),
+            cursor: tree.walk(),
+            stack: Vec::new(),
             line_starts,
             claimed: HashSet::new(),
             units: vec![Unit {
@@ -337,12 +426,12 @@ impl<'a> Planner<'a> {
             .any(|e| e.start < r.end && r.start < e.end.max(e.start + 1))
     }
 
-    fn line_of(n: Node) -> u32 {
+    fn line_of(n: Node<'a>) -> u32 {
         n.start_position().row as u32 + 1
     }
 
     /// The last row a node occupies (a node ending at column 0 ends on the row before).
-    fn last_row(n: Node) -> usize {
+    fn last_row(n: Node<'a>) -> usize {
         let end = n.end_position();
         if end.column == 0 && end.row > n.start_position().row {
             end.row - 1
@@ -351,7 +440,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn indent_of(&self, n: Node) -> &'a str {
+    fn indent_of(&self, n: Node<'a>) -> &'a str {
         let start = self.line_starts[n.start_position().row];
         &self.src[start..n.start_byte()]
     }
@@ -367,7 +456,7 @@ impl<'a> Planner<'a> {
     // ------------------------------------------------------------ header ---
 
     /// Where `_ct` gets bound: returns the insert and the number of lines it moves.
-    fn place_header(&mut self, root: Node) -> Option<(Insert, u32)> {
+    fn place_header(&mut self, root: Node<'a>) -> Option<(Insert, u32)> {
         let binding = binding(&self.ctx.runtime_ref, &self.ctx.rel_path);
         let stmts = named_children(root);
         let first = *stmts.first()?;
@@ -422,22 +511,40 @@ impl<'a> Planner<'a> {
 
     // -------------------------------------------------------------- walk ---
 
-    fn visit_children(&mut self, n: Node, scope: &Scope) {
-        let mut c = n.walk();
-        let children: Vec<Node> = n.named_children(&mut c).collect();
-        for child in children {
+    fn visit_children(&mut self, n: Node<'a>, scope: &Scope) {
+        if n.child_count() == 0 {
+            return;
+        }
+        // The children go on the shared stack above whatever the callers
+        // put there; the visits below push and pop above them in turn.
+        let start = self.stack.len();
+        self.cursor.reset(n);
+        if self.cursor.goto_first_child() {
+            loop {
+                let child = self.cursor.node();
+                if child.is_named() {
+                    self.stack.push(child);
+                }
+                if !self.cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        for i in start..self.stack.len() {
+            let child = self.stack[i];
             self.visit(child, scope);
         }
+        self.stack.truncate(start);
     }
 
-    fn visit(&mut self, n: Node, scope: &Scope) {
+    fn visit(&mut self, n: Node<'a>, scope: &Scope) {
         match n.kind() {
             "decorated_definition" => {
-                let Some(def) = n.child_by_field_name("definition") else {
+                let Some(def) = n.child_by_field_id(fields().definition) else {
                     return;
                 };
                 let mut c = n.walk();
-                let decorators: Vec<Node> = n
+                let decorators: Vec<Node<'a>> = n
                     .named_children(&mut c)
                     .filter(|d| d.kind() == "decorator")
                     .collect();
@@ -498,15 +605,34 @@ impl<'a> Planner<'a> {
                         .push(Insert::before(n.start_byte(), format!("_ct.lb({site}); ")));
                 }
             }
-            _ => self.visit_children(n, scope),
+            // Strings hold no points (interpolations are left alone above).
+            "string" | "concatenated_string" => {}
+            kind => {
+                // Blocks and clauses hold statements: always go in. Anything
+                // else here is an expression or a simple statement, whose only
+                // points are conditional expressions, walruses and lambdas;
+                // walking a subtree that cannot hold one was a third of the
+                // planning time.
+                let holds_statements =
+                    matches!(kind, "module" | "block" | "ERROR") || kind.ends_with("_clause");
+                if holds_statements || self.expression_marks.any_within(n.byte_range()) {
+                    self.visit_children(n, scope)
+                }
+            }
         }
     }
 
     // --------------------------------------------------------- functions ---
 
-    fn function(&mut self, outer: Node, def: Node, last_decorator: Option<Node>, scope: &Scope) {
+    fn function(
+        &mut self,
+        outer: Node<'a>,
+        def: Node<'a>,
+        last_decorator: Option<Node<'a>>,
+        scope: &Scope,
+    ) {
         let name = def
-            .child_by_field_name("name")
+            .child_by_field_id(fields().name)
             .map(|n| text(self.src, n))
             .unwrap_or("<unknown>");
         let qual = format!("{}{}", scope.qual, name);
@@ -536,14 +662,14 @@ impl<'a> Planner<'a> {
             return;
         }
         // Default values run in the enclosing scope; the body in the function's.
-        if let Some(params) = def.child_by_field_name("parameters") {
+        if let Some(params) = def.child_by_field_id(fields().parameters) {
             for p in named_children(params) {
-                if let Some(v) = p.child_by_field_name("value") {
+                if let Some(v) = p.child_by_field_id(fields().value) {
                     self.visit(v, scope);
                 }
             }
         }
-        if let Some(body) = def.child_by_field_name("body") {
+        if let Some(body) = def.child_by_field_id(fields().body) {
             self.visit_children(body, &inner);
         }
         // The span goes last, so that nested functions have taken their lines
@@ -562,17 +688,16 @@ impl<'a> Planner<'a> {
 
     fn place_span(
         &mut self,
-        outer: Node,
-        def: Node,
-        last_decorator: Option<Node>,
+        outer: Node<'a>,
+        def: Node<'a>,
+        last_decorator: Option<Node<'a>>,
         name: &str,
         line: u32,
     ) -> Result<Vec<Insert>, String> {
         let body = def
-            .child_by_field_name("body")
-            .map(|b| text(self.src, b))
-            .unwrap_or("");
-        if FRAME_INSPECTION.iter().any(|p| body.contains(p)) {
+            .child_by_field_id(fields().body)
+            .map_or(0..0, |b| b.byte_range());
+        if self.frame_marks.any_within(body) {
             return Err(SKIP_FRAME.into());
         }
         if outer.kind() == "decorated_definition" {
@@ -631,11 +756,7 @@ impl<'a> Planner<'a> {
         }
         // ... or at the end of the file, which moves nothing.
         if row >= self.rows() {
-            let newline = if self.src.contains("\r\n") {
-                "\r\n"
-            } else {
-                "\n"
-            };
+            let newline = if self.crlf { "\r\n" } else { "\n" };
             let lead = if self.src.ends_with('\n') {
                 ""
             } else {
@@ -649,12 +770,12 @@ impl<'a> Planner<'a> {
         Err(SKIP_NO_LINE.into())
     }
 
-    fn class(&mut self, def: Node, scope: &Scope) {
+    fn class(&mut self, def: Node<'a>, scope: &Scope) {
         let name = def
-            .child_by_field_name("name")
+            .child_by_field_id(fields().name)
             .map(|n| text(self.src, n))
             .unwrap_or("<unknown>");
-        if let Some(sup) = def.child_by_field_name("superclasses") {
+        if let Some(sup) = def.child_by_field_id(fields().superclasses) {
             self.visit(sup, scope);
         }
         let inner = Scope {
@@ -662,12 +783,12 @@ impl<'a> Planner<'a> {
             qual: format!("{}{}.", scope.qual, name),
             loops: Vec::new(),
         };
-        if let Some(body) = def.child_by_field_name("body") {
+        if let Some(body) = def.child_by_field_id(fields().body) {
             self.visit_children(body, &inner);
         }
     }
 
-    fn lambda(&mut self, n: Node, scope: &Scope) {
+    fn lambda(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Function) {
             return;
         }
@@ -678,7 +799,7 @@ impl<'a> Planner<'a> {
 
     // --------------------------------------------------------- variables ---
 
-    fn assignment(&mut self, stmt: Node, scope: &Scope) {
+    fn assignment(&mut self, stmt: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Variable) {
             return;
         }
@@ -690,13 +811,13 @@ impl<'a> Planner<'a> {
         while let Some(a) =
             cur.filter(|a| matches!(a.kind(), "assignment" | "augmented_assignment"))
         {
-            if a.child_by_field_name("right").is_none() {
+            if a.child_by_field_id(fields().right).is_none() {
                 break; // `x: int` binds nothing
             }
-            if let Some(left) = a.child_by_field_name("left") {
+            if let Some(left) = a.child_by_field_id(fields().left) {
                 target_names(self.src, left, &mut names);
             }
-            cur = a.child_by_field_name("right");
+            cur = a.child_by_field_id(fields().right);
         }
         if names.is_empty() {
             return;
@@ -706,11 +827,11 @@ impl<'a> Planner<'a> {
         self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
     }
 
-    fn walrus(&mut self, n: Node, scope: &Scope) {
+    fn walrus(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Variable) {
             return;
         }
-        let Some(name) = n.child_by_field_name("name") else {
+        let Some(name) = n.child_by_field_id(fields().name) else {
             return;
         };
         let line = Self::line_of(n);
@@ -722,7 +843,7 @@ impl<'a> Planner<'a> {
         );
     }
 
-    fn with_statement(&mut self, n: Node, scope: &Scope) {
+    fn with_statement(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Variable) {
             return;
         }
@@ -734,9 +855,9 @@ impl<'a> Planner<'a> {
         {
             for item in named_children(clause) {
                 if let Some(alias) = item
-                    .child_by_field_name("value")
+                    .child_by_field_id(fields().value)
                     .filter(|v| v.kind() == "as_pattern")
-                    .and_then(|v| v.child_by_field_name("alias"))
+                    .and_then(|v| v.child_by_field_id(fields().alias))
                 {
                     target_names(self.src, alias, &mut names);
                 }
@@ -747,7 +868,7 @@ impl<'a> Planner<'a> {
         }
         let line = Self::line_of(n);
         let first = n
-            .child_by_field_name("body")
+            .child_by_field_id(fields().body)
             .and_then(|b| named_children(b).into_iter().next());
         match first.filter(|f| is_simple_statement(*f)) {
             Some(f) => {
@@ -768,17 +889,20 @@ impl<'a> Planner<'a> {
 
     // ---------------------------------------------------------- branches ---
 
-    fn if_statement(&mut self, n: Node, scope: &Scope) {
+    fn if_statement(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Branch) {
             return;
         }
         let site = Self::line_of(n);
-        let mut conditions: Vec<Node> = n.child_by_field_name("condition").into_iter().collect();
+        let mut conditions: Vec<Node<'a>> = n
+            .child_by_field_id(fields().condition)
+            .into_iter()
+            .collect();
         let mut has_else = false;
         let mut c = n.walk();
         for alt in n.children_by_field_name("alternative", &mut c) {
             match alt.kind() {
-                "elif_clause" => conditions.extend(alt.child_by_field_name("condition")),
+                "elif_clause" => conditions.extend(alt.child_by_field_id(fields().condition)),
                 "else_clause" => has_else = true,
                 _ => {}
             }
@@ -804,7 +928,7 @@ impl<'a> Planner<'a> {
         self.push(scope, Point::instrumented(PointKind::Branch, site), inserts);
     }
 
-    fn ternary(&mut self, n: Node, scope: &Scope) {
+    fn ternary(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Branch) {
             return;
         }
@@ -821,22 +945,22 @@ impl<'a> Planner<'a> {
         self.push(scope, Point::instrumented(PointKind::Branch, site), ins);
     }
 
-    fn match_statement(&mut self, n: Node, scope: &Scope) {
+    fn match_statement(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Branch) {
             return;
         }
         let site = Self::line_of(n);
-        let Some(body) = n.child_by_field_name("body") else {
+        let Some(body) = n.child_by_field_id(fields().body) else {
             return;
         };
         let mut inserts = Vec::new();
-        let cases: Vec<Node> = named_children(body)
+        let cases: Vec<Node<'a>> = named_children(body)
             .into_iter()
             .filter(|c| c.kind() == "case_clause")
             .collect();
         for (arm, case) in cases.into_iter().enumerate() {
             if let Some(guard) = case
-                .child_by_field_name("guard")
+                .child_by_field_id(fields().guard)
                 .and_then(|g| named_children(g).into_iter().next())
             {
                 inserts.extend(Insert::wrap(
@@ -861,9 +985,9 @@ impl<'a> Planner<'a> {
 
     // ------------------------------------------------------------- loops ---
 
-    fn while_statement(&mut self, n: Node, scope: &Scope) {
+    fn while_statement(&mut self, n: Node<'a>, scope: &Scope) {
         let site = Self::line_of(n);
-        let cond = n.child_by_field_name("condition");
+        let cond = n.child_by_field_id(fields().condition);
         let loops_on = self.ctx.wants(PointKind::Loop);
         if let (Some(cond), true) = (cond, loops_on) {
             let ins = Insert::wrap(cond.byte_range(), format!("_ct.wt({site}, "), ")");
@@ -879,18 +1003,18 @@ impl<'a> Planner<'a> {
         if loops_on {
             body_scope.loops.push(Loop::While(site));
         }
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.child_by_field_id(fields().body) {
             self.visit_children(body, &body_scope);
         }
-        if let Some(alt) = n.child_by_field_name("alternative") {
+        if let Some(alt) = n.child_by_field_id(fields().alternative) {
             self.visit(alt, scope);
         }
     }
 
-    fn for_statement(&mut self, n: Node, scope: &Scope) {
+    fn for_statement(&mut self, n: Node<'a>, scope: &Scope) {
         let site = Self::line_of(n);
-        let left = n.child_by_field_name("left");
-        let right = n.child_by_field_name("right");
+        let left = n.child_by_field_id(fields().left);
+        let right = n.child_by_field_id(fields().right);
         if let (Some(left), Some(right), true) = (left, right, self.ctx.wants(PointKind::Loop)) {
             let is_async = {
                 let mut c = n.walk();
@@ -922,31 +1046,31 @@ impl<'a> Planner<'a> {
         }
         let mut body_scope = scope.clone();
         body_scope.loops.push(Loop::For);
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.child_by_field_id(fields().body) {
             self.visit_children(body, &body_scope);
         }
-        if let Some(alt) = n.child_by_field_name("alternative") {
+        if let Some(alt) = n.child_by_field_id(fields().alternative) {
             self.visit(alt, scope);
         }
     }
 
     // -------------------------------------------------------- exceptions ---
 
-    fn try_statement(&mut self, n: Node, scope: &Scope) {
+    fn try_statement(&mut self, n: Node<'a>, scope: &Scope) {
         if !self.ctx.wants(PointKind::Exception) {
             return;
         }
         let mut c = n.walk();
-        let handlers: Vec<Node> = n
+        let handlers: Vec<Node<'a>> = n
             .named_children(&mut c)
             .filter(|h| matches!(h.kind(), "except_clause" | "except_group_clause"))
             .collect();
         for h in handlers {
             let line = Self::line_of(h);
-            let value = h.child_by_field_name("value");
+            let value = h.child_by_field_id(fields().value);
             let alias = value
                 .filter(|v| v.kind() == "as_pattern")
-                .and_then(|v| v.child_by_field_name("alias"));
+                .and_then(|v| v.child_by_field_id(fields().alias));
             let block = named_children(h)
                 .into_iter()
                 .rev()
@@ -1097,7 +1221,7 @@ fn strings_and_comments(src: &str) -> Option<Vec<Range<usize>>> {
 
 /// The texts the planner inserts, and nothing else (see the table at the top).
 fn insert_forms() -> &'static regex::Regex {
-    static FORMS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static FORMS: OnceLock<regex::Regex> = OnceLock::new();
     FORMS.get_or_init(|| {
         let n = r"-?[0-9]+";
         let q = r#""(?:[^"\\\r\n]|\\.)*""#;
