@@ -445,6 +445,26 @@ impl<'a> Planner<'a> {
         &self.src[start..n.start_byte()]
     }
 
+    /// [`Insert::wrap`], with a space before the opener when the node follows
+    /// a word with none between: `while(x):` must become `while _ct.wt(..`,
+    /// since `while_ct.wt(..` is a name, and a syntax error.
+    fn wrap(
+        &self,
+        range: Range<usize>,
+        open: impl Into<String>,
+        close: impl Into<String>,
+    ) -> [Insert; 2] {
+        let mut open = open.into();
+        let glued = self.src[..range.start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if glued {
+            open.insert(0, ' ');
+        }
+        Insert::wrap(range, open, close)
+    }
+
     fn push(&mut self, scope: &Scope, point: Point, inserts: impl IntoIterator<Item = Insert>) {
         let unit = &mut self.units[scope.unit];
         if point.skipped.is_none() {
@@ -715,7 +735,9 @@ impl<'a> Planner<'a> {
         }
         // 1. Rewrite the decorator closest to the def: it must see our wrapper.
         if let Some(expr) = last_decorator.and_then(|d| named_children(d).into_iter().next()) {
-            return Ok(Insert::wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")").into());
+            return Ok(self
+                .wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")")
+                .into());
         }
         let indent = self.indent_of(def);
         let def_row = def.start_position().row;
@@ -793,7 +815,7 @@ impl<'a> Planner<'a> {
             return;
         }
         let line = Self::line_of(n);
-        let ins = Insert::wrap(n.byte_range(), format!("_ct.lam({line}, "), ")");
+        let ins = self.wrap(n.byte_range(), format!("_ct.lam({line}, "), ")");
         self.push(scope, Point::instrumented(PointKind::Function, line), ins);
     }
 
@@ -839,7 +861,7 @@ impl<'a> Planner<'a> {
         self.push(
             scope,
             Point::instrumented(PointKind::Variable, line),
-            Insert::wrap(n.byte_range(), open, ")"),
+            self.wrap(n.byte_range(), open, ")"),
         );
     }
 
@@ -912,13 +934,13 @@ impl<'a> Planner<'a> {
         for (arm, cond) in conditions.into_iter().enumerate() {
             if arm + 1 == count {
                 let other = if has_else { count as i64 } else { -1 };
-                inserts.extend(Insert::wrap(
+                inserts.extend(self.wrap(
                     cond.byte_range(),
                     format!("_ct.brx({site}, {arm}, "),
                     format!(", {other})"),
                 ));
             } else {
-                inserts.extend(Insert::wrap(
+                inserts.extend(self.wrap(
                     cond.byte_range(),
                     format!("_ct.br({site}, {arm}, "),
                     ")",
@@ -937,7 +959,7 @@ impl<'a> Planner<'a> {
             return;
         }
         let site = Self::line_of(n);
-        let ins = Insert::wrap(
+        let ins = self.wrap(
             parts[1].byte_range(),
             format!("_ct.brx({site}, 0, "),
             ", 1)",
@@ -963,7 +985,7 @@ impl<'a> Planner<'a> {
                 .child_by_field_id(fields().guard)
                 .and_then(|g| named_children(g).into_iter().next())
             {
-                inserts.extend(Insert::wrap(
+                inserts.extend(self.wrap(
                     guard.byte_range(),
                     format!("_ct.caseg({site}, {arm}, "),
                     ")",
@@ -990,7 +1012,7 @@ impl<'a> Planner<'a> {
         let cond = n.child_by_field_id(fields().condition);
         let loops_on = self.ctx.wants(PointKind::Loop);
         if let (Some(cond), true) = (cond, loops_on) {
-            let ins = Insert::wrap(cond.byte_range(), format!("_ct.wt({site}, "), ")");
+            let ins = self.wrap(cond.byte_range(), format!("_ct.wt({site}, "), ")");
             self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
             if self.ctx.wants(PointKind::Branch) {
                 self.push(scope, Point::instrumented(PointKind::Branch, site), []);
@@ -1028,7 +1050,7 @@ impl<'a> Planner<'a> {
                 ("", "")
             };
             let target = quote(text(self.src, left));
-            let ins = Insert::wrap(
+            let ins = self.wrap(
                 right.byte_range(),
                 format!("_ct.{func}({site}, {target}, {lp}"),
                 format!("{rp})"),
@@ -1081,7 +1103,7 @@ impl<'a> Planner<'a> {
                 (_, Some(v)) if h.kind() == "except_clause" => {
                     let types = if v.kind() == "as_pattern" { v.named_child(0) } else { Some(v) };
                     match types {
-                        Some(t) => Ok(Insert::wrap(t.byte_range(), format!("_ct.exm({line}, "), ")").into()),
+                        Some(t) => Ok(self.wrap(t.byte_range(), format!("_ct.exm({line}, "), ")").into()),
                         None => Err("no exception type to wrap"),
                     }
                 }
@@ -1239,10 +1261,11 @@ fn insert_forms() -> &'static regex::Regex {
             format!(r"_ct\.(?:ex|lb)\({n}\); "),
             format!(r"{ws}@_ct\.fn\({n}\)"),
             format!(r"{nl}?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
-            format!(r"_ct\.(?:deco|lam|wt|exm)\({n}, "),
-            format!(r"_ct\.vw\({n}, {q}, "),
-            format!(r"_ct\.(?:br|brx|caseg)\({n}, {n}, "),
-            format!(r"_ct\.a?loop\({n}, {q}, \(?"),
+            // Openers: a space first where the node follows a word (`if(x)`).
+            format!(r" ?_ct\.(?:deco|lam|wt|exm)\({n}, "),
+            format!(r" ?_ct\.vw\({n}, {q}, "),
+            format!(r" ?_ct\.(?:br|brx|caseg)\({n}, {n}, "),
+            format!(r" ?_ct\.a?loop\({n}, {q}, \(?"),
             format!(r" if _ct\.case\({n}, {n}\)"),
             format!(r"(?:, {n})?\)\)?"),
         ];

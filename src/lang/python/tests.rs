@@ -494,3 +494,14 @@ fn inserted_strings_are_ascii_whatever_the_names() {
         "{text}"
     );
 }
+
+/// difflib, test.support and test_tempfile: `while(x):` became `while_ct.wt(`,
+/// a syntax error that validation caught, so whole functions went
+/// uninstrumented.
+#[test]
+fn node_glued_to_a_keyword_gets_a_space_before_its_wrapper() {
+    check(
+        "while(a):\n    pass\nif(a):\n    pass\nelif(b):\n    pass\nfor x in(y):\n    pass\nz = 1 if(a)else 2\ntry:\n    pass\nexcept(E):\n    if e:\n        pass\n",
+        "IMPORT\nwhile _ct.wt(1, (a)):\n    pass\nif _ct.br(3, 0, (a)):\n    pass\nelif _ct.brx(3, 1, (b), -1):\n    pass\nfor x in _ct.loop(7, \"x\", (y)):\n    pass\nz = 1 if _ct.brx(9, 0, (a), 1)else 2; _ct.v(9, \"z\", z)\ntry:\n    pass\nexcept _ct.exm(12, (E)):\n    if _ct.brx(13, 0, e, -1):\n        pass\n",
+    );
+}
