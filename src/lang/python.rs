@@ -202,10 +202,12 @@ struct Planner<'a> {
     /// Lines (0-based rows) already given to a decorator or a late wrap.
     claimed: HashSet<usize>,
     units: Vec<Unit>,
-    /// Offsets where a frame-inspection marker occurs (sorted), found once
-    /// per file instead of once per function body.
+    /// Where the frame-inspection markers and the words of
+    /// [`EXPRESSION_POINT_WORDS`] occur: found once per file, not searched
+    /// for again in every function body and expression.
     frame_marks: Marks,
     expression_marks: Marks,
+    /// Whether the file uses CRLF, for the lines the planner adds.
     crlf: bool,
     /// One cursor and one node stack for the whole walk: a cursor and a
     /// vector per visited node made planning cost a third of a parse.
@@ -237,7 +239,7 @@ struct Fields {
 fn fields() -> &'static Fields {
     static FIELDS: OnceLock<Fields> = OnceLock::new();
     FIELDS.get_or_init(|| {
-        let grammar = tree_sitter::Language::new(tree_sitter_python::LANGUAGE);
+        let grammar = Python.grammar();
         let id = |name: &str| {
             grammar
                 .field_id_for_name(name)
