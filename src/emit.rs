@@ -141,6 +141,25 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` on every item, on as many threads as there are cores: writing a
+/// copy of a large project is mostly waiting on system calls, which one
+/// thread does one at a time. Returns the first error (in item order).
+fn for_each_in_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().try_for_each(&f)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a writer thread panicked"))
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
+    })
+}
+
 /// Writes a complete copy of `root` into `out`: every file, the instrumented
 /// ones changed, the runtime files added. With `replace_ours`, an earlier
 /// default output in `out` is replaced.
@@ -170,7 +189,7 @@ pub fn write_dir(
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(&staging)?;
-        for rel in &files {
+        for_each_in_parallel(&files, |rel| {
             let dst = staging.join(rel);
             if let Some(d) = dst.parent() {
                 std::fs::create_dir_all(d)?;
@@ -184,7 +203,8 @@ pub fn write_dir(
                 }
                 None => copy_entry(&src, &dst)?,
             }
-        }
+            Ok(())
+        })?;
         for (rel, text) in added {
             let dst = staging.join(rel);
             if let Some(d) = dst.parent() {
