@@ -122,6 +122,27 @@ pub fn candidates(
     (found, problems)
 }
 
+/// The language of `rel` (relative to the root) when the walk of
+/// [`candidates`] would have found it as a candidate: not hidden, not in a
+/// hidden or skipped folder, not a runtime file, selected by the globs, of a
+/// language ctinject knows. For files found some other way: a git change, the
+/// files of a tree at a revision (the `--max-drop` baseline), which must be
+/// counted exactly as the walk counts the working tree.
+pub fn candidate_language(
+    rel: &str,
+    selection: &Selection,
+    runtime_names: &[&str],
+) -> Option<&'static dyn Language> {
+    let mut parts = rel.split('/');
+    let name = parts.next_back()?;
+    let hidden =
+        name.starts_with('.') || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
+    if hidden || runtime_names.contains(&name) || !selection.selects(rel) {
+        return None;
+    }
+    lang::for_path(rel)
+}
+
 /// The instrumentation candidates among `changed` (absolute paths of the
 /// files a git change names): no walk at all, so `--since` costs about what
 /// git's own diff costs.
@@ -136,15 +157,7 @@ pub fn changed_candidates(
         .filter(|abs| paths.iter().any(|p| abs.starts_with(p)) && abs.is_file())
         .filter_map(|abs| {
             let rel = relative(root, &abs)?;
-            let mut parts = rel.split('/');
-            let name = parts.next_back()?;
-            // As the full walk: hidden files and folders are not instrumented.
-            let hidden_dir = name.starts_with('.')
-                || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
-            if hidden_dir || runtime_names.contains(&name) || !selection.selects(&rel) {
-                return None;
-            }
-            let lang = lang::for_path(&rel)?;
+            let lang = candidate_language(&rel, selection, runtime_names)?;
             Some(Candidate { abs, rel, lang })
         })
         .collect();

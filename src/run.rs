@@ -504,16 +504,13 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     let top = git::repo_root(&root).context("not inside a git repository")?;
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     let selection = job.file_selection()?;
+    // The same files as a walk of the working tree would count.
     let wanted = |repo_rel: &str| {
         let abs = top.join(repo_rel);
-        let Some(rel) = discover::relative(&root, &abs) else {
-            return false;
-        };
-        let name = rel.rsplit('/').next().unwrap_or(&rel);
         paths.iter().any(|p| abs.starts_with(p))
-            && !RUNTIME_NAMES.contains(&name)
-            && selection.selects(&rel)
-            && crate::lang::for_path(&rel).is_some()
+            && discover::relative(&root, &abs).is_some_and(|rel| {
+                discover::candidate_language(&rel, &selection, &RUNTIME_NAMES).is_some()
+            })
     };
     let files = git::read_tree_files(&root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
     let cache = open_cache(job, &top, &root)?;

@@ -112,6 +112,32 @@ fn an_unparseable_change_counts_against_coverage() {
     );
 }
 
+/// The merge-base baseline read every file of the git tree, hidden folders
+/// included, while the project figure came from the walk, which skips them:
+/// with nothing but an edit to a fully covered function, `--max-drop 0`
+/// reported a fall in coverage.
+#[test]
+fn merge_base_baseline_counts_the_files_the_walk_counts() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    git(p, &["checkout", "-q", "main"]);
+    // Skipped points in the project, many instrumentable ones out of sight.
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    std::fs::create_dir_all(p.join(".tools")).unwrap();
+    std::fs::write(p.join(".tools/gen.py"), GOOD.repeat(20)).unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "frames and tools"]);
+    git(p, &["checkout", "-q", "-b", "edit"]);
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    let (code, g) = gate(p, &["--since", "main", "--max-drop", "0"]);
+    let (base, now) = (
+        g["baseline"]["percent"].as_f64(),
+        g["project"]["percent"].as_f64(),
+    );
+    assert!(base.is_some_and(|b| b < 100.0), "{g}");
+    assert_eq!((code, base), (0, now), "{g}");
+}
+
 #[test]
 fn drop_against_a_baseline_file_and_against_the_merge_base() {
     let Some(r) = repo() else { return };
