@@ -197,12 +197,7 @@ impl Config {
 
     /// Finds `.ctinject.yml` in `start` or a folder above it.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let start = if start.is_file() {
-            start.parent()?
-        } else {
-            start
-        };
-        let start = std::fs::canonicalize(start).ok()?;
+        let start = std::fs::canonicalize(crate::discover::folder_of(start)).ok()?;
         start
             .ancestors()
             .map(|d| d.join(FILE_NAME))

@@ -60,6 +60,18 @@ pub struct Candidate {
     pub lang: &'static dyn Language,
 }
 
+/// The folder to look around from for `path`: itself, or for a file the
+/// folder holding it (`.` for a bare file name, whose parent is empty).
+pub fn folder_of(path: &Path) -> &Path {
+    if path.is_file() {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    } else {
+        path
+    }
+}
+
 /// `path` relative to `root`, with `/` (None when not below it).
 pub fn relative(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;

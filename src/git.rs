@@ -311,19 +311,8 @@ fn clean_dir(path: &Path) -> PathBuf {
 }
 
 /// A file stands for the directory it is in.
-fn start_point(start: &Path) -> &Path {
-    if start.is_file() {
-        start
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-    } else {
-        start
-    }
-}
-
 fn open_repo(start_dir: &Path) -> Result<Repository, GitError> {
-    let start_dir = start_point(start_dir);
+    let start_dir = crate::discover::folder_of(start_dir);
     if !start_dir.is_dir() {
         return Err(GitError::Io {
             path: start_dir.to_path_buf(),
@@ -361,7 +350,7 @@ fn open_worktree_repo(start_dir: &Path) -> Result<(Repository, PathBuf), GitErro
 /// The repository root (work tree) of `start_dir`, or None when it is not in
 /// a repository or the repository is bare.
 pub fn repo_root(start_dir: &Path) -> Option<PathBuf> {
-    let repo = Repository::discover(start_point(start_dir)).ok()?;
+    let repo = Repository::discover(crate::discover::folder_of(start_dir)).ok()?;
     if repo.is_bare() {
         return None;
     }
@@ -576,7 +565,7 @@ fn changed_lines_from_diff_file(
         notes.push("--include-untracked has no effect with --diff-file".to_owned());
     }
     let repo_root = repo_root(start_dir).unwrap_or_else(|| {
-        let dir = start_point(start_dir);
+        let dir = crate::discover::folder_of(start_dir);
         std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
     });
     Ok(ChangeSet {

@@ -60,7 +60,7 @@ fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
     ok(&ctinject(t.path(), &["init"]));
     let text = std::fs::read_to_string(t.path().join(".ctinject.yml")).unwrap();
     assert!(text.contains("points:") && text.contains("redact:"));
-    // The written config is found and used.
+    // The written config is found and loads (a bad one exits 2).
     ok(&ctinject(t.path(), &["--dry-run"]));
     let o = ctinject(t.path(), &["init"]);
     assert_eq!(o.status.code(), Some(2));
@@ -107,4 +107,21 @@ fn config_turns_point_kinds_off_and_excludes_files() {
     let points = &report["totals"]["points"];
     assert!(points.get("variable").is_none(), "{points}");
     assert_eq!(points["branch"]["instrumented"], 1);
+}
+
+/// `ctinject m.py`: the parent of a bare file name is empty, the search for
+/// `.ctinject.yml` gave up, and the configuration was silently not applied.
+#[test]
+fn config_is_found_from_a_bare_file_name() {
+    let t = tree(&[
+        ("m.py", "x = 1\nif x:\n    y = 2\n"),
+        ("sub/n.py", "x = 1\n"),
+        (".ctinject.yml", "points: {variable: false}\n"),
+    ]);
+    for path in ["m.py", "./m.py", ".", "sub/n.py", "sub"] {
+        let o = ctinject(t.path(), &[path, "--dry-run", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+        let points = &report["totals"]["points"];
+        assert!(points.get("variable").is_none(), "{path}: {points}");
+    }
 }
