@@ -488,14 +488,9 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         };
         let baseline = match (gate_opts.max_drop, &a.baseline) {
             (None, _) => None,
+            // From the counts, not the file's rounded percentage.
             (Some(_), Some(file)) => {
-                BaselineFile::load(file)?
-                    .project
-                    .percent
-                    .map(|percent| BaselineRef {
-                        percent,
-                        source: "file".into(),
-                    })
+                BaselineRef::from_counts(BaselineFile::load(file)?.points.total(), "file")
             }
             (Some(_), None) => {
                 let since = job.selection.as_ref().and_then(|s| s.since.as_deref()).ok_or_else(|| {
@@ -504,12 +499,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
                 let merge_base = crate::git::merge_base_of(&job.paths[0], since)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let counts = run::counts_at_revision(&whole, &merge_base)?;
-                gate::Coverage::from(counts.total())
-                    .percent
-                    .map(|percent| BaselineRef {
-                        percent,
-                        source: "merge-base".into(),
-                    })
+                BaselineRef::from_counts(counts.total(), "merge-base")
             }
         };
         if let (Some(file), Some(points)) = (&a.write_baseline, &project) {

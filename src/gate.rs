@@ -49,22 +49,51 @@ impl From<Count> for Coverage {
         Coverage {
             instrumentable: c.instrumentable,
             instrumented: c.instrumented,
-            percent: (c.instrumentable > 0)
-                .then(|| round2(100.0 * c.instrumented as f64 / c.instrumentable as f64)),
+            percent: exact_percent(c).map(round2),
         }
     }
+}
+
+/// The unrounded percentage, which the gate compares: rounded, 39,999 of
+/// 40,000 points read 100.00 and passed `--fail-under 100`. Equal ratios give
+/// equal values (`100 * n` is exact and the division correctly rounded).
+fn exact_percent(c: Count) -> Option<f64> {
+    (c.instrumentable > 0).then(|| 100.0 * c.instrumented as f64 / c.instrumentable as f64)
 }
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// A percentage for a failure message: up to four decimals, so that a
+/// figure just under a threshold does not read as the threshold.
+fn percent_text(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn serialize_round2<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round2(*x))
+}
+
 /// Where the baseline came from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BaselineRef {
+    /// Unrounded; reports show it rounded to two decimals.
+    #[serde(serialize_with = "serialize_round2")]
     pub percent: f64,
     /// `file` or `merge-base`.
     pub source: String,
+}
+
+impl BaselineRef {
+    /// The baseline of these counts; None when they hold no points.
+    pub fn from_counts(c: Count, source: &str) -> Option<BaselineRef> {
+        exact_percent(c).map(|percent| BaselineRef {
+            percent,
+            source: source.into(),
+        })
+    }
 }
 
 /// The baseline file (`--write-baseline`, `--baseline`).
@@ -175,6 +204,8 @@ pub fn evaluate(
     project: Option<Count>,
     baseline: Option<BaselineRef>,
 ) -> Gate {
+    let change_percent = exact_percent(change);
+    let project_percent = project.and_then(exact_percent);
     let change: Coverage = change.into();
     let project: Option<Coverage> = project.map(Into::into);
     let mut failures = Vec::new();
@@ -182,22 +213,23 @@ pub fn evaluate(
     // changed code that could not be read or parsed counts (as skipped points).
     let nothing = change.instrumentable == 0;
     if !nothing {
-        if let (Some(min), Some(p)) = (opts.fail_under, change.percent) {
+        if let (Some(min), Some(p)) = (opts.fail_under, change_percent) {
             if p < min {
                 failures.push(format!(
-                    "change coverage {p:.2}% is under --fail-under {min}%"
+                    "change coverage {}% is under --fail-under {min}%",
+                    percent_text(p)
                 ));
             }
         }
     }
-    if let (Some(max), Some(p), Some(b)) =
-        (opts.max_drop, project.and_then(|p| p.percent), &baseline)
-    {
+    if let (Some(max), Some(p), Some(b)) = (opts.max_drop, project_percent, &baseline) {
         let drop = b.percent - p;
-        if drop > max + 1e-9 {
+        if drop > max {
             failures.push(format!(
-                "project coverage fell {drop:.2} points ({:.2}% -> {p:.2}%), more than --max-drop {max}",
-                b.percent
+                "project coverage fell {} points ({}% -> {}%), more than --max-drop {max}",
+                percent_text(drop),
+                percent_text(b.percent),
+                percent_text(p)
             ));
         }
     }
@@ -256,7 +288,7 @@ mod tests {
         let g = evaluate(&opts, 2, count(10, 8), None, None);
         assert_eq!((g.status, g.exit_code()), (Status::Fail, 1));
         assert!(
-            g.failures[0].contains("80.00% is under --fail-under 90%"),
+            g.failures[0].contains("80% is under --fail-under 90%"),
             "{:?}",
             g.failures
         );
@@ -301,10 +333,44 @@ mod tests {
         let g = evaluate(&opts, 1, count(4, 4), Some(count(1000, 930)), base());
         assert_eq!(g.status, Status::Fail);
         assert!(
-            g.failures[0].contains("fell 2.00 points"),
+            g.failures[0].contains("fell 2 points (95% -> 93%)"),
             "{:?}",
             g.failures
         );
+        // A drop of exactly --max-drop passes.
+        let g = evaluate(&opts, 1, count(4, 4), Some(count(100, 94)), base());
+        assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
+    }
+
+    /// 39,999 of 40,000 points rounded to 100.00 and passed --fail-under 100;
+    /// a fall smaller than the rounding passed --max-drop 0.
+    #[test]
+    fn gate_compares_unrounded_percentages() {
+        let under = GateOptions {
+            fail_under: Some(100.0),
+            ..Default::default()
+        };
+        let g = evaluate(&under, 1, count(40_000, 39_999), None, None);
+        assert_eq!(g.status, Status::Fail);
+        assert!(
+            g.failures[0].contains("99.9975% is under --fail-under 100%"),
+            "{:?}",
+            g.failures
+        );
+        let drop = GateOptions {
+            max_drop: Some(0.0),
+            ..Default::default()
+        };
+        let base = BaselineRef::from_counts(count(10, 10), "file");
+        let g = evaluate(&drop, 1, count(1, 1), Some(count(40_000, 39_999)), base);
+        assert_eq!(g.status, Status::Fail, "{:?}", g.failures);
+        // Equal ratios are equal: no fall.
+        let base = BaselineRef::from_counts(count(3, 1), "file");
+        let g = evaluate(&drop, 1, count(1, 1), Some(count(300, 100)), base);
+        assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
+        // Reports show the baseline rounded.
+        let shown = serde_json::to_value(BaselineRef::from_counts(count(3, 2), "file")).unwrap();
+        assert_eq!(shown["percent"], 66.67);
     }
 
     #[test]
