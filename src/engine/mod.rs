@@ -345,9 +345,20 @@ fn adds_errors(
         return false;
     }
     let sorted = apply::ordered(inserts);
+    // An error is the original's own when it lies on one of the original's
+    // errors that no insert went into: an insert inside an error the parser
+    // could not read is not vouched for, whatever the parse says.
+    let untouched: Vec<&Range<usize>> = original_errors
+        .iter()
+        .filter(|o| {
+            !sorted
+                .iter()
+                .any(|i| o.start <= i.offset && i.offset <= o.end)
+        })
+        .collect();
     errors.iter().any(|e| {
         let (s, t) = (map_back(&sorted, e.start), map_back(&sorted, e.end));
-        !original_errors.iter().any(|o| s <= o.end && o.start <= t)
+        !untouched.iter().any(|o| s <= o.end && o.start <= t)
     })
 }
 
@@ -446,6 +457,39 @@ mod tests {
             three.extend(Insert::wrap(0..1, format!("{name}("), format!(", {name})")));
         }
         assert_eq!(apply_inserts(src, &three), "f(g(h(x, h), g), f)");
+    }
+
+    /// An insert inside a region the parser could not read: whatever error
+    /// the result has there maps back onto the original's and was excused.
+    #[test]
+    fn an_insert_inside_an_error_of_the_original_is_not_excused() {
+        let src = "x = (1 +\ny = 2\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        let errors = error_ranges(&parser.parse(src, None).unwrap());
+        let inside = errors.first().expect("the source has an error").start;
+        let unit = |offset: usize| Unit {
+            name: MODULE_UNIT.into(),
+            lines: (1, 2),
+            bytes: 0..src.len(),
+            inserts: vec![Insert::before(offset, "z; ")],
+            points: vec![Point::instrumented(PointKind::Variable, 1)],
+            selected: true,
+        };
+        let plan = |offset| FilePlan {
+            units: vec![unit(offset)],
+            ..Default::default()
+        };
+        let out = instrument(src, plan(inside), &errors, &mut |t, _| {
+            parser.parse(t, None)
+        });
+        assert_eq!(out.text, None);
+        assert!(out.plan.units[0].points[0]
+            .skipped
+            .as_deref()
+            .is_some_and(|r| r.contains("syntax error")));
     }
 
     #[test]

@@ -46,6 +46,8 @@ const FRAME_INSPECTION: &[&str] = &[
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
+const SKIP_SYNTAX_POINT: &str =
+    "it lies where the parser found a syntax error in the input (an insert there could break the file)";
 const SKIP_OVERLOAD: &str =
     "an @overload stub never runs, and a wrapper would hide it from typing.get_overloads";
 
@@ -467,7 +469,27 @@ impl<'a> Planner<'a> {
         Insert::wrap(range, open, close)
     }
 
-    fn push(&mut self, scope: &Scope, point: Point, inserts: impl IntoIterator<Item = Insert>) {
+    /// True when inserts spanning `first..=last` (a wrapper's two halves, or
+    /// one insert) would touch a place the parser could not read, edges
+    /// included. Validation cannot vouch for such inserts: a new error there
+    /// maps back onto the old one and is excused.
+    fn in_error(&self, first: usize, last: usize) -> bool {
+        self.errors
+            .iter()
+            .any(|e| e.start <= last && first <= e.end)
+    }
+
+    /// Records `point` in the scope's unit, with its inserts unless it is
+    /// skipped; a point whose inserts touch a syntax error is skipped.
+    fn push(&mut self, scope: &Scope, mut point: Point, inserts: impl IntoIterator<Item = Insert>) {
+        let inserts: Vec<Insert> = inserts.into_iter().collect();
+        let first = inserts.iter().map(|i| i.offset).min();
+        let last = inserts.iter().map(|i| i.offset).max();
+        if let (None, Some(first), Some(last)) = (&point.skipped, first, last) {
+            if self.in_error(first, last) {
+                point.skipped = Some(SKIP_SYNTAX_POINT.into());
+            }
+        }
         let unit = &mut self.units[scope.unit];
         if point.skipped.is_none() {
             unit.inserts.extend(inserts);
@@ -622,6 +644,9 @@ impl<'a> Planner<'a> {
             "break_statement" => {
                 if let Some(Loop::While(site)) = scope.loops.last() {
                     let site = *site;
+                    if self.in_error(n.start_byte(), n.start_byte()) {
+                        return;
+                    }
                     self.units[scope.unit]
                         .inserts
                         .push(Insert::before(n.start_byte(), format!("_ct.lb({site}); ")));
@@ -1061,8 +1086,18 @@ impl<'a> Planner<'a> {
             let mut names = Vec::new();
             target_names(self.src, left, &mut names);
             if !names.is_empty() && self.ctx.wants(PointKind::Variable) {
-                // The loop event carries the target's last value.
-                self.push(scope, Point::instrumented(PointKind::Variable, site), []);
+                // The loop event carries the target's last value: the
+                // variable point stands or falls with the loop point.
+                let loop_skipped = self.units[scope.unit]
+                    .points
+                    .last()
+                    .and_then(|p| p.skipped.clone());
+                let point = Point {
+                    kind: PointKind::Variable,
+                    line: site,
+                    skipped: loop_skipped,
+                };
+                self.push(scope, point, []);
             }
         }
         for part in [left, right].into_iter().flatten() {

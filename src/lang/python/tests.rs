@@ -183,6 +183,33 @@ fn function_that_inspects_its_caller_keeps_its_form() {
     );
 }
 
+/// tree-sitter misreads `for j in *[3], 2:` (valid Python) as an error. A
+/// loop wrapper around it was put half inside the error, the new error mapped
+/// back onto the old one and was excused, and the output did not compile.
+#[test]
+fn points_touching_a_syntax_error_of_the_input_are_skipped() {
+    let src = "x = 0\nfor j in *[3], 2:\n    x += j\nfor i in *[1], *[2]:\n    x += i\n";
+    let tree = parse(src);
+    let errors = error_ranges(&tree);
+    assert!(!errors.is_empty(), "the grammar now reads this line");
+    let plan = Python.plan(src, &tree, &ctx());
+    let touching = |i: &Insert| {
+        errors
+            .iter()
+            .any(|e| e.start <= i.offset && i.offset <= e.end)
+    };
+    let inserts: Vec<&Insert> = plan.units.iter().flat_map(|u| &u.inserts).collect();
+    assert!(!inserts.iter().any(|i| touching(i)), "{inserts:?}");
+    let skipped = skipped(&plan);
+    for kind in [PointKind::Loop, PointKind::Variable] {
+        assert!(
+            skipped.contains(&(kind, 2, SKIP_SYNTAX_POINT.to_string())),
+            "{skipped:?}"
+        );
+    }
+    run_plan(src);
+}
+
 #[test]
 fn function_with_no_free_line_is_reported_skipped() {
     let (_, plan) = run_plan("import os\ndef f(): pass\nx = [\n 1]\n");
