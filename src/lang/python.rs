@@ -842,6 +842,12 @@ impl<'a> Planner<'a> {
             return;
         }
         let line = Self::line_of(n);
+        // The wrapper adds a frame, as a span's does (see `place_span`).
+        if self.frame_marks.any_within(n.byte_range()) {
+            let point = Point::skipped(PointKind::Function, line, SKIP_FRAME);
+            self.push(scope, point, []);
+            return;
+        }
         let ins = self.wrap(n.byte_range(), format!("_ct.lam({line}, "), ")");
         self.push(scope, Point::instrumented(PointKind::Function, line), ins);
     }

@@ -183,6 +183,19 @@ fn function_that_inspects_its_caller_keeps_its_form() {
     );
 }
 
+/// A lambda's wrapper adds a frame too: `lambda: sys._getframe(1)` named the
+/// wrapper instead of its caller.
+#[test]
+fn lambda_that_inspects_its_caller_keeps_its_form() {
+    let src = "import sys\nget_caller = lambda: sys._getframe(1).f_code.co_name\n";
+    let (out, plan) = run_plan(src);
+    assert!(!out.contains("_ct.lam"), "{out}");
+    assert_eq!(
+        skipped(&plan),
+        vec![(PointKind::Function, 2, SKIP_FRAME.to_string())]
+    );
+}
+
 /// tree-sitter misreads `for j in *[3], 2:` (valid Python) as an error. A
 /// loop wrapper around it was put half inside the error, the new error mapped
 /// back onto the old one and was excused, and the output did not compile.
