@@ -1625,6 +1625,33 @@ class TestSubprocesses(unittest.TestCase):
         """)
         self.assertEqual(out.strip(), '["sys"] 1')
 
+    def test_package_imports_from_a_zip(self):
+        # zipapp, PEX, zipimport: the shim built a loader of its own loader's
+        # type, and zipimporter() takes other arguments: the import failed,
+        # telemetry on or off.
+        import zipfile
+        self.package("app", """
+            @_ct.fn(2)
+            def f(x):
+                return x + 1
+        """)
+        archive = os.path.join(self.dir, "app.zip")
+        with zipfile.ZipFile(archive, "w") as z:
+            for name in sorted(os.listdir(os.path.join(self.dir, "app"))):
+                z.write(os.path.join(self.dir, "app", name), "app/" + name)
+        shutil.rmtree(os.path.join(self.dir, "app"))
+        for trace in (False, True):
+            out = self.run_script("""
+                import sys
+                sys.path.insert(0, "app.zip")
+                import app.mod
+                print(app.mod.f(1), "app.zip" in app.mod.__file__)
+            """, trace=trace)
+            self.assertEqual(out.strip(), "2 True")
+        with open(self.trace) as f:
+            spans = [json.loads(l) for l in f if '"span"' in l]
+        self.assertEqual([s["name"] for s in spans], ["f"])
+
     @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
     def test_fork_parent_and_child_both_append(self):
         self.package("app", """

@@ -13,19 +13,29 @@ import sys
 _name = "__ctinject_runtime_v1__"
 _rt = sys.modules.get(_name)
 if getattr(_rt, "Module", None) is None:
-    _path = __file__[: -len("_ctinject.py")] + "_ctinject_runtime.py"
-    _loader = type(__loader__)(_name, _path)
+    # Beside this file, whatever it is called (`.py` or a `.pyc`), with no
+    # `os` import (import-weight tests would count it as this package's).
+    _path = __file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "_ctinject_runtime.py"
     _rt = type(sys)(_name)
     _rt.__file__ = _path
-    _rt.__loader__ = _loader
-    _rt.__spec__ = type(__spec__)(_name, _loader, origin=_path)
     sys.modules[_name] = _rt
     try:
-        _loader.exec_module(_rt)
+        if any(c.__name__ == "SourceFileLoader" for c in type(__loader__).__mro__):
+            # A plain folder: the same kind of loader, which caches bytecode.
+            _loader = type(__loader__)(_name, _path)
+            _rt.__loader__ = _loader
+            _rt.__spec__ = type(__spec__)(_name, _loader, origin=_path)
+            _loader.exec_module(_rt)
+            del _loader
+        else:
+            # A zip (zipimport, zipapp, PEX) or another loader: run the
+            # source it holds for that path.
+            _rt.__spec__ = type(__spec__)(_name, None, origin=_path)
+            exec(compile(__loader__.get_data(_path), _path, "exec"), _rt.__dict__)
     except BaseException:
         if sys.modules.get(_name) is _rt:
             del sys.modules[_name]
         raise
-    del _path, _loader
+    del _path
 Module = _rt.Module
 del _name, _rt
