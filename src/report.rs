@@ -297,17 +297,9 @@ impl Report {
         }
         // Reasons, most frequent first, so the summary says what to look at.
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-        for f in &self.files {
-            if let Some(r) = &f.reason {
-                *reasons.entry(format!("file: {r}")).or_default() += 1;
-            }
-            for func in &f.functions {
-                for p in &func.skipped {
-                    *reasons
-                        .entry(format!("{}: {}", p.kind.as_str(), p.reason))
-                        .or_default() += 1;
-                }
-            }
+        for m in self.missed() {
+            let kind = m.point.map_or("file", |(_, p)| p.kind.as_str());
+            *reasons.entry(format!("{kind}: {}", m.reason)).or_default() += 1;
         }
         if !reasons.is_empty() {
             let mut v: Vec<_> = reasons.into_iter().collect();
@@ -318,26 +310,59 @@ impl Report {
             }
         }
         if verbose {
-            for f in &self.files {
-                if let Some(r) = &f.reason {
-                    let _ = writeln!(s, "{}: skipped: {r}", f.path);
-                }
-                for func in &f.functions {
-                    for p in &func.skipped {
-                        let _ = writeln!(
-                            s,
-                            "{}:{}: {} {} skipped: {}",
-                            f.path,
-                            p.line,
-                            func.name,
-                            p.kind.as_str(),
-                            p.reason
-                        );
-                    }
-                }
+            for m in self.missed() {
+                let _ = match m.point {
+                    None => writeln!(s, "{}: skipped: {}", m.path, m.reason),
+                    Some((func, p)) => writeln!(
+                        s,
+                        "{}:{}: {func} {} skipped: {}",
+                        m.path,
+                        p.line,
+                        p.kind.as_str(),
+                        m.reason
+                    ),
+                };
             }
         }
         s
+    }
+}
+
+/// The pseudo-function that carries the skipped point of a changed file that
+/// could not be read or parsed at all (so that it counts against coverage).
+pub const CHANGED_FILE_UNIT: &str = "<changed file>";
+
+/// One thing that was not instrumented: a whole file (`point` None) or a
+/// point of a function, as every format lists them.
+pub struct Missed<'a> {
+    pub path: &'a str,
+    pub point: Option<(&'a str, &'a SkippedPoint)>,
+    pub reason: &'a str,
+}
+
+impl Report {
+    /// Everything not instrumented, once each: a changed file that could not
+    /// be read is listed as the file, not again as its pseudo-function.
+    pub fn missed(&self) -> impl Iterator<Item = Missed<'_>> {
+        self.files.iter().flat_map(|f| {
+            let file = f.reason.as_deref().map(|reason| Missed {
+                path: &f.path,
+                point: None,
+                reason,
+            });
+            let points = f
+                .functions
+                .iter()
+                .filter(move |func| !(func.name == CHANGED_FILE_UNIT && f.reason.is_some()))
+                .flat_map(move |func| {
+                    func.skipped.iter().map(move |p| Missed {
+                        path: &f.path,
+                        point: Some((func.name.as_str(), p)),
+                        reason: &p.reason,
+                    })
+                });
+            file.into_iter().chain(points)
+        })
     }
 }
 
@@ -383,33 +408,27 @@ impl Report {
     /// function that could not be instrumented, and the verdict; at most
     /// [`ANNOTATIONS_PER_LEVEL`] errors, then a count of the rest.
     pub fn to_github(&self) -> String {
-        let mut errors = Vec::new();
-        for f in &self.files {
-            if let Some(r) = &f.reason {
-                errors.push(format!(
+        let errors: Vec<String> = self
+            .missed()
+            .map(|m| match m.point {
+                None => format!(
                     "::error file={},title={}::{}",
-                    gh_property(&f.path),
+                    gh_property(m.path),
                     gh_property("ctinject: file not instrumented"),
-                    gh_data(r)
-                ));
-            }
-            for func in &f.functions {
-                for p in &func.skipped {
-                    let title = format!(
-                        "ctinject: {} point of {} not instrumented",
-                        p.kind.as_str(),
-                        func.name
-                    );
-                    errors.push(format!(
-                        "::error file={},line={},title={}::{}",
-                        gh_property(&f.path),
-                        p.line,
-                        gh_property(&title),
-                        gh_data(&p.reason)
-                    ));
-                }
-            }
-        }
+                    gh_data(m.reason)
+                ),
+                Some((func, p)) => format!(
+                    "::error file={},line={},title={}::{}",
+                    gh_property(m.path),
+                    p.line,
+                    gh_property(&format!(
+                        "ctinject: {} point of {func} not instrumented",
+                        p.kind.as_str()
+                    )),
+                    gh_data(m.reason)
+                ),
+            })
+            .collect();
         let mut out = String::new();
         let total = errors.len();
         for e in errors.into_iter().take(ANNOTATIONS_PER_LEVEL) {
@@ -499,27 +518,19 @@ impl Report {
                 );
             }
         }
-        let mut skipped = Vec::new();
-        for f in &self.files {
-            if let Some(r) = &f.reason {
-                skipped.push(format!(
-                    "| {} | | file | {} |",
-                    md_code(&f.path),
-                    md_cell(r)
-                ));
-            }
-            for u in &f.functions {
-                for p in &u.skipped {
-                    skipped.push(format!(
-                        "| {} | {} | {} | {} |",
-                        md_code(&format!("{}:{}", f.path, p.line)),
-                        md_code(&u.name),
-                        p.kind.as_str(),
-                        md_cell(&p.reason)
-                    ));
-                }
-            }
-        }
+        let skipped: Vec<String> = self
+            .missed()
+            .map(|m| match m.point {
+                None => format!("| {} | | file | {} |", md_code(m.path), md_cell(m.reason)),
+                Some((func, p)) => format!(
+                    "| {} | {} | {} | {} |",
+                    md_code(&format!("{}:{}", m.path, p.line)),
+                    md_code(func),
+                    p.kind.as_str(),
+                    md_cell(m.reason)
+                ),
+            })
+            .collect();
         if !skipped.is_empty() {
             let _ = writeln!(s, "\n### Not instrumented\n\n| where | function | kind | reason |\n| --- | --- | --- | --- |");
             for row in skipped.iter().take(MARKDOWN_ROWS) {

@@ -254,7 +254,7 @@ fn skipped_file(
     if change.is_some() {
         let plan = FilePlan {
             units: vec![Unit {
-                name: "<changed file>".into(),
+                name: crate::report::CHANGED_FILE_UNIT.into(),
                 lines: (1, 1),
                 bytes: 0..0,
                 inserts: Vec::new(),

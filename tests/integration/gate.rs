@@ -110,6 +110,27 @@ fn an_unparseable_change_counts_against_coverage() {
         (1, Some(1)),
         "{g}"
     );
+    // Listed once in every format: it was listed as the file and again as
+    // its pseudo-function (two annotations, two table rows).
+    for format in ["github", "markdown", "human"] {
+        let o = ctinject(
+            p,
+            &[
+                "--since",
+                "main",
+                "--dry-run",
+                "--no-cache",
+                "--format",
+                format,
+            ],
+        );
+        let out = format!("{}{}", stdout(&o), stderr(&o));
+        let listed = out
+            .lines()
+            .filter(|l| l.contains("not valid UTF-8"))
+            .count();
+        assert_eq!(listed, 1, "{format}:\n{out}");
+    }
 }
 
 /// The merge-base baseline read every file of the git tree, hidden folders
