@@ -172,6 +172,20 @@ impl Config {
                 })?;
             }
         }
+        // The runtime matches these with Python's `re`. A pattern it cannot
+        // compile would redact nothing of what it was meant to: refuse it
+        // here. Checked with the `regex` crate, whose syntax is Python's
+        // minus lookaround and backreferences, which name patterns never need.
+        for p in &self.values.redact {
+            regex::Regex::new(&format!("(?i){p}")).map_err(|e| {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("").trim();
+                anyhow::anyhow!(
+                    "{}: key `values.redact`: bad pattern {p:?}: {why}",
+                    origin.display()
+                )
+            })?;
+        }
         if self.values.cap < 8 {
             bail!(
                 "{}: key `values.cap`: must be at least 8 (got {})",
@@ -264,6 +278,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("exclude") && err.contains("a/["), "{err}");
+    }
+
+    /// A redaction pattern Python's `re` cannot compile was dropped at run
+    /// time without a word: the values it was meant to hide were recorded.
+    #[test]
+    fn bad_redaction_pattern_is_refused() {
+        let err = Config::parse("values:\n  redact: ['pass(word']\n", Path::new("c.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.yml") && err.contains("values.redact") && err.contains("pass(word"),
+            "{err}"
+        );
+        Config::parse(
+            "values:\n  redact: ['^pin$', 'api_?key']\n",
+            Path::new("c.yml"),
+        )
+        .unwrap();
     }
 
     #[test]

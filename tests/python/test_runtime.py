@@ -1331,6 +1331,17 @@ class TestCustomConfig(RuntimeCase):
 
 # ---------------------------------------------------------------- process-level behaviour
 
+class TestBadRedactPattern(RuntimeCase):
+    # ctinject refuses such a pattern; a runtime that meets one anyway must
+    # fail closed (it used to drop the pattern and record the value).
+    config = {"redact": ["pass(word"]}
+
+    def test_every_value_is_redacted(self):
+        self.ct.v(1, "password", "hunter2", "colour", "red")
+        vals = [e["value"] for e in self.events("var")]
+        self.assertEqual(vals, ["[REDACTED]", "[REDACTED]"])
+
+
 class TestProcess(RuntimeCase):
 
     def test_threads_write_valid_lines(self):

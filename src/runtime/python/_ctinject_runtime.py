@@ -259,6 +259,10 @@ def _after_fork_child():
 
 # ---------------------------------------------------------------- configuration
 
+def _redact_all(name):
+    return True
+
+
 class _Config(object):
     __slots__ = ("cap", "full", "max_site", "_red", "_red_cache")
 
@@ -288,7 +292,9 @@ class _Config(object):
                 try:
                     red.append(re.compile(p, re.IGNORECASE).search)
                 except Exception:
-                    pass
+                    # ctinject refuses such patterns; should one get here,
+                    # fail closed: redact every value rather than none.
+                    red.append(_redact_all)
         self._red = tuple(red)
         self._red_cache = {}
 
