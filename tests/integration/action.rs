@@ -15,7 +15,8 @@
 #![cfg(unix)]
 
 use crate::util::{
-    ctinject_bin, describe, pinned_venv, repo_dir, require_tool, run, stderr, stdout,
+    ctinject_bin, describe, path_with_first, pinned_venv, repo_dir, require_tool, run, stderr,
+    stdout, which,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -215,12 +216,7 @@ impl Runner {
     ) -> Output {
         let mut cmd = clean_command("bash");
         cmd.arg(action_dir().join(script)).args(args);
-        let bin_dir = ctinject_bin().parent().unwrap().to_path_buf();
-        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .unwrap();
-        cmd.env("PATH", path)
+        cmd.env("PATH", path_with_first(ctinject_bin().parent().unwrap()))
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_OUTPUT", self.file("output"))
             .env("GITHUB_STEP_SUMMARY", self.file("summary"))
@@ -734,10 +730,7 @@ fn run_sh_reads_the_gate_with_jq_when_there_is_no_python() {
     if !need_tools() {
         return;
     }
-    if !on_path("jq") {
-        eprintln!(
-            "\n*** SKIPPED: jq not found; run.sh's jq reading of the report is not tested ***\n"
-        );
+    if require_tool("jq").is_none() {
         return;
     }
     let r = Runner::new();
@@ -752,10 +745,7 @@ fn run_sh_reads_the_gate_with_jq_when_there_is_no_python() {
     for tool in [
         "bash", "git", "jq", "cat", "rm", "mkdir", "tail", "grep", "tr", "head",
     ] {
-        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join(tool))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| panic!("{tool} not found on PATH"));
+        let found = which(tool).unwrap_or_else(|| panic!("{tool} not found on PATH"));
         std::os::unix::fs::symlink(found, tools.join(tool)).unwrap();
     }
     let path = format!(
@@ -789,11 +779,6 @@ fn run_sh_reads_the_gate_with_jq_when_there_is_no_python() {
 }
 
 // ----------------------------------------------------------------- install.sh
-
-fn on_path(name: &str) -> bool {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join(name).is_file())
-}
 
 /// PATH without any folder that holds a `ctinject`, after `extra` (a fake
 /// `cargo` there shadows the real one).
@@ -937,8 +922,7 @@ fn install_sh_installs_a_checked_release() {
         } else {
             release.display().to_string()
         };
-        if url && !on_path("curl") {
-            eprintln!("*** curl not found: the file:// download of install.sh is not tested ***");
+        if url && require_tool("curl").is_none() {
             continue;
         }
         let o = r.step(
@@ -1206,13 +1190,9 @@ fn install_tools() -> PathBuf {
 /// finds shellcheck) and asserts success.
 #[track_caller]
 fn check(bin: &Path, cwd: &Path, tool: &str, args: &[&str]) -> String {
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
     let o = run(clean_command(bin.join(tool))
         .args(args)
-        .env("PATH", path)
+        .env("PATH", path_with_first(bin))
         .current_dir(cwd));
     assert!(
         o.status.success(),

@@ -11,10 +11,9 @@
 //! changed source rebuilds only ctinject itself. The first run takes minutes.
 
 use crate::util::{
-    cargo_ctinject_bin, describe, git_repo, ok, pinned_venv, repo_dir, require_tool, run, stderr,
-    stdout,
+    cargo_ctinject_bin, describe, git_repo, ok, path_with_first, pinned_venv, repo_dir,
+    require_tool, run, stderr, stdout,
 };
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -389,11 +388,7 @@ fn pre_commit_runs_the_hook() {
 #[test]
 fn cargo_help_shows_the_subcommand_help() {
     let bin = cargo_ctinject_bin();
-    let mut path: Vec<PathBuf> = vec![bin.parent().unwrap().to_path_buf()];
-    path.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    let path: OsString = std::env::join_paths(path).unwrap();
+    let path = path_with_first(bin.parent().unwrap());
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
     let help = run(Command::new(&cargo)

@@ -18,8 +18,14 @@ fn stdlib_dir() -> Option<PathBuf> {
         "-c",
         "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
     ]));
+    assert!(o.status.success(), "python3 sysconfig: {}", describe(&o));
     let dir = PathBuf::from(stdout(&o).trim());
-    dir.is_dir().then_some(dir)
+    assert!(
+        dir.is_dir(),
+        "python3's stdlib {} is not a folder",
+        dir.display()
+    );
+    Some(dir)
 }
 
 fn python_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {

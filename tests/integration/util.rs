@@ -83,14 +83,24 @@ pub fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
+/// Where `name` is on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// PATH with `dir` first, for a child process that must find a tool there.
+pub fn path_with_first(dir: &Path) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&rest)))
+        .expect("PATH entries join")
+}
+
 /// The named tool, or None after a loud message; with `CI=true` a missing
 /// tool fails the test instead of skipping it.
 pub fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
+    let found = which(name);
     if found.is_none() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{name} is required in CI (CI=true) but was not found on PATH");
