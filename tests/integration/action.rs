@@ -14,10 +14,7 @@
 
 #![cfg(unix)]
 
-use crate::util::{
-    ctinject_bin, describe, path_with_first, pinned_venv, repo_dir, require_tool, run, stderr,
-    stdout, which,
-};
+use crate::util::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,35 +56,6 @@ fn input_var(name: &str) -> String {
 fn percent_text(p: f64) -> String {
     let s = format!("{p:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A command with no git, runner or ctinject state of the caller (say,
-/// `cargo test` run inside a GitHub Actions job or a git hook) leaking in.
-fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if ["GIT_", "GITHUB_", "RUNNER_", "INPUT_", "CTINJECT_"]
-            .iter()
-            .any(|p| k.starts_with(p))
-        {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = run(clean_command("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir));
-    assert!(
-        o.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        describe(&o)
-    );
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {

@@ -5,18 +5,9 @@
 use crate::util::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const GOOD: &str = "def good(x):\n    y = x + 1\n    return y\n";
 const FRAMES: &str = "import sys\n\n\ndef peek():\n    return sys._getframe(1)\n";
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = run(Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir));
-    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
-}
 
 fn repo() -> Option<tempfile::TempDir> {
     require_tool("git")?;

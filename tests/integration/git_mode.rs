@@ -4,18 +4,8 @@
 use crate::util::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const A: &str = "import os\n\n\ndef one(x):\n    y = x + 1\n    return y\n\n\ndef two(x):\n    z = x * 2\n    return z\n";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = run(Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir));
-    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
-    stdout(&o)
-}
 
 /// The functions instrumented by a dry run with `args`, as "path:name".
 fn changed(dir: &Path, args: &[&str]) -> Vec<String> {
@@ -136,10 +126,7 @@ fn diff_file_and_patch_that_git_applies() {
         ["pkg/a.py:one"]
     );
     ok(&ctinject(p, &["--since", "main", "--patch", "../ct.patch"]));
-    let o = run(Command::new("git")
-        .args(["apply", "--check", "../ct.patch"])
-        .current_dir(p));
-    assert!(o.status.success(), "{}", stderr(&o));
+    git(p, &["apply", "--check", "../ct.patch"]);
     for f in ["../change.diff", "../ct.patch"] {
         std::fs::remove_file(p.join(f)).unwrap();
     }
@@ -166,8 +153,9 @@ fn errors_name_the_fix() {
     git(p, &["commit", "-qam", "one more"]);
     let clone = tempfile::tempdir().unwrap();
     let url = format!("file://{}", p.display());
-    let o = run(Command::new("git")
-        .args([
+    git(
+        clone.path(),
+        &[
             "clone",
             "-q",
             "--depth",
@@ -175,9 +163,8 @@ fn errors_name_the_fix() {
             "--no-single-branch",
             &url,
             "c",
-        ])
-        .current_dir(clone.path()));
-    assert!(o.status.success(), "{}", stderr(&o));
+        ],
+    );
     let o = ctinject(
         &clone.path().join("c"),
         &["--since", "origin/main", "--dry-run"],

@@ -10,10 +10,7 @@
 //! is reused by later runs. `cargo install` shares one CARGO_TARGET_DIR, so a
 //! changed source rebuilds only ctinject itself. The first run takes minutes.
 
-use crate::util::{
-    cargo_ctinject_bin, describe, git_repo, ok, path_with_first, pinned_venv, repo_dir,
-    require_tool, run, stderr, stdout,
-};
+use crate::util::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -24,20 +21,6 @@ const PRE_COMMIT_VERSION: &str = "4.7.0";
 /// Everything the test keeps between runs: target/tmp/pre-commit.
 fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit")
-}
-
-/// A command with no git or pre-commit state of the caller (say, `cargo test`
-/// run from a git hook) leaking into it.
-fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("GIT_") || k.starts_with("PRE_COMMIT") || k == "SKIP" {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd.env_remove("CTINJECT_TRACE_FILE");
-    cmd
 }
 
 /// The pre-commit executable of the test's virtualenv, created (or repaired)
@@ -53,17 +36,6 @@ fn install_pre_commit() -> PathBuf {
     let wanted = format!("pre-commit {PRE_COMMIT_VERSION}");
     assert_eq!(stdout(&o).trim(), wanted, "{}", describe(&o));
     exe
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = run(clean_command("git").args(args).current_dir(dir));
-    assert!(
-        o.status.success(),
-        "git {args:?} in {}\n{}",
-        dir.display(),
-        describe(&o)
-    );
-    stdout(&o)
 }
 
 /// Copies the work tree as it is on disk into `dst` as a repository of one

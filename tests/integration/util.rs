@@ -15,14 +15,53 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A command without the caller's git, CI, pre-commit and ctinject settings:
+/// tests run from a git hook (GIT_DIR, GIT_INDEX_FILE) or a runner must not
+/// act on the caller's repository or inherit its inputs.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        let foreign = [
+            "GIT_",
+            "GITHUB_",
+            "RUNNER_",
+            "INPUT_",
+            "CTINJECT_",
+            "PRE_COMMIT",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p));
+        if foreign || k == "SKIP" {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
+
 /// Runs ctinject with `args` in `cwd`.
 pub fn ctinject(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(ctinject_bin())
+    clean_command(ctinject_bin())
         .args(args)
         .current_dir(cwd)
-        .env_remove("CTINJECT_TRACE_FILE")
         .output()
         .expect("ctinject runs")
+}
+
+/// Runs git in `dir` (as a test user), asserts success, returns stdout.
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = run(clean_command("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir));
+    assert!(
+        o.status.success(),
+        "git {args:?} in {}\n{}",
+        dir.display(),
+        describe(&o)
+    );
+    stdout(&o)
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -119,23 +158,9 @@ pub fn run(cmd: &mut Command) -> Output {
 /// A git repository with one commit holding `files`.
 pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tree(files);
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    ] {
-        let o = run(Command::new("git").args(args).current_dir(dir.path()));
-        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
-    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "init"]);
     dir
 }
 
