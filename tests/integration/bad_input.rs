@@ -104,6 +104,8 @@ fn symlink_loops_do_not_hang_and_links_are_copied_as_links() {
     assert_eq!(r["totals"]["files"], 1, "links are not followed: {r}");
     let link = std::fs::read_link(t.path().join("out/loop")).unwrap();
     assert_eq!(link, std::path::PathBuf::from(".."));
+    let alias = std::fs::read_link(t.path().join("out/alias.py")).unwrap();
+    assert_eq!(alias, std::path::PathBuf::from("a.py"));
 }
 
 #[cfg(unix)]

@@ -80,7 +80,8 @@ fn nothing_changed_passes_saying_so() {
             "--no-cache",
         ],
     );
-    assert!(stdout(&o).contains("nothing to check"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("nothing to check"), "{}", describe(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use crate::util::*;
 use serde_json::Value;
+use std::path::Path;
 use std::process::Command;
 
 fn events(path: &std::path::Path) -> Vec<Value> {
@@ -47,9 +48,13 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
     );
     assert_eq!(stderr(&copy), stderr(&original));
     assert_eq!(copy.status.code(), original.status.code());
-    // Telemetry off: same output, no file.
+    // Telemetry off: the same run, and nothing written anywhere in the copy.
+    let before = files_under(&out);
     let quiet = python(&out, None);
     assert_eq!(stdout(&quiet), stdout(&original));
+    assert_eq!(stderr(&quiet), stderr(&original));
+    assert_eq!(quiet.status.code(), original.status.code());
+    assert_eq!(files_under(&out), before, "telemetry off wrote a file");
 
     let ev = events(&trace);
     assert!(
@@ -78,9 +83,24 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
         .filter(|s| s["name"] == "fetch_price")
         .collect();
     assert_eq!(fetches.len(), 4);
-    assert!(fetches
-        .iter()
-        .all(|s| s["parent_id"] == gather["span_id"] || s["parent_id"].is_string()));
+    // Two awaited inside the async generator `prices`, two run as tasks by
+    // asyncio.gather: each nests under the span that started it.
+    let under = |name: &str| {
+        let parents: Vec<&Value> = spans
+            .iter()
+            .filter(|s| s["name"] == name)
+            .map(|s| &s["span_id"])
+            .collect();
+        fetches
+            .iter()
+            .filter(|f| parents.contains(&&f["parent_id"]))
+            .count()
+    };
+    assert_eq!(
+        (under("prices"), under("gather_prices")),
+        (2, 2),
+        "{fetches:?}"
+    );
     assert_eq!(span("Stock.total")["return"], "12.25");
     assert_eq!(span("Item.from_pair")["args"]["pair"], "('kiwi', '1.25')");
     // An exception that escaped a span.
@@ -157,4 +177,24 @@ fn namespace_subpackages_and_scripts_both_reach_the_runtime() {
             "no span {name}"
         );
     }
+}
+
+/// Every file under `dir` (bytecode caches aside), relative and sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                if e.file_name() != "__pycache__" {
+                    stack.push(path);
+                }
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
 }
