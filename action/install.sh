@@ -86,16 +86,24 @@ add_to_path() {
     export PATH="$bin:$PATH"
 }
 
-sha256_of() {
+# The command that prints a file's sha256, chosen outside any $(...): a die
+# inside a command substitution only ends the subshell, and its message
+# would become the "sha256" compared.
+sha256_tool=()
+pick_sha256_tool() {
     if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum "$1" | cut -d ' ' -f 1
+        sha256_tool=(sha256sum)
     elif command -v shasum >/dev/null 2>&1; then
-        shasum -a 256 "$1" | cut -d ' ' -f 1
+        sha256_tool=(shasum -a 256)
     elif command -v openssl >/dev/null 2>&1; then
-        openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
+        sha256_tool=(openssl dgst -sha256 -r)
     else
         die "no sha256sum, shasum or openssl on this runner to check the download"
     fi
+}
+
+sha256_of() {
+    "${sha256_tool[@]}" "$1" | cut -d ' ' -f 1
 }
 
 # fetch URL FILE: a URL (curl, or wget), or a path in a local folder.
@@ -117,12 +125,15 @@ fetch() {
 
 # Downloads, checks and unpacks the release asset. Returns 1 when the asset
 # cannot be had (the caller builds from source); a checksum mismatch or a
-# broken archive ends the script.
+# broken archive ends the script. It runs as an `if` condition, where bash
+# ignores set -e: every step that can fail says so itself.
 install_release() {
     local target=$1 asset url tmp expected actual found
     asset="ctinject-$target.tar.gz"
     url="$base/v$version/$asset"
-    tmp=$(mktemp -d "${RUNNER_TEMP}/ctinject-download.XXXXXX")
+    pick_sha256_tool
+    tmp=$(mktemp -d "${RUNNER_TEMP}/ctinject-download.XXXXXX") ||
+        die "cannot make a download folder in RUNNER_TEMP ($RUNNER_TEMP)"
     echo "downloading $url"
     if ! fetch "$url" "$tmp/$asset"; then
         warning "could not download $url"
@@ -135,7 +146,8 @@ install_release() {
         return 1
     fi
     expected=$(tr -d '\r' <"$tmp/$asset.sha256" | awk 'NF { print tolower($1); exit }')
-    actual=$(sha256_of "$tmp/$asset" | tr '[:upper:]' '[:lower:]')
+    actual=$(sha256_of "$tmp/$asset" | tr '[:upper:]' '[:lower:]') ||
+        die "cannot compute the sha256 of $tmp/$asset"
     if ! [[ $expected =~ ^[0-9a-f]{64}$ ]]; then
         rm -rf -- "$tmp"
         die "refusing to install ctinject: $url.sha256 holds no sha256 (got '$expected')"
@@ -145,7 +157,7 @@ install_release() {
         die "refusing to install ctinject: sha256 mismatch for $url: expected $expected (from $asset.sha256), got $actual"
     fi
     echo "sha256 $actual checked"
-    mkdir -p "$tmp/unpacked"
+    mkdir -p "$tmp/unpacked" || die "cannot make $tmp/unpacked"
     # Relative names: GNU tar on Windows reads "D:\..." as a remote host.
     if ! (cd "$tmp/unpacked" && tar -xzf "../$asset"); then
         rm -rf -- "$tmp"
@@ -156,14 +168,15 @@ install_release() {
         rm -rf -- "$tmp"
         die "$asset holds no $exe"
     fi
-    mkdir -p "$bin"
-    cp -- "$found" "$bin/$exe"
-    chmod +x "$bin/$exe"
+    if ! { mkdir -p "$bin" && cp -- "$found" "$bin/$exe" && chmod +x "$bin/$exe"; }; then
+        die "cannot install $exe into $bin"
+    fi
     # cargo-ctinject, when the archive has it.
     found=$(find "$tmp/unpacked" -type f -name "cargo-$exe" | head -n 1)
     if [ -n "$found" ]; then
-        cp -- "$found" "$bin/cargo-$exe"
-        chmod +x "$bin/cargo-$exe"
+        if ! { cp -- "$found" "$bin/cargo-$exe" && chmod +x "$bin/cargo-$exe"; }; then
+            die "cannot install cargo-$exe into $bin"
+        fi
     fi
     rm -rf -- "$tmp"
     return 0

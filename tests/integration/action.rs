@@ -880,6 +880,48 @@ fn install_sh_refuses_a_release_whose_sha256_is_wrong() {
     assert_eq!(r.read("path"), "", "nothing added to GITHUB_PATH");
 }
 
+/// With no sha256 tool, `die` ran inside `$(sha256_of ...)`: only the
+/// subshell ended, and the user read "sha256 mismatch ... got ::error::no
+/// sha256sum ...".
+#[test]
+fn install_sh_without_a_sha256_tool_says_so() {
+    let r = Runner::new();
+    let release = release_dir(&r.root, env!("CARGO_PKG_VERSION"), false);
+    // Every tool on PATH but the three that compute a sha256 (and ctinject).
+    let tools = r.root.join("no-sha-tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let hidden = ["sha256sum", "shasum", "openssl", "ctinject"]
+                .iter()
+                .any(|t| name == *t);
+            if !hidden && !tools.join(&name).exists() {
+                std::os::unix::fs::symlink(e.path(), tools.join(&name)).unwrap();
+            }
+        }
+    }
+    let o = r.step(
+        "install.sh",
+        &[],
+        &[],
+        &[
+            ("CTINJECT_RELEASE_BASE_URL", &release.display().to_string()),
+            ("PATH", &tools.display().to_string()),
+        ],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", describe(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("::error::no sha256sum, shasum or openssl")),
+        "{}",
+        describe(&o)
+    );
+    assert!(!stdout(&o).contains("mismatch"), "{}", describe(&o));
+    assert!(!r.temp.join("ctinject/bin/ctinject").exists());
+}
+
 #[test]
 fn install_sh_installs_a_checked_release() {
     for url in [false, true] {
