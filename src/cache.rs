@@ -140,8 +140,8 @@ pub struct KeyParts<'a> {
 struct KeyHasher(Sha256);
 
 impl KeyHasher {
-    /// Starts a hash for one kind of key; the domain keeps a file key from
-    /// ever equalling a function key.
+    /// Starts a hash for one kind of key; the domain keeps keys of different
+    /// kinds apart.
     fn new(domain: &str) -> Self {
         let mut h = KeyHasher(Sha256::new());
         h.field(domain);
@@ -191,24 +191,6 @@ pub fn file_key(parts: &KeyParts) -> String {
     ] {
         h.field(part);
     }
-    h.finish()
-}
-
-/// The key of one function (DESIGN.md, "Cache"): sha256 (hex) of the
-/// function's text, its language, the ctinject version, the configuration
-/// hash and the runtime template version, length-prefixed like [`file_key`].
-///
-/// The function's position and file are deliberately *not* part of it: the
-/// same function text gives the same key wherever it moves, which is what
-/// reporting ("unchanged function") and future per-function reuse need.
-pub fn function_key(function_text: &str, language: &str, config_hash: &str) -> String {
-    let mut h = KeyHasher::new("ctinject function");
-    h.field(function_text);
-    h.field(language);
-    h.field(env!("CARGO_PKG_VERSION"));
-    h.field(env!("CTINJECT_PLANNER_HASH"));
-    h.field(config_hash);
-    h.field(&crate::runtime::TEMPLATE_VERSION.to_string());
     h.finish()
 }
 
@@ -1131,23 +1113,6 @@ mod tests {
             ..base
         };
         assert_ne!(file_key(&a), file_key(&b));
-    }
-
-    #[test]
-    fn function_key_changes_with_every_part_and_only_then() {
-        let k = function_key("def f(): pass", "python", "c0ffee");
-        assert!(is_key(&k));
-        assert_eq!(k, function_key("def f(): pass", "python", "c0ffee"));
-        assert_ne!(k, function_key("def g(): pass", "python", "c0ffee"));
-        assert_ne!(k, function_key("def f(): pass", "go", "c0ffee"));
-        assert_ne!(k, function_key("def f(): pass", "python", "c0ffef"));
-        assert_ne!(
-            function_key("ab", "c", "x"),
-            function_key("a", "bc", "x"),
-            "length-prefixed"
-        );
-        // A function key never equals a file key of the same text.
-        assert_ne!(k, key("def f(): pass"));
     }
 
     #[test]

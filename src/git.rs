@@ -54,9 +54,9 @@
 //!   line number in the *new* file — is kept. Lines are 1-based and reported as
 //!   sorted, merged inclusive ranges: edits on lines 4, 5 and 9 give
 //!   `[4..=5, 9..=9]`.
-//! * Pure **deletions** leave no line on the new side, so a file whose only
-//!   edit is removing lines is absent from the result. A deleted file is absent
-//!   too.
+//! * Pure **deletions** leave no line on the new side; the lines just before
+//!   and after the removal count as changed instead, so that a function that
+//!   only lost lines is selected. A deleted file is absent from the result.
 //! * A **new file** is [`FileChange::Added`]: every function in it is new. With
 //!   `--include-untracked`, untracked (and not ignored) files are new files as
 //!   well, including those inside untracked directories; without it they are
@@ -149,11 +149,6 @@ impl ChangeSet {
     pub fn get(&self, path: &str) -> Option<&FileChange> {
         self.files.get(path)
     }
-
-    /// True when no file has a changed line.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
 
 /// How one file changed. Deleted files, and renamed files without edits, are
@@ -178,11 +173,6 @@ impl FileChange {
                 lines.iter().any(|r| *r.start() <= end && start <= *r.end())
             }
         }
-    }
-
-    /// True when `line` (1-based) was added or changed.
-    pub fn contains_line(&self, line: u32) -> bool {
-        self.touches(line, line)
     }
 }
 
@@ -881,8 +871,6 @@ struct Section {
 
 const DEV_NULL: &str = "/dev/null";
 
-/// Parses a unified diff (see the module documentation) into the changed
-/// files and notes. `origin` names the diff in error messages.
 /// The new-side lines around a hunk that only removes lines: with no added
 /// line to point at, a function that lost lines is changed where they were
 /// (the line before the removal and the line after it).
@@ -896,6 +884,8 @@ fn deletion_point(old_lines: u32, new_start: u32, new_lines: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Parses a unified diff (see the module documentation) into the changed
+/// files and notes. `origin` names the diff in error messages.
 pub fn parse_unified_diff(
     text: &str,
     origin: &Path,
