@@ -171,6 +171,11 @@ write_baseline=$(trim "${INPUT_WRITE_BASELINE:-}")
 
 if [ "$mode" = check ]; then
     set_output artifact-name "$(artifact_name)"
+    # The checked, trimmed values, for the action's cache and upload steps
+    # (which would otherwise read the raw inputs).
+    set_output patch-name "$patch_name"
+    set_output cache "$cache"
+    set_output working-directory "$working_directory"
     echo "ctinject inputs: since=$since fail-under=${fail_under:-none} max-drop=${max_drop:-none} cache=$cache working-directory=$working_directory"
     exit 0
 fi

@@ -656,17 +656,29 @@ fn run_sh_rejects_bad_inputs() {
         &[
             ("fail-under", " 87.5 "),
             ("max-drop", "0"),
-            ("cache", "False"),
+            ("cache", " False "),
+            ("patch-name", " my.patch\n"),
+            ("working-directory", " . "),
         ],
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    assert_eq!(
-        r.outputs().get("artifact-name").map(String::as_str),
-        Some("ctinject-test-0-1"),
-        "GITHUB_OUTPUT:\n{}",
-        r.read("output")
-    );
+    // The cache and upload steps of action.yml read these, not the raw
+    // inputs: stray blanks skipped the upload and the cache.
+    let outputs = r.outputs();
+    for (name, value) in [
+        ("artifact-name", "ctinject-test-0-1"),
+        ("patch-name", "my.patch"),
+        ("cache", "false"),
+        ("working-directory", "."),
+    ] {
+        assert_eq!(
+            outputs.get(name).map(String::as_str),
+            Some(value),
+            "{name}; GITHUB_OUTPUT:\n{}",
+            r.read("output")
+        );
+    }
 }
 
 #[test]
@@ -1133,9 +1145,26 @@ fn action_yml_keeps_its_promises() {
             }
             if uses.starts_with("actions/cache/") {
                 assert_eq!(
-                    step["with"]["path"], "${{ inputs.working-directory }}/.ctinject/cache",
+                    step["with"]["path"],
+                    "${{ steps.inputs.outputs.working-directory }}/.ctinject/cache",
                     "step {name:?}"
                 );
+                assert!(
+                    cond.contains("steps.inputs.outputs.cache == 'true'"),
+                    "step {name:?}: if: {cond}"
+                );
+            }
+            // Inputs that run.sh trims are read back from its checked
+            // outputs: a raw value with stray blanks skipped the step.
+            let used = serde_json::to_string(step)
+                .unwrap()
+                .replace("steps.inputs.outputs.", "");
+            for raw in [
+                "inputs.cache",
+                "inputs.patch-name",
+                "inputs.working-directory",
+            ] {
+                assert!(!used.contains(raw), "step {name:?} reads {raw}");
             }
             if uses == "actions/cache/restore@v4" {
                 let key = step["with"]["key"].as_str().unwrap();
