@@ -29,6 +29,21 @@ const OUTPUT_MARK: &str = ".ctinject-output";
 /// outside a repository). `.ctinject/` holds a `.gitignore` of `*`, so it
 /// never shows in `git status`.
 pub fn default_out_dir(base: &Path, root: &Path) -> PathBuf {
+    // `cargo metadata` is a process of its own; a run with a gate asks for
+    // the same answer up to four times (cache folder and output, twice).
+    type Known = std::sync::Mutex<BTreeMap<(PathBuf, PathBuf), PathBuf>>;
+    static KNOWN: std::sync::OnceLock<Known> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    let key = (base.to_path_buf(), root.to_path_buf());
+    if let Some(dir) = known.lock().expect("not poisoned").get(&key) {
+        return dir.clone();
+    }
+    let dir = find_default_out_dir(base, root);
+    known.lock().expect("not poisoned").insert(key, dir.clone());
+    dir
+}
+
+fn find_default_out_dir(base: &Path, root: &Path) -> PathBuf {
     let in_cargo = root
         .ancestors()
         .take_while(|d| d.starts_with(base))
