@@ -351,19 +351,19 @@ fn process_bytes(
         Some(FileChange::Added) => "added".to_string(),
         Some(FileChange::Modified { lines }) => format!("{lines:?}"),
     };
-    // A file whose insert positions cannot be checked on load is not cached.
-    let key = cache
-        .filter(|_| !job.parse_only && language.cache_safe(body))
-        .map(|cu| {
-            cache::file_key(&KeyParts {
-                source: body,
-                language: lang,
-                rel_path: &display,
-                runtime_ref: &runtime_ref,
-                config_hash: cu.config_hash,
-                selection: &selection,
-            })
-        });
+    // The entry of a file whose insert positions cannot be checked on load
+    // is never written (below); check_plan refuses one on a hit, so each path
+    // scans the file once.
+    let key = cache.filter(|_| !job.parse_only).map(|cu| {
+        cache::file_key(&KeyParts {
+            source: body,
+            language: lang,
+            rel_path: &display,
+            runtime_ref: &runtime_ref,
+            config_hash: cu.config_hash,
+            selection: &selection,
+        })
+    });
     if let (Some(cu), Some(key)) = (cache, &key) {
         match cu.cache.get(key, &|plan| language.check_plan(body, plan)) {
             Lookup::Hit(plan) => {
@@ -426,7 +426,7 @@ fn process_bytes(
         }
     });
     drop(tree);
-    if let (Some(cu), Some(key)) = (cache, &key) {
+    if let (Some(cu), Some(key), true) = (cache, &key, language.cache_safe(body)) {
         if let Err(e) = cu.cache.put(key, &done.plan) {
             eprintln!("ctinject: warning: cannot write to the cache: {e:#}");
         }

@@ -81,6 +81,22 @@ fn warm_run_hits_and_gives_the_same_output() {
     );
 }
 
+/// A file whose insert positions check_plan cannot verify on load (quotes
+/// nested in f-string braces) is planned every time and never cached.
+#[test]
+fn files_that_cannot_be_checked_on_load_are_never_cached() {
+    let t = tree(&[
+        ("p/safe.py", "def f(a):\n    b = a + 1\n    return b\n"),
+        ("p/nested.py", "d = {}\nx = f\"{d[\"k\"]}\"\n"),
+    ]);
+    for run in 0..2 {
+        let (r, _) = report(t.path(), &["p", "--dry-run", "--cache-dir", "c"]);
+        let (hits, misses) = (r["cache"]["hits"].as_u64(), r["cache"]["misses"].as_u64());
+        assert_eq!((hits, misses), (Some(run), Some(2 - run)), "run {run}: {r}");
+    }
+    assert_eq!(entries(&t.path().join("c")).len(), 1);
+}
+
 #[test]
 fn corrupt_entries_are_dropped_and_rebuilt() {
     let t = tree(SRC);
