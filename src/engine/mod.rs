@@ -378,44 +378,49 @@ pub fn instrument(
     if plan.file_skipped.is_some() || !plan.has_inserts() {
         return Instrumented { text: None, plan };
     }
+    // The common case, everything valid, applies and re-parses once.
+    let all = plan.all_inserts();
+    let text = apply_inserts(source, &all);
+    if !adds_errors(&text, &all, original_errors, parse) {
+        return Instrumented {
+            text: Some(text),
+            plan,
+        };
+    }
     let mut broken = |inserts: &[Insert]| {
         let text = apply_inserts(source, inserts);
         adds_errors(&text, inserts, original_errors, parse)
     };
-    if broken(&plan.all_inserts()) {
-        // Find the guilty units one by one: the header alone, then the header
-        // plus each unit.
-        const NO_IMPORT: &str = "the runtime import could not be placed without a syntax error";
-        if broken(&plan.header) {
-            plan.header.clear();
-            for u in &mut plan.units {
-                u.drop_with_reason(NO_IMPORT);
-            }
-            plan.file_skipped = Some(NO_IMPORT.into());
-            return Instrumented { text: None, plan };
+    // Some insert broke the file: find the guilty units one by one, the
+    // header alone, then the header plus each unit.
+    const NO_IMPORT: &str = "the runtime import could not be placed without a syntax error";
+    if broken(&plan.header) {
+        plan.header.clear();
+        for u in &mut plan.units {
+            u.drop_with_reason(NO_IMPORT);
         }
-        for i in 0..plan.units.len() {
-            if plan.units[i].inserts.is_empty() {
-                continue;
-            }
-            let mut candidate = plan.header.clone();
-            candidate.extend(plan.units[i].inserts.iter().cloned());
-            if broken(&candidate) {
-                plan.units[i]
-                    .drop_with_reason("instrumenting it produced a syntax error (left as it was)");
-            }
+        plan.file_skipped = Some(NO_IMPORT.into());
+        return Instrumented { text: None, plan };
+    }
+    for i in 0..plan.units.len() {
+        if plan.units[i].inserts.is_empty() {
+            continue;
         }
-        if plan.has_inserts() && broken(&plan.all_inserts()) {
-            // The units are fine alone but not together: keep none of them.
-            for u in &mut plan.units {
-                u.drop_with_reason(
-                    "instrumenting the file produced a syntax error (left as it was)",
-                );
-            }
+        let mut candidate = plan.header.clone();
+        candidate.extend(plan.units[i].inserts.iter().cloned());
+        if broken(&candidate) {
+            plan.units[i]
+                .drop_with_reason("instrumenting it produced a syntax error (left as it was)");
         }
-        if !plan.has_inserts() {
-            return Instrumented { text: None, plan };
+    }
+    if plan.has_inserts() && broken(&plan.all_inserts()) {
+        // The units are fine alone but not together: keep none of them.
+        for u in &mut plan.units {
+            u.drop_with_reason("instrumenting the file produced a syntax error (left as it was)");
         }
+    }
+    if !plan.has_inserts() {
+        return Instrumented { text: None, plan };
     }
     let text = apply_inserts(source, &plan.all_inserts());
     Instrumented {
