@@ -10,10 +10,8 @@ use crate::engine::{
     edit_tree, error_ranges, instrument, split_bom, FilePlan, Point, PointKind, Unit,
 };
 use crate::git::{self, DiffRequest, FileChange};
-use crate::lang::Language;
-use crate::lang::PlanContext;
+use crate::lang::{self, Language, Layout, PlanContext};
 use crate::report::{FileReport, KindCounts, Output, Report};
-use crate::runtime;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -134,7 +132,8 @@ struct Processed {
     rel: String,
     new_text: Option<Rewrite>,
     report: FileReport,
-    runtime_dir: Option<String>,
+    /// The language and folder of the runtime it imports, when instrumented.
+    runtime_dir: Option<(&'static str, String)>,
 }
 
 /// Resolves the paths to absolute ones and finds the root they share.
@@ -177,40 +176,13 @@ fn repo_top(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Where the Python runtime goes for the file at `rel`, and how the file imports it.
-///
-/// In a package, the runtime sits in the topmost package folder inside the
-/// root and is imported relatively (one dot per level); elsewhere it sits next
-/// to the file and is imported by name.
-fn python_runtime_place(root: &Path, rel: &str) -> (String, String) {
-    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let is_package = |d: &str| root.join(d).join("__init__.py").is_file();
-    if !is_package(dir) {
-        return (
-            dir.to_string(),
-            runtime::PYTHON_FILE_NAME
-                .trim_end_matches(".py")
-                .to_string(),
-        );
+/// The project's files on the disk, below `root`.
+struct DiskLayout<'a>(&'a Path);
+
+impl Layout for DiskLayout<'_> {
+    fn is_file(&self, rel: &str) -> bool {
+        self.0.join(rel).is_file()
     }
-    let mut top = dir;
-    let mut dots = 1;
-    while !top.is_empty() {
-        let parent = top.rsplit_once('/').map_or("", |(d, _)| d);
-        if !is_package(parent) {
-            break;
-        }
-        top = parent;
-        dots += 1;
-    }
-    (
-        top.to_string(),
-        format!(
-            "{}{}",
-            ".".repeat(dots),
-            runtime::PYTHON_FILE_NAME.trim_end_matches(".py")
-        ),
-    )
 }
 
 /// Reads, plans and instruments one file.
@@ -442,9 +414,6 @@ fn process_bytes(
     )
 }
 
-/// ctinject's own runtime files: never instrumented.
-const RUNTIME_NAMES: [&str; 2] = [runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME];
-
 impl Job {
     /// The include/exclude globs of the configuration and the command line.
     fn file_selection(&self) -> Result<Selection> {
@@ -466,12 +435,66 @@ impl Job {
     }
 }
 
-/// A parser for `lang` (one per language and thread).
-fn parser_for(lang: &dyn Language) -> tree_sitter::Parser {
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&lang.grammar())
-        .expect("grammar version matches tree-sitter");
-    p
+/// One thread's parsers, one per language, made on first use.
+#[derive(Default)]
+struct Parsers(BTreeMap<&'static str, tree_sitter::Parser>);
+
+impl Parsers {
+    fn get(&mut self, lang: &dyn Language) -> &mut tree_sitter::Parser {
+        self.0.entry(lang.name()).or_insert_with(|| {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar())
+                .expect("grammar version matches tree-sitter");
+            p
+        })
+    }
+}
+
+/// Runs `work` over `items` on `jobs` threads, each with its own parsers, and
+/// returns the results in the order of the items. With `progress`, a count
+/// of finished items is kept up to date on standard error.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    jobs: usize,
+    progress: bool,
+    work: impl Fn(T, &mut Parsers) -> R + Sync,
+) -> Vec<R> {
+    let total = items.len();
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(total.max(1)) {
+            s.spawn(|| {
+                let mut parsers = Parsers::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = items.get(i) else { break };
+                    let item = slot
+                        .lock()
+                        .unwrap()
+                        .take()
+                        .expect("each item is taken once");
+                    *results[i].lock().unwrap() = Some(work(item, &mut parsers));
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        if progress {
+            s.spawn(|| {
+                while done.load(Ordering::Relaxed) < total {
+                    eprint!("\rctinject: {}/{total} files", done.load(Ordering::Relaxed));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                eprint!("\r\x1b[K");
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap().expect("every item was worked on"))
+        .collect()
 }
 
 /// The plan cache of this run, if any.
@@ -504,44 +527,46 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     let top = git::repo_root(&root).context("not inside a git repository")?;
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     let selection = job.file_selection()?;
-    // The same files as a walk of the working tree would count.
+    let runtime_names = lang::runtime_file_names();
+    // Every file of the tree below the root, for the runtime's place (which
+    // folders were packages then), and the contents of those a walk of the
+    // working tree would count.
+    let listed = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let root_rel = |repo_rel: &str| discover::relative(&root, &top.join(repo_rel));
     let wanted = |repo_rel: &str| {
         let abs = top.join(repo_rel);
+        let Some(rel) = root_rel(repo_rel) else {
+            return false;
+        };
+        listed.borrow_mut().insert(rel.clone());
         paths.iter().any(|p| abs.starts_with(p))
-            && discover::relative(&root, &abs).is_some_and(|rel| {
-                discover::candidate_language(&rel, &selection, &RUNTIME_NAMES).is_some()
-            })
+            && discover::candidate_language(&rel, &selection, &runtime_names).is_some()
     };
     let files = git::read_tree_files(&root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let layout = listed.into_inner();
     let cache = open_cache(job, &top, &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
-    let mut parsers: BTreeMap<&'static str, tree_sitter::Parser> = BTreeMap::new();
-    let mut total = KindCounts::default();
-    for (repo_rel, bytes) in files {
-        let rel =
-            discover::relative(&root, &top.join(&repo_rel)).unwrap_or_else(|| repo_rel.clone());
-        let Some(lang) = crate::lang::for_path(&rel) else {
-            continue;
-        };
-        let parser = parsers
-            .entry(lang.name())
-            .or_insert_with(|| parser_for(lang));
-        let reference = match lang.name() {
-            "python" => python_runtime_place(&root, &rel).1,
-            _ => String::new(),
-        };
+    let reports = in_parallel(files, job.jobs, false, |(repo_rel, bytes), parsers| {
+        let rel = root_rel(&repo_rel).unwrap_or_else(|| repo_rel.clone());
+        let lang = lang::for_path(&rel).expect("only files of a language were read");
+        let place = lang.runtime_place(&rel, &layout);
+        let parser = parsers.get(lang);
         let (_, report) = process_bytes(
             lang,
             repo_rel,
-            reference,
+            place.reference,
             bytes,
             None,
             job,
             cache_use.as_ref(),
             parser,
         );
+        report
+    });
+    let mut total = KindCounts::default();
+    for report in &reports {
         total.merge(&report.points);
     }
     Ok(total)
@@ -584,6 +609,7 @@ pub fn run(job: &Job) -> Result<Report> {
     }
 
     let selection = job.file_selection()?;
+    let runtime_names = lang::runtime_file_names();
     let candidates = match &changes {
         // Only the changed files are read at all, and no folder is walked.
         Some(set) => discover::changed_candidates(
@@ -591,10 +617,10 @@ pub fn run(job: &Job) -> Result<Report> {
             &paths,
             set.files.keys().map(|p| base.join(p)),
             &selection,
-            &RUNTIME_NAMES,
+            &runtime_names,
         ),
         None => {
-            let (found, problems) = discover::candidates(&root, &paths, &selection, &RUNTIME_NAMES);
+            let (found, problems) = discover::candidates(&root, &paths, &selection, &runtime_names);
             for (p, msg) in &problems {
                 eprintln!("ctinject: warning: {p}: {msg}");
             }
@@ -602,83 +628,44 @@ pub fn run(job: &Job) -> Result<Report> {
         }
     };
 
-    let places: Vec<(Option<String>, String)> = candidates
-        .iter()
-        .map(|c| match c.lang.name() {
-            "python" => {
-                let (dir, reference) = python_runtime_place(&root, &c.rel);
-                (Some(dir), reference)
-            }
-            _ => (None, String::new()),
-        })
-        .collect();
-
     let cache = open_cache(job, &base, &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
 
     // Plan and instrument in parallel; results land in input order.
-    let results: Vec<Mutex<Option<Processed>>> =
-        candidates.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let workers = job.jobs.max(1).min(candidates.len().max(1));
+    let layout = DiskLayout(&root);
     let show_progress = job.progress && std::io::stderr().is_terminal() && candidates.len() > 50;
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let mut parsers: BTreeMap<&'static str, tree_sitter::Parser> = BTreeMap::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(c) = candidates.get(i) else { break };
-                    let parser = parsers
-                        .entry(c.lang.name())
-                        .or_insert_with(|| parser_for(c.lang));
-                    let (runtime_dir, reference) = places[i].clone();
-                    let display = display_of(&c.rel);
-                    let change = changes.as_ref().and_then(|s| s.get(&display));
-                    let (new_text, report) = process(
-                        c,
-                        display,
-                        reference,
-                        change,
-                        job,
-                        cache_use.as_ref(),
-                        parser,
-                    );
-                    let runtime_dir = runtime_dir.filter(|_| new_text.is_some());
-                    *results[i].lock().unwrap() = Some(Processed {
-                        rel: c.rel.clone(),
-                        new_text,
-                        report,
-                        runtime_dir,
-                    });
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
-        if show_progress {
-            s.spawn(|| {
-                while done.load(Ordering::Relaxed) < candidates.len() {
-                    eprint!(
-                        "\rctinject: {}/{} files",
-                        done.load(Ordering::Relaxed),
-                        candidates.len()
-                    );
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                eprint!("\r\x1b[K");
-            });
-        }
-    });
+    let results = in_parallel(
+        candidates.iter().collect(),
+        job.jobs,
+        show_progress,
+        |c, parsers| {
+            let place = c.lang.runtime_place(&c.rel, &layout);
+            let display = display_of(&c.rel);
+            let change = changes.as_ref().and_then(|s| s.get(&display));
+            let (new_text, report) = process(
+                c,
+                display,
+                place.reference,
+                change,
+                job,
+                cache_use.as_ref(),
+                parsers.get(c.lang),
+            );
+            let runtime_dir = new_text.as_ref().map(|_| (c.lang.name(), place.dir));
+            Processed {
+                rel: c.rel.clone(),
+                new_text,
+                report,
+                runtime_dir,
+            }
+        },
+    );
     let mut changed: BTreeMap<String, Rewrite> = BTreeMap::new();
     let mut runtime_dirs = std::collections::BTreeSet::new();
     let mut files: Vec<FileReport> = Vec::with_capacity(results.len());
-    for p in results
-        .into_iter()
-        .map(|m| m.into_inner().unwrap().unwrap())
-    {
+    for p in results {
         if let Some(r) = p.new_text {
             changed.insert(p.rel, r);
         }
@@ -686,25 +673,26 @@ pub fn run(job: &Job) -> Result<Report> {
         files.push(p.report);
     }
 
-    // Runtime files: one per folder that instrumented files import it from.
+    // Runtime files: one set per language and folder that instrumented files
+    // import it from.
     let mut added: BTreeMap<String, String> = BTreeMap::new();
-    let python_runtime = runtime::python(&job.config);
-    for dir in &runtime_dirs {
-        for (name, text) in &python_runtime {
+    for (lang_name, dir) in &runtime_dirs {
+        let lang = lang::by_name(lang_name).expect("a language of this run");
+        for (name, text) in lang.runtime_files(&job.config) {
             let rel = if dir.is_empty() {
                 name.to_string()
             } else {
                 format!("{dir}/{name}")
             };
             if let Ok(existing) = std::fs::read_to_string(root.join(&rel)) {
-                if !runtime::is_python_runtime(&existing) {
+                if !lang.is_runtime_file(&existing) {
                     bail!(
                         "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument this folder",
                         display_of(&rel)
                     );
                 }
             }
-            added.insert(rel, text.clone());
+            added.insert(rel, text);
         }
     }
 
@@ -750,42 +738,4 @@ pub fn run(job: &Job) -> Result<Report> {
         });
     }
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runtime_goes_to_the_topmost_package() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        for d in ["pkg/sub", "scripts"] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        std::fs::write(root.join("pkg/__init__.py"), "").unwrap();
-        std::fs::write(root.join("pkg/sub/__init__.py"), "").unwrap();
-        assert_eq!(
-            python_runtime_place(root, "pkg/sub/m.py"),
-            ("pkg".into(), ".._ctinject".into())
-        );
-        assert_eq!(
-            python_runtime_place(root, "pkg/m.py"),
-            ("pkg".into(), "._ctinject".into())
-        );
-        assert_eq!(
-            python_runtime_place(root, "scripts/s.py"),
-            ("scripts".into(), "_ctinject".into())
-        );
-        assert_eq!(
-            python_runtime_place(root, "top.py"),
-            ("".into(), "_ctinject".into())
-        );
-        // The root itself a package (as `ctinject src/pkg`):
-        std::fs::write(root.join("__init__.py"), "").unwrap();
-        assert_eq!(
-            python_runtime_place(root, "pkg/sub/m.py"),
-            ("".into(), "..._ctinject".into())
-        );
-    }
 }

@@ -2,13 +2,39 @@
 //!
 //! A [`Language`] knows its grammar, recognises its own instrumented output,
 //! and turns a parsed file into a [`FilePlan`]. It does no I/O: whatever it
-//! needs to know about the file's surroundings (where the runtime sits) comes
-//! in a [`PlanContext`].
+//! needs to know about the file's surroundings comes in a [`PlanContext`] or,
+//! for where its runtime goes, a [`Layout`] that the caller backs with the
+//! disk or with a git tree.
 
 pub mod python;
 
+use crate::config::Config;
 use crate::engine::{FilePlan, PointKind};
 use std::collections::BTreeSet;
+
+/// The files of the project being instrumented, as far as a language needs
+/// them to place its runtime (Python asks which folders are packages).
+/// Paths are relative to the root, with `/`.
+pub trait Layout {
+    fn is_file(&self, rel: &str) -> bool;
+}
+
+/// A listing of the files (a git tree's, or a test's).
+impl Layout for BTreeSet<String> {
+    fn is_file(&self, rel: &str) -> bool {
+        self.contains(rel)
+    }
+}
+
+/// Where a file's runtime lives and how the file refers to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimePlace {
+    /// The folder the runtime files go into, relative to the root (`""`: the root).
+    pub dir: String,
+    /// What the file's inserted code names the runtime by; becomes
+    /// [`PlanContext::runtime_ref`].
+    pub reference: String,
+}
 
 /// What a planner needs to know beyond the text.
 #[derive(Clone, Debug)]
@@ -47,11 +73,35 @@ pub trait Language: Send + Sync {
     /// True when [`Language::check_plan`] can check every position of a plan
     /// for `source`; files where it cannot are never cached.
     fn cache_safe(&self, source: &str) -> bool;
+    /// Where the runtime goes for the file at `rel`, and how that file refers to it.
+    fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace;
+    /// The names of the runtime files: never instrumented, and refused as
+    /// output names when a user's file of that name is in the way.
+    fn runtime_file_names(&self) -> &'static [&'static str];
+    /// The runtime files each runtime folder gets, by name, with the
+    /// recording options of `config` baked in.
+    fn runtime_files(&self, config: &Config) -> Vec<(&'static str, String)>;
+    /// True when `text` is a copy of one of this language's runtime files
+    /// (of any configuration), so that writing over it loses nothing.
+    fn is_runtime_file(&self, text: &str) -> bool;
 }
 
 /// Every language ctinject has a grammar for.
 pub fn all() -> Vec<&'static dyn Language> {
     vec![&python::Python]
+}
+
+/// The language called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Language> {
+    all().into_iter().find(|l| l.name() == name)
+}
+
+/// The runtime file names of every language.
+pub fn runtime_file_names() -> Vec<&'static str> {
+    all()
+        .into_iter()
+        .flat_map(|l| l.runtime_file_names().iter().copied())
+        .collect()
 }
 
 /// The language of a path, by extension.

@@ -18,8 +18,10 @@
 //! keep their original form and their span is reported as skipped. The
 //! runtime corrects `warnings.warn` stack levels for the wrapper frames.
 
-use super::{Language, PlanContext};
+use super::{Language, Layout, PlanContext, RuntimePlace};
+use crate::config::Config;
 use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Slot, Unit, MODULE_UNIT};
+use crate::runtime;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -66,6 +68,47 @@ impl Language for Python {
     }
     fn cache_safe(&self, source: &str) -> bool {
         strings_and_comments(source).is_some()
+    }
+
+    /// In a package, the runtime sits in the topmost package folder inside the
+    /// root and is imported relatively (one dot per level); elsewhere it sits
+    /// next to the file and is imported by name.
+    fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace {
+        let module = runtime::PYTHON_FILE_NAME.trim_end_matches(".py");
+        let parent_of = |d: &str| d.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+        let is_package = |d: &str| {
+            layout.is_file(&if d.is_empty() {
+                "__init__.py".to_string()
+            } else {
+                format!("{d}/__init__.py")
+            })
+        };
+        let dir = parent_of(rel);
+        if !is_package(&dir) {
+            return RuntimePlace {
+                dir,
+                reference: module.to_string(),
+            };
+        }
+        let mut top = dir;
+        let mut dots = 1;
+        while !top.is_empty() && is_package(&parent_of(&top)) {
+            top = parent_of(&top);
+            dots += 1;
+        }
+        RuntimePlace {
+            dir: top,
+            reference: format!("{}{module}", ".".repeat(dots)),
+        }
+    }
+    fn runtime_file_names(&self) -> &'static [&'static str] {
+        &[runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME]
+    }
+    fn runtime_files(&self, config: &Config) -> Vec<(&'static str, String)> {
+        runtime::python(config).into()
+    }
+    fn is_runtime_file(&self, text: &str) -> bool {
+        runtime::is_python_runtime(text)
     }
 
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {

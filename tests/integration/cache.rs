@@ -228,3 +228,43 @@ fn cache_commands() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("7 days"), "{}", stderr(&o));
 }
+
+/// The `--max-drop` baseline planned the merge-base's files with the working
+/// tree's package layout: a folder that became a package since then gave its
+/// files the wrong runtime import, so those plans served no later run at
+/// that commit.
+#[test]
+fn merge_base_plans_use_the_packages_of_the_merge_base() {
+    if require_tool("git").is_none() {
+        return;
+    }
+    let r = git_repo(&[("lib/m.py", "def f(a):\n    b = a + 1\n    return b\n")]);
+    let p = r.path();
+    let cache = p.join("../merge-base-cache");
+    let cache_arg = cache.to_str().unwrap();
+    git(p, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(p.join("lib/__init__.py"), "").unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "lib becomes a package"]);
+    let (gated, _) = report(
+        p,
+        &[
+            "--since",
+            "main",
+            "--max-drop",
+            "0",
+            "--dry-run",
+            "--cache-dir",
+            cache_arg,
+        ],
+    );
+    assert_eq!(gated["gate"]["baseline"]["source"], "merge-base", "{gated}");
+    git(p, &["checkout", "-q", "main"]);
+    let (at_main, _) = report(p, &["--dry-run", "--cache-dir", cache_arg]);
+    assert_eq!(
+        (&at_main["cache"]["hits"], &at_main["cache"]["misses"]),
+        (&Value::from(1), &Value::from(0)),
+        "{at_main}"
+    );
+    std::fs::remove_dir_all(cache).unwrap();
+}

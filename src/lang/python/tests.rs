@@ -545,3 +545,33 @@ fn node_glued_to_a_keyword_gets_a_space_before_its_wrapper() {
         "IMPORT\nwhile _ct.wt(1, (a)):\n    pass\nif _ct.br(3, 0, (a)):\n    pass\nelif _ct.brx(3, 1, (b), -1):\n    pass\nfor x in _ct.loop(7, \"x\", (y)):\n    pass\nz = 1 if _ct.brx(9, 0, (a), 1)else 2; _ct.v(9, \"z\", z)\ntry:\n    pass\nexcept _ct.exm(12, (E)):\n    if _ct.brx(13, 0, e, -1):\n        pass\n",
     );
 }
+
+#[test]
+fn runtime_goes_to_the_topmost_package() {
+    let mut files: std::collections::BTreeSet<String> = ["pkg/__init__.py", "pkg/sub/__init__.py"]
+        .map(String::from)
+        .into();
+    let place = |files: &std::collections::BTreeSet<String>, rel: &str| {
+        let p = Python.runtime_place(rel, files);
+        (p.dir, p.reference)
+    };
+    assert_eq!(
+        place(&files, "pkg/sub/m.py"),
+        ("pkg".into(), ".._ctinject".into())
+    );
+    assert_eq!(
+        place(&files, "pkg/m.py"),
+        ("pkg".into(), "._ctinject".into())
+    );
+    assert_eq!(
+        place(&files, "scripts/s.py"),
+        ("scripts".into(), "_ctinject".into())
+    );
+    assert_eq!(place(&files, "top.py"), ("".into(), "_ctinject".into()));
+    // The root itself a package (as `ctinject src/pkg`):
+    files.insert("__init__.py".into());
+    assert_eq!(
+        place(&files, "pkg/sub/m.py"),
+        ("".into(), "..._ctinject".into())
+    );
+}
