@@ -219,7 +219,7 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "FILE", help_heading = "Git", conflicts_with_all = ["since", "staged"])]
     pub diff_file: Option<PathBuf>,
 
-    /// With --since: compare with this commit instead of the working tree.
+    /// With --since: compare with this commit instead of the working tree; the changed files are read from it, so only --dry-run and --patch (a patch for that commit) go with it.
     #[arg(long, value_name = "REF", help_heading = "Git", requires = "since")]
     pub to: Option<String>,
 
@@ -483,6 +483,9 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             None
         } else if job.selection.is_none() {
             Some(report.totals.points.clone())
+        } else if let Some(to) = &report.compared.to {
+            // The project as it is at `--to`, not as the disk has it.
+            Some(run::counts_at_revision(&whole, to)?)
         } else {
             Some(run::run(&whole)?.totals.points)
         };
@@ -493,11 +496,15 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
                 BaselineRef::from_counts(BaselineFile::load(file)?.points.total(), "file")
             }
             (Some(_), None) => {
-                let since = job.selection.as_ref().and_then(|s| s.since.as_deref()).ok_or_else(|| {
-                    anyhow::anyhow!("--max-drop needs a baseline: --baseline FILE, or --since REF to compare with the merge-base")
-                })?;
-                let merge_base = crate::git::merge_base_of(&job.paths[0], since)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                // The commit the change was measured from.
+                let merge_base = report
+                    .compared
+                    .base
+                    .clone()
+                    .filter(|_| job.selection.as_ref().is_some_and(|s| s.since.is_some()))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--max-drop needs a baseline: --baseline FILE, or --since REF to compare with the merge-base")
+                    })?;
                 let counts = run::counts_at_revision(&whole, &merge_base)?;
                 BaselineRef::from_counts(counts.total(), "merge-base")
             }

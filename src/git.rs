@@ -142,6 +142,12 @@ pub struct ChangeSet {
     pub files: BTreeMap<String, FileChange>,
     /// Things worth telling the user, e.g. "submodule vendor/x skipped".
     pub notes: Vec<String>,
+    /// The commit the change is measured from, as hex: the merge-base with
+    /// `since`, else HEAD. None for `--diff-file` and an unborn HEAD.
+    pub base: Option<String>,
+    /// The commit the change goes to (`--to`), as hex. None: the working
+    /// tree or the index, and the files are read from the disk.
+    pub to: Option<String>,
 }
 
 impl ChangeSet {
@@ -477,16 +483,6 @@ fn merge_base_with_head(repo: &Repository, root: &Path, since: &str) -> Result<O
     merge_base_between(repo, since, since_commit.id(), "HEAD", head.id())
 }
 
-/// The merge-base of `since` and HEAD, as a hex object id: the commit a
-/// `--since since` comparison starts from. Works in bare repositories too.
-pub fn merge_base_of(start_dir: &Path, since: &str) -> Result<String, GitError> {
-    let repo = open_repo(start_dir)?;
-    let root = repo
-        .workdir()
-        .map_or_else(|| repo.path().to_path_buf(), clean_dir);
-    Ok(merge_base_with_head(&repo, &root, since)?.to_string())
-}
-
 // ---------------------------------------------------------------------------
 // changed_lines
 // ---------------------------------------------------------------------------
@@ -562,6 +558,8 @@ fn changed_lines_from_diff_file(
         repo_root,
         files,
         notes,
+        base: None,
+        to: None,
     })
 }
 
@@ -600,6 +598,7 @@ fn changed_lines_in(
         );
     }
 
+    let mut compared = (None, None);
     let mut diff = if let (Some(since), Some(to)) = (&req.since, &req.to) {
         let since_commit = resolve_commit(repo, since)?;
         let to_commit = resolve_commit(repo, to)?;
@@ -610,6 +609,7 @@ fn changed_lines_in(
             &format!("`{to}`"),
             to_commit.id(),
         )?;
+        compared = (Some(base), Some(to_commit.id()));
         let old = tree_of(repo, base)?;
         let new = to_commit
             .tree()
@@ -621,6 +621,7 @@ fn changed_lines_in(
             Some(since) => Some(merge_base_with_head(repo, &repo_root, since)?),
             None => head_commit(repo)?.map(|c| c.id()),
         };
+        compared.0 = base;
         let old = base.map(|oid| tree_of(repo, oid)).transpose()?;
         if req.staged {
             let index = match index_file {
@@ -753,6 +754,8 @@ fn changed_lines_in(
         repo_root,
         files,
         notes,
+        base: compared.0.map(|oid| oid.to_string()),
+        to: compared.1.map(|oid| oid.to_string()),
     })
 }
 
@@ -1740,8 +1743,9 @@ def other():
         repo.git(&["checkout", "-q", "feature"]);
         let cs = repo.changes(&since("main"));
         assert_eq!(cs.files, files(&[("app.py", modified(&[11..=11]))]));
-        let base = merge_base_of(repo.path(), "main").unwrap();
-        assert_eq!(base, repo.git(&["merge-base", "main", "HEAD"]).trim());
+        let base = repo.git(&["merge-base", "main", "HEAD"]);
+        assert_eq!(cs.base.as_deref(), Some(base.trim()));
+        assert_eq!(cs.to, None);
     }
 
     #[test]
@@ -1755,12 +1759,15 @@ def other():
         repo.commit_all("two");
         repo.write("app.py", &APP.replace("return 3", "return 6"));
         let req = DiffRequest {
-            to: Some(to),
+            to: Some(to.clone()),
             ..since("main")
         };
+        let cs = repo.changes(&req);
+        assert_eq!(cs.files, files(&[("app.py", modified(&[2..=2]))]));
+        let base = repo.git(&["merge-base", "main", &to]);
         assert_eq!(
-            repo.changes(&req).files,
-            files(&[("app.py", modified(&[2..=2]))])
+            (cs.base.as_deref(), cs.to.as_deref()),
+            (Some(base.trim()), Some(to.as_str()))
         );
     }
 
@@ -1824,8 +1831,6 @@ def other():
         let message = err.to_string();
         assert!(message.contains("fetch-depth: 0"), "{message}");
         assert!(message.contains("git fetch --unshallow"), "{message}");
-        let err = merge_base_of(&clone, "origin/other").unwrap_err();
-        assert!(err.to_string().contains("fetch-depth: 0"), "{err}");
     }
 
     #[test]

@@ -179,6 +179,18 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheReport>,
     pub elapsed_ms: u64,
+    /// The commits a git selection compared, for the gate (not in the JSON).
+    #[serde(skip)]
+    pub compared: Compared,
+}
+
+/// The two ends of a git selection, as hex commit ids.
+#[derive(Clone, Debug, Default)]
+pub struct Compared {
+    /// The merge-base with `--since`, else HEAD; None for `--diff-file`.
+    pub base: Option<String>,
+    /// `--to`; None when the files were read from the disk.
+    pub to: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -237,6 +249,7 @@ impl Report {
             gate: None,
             cache: None,
             elapsed_ms,
+            compared: Compared::default(),
         }
     }
 

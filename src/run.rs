@@ -185,9 +185,69 @@ impl Layout for DiskLayout<'_> {
     }
 }
 
+/// A file to plan: its language, its path relative to the root, and where
+/// its text comes from.
+struct Source {
+    lang: &'static dyn Language,
+    rel: String,
+    contents: Contents,
+}
+
+enum Contents {
+    /// Read when its turn comes, so that only the files being worked on are
+    /// in memory.
+    Disk(PathBuf),
+    /// Read from a git tree.
+    Loaded(Vec<u8>),
+}
+
+impl From<&Candidate> for Source {
+    fn from(c: &Candidate) -> Self {
+        Source {
+            lang: c.lang,
+            rel: c.rel.clone(),
+            contents: Contents::Disk(c.abs.clone()),
+        }
+    }
+}
+
+/// The files of the tree at `rev` below `root` (inside the work tree at
+/// `top`) whose root-relative paths `keep` accepts, and the paths of all the
+/// files below `root` in that tree, which place the runtime as they did then.
+fn revision_sources(
+    root: &Path,
+    top: &Path,
+    rev: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Vec<Source>, std::collections::BTreeSet<String>)> {
+    let listed = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let root_rel = |repo_rel: &str| discover::relative(root, &top.join(repo_rel));
+    let wanted = |repo_rel: &str| {
+        let Some(rel) = root_rel(repo_rel) else {
+            return false;
+        };
+        let keep = keep(&rel) && lang::for_path(&rel).is_some();
+        listed.borrow_mut().insert(rel);
+        keep
+    };
+    let files = git::read_tree_files(root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sources = files
+        .into_iter()
+        .filter_map(|(repo_rel, bytes)| {
+            let rel = root_rel(&repo_rel)?;
+            Some(Source {
+                lang: lang::for_path(&rel)?,
+                rel,
+                contents: Contents::Loaded(bytes),
+            })
+        })
+        .collect();
+    Ok((sources, listed.into_inner()))
+}
+
 /// Reads, plans and instruments one file.
 fn process(
-    c: &Candidate,
+    source: Source,
     display: String,
     runtime_ref: String,
     change: Option<&FileChange>,
@@ -195,15 +255,21 @@ fn process(
     cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
 ) -> (Option<Rewrite>, FileReport) {
-    let bytes = match std::fs::read(&c.abs) {
-        Ok(b) => b,
-        Err(e) => {
-            let reason = format!("cannot read: {e}");
-            return (None, skipped_file(display, c.lang.name(), reason, change));
-        }
+    let bytes = match source.contents {
+        Contents::Loaded(bytes) => bytes,
+        Contents::Disk(path) => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = format!("cannot read: {e}");
+                return (
+                    None,
+                    skipped_file(display, source.lang.name(), reason, change),
+                );
+            }
+        },
     };
     process_bytes(
-        c.lang,
+        source.lang,
         display,
         runtime_ref,
         bytes,
@@ -528,36 +594,24 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     let selection = job.file_selection()?;
     let runtime_names = lang::runtime_file_names();
-    // Every file of the tree below the root, for the runtime's place (which
-    // folders were packages then), and the contents of those a walk of the
-    // working tree would count.
-    let listed = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    let root_rel = |repo_rel: &str| discover::relative(&root, &top.join(repo_rel));
-    let wanted = |repo_rel: &str| {
-        let abs = top.join(repo_rel);
-        let Some(rel) = root_rel(repo_rel) else {
-            return false;
-        };
-        listed.borrow_mut().insert(rel.clone());
-        paths.iter().any(|p| abs.starts_with(p))
-            && discover::candidate_language(&rel, &selection, &runtime_names).is_some()
-    };
-    let files = git::read_tree_files(&root, rev, wanted).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let layout = listed.into_inner();
+    // The same files as a walk of the working tree would count.
+    let (sources, layout) = revision_sources(&root, &top, rev, |rel| {
+        paths.iter().any(|p| root.join(rel).starts_with(p))
+            && discover::candidate_language(rel, &selection, &runtime_names).is_some()
+    })?;
     let cache = open_cache(job, &top, &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
-    let reports = in_parallel(files, job.jobs, false, |(repo_rel, bytes), parsers| {
-        let rel = root_rel(&repo_rel).unwrap_or_else(|| repo_rel.clone());
-        let lang = lang::for_path(&rel).expect("only files of a language were read");
-        let place = lang.runtime_place(&rel, &layout);
-        let parser = parsers.get(lang);
-        let (_, report) = process_bytes(
-            lang,
-            repo_rel,
+    let reports = in_parallel(sources, job.jobs, false, |source, parsers| {
+        let display =
+            discover::relative(&top, &root.join(&source.rel)).unwrap_or_else(|| source.rel.clone());
+        let place = source.lang.runtime_place(&source.rel, &layout);
+        let parser = parsers.get(source.lang);
+        let (_, report) = process(
+            source,
+            display,
             place.reference,
-            bytes,
             None,
             job,
             cache_use.as_ref(),
@@ -607,24 +661,45 @@ pub fn run(job: &Job) -> Result<Report> {
     if let OutputChoice::Dir(out) = &job.output {
         emit::check_out_dir(&root, out)?;
     }
+    let reads_a_commit = changes.as_ref().is_some_and(|set| set.to.is_some());
+    if reads_a_commit && !matches!(job.output, OutputChoice::DryRun | OutputChoice::Patch(_)) {
+        bail!("--to reads the changed files from that commit, not from the disk, so it can only report (--dry-run) or write a patch that applies to that commit (--patch FILE); to write a copy or rewrite files, check the commit out and leave --to out");
+    }
 
     let selection = job.file_selection()?;
     let runtime_names = lang::runtime_file_names();
-    let candidates = match &changes {
+    // With `--to`, the changed files are read from that commit, and the
+    // runtime placed by its packages.
+    let to = changes.as_ref().and_then(|set| set.to.as_deref());
+    let (sources, listing): (Vec<Source>, _) = match (&changes, to) {
+        (Some(set), Some(to)) => {
+            let (sources, listing) = revision_sources(&root, &base, to, |rel| {
+                set.files.contains_key(&display_of(rel))
+                    && paths.iter().any(|p| root.join(rel).starts_with(p))
+                    && discover::candidate_language(rel, &selection, &runtime_names).is_some()
+            })?;
+            (sources, Some(listing))
+        }
         // Only the changed files are read at all, and no folder is walked.
-        Some(set) => discover::changed_candidates(
-            &root,
-            &paths,
-            set.files.keys().map(|p| base.join(p)),
-            &selection,
-            &runtime_names,
+        (Some(set), None) => (
+            discover::changed_candidates(
+                &root,
+                &paths,
+                set.files.keys().map(|p| base.join(p)),
+                &selection,
+                &runtime_names,
+            )
+            .iter()
+            .map(Source::from)
+            .collect(),
+            None,
         ),
-        None => {
+        (None, _) => {
             let (found, problems) = discover::candidates(&root, &paths, &selection, &runtime_names);
             for (p, msg) in &problems {
                 eprintln!("ctinject: warning: {p}: {msg}");
             }
-            found
+            (found.iter().map(Source::from).collect(), None)
         }
     };
 
@@ -634,34 +709,34 @@ pub fn run(job: &Job) -> Result<Report> {
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
 
     // Plan and instrument in parallel; results land in input order.
-    let layout = DiskLayout(&root);
-    let show_progress = job.progress && std::io::stderr().is_terminal() && candidates.len() > 50;
-    let results = in_parallel(
-        candidates.iter().collect(),
-        job.jobs,
-        show_progress,
-        |c, parsers| {
-            let place = c.lang.runtime_place(&c.rel, &layout);
-            let display = display_of(&c.rel);
-            let change = changes.as_ref().and_then(|s| s.get(&display));
-            let (new_text, report) = process(
-                c,
-                display,
-                place.reference,
-                change,
-                job,
-                cache_use.as_ref(),
-                parsers.get(c.lang),
-            );
-            let runtime_dir = new_text.as_ref().map(|_| (c.lang.name(), place.dir));
-            Processed {
-                rel: c.rel.clone(),
-                new_text,
-                report,
-                runtime_dir,
-            }
-        },
-    );
+    let disk = DiskLayout(&root);
+    let layout: &(dyn Layout + Sync) = match &listing {
+        Some(files) => files,
+        None => &disk,
+    };
+    let show_progress = job.progress && std::io::stderr().is_terminal() && sources.len() > 50;
+    let results = in_parallel(sources, job.jobs, show_progress, |source, parsers| {
+        let (lang, rel) = (source.lang, source.rel.clone());
+        let place = lang.runtime_place(&rel, layout);
+        let display = display_of(&rel);
+        let change = changes.as_ref().and_then(|s| s.get(&display));
+        let (new_text, report) = process(
+            source,
+            display,
+            place.reference,
+            change,
+            job,
+            cache_use.as_ref(),
+            parsers.get(lang),
+        );
+        let runtime_dir = new_text.as_ref().map(|_| (lang.name(), place.dir));
+        Processed {
+            rel,
+            new_text,
+            report,
+            runtime_dir,
+        }
+    });
     let mut changed: BTreeMap<String, Rewrite> = BTreeMap::new();
     let mut runtime_dirs = std::collections::BTreeSet::new();
     let mut files: Vec<FileReport> = Vec::with_capacity(results.len());
@@ -730,6 +805,12 @@ pub fn run(job: &Job) -> Result<Report> {
         runtime_files,
         started.elapsed().as_millis() as u64,
     );
+    if let Some(set) = &changes {
+        report.compared = crate::report::Compared {
+            base: set.base.clone(),
+            to: set.to.clone(),
+        };
+    }
     if cache.is_some() {
         report.cache = Some(crate::report::CacheReport {
             hits: counts.hits.load(Ordering::Relaxed) as u64,

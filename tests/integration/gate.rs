@@ -272,3 +272,38 @@ fn reports_go_to_files_in_every_format() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown format"), "{}", stderr(&o));
 }
+
+/// `--since main --to feature` (the pre-push hook's range) read the changed
+/// files from the disk: with main checked out, the gate judged main's files
+/// against feature's changed lines and passed a push that lowered coverage.
+#[test]
+fn the_to_commit_is_gated_not_the_working_tree() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "frames"]);
+    git(p, &["checkout", "-q", "main"]);
+    let (code, g) = gate(
+        p,
+        &[
+            "--since",
+            "main",
+            "--to",
+            "feature",
+            "--max-drop",
+            "0",
+            "--fail-under",
+            "100",
+        ],
+    );
+    assert_eq!(code, 1, "{g}");
+    let percent = |k: &str| g[k]["percent"].as_f64().unwrap();
+    assert!(percent("change") < 100.0, "{g}");
+    assert!(percent("project") < percent("baseline"), "{g}");
+    // Writing a copy of a commit that is not checked out is refused.
+    let o = ctinject(p, &["--since", "main", "--to", "feature", "--no-cache"]);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(stderr(&o).contains("--to reads the changed files from that commit"));
+}
