@@ -306,9 +306,9 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 
 fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32> {
     let here = std::fs::canonicalize(".")?;
-    let base = crate::git::repo_root(&here).unwrap_or_else(|| here.clone());
+    let top = crate::git::repo_root(&here);
     let choice = cache_dir.map_or(CacheChoice::Default, CacheChoice::Dir);
-    let dir = run::cache_dir(&choice, &base, &here).expect("a cache folder");
+    let dir = run::cache_dir(&choice, top.as_deref(), &here).expect("a cache folder");
     let cache = Cache::open(&dir)?;
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     match action {

@@ -73,15 +73,15 @@ pub enum CacheChoice {
     Default,
 }
 
-/// The cache folder for `choice`, given the repository top (or the root
-/// outside a repository) and the root.
+/// The cache folder for `choice`, given the top of the git work tree
+/// holding the root (None outside one) and the root.
 ///
 /// The default is `CTINJECT_CACHE_DIR`; else, in a git repository, `cache`
 /// beside the default output (`.ctinject/cache` at the top, which ignores
 /// itself, or `target/ctinject/cache` in a Cargo workspace); outside one,
 /// the user's cache folder (`$XDG_CACHE_HOME/ctinject`, `~/.cache/ctinject`),
 /// so that instrumenting a plain folder never writes into it.
-pub fn cache_dir(choice: &CacheChoice, base: &Path, root: &Path) -> Option<PathBuf> {
+pub fn cache_dir(choice: &CacheChoice, repo_top: Option<&Path>, root: &Path) -> Option<PathBuf> {
     let env = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
@@ -100,9 +100,9 @@ pub fn cache_dir(choice: &CacheChoice, base: &Path, root: &Path) -> Option<PathB
             if let Some(d) = env("CTINJECT_CACHE_DIR") {
                 return Some(d);
             }
-            if base.join(".git").exists() {
-                let out = emit::default_out_dir(base, root);
-                let top = out.parent().unwrap_or(base).to_path_buf();
+            if let Some(repo_top) = repo_top {
+                let out = emit::default_out_dir(repo_top, root);
+                let top = out.parent().unwrap_or(repo_top).to_path_buf();
                 emit::ignore_itself(&top);
                 return Some(top.join("cache"));
             }
@@ -169,11 +169,11 @@ fn resolve_root(paths: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
     Ok((root, abs))
 }
 
-/// The top of the git work tree holding `dir`, found by looking for `.git`.
+/// The top of the git work tree holding `dir`, resolved like `dir` (the
+/// paths below it are compared with canonical ones).
 fn repo_top(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
+    let top = git::repo_root(dir)?;
+    Some(std::fs::canonicalize(&top).unwrap_or(top))
 }
 
 /// The project's files on the disk, below `root`.
@@ -564,8 +564,8 @@ fn in_parallel<T: Send, R: Send>(
 }
 
 /// The plan cache of this run, if any.
-fn open_cache(job: &Job, base: &Path, root: &Path) -> Result<Option<Cache>> {
-    match cache_dir(&job.cache, base, root) {
+fn open_cache(job: &Job, repo_top: Option<&Path>, root: &Path) -> Result<Option<Cache>> {
+    match cache_dir(&job.cache, repo_top, root) {
         Some(dir) if !job.parse_only => Ok(Some(Cache::open(&dir)?)),
         _ => Ok(None),
     }
@@ -590,8 +590,7 @@ impl<'a> CacheUse<'a> {
 /// every file that has not changed since.
 pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     let (root, paths) = resolve_root(&job.paths)?;
-    let top = git::repo_root(&root).context("not inside a git repository")?;
-    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let top = repo_top(&root).context("not inside a git repository")?;
     let selection = job.file_selection()?;
     let runtime_names = lang::runtime_file_names();
     // The same files as a walk of the working tree would count.
@@ -599,7 +598,7 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
         paths.iter().any(|p| root.join(rel).starts_with(p))
             && discover::candidate_language(rel, &selection, &runtime_names).is_some()
     })?;
-    let cache = open_cache(job, &top, &root)?;
+    let cache = open_cache(job, Some(&top), &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
@@ -648,11 +647,14 @@ pub fn run(job: &Job) -> Result<Report> {
         }
         None => None,
     };
+    let top = repo_top(&root);
+    // What paths are shown and looked up relative to: the top of the work
+    // tree (for `--diff-file` outside one, the folder it was run from).
     let base = match &changes {
         Some(set) => {
             std::fs::canonicalize(&set.repo_root).unwrap_or_else(|_| set.repo_root.clone())
         }
-        None => repo_top(&root).unwrap_or_else(|| root.clone()),
+        None => top.clone().unwrap_or_else(|| root.clone()),
     };
     let display_of =
         |rel: &str| discover::relative(&base, &root.join(rel)).unwrap_or_else(|| rel.to_string());
@@ -703,7 +705,7 @@ pub fn run(job: &Job) -> Result<Report> {
         }
     };
 
-    let cache = open_cache(job, &base, &root)?;
+    let cache = open_cache(job, top.as_deref(), &root)?;
     let config_hash = config_hash(&job.config);
     let counts = CacheCounts::default();
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
