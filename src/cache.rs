@@ -124,8 +124,8 @@ pub struct KeyParts<'a> {
     /// How the file imports the runtime (module name, relative import, ...):
     /// it is the text of the header insert.
     pub runtime_ref: &'a str,
-    /// Hash of the configuration that affects output (point kinds turned on,
-    /// ...), computed by the caller.
+    /// Hash of the configuration that shapes the plan (the point kinds
+    /// turned on), computed by the caller.
     pub config_hash: &'a str,
     /// Which functions are selected: `all`, or a canonical list of changed
     /// line ranges (`--since`): the same file gives another plan under

@@ -81,6 +81,32 @@ fn warm_run_hits_and_gives_the_same_output() {
     );
 }
 
+/// The cache key hashed the whole configuration, so editing a redaction
+/// pattern or the value cap (which only the runtime files carry) threw away
+/// every cached plan; turning a point kind off must still miss.
+#[test]
+fn only_the_point_kinds_of_the_configuration_key_the_cache() {
+    let t = tree(SRC);
+    let config = |extra: &str| {
+        let text = format!("values:\n  cap: 50\n  redact: [\"pin\"]\n{extra}");
+        std::fs::write(t.path().join("p/.ctinject.yml"), text).unwrap();
+    };
+    let hits_misses = |r: &Value| (r["cache"]["hits"].as_u64(), r["cache"]["misses"].as_u64());
+    report(t.path(), &["p", "--dry-run", "--cache-dir", "c"]);
+    config("");
+    let out = t.path().join("out");
+    let (r, _) = report(t.path(), &["p", "--out", "out", "--cache-dir", "c"]);
+    assert_eq!(hits_misses(&r), (Some(3), Some(0)), "{r}");
+    let runtime = std::fs::read_to_string(out.join("pkg/_ctinject_runtime.py")).unwrap();
+    assert!(
+        runtime.contains(r#"\"value_cap\":50"#) && runtime.contains(r#"\"pin\""#),
+        "the new options did not reach the runtime"
+    );
+    config("points:\n  loop: false\n");
+    let (r, _) = report(t.path(), &["p", "--dry-run", "--cache-dir", "c"]);
+    assert_eq!(hits_misses(&r), (Some(0), Some(3)), "{r}");
+}
+
 /// A file whose insert positions check_plan cannot verify on load (quotes
 /// nested in f-string braces) is planned every time and never cached.
 #[test]
