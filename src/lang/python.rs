@@ -8,7 +8,7 @@
 //! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement |
 //! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
 //! | lambda | `_ct.lam(L, lambda ...)` |
-//! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement; for targets in the loop event |
+//! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
 //! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
 //! | loop | `for x in _ct.loop(S, "x", xs):`, `async for` with `aloop`, `while _ct.wt(S, test):` and `_ct.lb(S); break` |
 //! | exception | `except E: _ct.ex(L); body` or, when the body starts with a compound statement, `except _ct.exm(L, E):` |
@@ -968,21 +968,23 @@ impl<'a> Planner<'a> {
         let first = n
             .child_by_field_id(fields().body)
             .and_then(|b| named_children(b).into_iter().next());
-        match first.filter(|f| is_simple_statement(*f)) {
-            Some(f) => {
-                let ins = Insert::before(f.start_byte(), format!("{}; ", var_call(line, &names)));
-                self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
+        let ins = match first.filter(|f| is_simple_statement(*f)) {
+            Some(f) => Insert::before(f.start_byte(), format!("{}; ", var_call(line, &names))),
+            // No simple statement to put it before: one more with item, a
+            // context manager that records the names when it is entered,
+            // after the items that bind them (`with A as x, _ct.vwith(...):`).
+            None => {
+                let last_item = n
+                    .named_children(&mut c)
+                    .filter(|c| c.kind() == "with_clause")
+                    .flat_map(named_children)
+                    .last()
+                    .expect("a with-as has an item");
+                let call = var_call(line, &names).replacen("_ct.v(", "_ct.vwith(", 1);
+                Insert::after(last_item.end_byte(), format!(", {call}"))
             }
-            None => self.push(
-                scope,
-                Point::skipped(
-                    PointKind::Variable,
-                    line,
-                    "the with body starts with a compound statement: no same-line place for the variable event",
-                ),
-                [],
-            ),
-        }
+        };
+        self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
     }
 
     // ---------------------------------------------------------- branches ---
@@ -1343,6 +1345,7 @@ fn insert_forms() -> &'static regex::Regex {
                 r#"(?:; )?_ct = \(__import__\("importlib"\)\.import_module\("\._ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
             ),
             format!(r"; {vars}"),
+            format!(r", _ct\.vwith\({n}(?:, {q}, {id})+\)"),
             format!(r"{vars}; "),
             format!(r"_ct\.(?:ex|lb)\({n}\); "),
             format!(r"{ws}@_ct\.fn\({n}\)"),

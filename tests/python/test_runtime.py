@@ -311,6 +311,39 @@ class TestContractCalls(RuntimeCase):
         self.assertEqual((e["name"], e["line"]), ("y", 4))
         self.assertEqual(e["value"], "<builtins.object object>")
 
+    def test_vwith_records_and_adds_a_with_item_that_does_nothing(self):
+        ct = self.ct
+        seen = []
+
+        @contextlib.contextmanager
+        def opened(name):
+            seen.append("enter " + name)
+            try:
+                yield name.upper()
+            finally:
+                seen.append("exit " + name)
+
+        with opened("a") as a, ct.vwith(7, "a", a) as nothing:
+            seen.append((a, nothing))
+        # An exception in the body reaches the outer items, not swallowed.
+        with self.assertRaises(KeyError):
+            with opened("b") as b, ct.vwith(9, "b", b):
+                raise KeyError(b)
+
+        @contextlib.asynccontextmanager
+        async def aopened(name):
+            yield name * 2
+
+        async def main():
+            async with aopened("c") as c, ct.vwith(11, "c", c):
+                return c
+
+        self.assertEqual(asyncio.run(main()), "cc")
+        self.assertEqual(seen, ["enter a", ("A", None), "exit a", "enter b", "exit b"])
+        evs = self.events("var")
+        self.assertEqual([(e["name"], e["value"], e["line"]) for e in evs],
+                         [("a", "'A'", 7), ("b", "'B'", 9), ("c", "'cc'", 11)])
+
     def test_br_calls_bool_once_and_records_true_arms(self):
         calls = []
 

@@ -575,3 +575,21 @@ fn runtime_goes_to_the_topmost_package() {
         ("".into(), "..._ctinject".into())
     );
 }
+
+#[test]
+fn with_as_before_a_compound_body_becomes_one_more_item() {
+    check(
+        "with open(p) as f:\n    if f:\n        pass\n",
+        "IMPORT\nwith open(p) as f, _ct.vwith(1, \"f\", f):\n    if _ct.brx(2, 0, f, -1):\n        pass\n",
+    );
+    // Parenthesized items (3.9+), a trailing comma, several names.
+    check(
+        "with (\n    a() as (x, y),\n    b() as z,\n):\n    for i in z:\n        pass\n",
+        "IMPORT\nwith (\n    a() as (x, y),\n    b() as z, _ct.vwith(1, \"x\", x, \"y\", y, \"z\", z),\n):\n    for i in _ct.loop(5, \"i\", z):\n        pass\n",
+    );
+    let out = instrumented("async def f():\n    async with l as m:\n        global g\n");
+    assert!(
+        out.contains("    async with l as m, _ct.vwith(2, \"m\", m):\n        global g\n"),
+        "{out}"
+    );
+}

@@ -1358,6 +1358,29 @@ def _exc_event(mod, line, e):
 
 # ---------------------------------------------------------------- the Module object
 
+class _NoOpContext(object):
+    """What `vwith` returns: one more item of a `with` or `async with`
+    statement that does nothing on entry or exit (and never swallows an
+    exception)."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, kind, value, tb):
+        return None
+
+    async def __aenter__(self):
+        return None
+
+    async def __aexit__(self, kind, value, tb):
+        return None
+
+
+_NO_OP_CONTEXT = _NoOpContext()
+
+
 class _Module(object):
     """The object instrumented code calls (bound to the name _ct)."""
     __slots__ = ("file", "_qf")
@@ -1402,6 +1425,11 @@ class _Module(object):
         if _S.on:
             _var(self, line, name, value, ())
         return value
+
+    def vwith(self, line, name, value, *more):
+        if _S.on:
+            _var(self, line, name, value, more)
+        return _NO_OP_CONTEXT
 
     # -- branches
     def br(self, site, arm, cond):
