@@ -36,6 +36,30 @@ const BINDING_MARKS: [&str; 2] = [
     "__package__) if __package__ else __import__(",
 ];
 
+/// True when the module's own code uses the name `_ct` (a variable, an
+/// import alias, a parameter...), which every instrumented module binds to
+/// the runtime: either would break the other. Attribute names (`x._ct`) and
+/// keyword argument names (`f(_ct=1)`) are other namespaces and do not count.
+fn uses_binding_name(src: &str, tree: &tree_sitter::Tree) -> bool {
+    let is_word = |c: char| c == '_' || c.is_alphanumeric();
+    src.match_indices("_ct").any(|(i, name)| {
+        let end = i + name.len();
+        if src[..i].chars().next_back().is_some_and(is_word)
+            || src[end..].chars().next().is_some_and(is_word)
+        {
+            return false;
+        }
+        let Some(n) = tree.root_node().descendant_for_byte_range(i, end) else {
+            return false;
+        };
+        let other_namespace = n.parent().is_some_and(|p| {
+            (p.kind() == "attribute" && p.child_by_field_id(fields().attribute) == Some(n))
+                || (p.kind() == "keyword_argument" && p.child_by_field_id(fields().name) == Some(n))
+        });
+        n.kind() == "identifier" && n.byte_range() == (i..end) && !other_namespace
+    })
+}
+
 /// Names that reveal a function looking at its caller's frame.
 const FRAME_INSPECTION: &[&str] = &[
     "_getframe",
@@ -50,6 +74,8 @@ const SKIP_NO_LINE: &str = "no free line above or below the def for the span wra
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
 const SKIP_SYNTAX_POINT: &str =
     "it lies where the parser found a syntax error in the input (an insert there could break the file)";
+const SKIP_BINDING_NAME: &str =
+    "the module uses the name `_ct`, which ctinject's inserted code binds (rename it to instrument this file)";
 const SKIP_OVERLOAD: &str =
     "an @overload stub never runs, and a wrapper would hide it from typing.get_overloads";
 
@@ -207,6 +233,11 @@ impl Language for Python {
             lines_moved: 0,
             file_skipped: None,
         };
+        if plan.units.iter().any(|u| !u.inserts.is_empty()) && uses_binding_name(source, tree) {
+            for u in &mut plan.units {
+                u.drop_with_reason(SKIP_BINDING_NAME);
+            }
+        }
         if plan.units.iter().any(|u| !u.inserts.is_empty()) {
             match header {
                 Some((insert, moved)) => {
@@ -269,6 +300,7 @@ fn text<'s>(src: &'s str, n: Node) -> &'s str {
 struct Fields {
     alias: u16,
     alternative: u16,
+    attribute: u16,
     body: u16,
     condition: u16,
     definition: u16,
@@ -294,6 +326,7 @@ fn fields() -> &'static Fields {
         Fields {
             alias: id("alias"),
             alternative: id("alternative"),
+            attribute: id("attribute"),
             body: id("body"),
             condition: id("condition"),
             definition: id("definition"),

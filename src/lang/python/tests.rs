@@ -593,3 +593,27 @@ fn with_as_before_a_compound_body_becomes_one_more_item() {
         "{out}"
     );
 }
+
+/// `import ctypes as _ct` (or any other use of the name) was shadowed by the
+/// runtime binding, or shadowed it: the instrumented module crashed with
+/// "module 'ctypes' has no attribute 'fn'".
+#[test]
+fn a_module_that_uses_the_name_ct_is_left_alone() {
+    for src in [
+        "import ctypes as _ct\n\ndef f(x):\n    return _ct.c_int(x)\n",
+        "import os\n\ndef g():\n    _ct = 5\n    return _ct\n",
+        "import os\n\ndef h(_ct):\n    return 1\n",
+    ] {
+        let (out, plan) = run_plan(src);
+        assert_eq!(out, src);
+        assert!(
+            skipped(&plan)
+                .iter()
+                .any(|(_, _, r)| r == SKIP_BINDING_NAME),
+            "{src}"
+        );
+    }
+    // Attribute and keyword names are other namespaces; `_ctx` another name.
+    let out = instrumented("import os\n\ndef k(o):\n    o._ct = f(_ct=1, _ctx=2)\n");
+    assert!(out.contains("@_ct.fn(3)"), "{out}");
+}
