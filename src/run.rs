@@ -308,14 +308,17 @@ fn skipped_file(
     report
 }
 
-/// Changed lines inside a syntax error that no selected function holds count
-/// as points that could not be instrumented (a change never counts as
-/// nothing to check just because it does not parse).
-fn unparsed_changes(
+/// Code inside a syntax error that no selected function holds counts as a
+/// point that could not be instrumented: a function the error swallowed, or
+/// module code. Under a git selection only changed code counts (a change
+/// never counts as nothing to check just because it does not parse); in a
+/// whole-project run every such region does, so a broken file never reads as
+/// fully covered.
+fn unparsed_code(
     plan: &mut FilePlan,
     tree: &tree_sitter::Tree,
     errors: &[std::ops::Range<usize>],
-    change: &FileChange,
+    change: Option<&FileChange>,
 ) {
     let root = tree.root_node();
     for e in errors {
@@ -330,19 +333,25 @@ fn unparsed_changes(
             .units
             .iter()
             .any(|u| u.selected && !u.is_module() && u.lines.0 <= first && last <= u.lines.1);
-        if held || !change.touches(first, last) {
+        if held || change.is_some_and(|c| !c.touches(first, last)) {
             continue;
         }
+        let (name, reason) = match change {
+            Some(_) => (
+                "<changed code>",
+                "changed code with a syntax error: it cannot be instrumented",
+            ),
+            None => (
+                "<code with a syntax error>",
+                "code with a syntax error outside any function: it cannot be instrumented",
+            ),
+        };
         plan.units.push(Unit {
-            name: "<changed code>".into(),
+            name: name.into(),
             lines: (first, last),
             bytes: e.clone(),
             inserts: Vec::new(),
-            points: vec![Point::skipped(
-                PointKind::Function,
-                first,
-                "changed code with a syntax error: it cannot be instrumented",
-            )],
+            points: vec![Point::skipped(PointKind::Function, first, reason)],
             selected: true,
         });
     }
@@ -444,9 +453,7 @@ fn process_bytes(
         Some(change) => plan.select(|u| !u.is_module() && change.touches(u.lines.0, u.lines.1)),
     }
     let errors = error_ranges(&tree);
-    if let Some(change) = change {
-        unparsed_changes(&mut plan, &tree, &errors, change);
-    }
+    unparsed_code(&mut plan, &tree, &errors, change);
     // Validation re-parses the result. Sparse inserts (a `--since` selection,
     // the search for a guilty unit) re-parse incrementally from the
     // original's tree. Dense ones do not: tree-sitter-python then reuses next

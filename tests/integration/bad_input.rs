@@ -76,6 +76,31 @@ fn syntax_errors_skip_only_the_functions_they_touch() {
     assert!(out.contains("    x = = 1\n"), "{out}");
 }
 
+/// A syntax error that swallowed a whole function (`def bad(x:`) left no
+/// function to skip: a whole-project run reported 0 functions, nothing
+/// skipped, and `--fail-under 100` passed with "nothing to check".
+#[test]
+fn syntax_errors_outside_any_function_count_in_a_whole_project_run() {
+    let t = tree(&[
+        ("p/a.py", "def bad(x:\n    y = x\n    return y\n"),
+        ("p/b.py", "import os\n\n\ndef ok():\n    return 1\n"),
+    ]);
+    let o = ctinject(
+        t.path(),
+        &["p", "--dry-run", "--fail-under", "100", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let unit = &file(&r, "a.py")["functions"][0];
+    assert_eq!(unit["name"], "<code with a syntax error>", "{r}");
+    assert!(unit["skipped"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("syntax error"));
+    // Code, not a function: only `ok` is counted as one.
+    assert_eq!(r["totals"]["functions"], 1, "{r}");
+}
+
 #[test]
 fn names_with_spaces_and_non_ascii_work() {
     let t = tree(&[("my proj/sub dir/caf\u{e9} \u{65e5}.py", "x = 1\n")]);
