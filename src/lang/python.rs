@@ -11,7 +11,7 @@
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
 //! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
 //! | loop | `for x in _ct.loop(S, "x", xs):`, `async for` with `aloop`, `while _ct.wt(S, test):` and `_ct.lb(S); break` |
-//! | exception | `except E: _ct.ex(L); body` or, when the body starts with a compound statement, `except _ct.exm(L, E):` |
+//! | exception | `except E as e: _ct.ex(L); _ct.v(L, "e", e); body` or, when the body starts with a compound statement, `except _ct.exm(L, E, "e") as e:` (not for `except*`, whose types are evaluated before its subgroup is known) |
 //!
 //! The decorator-based span wrapper adds a stack frame, so functions that look
 //! at their caller's frame (`sys._getframe`, `inspect.currentframe`, `f_back`)
@@ -1200,7 +1200,9 @@ impl<'a> Planner<'a> {
     // -------------------------------------------------------- exceptions ---
 
     fn try_statement(&mut self, n: Node<'a>, scope: &Scope) {
-        if !self.ctx.wants(PointKind::Exception) {
+        let exceptions = self.ctx.wants(PointKind::Exception);
+        let variables = self.ctx.wants(PointKind::Variable);
+        if !exceptions && !variables {
             return;
         }
         let mut c = n.walk();
@@ -1211,36 +1213,87 @@ impl<'a> Planner<'a> {
         for h in handlers {
             let line = Self::line_of(h);
             let value = h.child_by_field_id(fields().value);
-            let alias = value
-                .filter(|v| v.kind() == "as_pattern")
-                .and_then(|v| v.child_by_field_id(fields().alias));
+            let is_star = h.kind() == "except_group_clause" || {
+                let mut hc = h.walk();
+                let star = h.children(&mut hc).any(|t| t.kind() == "*");
+                star
+            };
+            // `except E as name`: a variable point, recorded with the exception.
+            let name = value
+                .filter(|v| v.kind() == "as_pattern" && variables)
+                .and_then(|v| v.child_by_field_id(fields().alias))
+                .and_then(|alias| {
+                    let mut names = Vec::new();
+                    target_names(self.src, alias, &mut names);
+                    // Python allows one plain name there.
+                    (names.len() == 1).then(|| names.remove(0))
+                });
             let block = named_children(h)
                 .into_iter()
                 .rev()
                 .find(|b| b.kind() == "block");
             let first = block.and_then(|b| named_children(b).into_iter().next());
-            let result: Result<Vec<Insert>, &str> = match (first, value) {
-                (Some(f), _) if is_simple_statement(f) => Ok(vec![Insert::before(f.start_byte(), format!("_ct.ex({line}); "))]),
-                (_, Some(v)) if h.kind() == "except_clause" => {
-                    let types = if v.kind() == "as_pattern" { v.named_child(0) } else { Some(v) };
-                    match types {
-                        Some(t) => Ok(self.wrap(t.byte_range(), format!("_ct.exm({line}, "), ")").into()),
-                        None => Err("no exception type to wrap"),
+            let exception_point = |r: Result<(), &str>| match r {
+                Ok(()) => Point::instrumented(PointKind::Exception, line),
+                Err(why) => Point::skipped(PointKind::Exception, line, why),
+            };
+            let variable_point = |r: Result<(), &str>| match r {
+                Ok(()) => Point::instrumented(PointKind::Variable, line),
+                Err(why) => Point::skipped(PointKind::Variable, line, why),
+            };
+            match (first, value) {
+                // Before the body's first statement: `_ct.ex(L); _ct.v(L, "e", e); body`.
+                (Some(f), _) if is_simple_statement(f) => {
+                    if exceptions {
+                        let ins = Insert::before(f.start_byte(), format!("_ct.ex({line}); "));
+                        self.push(scope, exception_point(Ok(())), [ins]);
+                    }
+                    if let Some(name) = &name {
+                        let call = var_call(line, std::slice::from_ref(name));
+                        let ins = Insert::before(f.start_byte(), format!("{call}; "));
+                        self.push(scope, variable_point(Ok(())), [ins]);
                     }
                 }
-                _ => Err("a bare except whose body starts with a compound statement: no same-line place for the event"),
-            };
-            let point = match &result {
-                Ok(_) => Point::instrumented(PointKind::Exception, line),
-                Err(r) => Point::skipped(PointKind::Exception, line, *r),
-            };
-            let var_point = alias.map(|_| Point {
-                kind: PointKind::Variable,
-                ..point.clone()
-            });
-            self.push(scope, point, result.unwrap_or_default());
-            if let Some(vp) = var_point.filter(|_| self.ctx.wants(PointKind::Variable)) {
-                self.push(scope, vp, []);
+                // Around the types: `except _ct.exm(L, E, "e") as e:`; the
+                // variable rides on the exception event's call.
+                // Not `except*`: while it evaluates its types, the exception
+                // being handled is not yet the subgroup it will bind.
+                (_, Some(v)) if h.kind() == "except_clause" && !is_star && exceptions => {
+                    let types = if v.kind() == "as_pattern" {
+                        v.named_child(0)
+                    } else {
+                        Some(v)
+                    };
+                    let Some(t) = types else {
+                        self.push(scope, exception_point(Err("no exception type to wrap")), []);
+                        continue;
+                    };
+                    let close = match &name {
+                        Some(name) => format!(", {})", quote(name)),
+                        None => ")".to_string(),
+                    };
+                    let wrapper = self.wrap(t.byte_range(), format!("_ct.exm({line}, "), close);
+                    // `push` skips the wrapper if it touches a syntax error;
+                    // the variable it carries goes with it.
+                    let carried = if self.in_error(t.start_byte(), t.end_byte()) {
+                        Err(SKIP_SYNTAX_POINT)
+                    } else {
+                        Ok(())
+                    };
+                    self.push(scope, exception_point(Ok(())), wrapper);
+                    if name.is_some() {
+                        self.push(scope, variable_point(carried), []);
+                    }
+                }
+                _ => {
+                    let why = "the handler's body starts with a compound statement, and its except clause has no place for the event";
+                    if exceptions {
+                        self.push(scope, exception_point(Err(why)), []);
+                    }
+                    if name.is_some() {
+                        self.push(scope, variable_point(Err(why)), []);
+                    }
+                }
             }
         }
     }
@@ -1390,6 +1443,7 @@ fn insert_forms() -> &'static regex::Regex {
             format!(r" ?_ct\.a?loop\({n}, {q}, \(?"),
             format!(r" if _ct\.case\({n}, {n}\)"),
             format!(r"(?:, {n})?\)\)?"),
+            format!(r", {q}\)"),
         ];
         regex::Regex::new(&format!("^(?:{})$", forms.join("|"))).expect("the insert forms compile")
     })

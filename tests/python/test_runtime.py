@@ -611,8 +611,23 @@ class TestContractCalls(RuntimeCase):
             except ct.exm(14, (1, 2)):
                 pass
         self.assertIn("BaseException", str(cm.exception))  # Python's own TypeError
+        # With the name it binds (`except E as err`): a var event too, on a match only.
+        try:
+            raise KeyError("k")
+        except ct.exm(15, types, "err") as err:
+            self.assertIsInstance(err, KeyError)
+        try:
+            try:
+                raise OSError("o2")
+            except ct.exm(16, KeyError, "nope") as nope:
+                self.fail("must not match")
+        except OSError:
+            pass
         evs = self.events("exception")
-        self.assertEqual([(e["line"], e["exception"]["type"]) for e in evs], [(12, "ValueError")])
+        self.assertEqual([(e["line"], e["exception"]["type"]) for e in evs],
+                         [(12, "ValueError"), (15, "KeyError")])
+        self.assertEqual([(e["line"], e["name"], e["value"]) for e in self.events("var")],
+                         [(15, "err", "<builtins.KeyError object>")])
 
 
 # ---------------------------------------------------------------- function kinds

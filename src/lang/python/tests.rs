@@ -308,8 +308,34 @@ fn while_else_break_belongs_to_the_outer_loop() {
 fn except_handlers_simple_body_and_compound_body() {
     check(
         "x = 0\ntry:\n    pass\nexcept (A, B) as e:\n    if e:\n        pass\nexcept C:\n    raise\n",
-        "IMPORT; x = 0; _ct.v(1, \"x\", x)\ntry:\n    pass\nexcept _ct.exm(4, (A, B)) as e:\n    if _ct.brx(5, 0, e, -1):\n        pass\nexcept C:\n    _ct.ex(7); raise\n",
+        "IMPORT; x = 0; _ct.v(1, \"x\", x)\ntry:\n    pass\nexcept _ct.exm(4, (A, B), \"e\") as e:\n    if _ct.brx(5, 0, e, -1):\n        pass\nexcept C:\n    _ct.ex(7); raise\n",
     );
+}
+
+/// `except E as err` counted a variable point as instrumented, but nothing
+/// recorded `err`: the exception event was taken for it.
+#[test]
+fn except_as_names_get_a_variable_event() {
+    check(
+        "try:\n    pass\nexcept C as err:\n    raise\n",
+        "IMPORT\ntry:\n    pass\nexcept C as err:\n    _ct.ex(3); _ct.v(3, \"err\", err); raise\n",
+    );
+    // Exceptions off, variables on: the variable alone.
+    let src = "try:\n    pass\nexcept C as err:\n    raise\n";
+    let tree = parse(src);
+    let mut only_variables = ctx();
+    only_variables.kinds = [PointKind::Variable].into();
+    let plan = Python.plan(src, &tree, &only_variables);
+    let texts: Vec<&str> = plan.units[0]
+        .inserts
+        .iter()
+        .map(|i| i.text.as_str())
+        .collect();
+    assert_eq!(texts, ["_ct.v(3, \"err\", err); "]);
+    // except* with a compound body has no place for either.
+    let (_, plan) = run_plan("try:\n    pass\nexcept* C as eg:\n    if eg:\n        pass\n");
+    let kinds: Vec<PointKind> = skipped(&plan).iter().map(|(k, _, _)| *k).collect();
+    assert_eq!(kinds, [PointKind::Exception, PointKind::Variable]);
 }
 
 #[test]

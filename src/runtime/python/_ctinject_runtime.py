@@ -1499,7 +1499,7 @@ class _Module(object):
             if e is not None:
                 _exc_event(self, line, e)
 
-    def exm(self, line, types):
+    def exm(self, line, types, name=None):
         if _S.on:
             e = _exc_info()[1]
             if e is not None:
@@ -1509,6 +1509,9 @@ class _Module(object):
                     m = False
                 if m:
                     _exc_event(self, line, e)
+                    if name is not None:
+                        # `except E as name`: what the handler binds to `name`.
+                        _var(self, line, name, e, ())
         return types
 
 
