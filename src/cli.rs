@@ -16,7 +16,7 @@ const ABOUT: &str = "Insert telemetry into Python source: spans, variables, bran
 
 const AFTER_HELP: &str = "\
 Examples:
-  ctinject src/mypkg --out build/instrumented     a runnable copy with telemetry
+  ctinject src --out build/instrumented           a runnable copy of src/ with telemetry
   CTINJECT_TRACE_FILE=trace.jsonl python -m pytest  (run from the copy) writes events
   ctinject src --patch ctinject.patch              a patch: git apply / git apply -R
   ctinject src --dry-run --format json             only report what would be done
@@ -123,7 +123,7 @@ pub struct InstrumentArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write a complete, runnable copy of PATH into DIR (must not exist, or be empty, and not lie inside PATH).
+    /// Write a runnable copy of PATH into DIR: DIR holds what PATH holds (pass `src`, not `src/mypkg`, to get an importable `DIR/mypkg`); with several PATHs, each at its place under the folder they share. DIR must not exist, or be empty, and not lie inside PATH.
     #[arg(long, value_name = "DIR", group = "output")]
     pub out: Option<PathBuf>,
 

@@ -95,13 +95,13 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 }
 
 /// Refuses an `--out` folder that exists and is not empty, or lies inside the root.
-pub fn check_out_dir(root: &Path, out: &Path) -> Result<()> {
+pub fn check_out_dir(paths: &[PathBuf], out: &Path) -> Result<()> {
     let abs = absolute(out)?;
-    if abs.starts_with(root) {
+    if let Some(copied) = paths.iter().find(|p| p.is_dir() && abs.starts_with(p)) {
         bail!(
             "--out {}: the folder is inside {}, which is being copied; choose a folder outside it",
             out.display(),
-            root.display()
+            copied.display()
         );
     }
     if abs.exists() {
@@ -175,11 +175,13 @@ fn for_each_in_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<()> + Syn
     })
 }
 
-/// Writes a complete copy of `root` into `out`: every file, the instrumented
-/// ones changed, the runtime files added. With `replace_ours`, an earlier
-/// default output in `out` is replaced.
+/// Writes a copy of the `paths` (absolute, below `root`) into `out`, each at
+/// its place under `root`: every file, the instrumented ones changed, the
+/// runtime files added. With `replace_ours`, an earlier default output in
+/// `out` is replaced.
 pub fn write_dir(
     root: &Path,
+    paths: &[PathBuf],
     out: &Path,
     changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
@@ -195,7 +197,23 @@ pub fn write_dir(
             out.display()
         );
     }
-    let files = discover::all_files(root, std::slice::from_ref(&out))?;
+    // The PATHs only: a folder with everything in it, a file by itself (not
+    // the folder it sits in, nor the PATHs' neighbours in the root).
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let below = discover::all_files(path, std::slice::from_ref(&out))?;
+            let prefix = discover::relative(root, path).unwrap_or_default();
+            files.extend(below.into_iter().map(|rel| match prefix.as_str() {
+                "" => rel,
+                p => format!("{p}/{rel}"),
+            }));
+        } else if let Some(rel) = discover::relative(root, path) {
+            files.push(rel);
+        }
+    }
+    files.sort();
+    files.dedup();
     let staging = parent.join(format!(
         ".{}.ctinject-staging-{}",
         out.file_name().unwrap_or_default().to_string_lossy(),

@@ -672,7 +672,7 @@ pub fn run(job: &Job) -> Result<Report> {
 
     // Refuse a bad output before doing any work.
     if let OutputChoice::Dir(out) = &job.output {
-        emit::check_out_dir(&root, out)?;
+        emit::check_out_dir(&paths, out)?;
     }
     let reads_a_commit = changes.as_ref().is_some_and(|set| set.to.is_some());
     if reads_a_commit && !matches!(job.output, OutputChoice::DryRun | OutputChoice::Patch(_)) {
@@ -786,14 +786,14 @@ pub fn run(job: &Job) -> Result<Report> {
 
     let output = match &job.output {
         OutputChoice::Dir(out) => {
-            emit::write_dir(&root, out, &changed, &added, false)?;
+            emit::write_dir(&root, &paths, out, &changed, &added, false)?;
             Output::Dir {
                 path: out.display().to_string(),
             }
         }
         OutputChoice::Default => {
             let out = emit::default_out_dir(&base, &root);
-            emit::write_dir(&root, &out, &changed, &added, true)?;
+            emit::write_dir(&root, &paths, &out, &changed, &added, true)?;
             Output::Dir {
                 path: out.display().to_string(),
             }

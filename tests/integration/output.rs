@@ -73,6 +73,40 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
     assert_eq!(m.lines().count(), MOD.lines().count());
 }
 
+/// `--out` copied the whole folder the PATHs share: two sibling projects
+/// pulled in every other folder beside them (a `target/` of gigabytes), and
+/// a script in the home folder would have copied the home folder.
+#[test]
+fn out_copies_the_paths_not_their_neighbours() {
+    let t = tree(&[
+        ("w/a/m.py", MOD),
+        ("w/b/n.py", MOD),
+        ("w/big/blob.bin", "not asked for\n"),
+        ("w/notes.txt", "not asked for\n"),
+        ("w/s.py", MOD),
+    ]);
+    ok(&ctinject(t.path(), &["w/a", "w/b/n.py", "--out", "o1"]));
+    assert_eq!(
+        files_under(&t.path().join("o1")),
+        [
+            "a/_ctinject.py",
+            "a/_ctinject_runtime.py",
+            "a/m.py",
+            "b/_ctinject.py",
+            "b/_ctinject_runtime.py",
+            "b/n.py"
+        ]
+    );
+    ok(&ctinject(t.path(), &["w/s.py", "--out", "o2"]));
+    assert_eq!(
+        files_under(&t.path().join("o2")),
+        ["_ctinject.py", "_ctinject_runtime.py", "s.py"]
+    );
+    // Beside the PATHs (not inside one) is a fine place for the copy.
+    ok(&ctinject(t.path(), &["w/a", "w/b", "--out", "w/o3"]));
+    assert!(t.path().join("w/o3/a/m.py").is_file());
+}
+
 #[test]
 fn out_refuses_a_non_empty_folder_and_a_folder_inside_path() {
     let t = tree(&[("p/a.py", "x = 1\n"), ("full/keep.txt", "mine\n")]);
