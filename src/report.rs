@@ -131,7 +131,8 @@ impl FileReport {
             language: language.to_string(),
             status,
             reason,
-            lines_moved: plan.lines_moved,
+            // Only a file that is written can move a line.
+            lines_moved: if changed { plan.lines_moved } else { 0 },
             points,
             functions,
         }

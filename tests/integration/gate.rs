@@ -307,3 +307,35 @@ fn the_to_commit_is_gated_not_the_working_tree() {
     assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     assert!(stderr(&o).contains("--to reads the changed files from that commit"));
 }
+
+/// A changed file whose only changed function cannot be instrumented is not
+/// written, yet its report said "lines moved: 1": the runtime import its
+/// unchanged functions would have needed.
+#[test]
+fn a_file_that_is_not_written_moves_no_line() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    let file = |n: u32| {
+        format!("def peek():\n    return sys._getframe({n})\n\n\ndef other():\n    y = 1\n")
+    };
+    git(p, &["checkout", "-q", "main"]);
+    std::fs::write(p.join("src/frames.py"), file(1)).unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "frames"]);
+    git(p, &["checkout", "-q", "-b", "peek"]);
+    std::fs::write(p.join("src/frames.py"), file(2)).unwrap();
+    let o = ctinject(
+        p,
+        &[
+            "--since",
+            "main",
+            "--dry-run",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_str(&ok(&o)).unwrap();
+    assert_eq!(report["files"][0]["status"], "unchanged", "{report}");
+    assert_eq!(report["totals"]["lines_moved"], 0, "{report}");
+}
