@@ -217,7 +217,10 @@ fi
 [ -n "$max_drop" ] && args+=(--max-drop "$max_drop")
 [ -n "$baseline" ] && args+=(--baseline "$baseline")
 [ -n "$write_baseline" ] && args+=(--write-baseline "$write_baseline")
-[ "$informational" = true ] && args+=(--informational)
+# Without a gate there is no verdict to soften (ctinject refuses the flag alone).
+if [ "$informational" = true ] && [ -n "$fail_under$max_drop" ]; then
+    args+=(--informational)
+fi
 args+=(-- "${paths[@]}")
 
 printf '+ ctinject'

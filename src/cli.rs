@@ -8,7 +8,7 @@ use crate::config::{self, Config};
 use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
 use crate::run::{self, CacheChoice, Job, OutputChoice};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -140,7 +140,7 @@ pub struct InstrumentArgs {
     pub dry_run: bool,
 
     /// With --in-place: rewrite files with uncommitted changes too.
-    #[arg(long, requires = "in_place")]
+    #[arg(long)]
     pub force: bool,
 
     /// Instrument only files matching GLOB (relative to PATH; repeatable).
@@ -155,8 +155,8 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, 1 or more (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
 
     /// Report format on standard output.
@@ -207,7 +207,7 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "REF", help_heading = "Git")]
     pub since: Option<String>,
 
-    /// Instrument only the functions changed in the index (for pre-commit).
+    /// Instrument only the functions changed in the index (for pre-commit): the index against HEAD, or with --since against the merge-base of REF.
     #[arg(long, help_heading = "Git", conflicts_with = "diff_file")]
     pub staged: bool,
 
@@ -234,6 +234,14 @@ pub struct InstrumentArgs {
     /// Benchmark baseline: discover, read and parse the same files, and stop.
     #[arg(long, hide = true, conflicts_with = "output")]
     pub parse_only: bool,
+}
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 threads would do nothing; give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of threads")),
+    }
 }
 
 /// Parses `args` (program name first) as `bin_name` and runs; returns the exit code.
@@ -417,7 +425,23 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
     Ok(if skipped > 0 { 1 } else { 0 })
 }
 
+/// Flags that mean nothing without another one. clap's `requires` does not
+/// catch these: a flag's default (`false`) counts as present.
+fn refuse_lone_flags(a: &InstrumentArgs) -> Result<()> {
+    if a.force && !a.in_place {
+        bail!("--force only goes with --in-place (it lets --in-place rewrite files with uncommitted changes)");
+    }
+    if a.informational && a.fail_under.is_none() && a.max_drop.is_none() {
+        bail!("--informational only goes with a gate: --fail-under PCT or --max-drop PCT");
+    }
+    if a.include_untracked && a.since.is_none() {
+        bail!("--include-untracked only goes with --since");
+    }
+    Ok(())
+}
+
 fn instrument(a: InstrumentArgs) -> Result<i32> {
+    refuse_lone_flags(&a)?;
     let paths = default_paths(a.paths);
     let config = load_config(a.config.as_ref(), &paths[0])?;
     let selection = if a.since.is_some() || a.staged || a.diff_file.is_some() {

@@ -41,9 +41,19 @@ fn usage_errors_exit_2() {
         &["--no-such-flag"],
         &["--format", "yaml"],
         &["--force"],
+        // Flags that mean nothing alone were accepted and ignored.
+        &["--force", "--dry-run"],
+        &["--informational", "--dry-run"],
+        &["--include-untracked", "--dry-run"],
+        &["-j", "0", "--dry-run"],
     ] {
         let o = ctinject(t.path(), args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("--") || stderr(&o).contains("'0'"),
+            "{args:?} names no flag: {}",
+            stderr(&o)
+        );
     }
     let o = ctinject(t.path(), &["missing/path", "--dry-run"]);
     assert_eq!(o.status.code(), Some(2));
