@@ -410,6 +410,7 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
         exclude: Vec::new(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         progress: false,
+        quiet: false,
         force: false,
         parse_only: false,
         selection: Some(selection),
@@ -479,6 +480,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         progress: !a.quiet,
+        quiet: a.quiet,
         force: a.force,
         parse_only: a.parse_only,
         selection,

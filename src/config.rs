@@ -16,7 +16,9 @@ pub const FILE_NAME: &str = ".ctinject.yml";
 
 /// What `ctinject init` writes: every key, with its default and what it does.
 pub const DEFAULT_CONFIG: &str = r#"# ctinject configuration (https://github.com/ctinject/ctinject/blob/main/docs/config.md)
-# Globs are relative to the PATH given to ctinject; `**` crosses folders.
+# Globs are relative to the PATH given to ctinject and read as in .gitignore:
+# `**` crosses folders, a name without `/` matches at any depth, and a folder
+# matches everything in it (`tests`, `src/pkg`).
 
 # Only files matching one of these are instrumented (empty: every file of a
 # known language). Files left out are still copied to --out unchanged.

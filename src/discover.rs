@@ -10,26 +10,76 @@ use crate::lang::{self, Language};
 use anyhow::{Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Folder names never copied nor instrumented.
 pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__"];
 
 /// Include/exclude globs, matched against paths relative to the root.
+///
+/// As in `.gitignore`, a glob that matches a folder matches everything in it
+/// (`--exclude tests`, `--include src/pkg`), and a glob without a `/`
+/// matches a file or folder name at any depth. A leading `./` and a trailing
+/// `/` are dropped. Each glob remembers whether it matched anything, so that
+/// one that matched nothing (a typo, a path relative to the wrong folder) can
+/// be pointed out.
 pub struct Selection {
-    include: Option<GlobSet>,
-    exclude: GlobSet,
+    include: Option<Globs>,
+    exclude: Globs,
 }
 
-fn build_set(globs: &[String], what: &str) -> Result<GlobSet> {
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        b.add(Glob::new(g).with_context(|| format!("bad {what} glob {g:?}"))?);
-        // `dir/**` should also mean the folder itself; `name` anywhere below.
-        if !g.contains('/') {
-            b.add(Glob::new(&format!("**/{g}")).with_context(|| format!("bad {what} glob {g:?}"))?);
+struct Globs {
+    set: GlobSet,
+    /// The pattern (index into `patterns`) of each glob of the set.
+    owner: Vec<usize>,
+    patterns: Vec<String>,
+    used: Vec<AtomicBool>,
+}
+
+impl Globs {
+    fn new(globs: &[String], what: &str) -> Result<Self> {
+        let mut b = GlobSetBuilder::new();
+        let mut owner = Vec::new();
+        for (i, g) in globs.iter().enumerate() {
+            let bad = || format!("bad {what} glob {g:?}");
+            let trimmed = g.strip_prefix("./").unwrap_or(g);
+            let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+            b.add(Glob::new(trimmed).with_context(bad)?);
+            owner.push(i);
+            if !trimmed.contains('/') {
+                b.add(Glob::new(&format!("**/{trimmed}")).with_context(bad)?);
+                owner.push(i);
+            }
         }
+        Ok(Globs {
+            set: b.build()?,
+            owner,
+            patterns: globs.to_vec(),
+            used: globs.iter().map(|_| AtomicBool::new(false)).collect(),
+        })
     }
-    Ok(b.build()?)
+
+    /// True when a glob matches `rel` or one of the folders above it.
+    fn is_match(&self, rel: &str) -> bool {
+        // Every glob that matches is marked, not only the first.
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        let mut matched = false;
+        for path in std::iter::once(rel).chain(folders) {
+            for i in self.set.matches(path) {
+                self.used[self.owner[i]].store(true, Ordering::Relaxed);
+                matched = true;
+            }
+        }
+        matched
+    }
+
+    fn unused(&self) -> impl Iterator<Item = &str> {
+        self.patterns
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !used.load(Ordering::Relaxed))
+            .map(|(p, _)| p.as_str())
+    }
 }
 
 impl Selection {
@@ -38,16 +88,30 @@ impl Selection {
             include: if include.is_empty() {
                 None
             } else {
-                Some(build_set(include, "--include")?)
+                Some(Globs::new(include, "--include")?)
             },
-            exclude: build_set(exclude, "--exclude")?,
+            exclude: Globs::new(exclude, "--exclude")?,
         })
     }
 
     /// True when the file at `rel` (relative to the root, with `/`) is to be instrumented.
     pub fn selects(&self, rel: &str) -> bool {
         let included = self.include.as_ref().is_none_or(|s| s.is_match(rel));
-        included && !self.exclude.is_match(rel)
+        // Checked even for files not included, so that an exclude that
+        // matched something never reads as unused.
+        let excluded = self.exclude.is_match(rel);
+        included && !excluded
+    }
+
+    /// The include globs that have matched no path so far. (An exclude glob
+    /// that matched nothing is common and harmless: it may name a folder
+    /// that `.gitignore` already keeps out of the walk.)
+    pub fn unused_includes(&self) -> Vec<String> {
+        self.include
+            .iter()
+            .flat_map(|g| g.unused())
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -219,6 +283,28 @@ mod tests {
         let s = Selection::new(&["pkg/**".into()], &[]).unwrap();
         assert!(s.selects("pkg/a.py"));
         assert!(!s.selects("other/a.py"));
+    }
+
+    /// `--exclude tests` and `--exclude tests/` instrumented tests/test_x.py,
+    /// and `--include ./src/**` matched nothing, without a word.
+    #[test]
+    fn globs_match_folders_like_gitignore_and_report_what_matched_nothing() {
+        let globs = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
+        for exclude in ["tests", "tests/", "./tests", "**/tests"] {
+            let s = Selection::new(&[], &globs(&[exclude])).unwrap();
+            assert!(!s.selects("tests/test_x.py"), "{exclude}");
+            assert!(!s.selects("pkg/tests/deep/t.py"), "{exclude}");
+            assert!(s.selects("pkg/testsuite.py"), "{exclude}");
+        }
+        let s = Selection::new(
+            &globs(&["./src/**", "src/pkg", "nowhere/**"]),
+            &globs(&["*.pyi"]),
+        )
+        .unwrap();
+        assert!(s.selects("src/a.py"));
+        assert!(s.selects("src/pkg/deep/b.py"));
+        assert!(!s.selects("other/a.py"));
+        assert_eq!(s.unused_includes(), ["nowhere/**"]);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Job {
     pub exclude: Vec<String>,
     pub jobs: usize,
     pub progress: bool,
+    /// No warnings or notes on standard error (`-q`: nothing but errors).
+    pub quiet: bool,
     /// In place: rewrite files with uncommitted changes too.
     pub force: bool,
     /// Stop after parsing (the baseline of `ci/bench`).
@@ -430,7 +432,9 @@ fn process_bytes(
             }
             Lookup::Rejected(why) => {
                 cu.counts.rejected.fetch_add(1, Ordering::Relaxed);
-                eprintln!("ctinject: warning: {display}: cache entry dropped and rebuilt ({why})");
+                job.warn(format_args!(
+                    "{display}: cache entry dropped and rebuilt ({why})"
+                ));
             }
         }
     }
@@ -473,7 +477,7 @@ fn process_bytes(
     drop(tree);
     if let (Some(cu), Some(key), true) = (cache, &key, language.cache_safe(body)) {
         if let Err(e) = cu.cache.put(key, &done.plan) {
-            eprintln!("ctinject: warning: cannot write to the cache: {e:#}");
+            job.warn(format_args!("cannot write to the cache: {e:#}"));
         }
     }
     let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
@@ -488,6 +492,13 @@ fn process_bytes(
 }
 
 impl Job {
+    /// A warning on standard error, unless `-q`.
+    fn warn(&self, message: std::fmt::Arguments) {
+        if !self.quiet {
+            eprintln!("ctinject: warning: {message}");
+        }
+    }
+
     /// The include/exclude globs of the configuration and the command line.
     fn file_selection(&self) -> Result<Selection> {
         let include: Vec<String> = self
@@ -652,7 +663,9 @@ pub fn run(job: &Job) -> Result<Report> {
         Some(req) => {
             let set = git::changed_lines(&root, req).map_err(|e| anyhow::anyhow!("{e}"))?;
             for note in &set.notes {
-                eprintln!("ctinject: note: {note}");
+                if !job.quiet {
+                    eprintln!("ctinject: note: {note}");
+                }
             }
             Some(set)
         }
@@ -710,7 +723,13 @@ pub fn run(job: &Job) -> Result<Report> {
         (None, _) => {
             let (found, problems) = discover::candidates(&root, &paths, &selection, &runtime_names);
             for (p, msg) in &problems {
-                eprintln!("ctinject: warning: {p}: {msg}");
+                job.warn(format_args!("{p}: {msg}"));
+            }
+            for glob in selection.unused_includes() {
+                job.warn(format_args!(
+                    "the include glob {glob:?} matched no file below {} (globs are relative to that folder)",
+                    root.display()
+                ));
             }
             (found.iter().map(Source::from).collect(), None)
         }

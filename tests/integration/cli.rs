@@ -135,3 +135,38 @@ fn config_is_found_from_a_bare_file_name() {
         assert!(points.get("variable").is_none(), "{path}: {points}");
     }
 }
+
+/// `--include ./src/**` from the wrong folder instrumented nothing and said
+/// nothing; `-q` ("nothing but errors") still printed warnings.
+#[test]
+fn an_include_glob_that_matches_nothing_is_named_unless_quiet() {
+    let t = tree(&[("src/a.py", "x = 1\n"), ("tests/test_a.py", "y = 2\n")]);
+    let o = ctinject(
+        t.path(),
+        &["--dry-run", "--include", "pkg/**", "--exclude", "tests"],
+    );
+    ok(&o);
+    assert!(
+        stderr(&o).contains("the include glob \"pkg/**\" matched no file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ctinject(
+        t.path(),
+        &["--dry-run", "-q", "--include", "pkg/**", "--format", "json"],
+    );
+    assert_eq!(stderr(&o), "", "-q printed something");
+    // A folder name excludes the folder: only src/a.py is instrumented.
+    let o = ctinject(
+        t.path(),
+        &["--dry-run", "--exclude", "tests", "--format", "json"],
+    );
+    let r: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    let paths: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["src/a.py"], "{r}");
+}
