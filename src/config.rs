@@ -59,12 +59,27 @@ max_file_size: 2000000
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    #[serde(deserialize_with = "null_as_default")]
     pub include: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub exclude: Vec<String>,
+    // `points:` with every key under it commented out is YAML's null: the
+    // defaults, not an error.
+    #[serde(deserialize_with = "null_as_default")]
     pub points: Points,
+    #[serde(deserialize_with = "null_as_default")]
     pub values: Values,
+    #[serde(deserialize_with = "null_as_default")]
     pub runtime: Runtime,
     pub max_file_size: u64,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -161,7 +176,7 @@ impl Config {
             return Ok(Config::default());
         }
         let config: Config = serde_saphyr::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", origin.display(), e.to_string().trim_end()))?;
+            .map_err(|e| anyhow::anyhow!("{}", yaml_error_text(&e.to_string(), origin)))?;
         config.validate(origin)?;
         Ok(config)
     }
@@ -247,6 +262,24 @@ impl Config {
     }
 }
 
+/// The YAML library's message, said for this file: the snippet names the
+/// file instead of `<input>`, and library advice a user cannot act on goes.
+fn yaml_error_text(message: &str, origin: &Path) -> String {
+    let file = origin.display().to_string();
+    let message = message
+        .trim_end()
+        .strip_prefix("error: ")
+        .unwrap_or(message.trim_end())
+        .replace("<input>", &file)
+        .replace(
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            " (each key may appear once)",
+        )
+        .replace("invalid u32", "not a whole number from 0 to 4294967295")
+        .replace("invalid u64", "not a whole number of 0 or more");
+    format!("{file}: {message}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +301,27 @@ mod tests {
         assert!(err.contains("cfg/.ctinject.yml"), "{err}");
         assert!(err.contains("brnch"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    /// The YAML library's snippet said `<input>`, the message began with a
+    /// second "error:", a duplicate key came with advice about the library's
+    /// options, and `points:` with every key commented out was an error.
+    #[test]
+    fn yaml_errors_speak_of_the_file_and_empty_sections_are_defaults() {
+        let err = Config::parse("points:\n  loop: true\n  loop: false\n", Path::new("d.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("d.yml: line 3 column 3: duplicate"),
+            "{err}"
+        );
+        assert!(err.contains("--> d.yml:3:3"), "{err}");
+        assert!(
+            !err.contains("<input>") && !err.contains("DuplicateKeyPolicy"),
+            "{err}"
+        );
+        let c = Config::parse("points:\nvalues:\ninclude:\n", Path::new("e.yml")).unwrap();
+        assert_eq!(c, Config::default());
     }
 
     #[test]

@@ -104,6 +104,19 @@ pub fn check_out_dir(paths: &[PathBuf], out: &Path) -> Result<()> {
             copied.display()
         );
     }
+    // The nearest part of the path that exists must be a folder.
+    if let Some(file) = abs
+        .ancestors()
+        .skip(1)
+        .find(|a| a.exists())
+        .filter(|a| !a.is_dir())
+    {
+        bail!(
+            "--out {}: {} is a file, not a folder",
+            out.display(),
+            file.display()
+        );
+    }
     if abs.exists() {
         if !abs.is_dir() {
             bail!("--out {}: exists and is not a folder", out.display());
@@ -221,7 +234,8 @@ pub fn write_dir(
     ));
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> Result<()> {
-        std::fs::create_dir_all(&staging)?;
+        std::fs::create_dir_all(&staging)
+            .with_context(|| format!("cannot write into {}", parent.display()))?;
         for_each_in_parallel(&files, |rel| {
             let dst = staging.join(rel);
             if let Some(d) = dst.parent() {

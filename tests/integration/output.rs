@@ -125,6 +125,14 @@ fn out_refuses_a_non_empty_folder_and_a_folder_inside_path() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("inside"), "{}", stderr(&o));
     assert!(!t.path().join("p/inner").exists());
+    // Below a file: the message said "cannot create ...: File exists".
+    let o = ctinject(t.path(), &["p", "--out", "full/keep.txt/sub"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("keep.txt is a file, not a folder"),
+        "{}",
+        stderr(&o)
+    );
     // An empty folder is fine.
     std::fs::create_dir(t.path().join("empty")).unwrap();
     ok(&ctinject(t.path(), &["p", "--out", "empty"]));
