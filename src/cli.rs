@@ -27,7 +27,8 @@ Examples:
 Without --out, --patch, --in-place or --dry-run the copy goes to .ctinject/out at
 the top of the repository (or of PATH outside one); .ctinject/ ignores itself.
 
-Exit codes: 0 success, 1 coverage gate failed, 2 usage or runtime error.
+Exit codes: 0 success, 1 coverage gate failed (`cache verify`: a bad entry found),
+2 usage or runtime error.
 Events: docs/events.md. Configuration: docs/config.md.";
 
 #[derive(Parser, Debug)]

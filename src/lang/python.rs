@@ -36,6 +36,11 @@ const BINDING_MARKS: [&str; 2] = [
     "__package__) if __package__ else __import__(",
 ];
 
+fn has_lone_cr(src: &str) -> bool {
+    src.match_indices('\r')
+        .any(|(i, _)| src.as_bytes().get(i + 1) != Some(&b'\n'))
+}
+
 /// True when the module's own code uses the name `_ct` (a variable, an
 /// import alias, a parameter...), which every instrumented module binds to
 /// the runtime: either would break the other. Attribute names (`x._ct`) and
@@ -72,6 +77,7 @@ const FRAME_INSPECTION: &[&str] = &[
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
+const SKIP_SYNTAX_LONE_CR: &str = "the function overlaps what the parser reads as a syntax error: the file ends lines with a lone CR (classic Mac OS), which Python accepts and the parser does not; convert it to LF or CRLF to instrument it";
 const SKIP_SYNTAX_POINT: &str =
     "it lies where the parser found a syntax error in the input (an insert there could break the file)";
 const SKIP_BINDING_NAME: &str =
@@ -776,11 +782,16 @@ impl<'a> Planner<'a> {
         };
         if self.overlaps_error(outer.byte_range()) {
             if self.ctx.wants(PointKind::Function) {
-                self.units[unit].points.push(Point::skipped(
-                    PointKind::Function,
-                    line,
-                    SKIP_SYNTAX,
-                ));
+                // Python reads a lone CR (classic Mac OS) as a line end;
+                // tree-sitter-python does not, and sees a syntax error.
+                let reason = if has_lone_cr(self.src) {
+                    SKIP_SYNTAX_LONE_CR
+                } else {
+                    SKIP_SYNTAX
+                };
+                self.units[unit]
+                    .points
+                    .push(Point::skipped(PointKind::Function, line, reason));
             }
             return;
         }

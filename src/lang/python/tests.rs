@@ -643,3 +643,18 @@ fn a_module_that_uses_the_name_ct_is_left_alone() {
     let out = instrumented("import os\n\ndef k(o):\n    o._ct = f(_ct=1, _ctx=2)\n");
     assert!(out.contains("@_ct.fn(3)"), "{out}");
 }
+
+/// A file with classic Mac OS line ends (a lone CR) runs under Python, but
+/// tree-sitter sees a syntax error; the reason said only "syntax error".
+#[test]
+fn lone_cr_line_ends_are_named_in_the_reason() {
+    let (out, plan) = run_plan("def k(a):\r    b = a\r    return b\rprint(k(7))\r");
+    assert!(!out.contains("_ct"), "{out}");
+    assert!(
+        skipped(&plan)
+            .iter()
+            .any(|(_, _, r)| r == SKIP_SYNTAX_LONE_CR),
+        "{:?}",
+        skipped(&plan)
+    );
+}
