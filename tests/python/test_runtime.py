@@ -1265,9 +1265,14 @@ class TestValues(RuntimeCase):
             def __str__(self):
                 raise AssertionError("must not be called in safe mode")
 
-        for e, want in [(KeyError("k"), ("KeyError", "'k'")),
-                        (OSError(2, "No such file"), ("FileNotFoundError", "[Errno 2] No such file")),
-                        (MyErr("custom"), (__name__ + "." + MyErr.__qualname__, "custom"))]:
+        cases = [(KeyError("k"), ("KeyError", "'k'")),
+                 (OSError(2, "No such file"), ("FileNotFoundError", "[Errno 2] No such file")),
+                 (MyErr("custom"), (__name__ + "." + MyErr.__qualname__, "custom"))]
+        if sys.version_info >= (3, 11):
+            # A group's message and count, not the repr of its args.
+            cases.append((ExceptionGroup("g", [KeyError(1), MyErr("x")]),  # noqa: F821
+                          ("ExceptionGroup", "g (2 sub-exceptions)")))
+        for e, want in cases:
             try:
                 raise e
             except BaseException:

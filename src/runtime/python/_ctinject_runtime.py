@@ -465,6 +465,12 @@ def _fmt(cfg, v):
     return r
 
 
+try:
+    _GROUP = BaseExceptionGroup  # noqa: F821 (3.11+)
+except NameError:
+    _GROUP = None
+
+
 def _safe_str_ok(v):
     return type(v) in (str, int, float, bool, bytes, type(None))
 
@@ -496,6 +502,10 @@ def _exc_json(cfg, e):
                     own_str = type(kd["__str__"]) is _FunctionType
                     break
             safe = not own_str and all(_safe_str_ok(a) for a in args)
+            if not own_str and _GROUP is not None and issubclass(t, _GROUP):
+                # "msg (2 sub-exceptions)": the message and a count, no
+                # sub-exception's own code.
+                safe = True
             if safe and issubclass(t, OSError):
                 safe = _safe_str_ok(_os_filename(e)) and _safe_str_ok(_os_filename2(e))
             if safe:
