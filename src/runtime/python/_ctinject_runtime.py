@@ -1420,8 +1420,7 @@ class _Module(object):
     def late(self, line, f):
         return _wrap(self, f, line)
 
-    def lam(self, line, f):
-        return _wrap(self, f, line)
+    lam = late  # around a lambda: the same wrapping
 
     def wrap(self, f, line=0):
         return _wrap(self, f, line)
@@ -1462,11 +1461,7 @@ class _Module(object):
             _branch(self, site, arm)
         return True
 
-    def caseg(self, site, arm, guard):
-        c = True if guard else False
-        if c and _S.on:
-            _branch(self, site, arm)
-        return c
+    caseg = br  # a case's guard: an arm taken when it is true, like an if
 
     # -- loops
     def loop(self, site, target, iterable):
