@@ -5,7 +5,7 @@
 //!
 //! | point | form |
 //! | --- | --- |
-//! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement |
+//! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it or before the next simple statement; else on a new line (a line moved) |
 //! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
 //! | lambda | `_ct.lam(L, lambda ...)` |
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
@@ -230,9 +230,27 @@ impl Language for Python {
         }
         let mut p = Planner::new(source, ctx, tree);
         let root = tree.root_node();
-        let header = p.place_header(root);
+        let mut header = p.place_header(root);
         let scope = Scope::default();
         p.visit_children(root, &scope);
+        // Bound after the first def, the binding is not there yet while that
+        // def's signature runs: with an insert in the signature (a default
+        // value's lambda or conditional), it goes on a line of its own above.
+        if let Some(def) = p.after_first_def {
+            let body = def
+                .child_by_field_id(fields().body)
+                .map_or(def.end_byte(), |b| b.start_byte());
+            let signature = def.start_byte()..body;
+            let runs_early = p
+                .units
+                .iter()
+                .flat_map(|u| &u.inserts)
+                .any(|i| signature.contains(&i.offset));
+            if runs_early {
+                let binding = binding(&ctx.runtime_ref, &ctx.rel_path);
+                header = Some(p.header_on_a_new_line(def, binding));
+            }
+        }
         let mut plan = FilePlan {
             header: Vec::new(),
             units: p.units,
@@ -295,6 +313,9 @@ struct Planner<'a> {
     /// vector per visited node made planning cost a third of a parse.
     cursor: tree_sitter::TreeCursor<'a>,
     stack: Vec<Node<'a>>,
+    /// The file's first statement, a `def`, when the runtime binding was
+    /// put after it (see [`Planner::place_header`]).
+    after_first_def: Option<Node<'a>>,
 }
 
 fn text<'s>(src: &'s str, n: Node) -> &'s str {
@@ -464,6 +485,7 @@ impl<'a> Planner<'a> {
                 points: Vec::new(),
                 selected: true,
             }],
+            after_first_def: None,
         }
     }
 
@@ -622,6 +644,32 @@ impl<'a> Planner<'a> {
             self.claimed.insert(row);
             return Some((Insert::before(self.line_starts[row], binding), 0));
         }
+        // A plain `def` first: bind just after it, where no line moves. Only
+        // its signature runs before that (its body runs when called), so it
+        // must take no insert: [`Python::plan`] checks, with `after_first_def`.
+        if first.kind() == "function_definition" {
+            let next = stmts.get(1).copied();
+            let end_row = Self::last_row(first);
+            let limit = next.map_or(self.rows(), |n| n.start_position().row);
+            if let Some(row) = (end_row + 1..limit).find(|&r| self.free_row(r)) {
+                self.claimed.insert(row);
+                self.after_first_def = Some(first);
+                return Some((Insert::before(self.line_starts[row], binding), 0));
+            }
+            if let Some(n) =
+                next.filter(|n| is_simple_statement(*n) && !self.overlaps_error(n.byte_range()))
+            {
+                self.after_first_def = Some(first);
+                return Some((Insert::before(n.start_byte(), format!("{binding}; ")), 0));
+            }
+        }
+        Some(self.header_on_a_new_line(first, binding))
+    }
+
+    /// The binding on a line of its own above the first statement: every
+    /// line below moves down by one (counted as "lines moved").
+    fn header_on_a_new_line(&self, first: Node<'a>, binding: String) -> (Insert, u32) {
+        let first_row = first.start_position().row;
         let newline = if self.line(first_row).len() + 1 < self.src.len()
             && self.src[self.line_starts[first_row]..].contains("\r\n")
         {
@@ -629,10 +677,10 @@ impl<'a> Planner<'a> {
         } else {
             "\n"
         };
-        Some((
+        (
             Insert::before(first.start_byte(), format!("{binding}{newline}")),
             1,
-        ))
+        )
     }
 
     // -------------------------------------------------------------- walk ---

@@ -658,3 +658,30 @@ fn lone_cr_line_ends_are_named_in_the_reason() {
         skipped(&plan)
     );
 }
+
+/// A file that starts with a `def` on its first line (toolz's utils.py) got
+/// the runtime binding on a new line above it, moving every line down.
+#[test]
+fn a_def_on_the_first_line_is_bound_after_without_moving_lines() {
+    let (out, plan) = run_plan("def f(a):\n    return a\n\n\nx = f(1)\n");
+    assert_eq!(
+        out,
+        "def f(a):\n    return a\nIMPORT\n\nf = _ct.late(1, f); x = f(1); _ct.v(5, \"x\", x)\n"
+            .replace("IMPORT", IMPORT)
+    );
+    assert_eq!(plan.lines_moved, 0);
+    let (out, plan) = run_plan("def f(a):\n    return a\nx = f(1)\n");
+    assert!(
+        out.contains(&format!("{IMPORT}; f = _ct.late(1, f); x = f(1)")),
+        "{out}"
+    );
+    assert_eq!(plan.lines_moved, 0);
+    // The signature runs before the binding: with an insert there, the
+    // binding goes above after all.
+    let (out, plan) = run_plan("def f(a, k=lambda x: x):\n    return a\n\n\nx = 1\n");
+    assert!(
+        out.starts_with(&format!("{IMPORT}\ndef f(a, k=_ct.lam(1, ")),
+        "{out}"
+    );
+    assert_eq!(plan.lines_moved, 1);
+}
