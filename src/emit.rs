@@ -94,7 +94,8 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Refuses an `--out` folder that exists and is not empty, or lies inside the root.
+/// Refuses an `--out` folder that exists and is not empty, lies inside a
+/// folder PATH (which is being copied), or lies below a file.
 pub fn check_out_dir(paths: &[PathBuf], out: &Path) -> Result<()> {
     let abs = absolute(out)?;
     if let Some(copied) = paths.iter().find(|p| p.is_dir() && abs.starts_with(p)) {
@@ -343,10 +344,12 @@ pub fn file_diff(path: &str, old: Option<&str>, new: &str) -> String {
 }
 
 /// Writes a patch that `git apply` applies at the top of the repository (or
-/// of the root outside one) and `git apply -R` reverts.
+/// of the root outside one) and `git apply -R` reverts. `existing` gives the
+/// current text of a runtime path (the disk's, or a commit's under `--to`):
+/// an identical runtime is left out, another one updated.
 pub fn write_patch(
-    root: &Path,
     display_of: &dyn Fn(&str) -> String,
+    existing: &dyn Fn(&str) -> Option<String>,
     changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
     file: &Path,
@@ -359,10 +362,10 @@ pub fn write_patch(
     for (rel, text) in added {
         // An earlier run's runtime: nothing to add when identical, else an
         // update (its configuration or version differs).
-        match std::fs::read_to_string(root.join(rel)) {
-            Ok(old) if &old == text => continue,
-            Ok(old) => entries.push((display_of(rel), Some(old), text)),
-            Err(_) => entries.push((display_of(rel), None, text)),
+        match existing(rel) {
+            Some(old) if &old == text => continue,
+            Some(old) => entries.push((display_of(rel), Some(old), text)),
+            None => entries.push((display_of(rel), None, text)),
         }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));

@@ -783,6 +783,27 @@ pub fn run(job: &Job) -> Result<Report> {
     // Runtime files: one set per language and folder that instrumented files
     // import it from.
     let mut added: BTreeMap<String, String> = BTreeMap::new();
+    // What is there now at each runtime path: on the disk, or with `--to`
+    // in that commit (the patch must apply to it).
+    let runtime_names = lang::runtime_file_names();
+    let in_commit: BTreeMap<String, String> = match to {
+        Some(to) => git::read_tree_files(&root, to, |repo_rel| {
+            let name = repo_rel.rsplit('/').next().unwrap_or(repo_rel);
+            runtime_names.contains(&name)
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .filter_map(|(repo_rel, bytes)| {
+            let rel = discover::relative(&root, &base.join(&repo_rel))?;
+            Some((rel, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect(),
+        None => BTreeMap::new(),
+    };
+    let existing = |rel: &str| match to {
+        Some(_) => in_commit.get(rel).cloned(),
+        None => std::fs::read_to_string(root.join(rel)).ok(),
+    };
     for (lang_name, dir) in &runtime_dirs {
         let lang = lang::by_name(lang_name).expect("a language of this run");
         for (name, text) in lang.runtime_files(&job.config) {
@@ -791,7 +812,7 @@ pub fn run(job: &Job) -> Result<Report> {
             } else {
                 format!("{dir}/{name}")
             };
-            if let Ok(existing) = std::fs::read_to_string(root.join(&rel)) {
+            if let Some(existing) = existing(&rel) {
                 if !lang.is_runtime_file(&existing) {
                     bail!(
                         "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument this folder",
@@ -818,7 +839,7 @@ pub fn run(job: &Job) -> Result<Report> {
             }
         }
         OutputChoice::Patch(file) => {
-            emit::write_patch(&root, &display_of, &changed, &added, file)?;
+            emit::write_patch(&display_of, &existing, &changed, &added, file)?;
             Output::Patch {
                 path: file.display().to_string(),
             }

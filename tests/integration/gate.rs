@@ -339,3 +339,46 @@ fn a_file_that_is_not_written_moves_no_line() {
     assert_eq!(report["files"][0]["status"], "unchanged", "{report}");
     assert_eq!(report["totals"]["lines_moved"], 0, "{report}");
 }
+
+/// `--to` with `--patch` compared the runtime files with the disk: with a
+/// copy already there (from an earlier patch applied to the checkout), the
+/// patch for the commit left them out, and the commit did not import.
+#[test]
+fn a_patch_for_another_commit_brings_the_runtime_that_commit_lacks() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    git(p, &["commit", "-qam", "edit"]);
+    git(p, &["checkout", "-q", "main"]);
+    ok(&ctinject(
+        p,
+        &["src", "--no-cache", "--patch", "../m.patch"],
+    ));
+    git(p, &["apply", "../m.patch"]);
+    assert!(p.join("src/_ctinject.py").is_file());
+    let o = ctinject(
+        p,
+        &[
+            "--since",
+            "main",
+            "--to",
+            "feature",
+            "--no-cache",
+            "--patch",
+            "-",
+        ],
+    );
+    let patch = ok(&o);
+    assert!(patch.contains("+++ b/src/_ctinject.py"), "{patch}");
+    // It applies to a checkout of feature, runtime included.
+    let wt = p.join("../wt");
+    git(
+        p,
+        &["worktree", "add", "-q", wt.to_str().unwrap(), "feature"],
+    );
+    std::fs::write(wt.join("p2.patch"), &patch).unwrap();
+    git(&wt, &["apply", "p2.patch"]);
+    assert!(wt.join("src/_ctinject.py").is_file());
+    std::fs::remove_file(p.join("../m.patch")).unwrap();
+    git(p, &["worktree", "remove", "--force", wt.to_str().unwrap()]);
+}
