@@ -1272,6 +1272,15 @@ class TestValues(RuntimeCase):
             # A group's message and count, not the repr of its args.
             cases.append((ExceptionGroup("g", [KeyError(1), MyErr("x")]),  # noqa: F821
                           ("ExceptionGroup", "g (2 sub-exceptions)")))
+
+            class Loud(str):
+                def __str__(self):
+                    raise AssertionError("must not be called in safe mode")
+
+            # A message of a str subclass: its __str__ would run; the args it is.
+            loud = "(<%s.%s object>, [<builtins.KeyError object>])" % (__name__, Loud.__qualname__)
+            cases.append((ExceptionGroup(Loud("m"), [KeyError(1)]),  # noqa: F821
+                          ("ExceptionGroup", loud)))
         for e, want in cases:
             try:
                 raise e

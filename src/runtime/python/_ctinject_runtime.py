@@ -502,8 +502,10 @@ def _exc_json(cfg, e):
                     own_str = type(kd["__str__"]) is _FunctionType
                     break
             safe = not own_str and all(_safe_str_ok(a) for a in args)
-            if not own_str and _GROUP is not None and issubclass(t, _GROUP):
-                # "msg (2 sub-exceptions)": the message and a count, no
+            if not own_str and _GROUP is not None and issubclass(t, _GROUP) \
+                    and args and _safe_str_ok(args[0]):
+                # "msg (2 sub-exceptions)": the message (a plain str: a
+                # subclass's __str__ would run) and a count, no
                 # sub-exception's own code.
                 safe = True
             if safe and issubclass(t, OSError):
