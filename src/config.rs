@@ -74,6 +74,13 @@ pub struct Config {
     pub max_file_size: u64,
 }
 
+fn null_as_default_patterns<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_else(|| Values::default().redact))
+}
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -104,6 +111,8 @@ pub enum ReprMode {
 #[serde(deny_unknown_fields, default)]
 pub struct Values {
     pub cap: u32,
+    // `redact:` with nothing under it: the default patterns, not none.
+    #[serde(deserialize_with = "null_as_default_patterns")]
     pub redact: Vec<String>,
     pub repr: ReprMode,
 }
@@ -322,6 +331,8 @@ mod tests {
         );
         let c = Config::parse("points:\nvalues:\ninclude:\n", Path::new("e.yml")).unwrap();
         assert_eq!(c, Config::default());
+        let c = Config::parse("values:\n  redact:\n", Path::new("f.yml")).unwrap();
+        assert_eq!(c.values.redact, Values::default().redact);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::lang::{self, Language};
 use anyhow::{Context, Result};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,10 +17,11 @@ pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__"];
 
 /// Include/exclude globs, matched against paths relative to the root.
 ///
-/// As in `.gitignore`, a glob that matches a folder matches everything in it
-/// (`--exclude tests`, `--include src/pkg`), and a glob without a `/`
-/// matches a file or folder name at any depth. A leading `./` and a trailing
-/// `/` are dropped. Each glob remembers whether it matched anything, so that
+/// As in `.gitignore`: a glob that matches a folder matches everything in it
+/// (`--exclude tests`, `--include src/pkg`); a glob without a `/` matches a
+/// file or folder name at any depth, unless a leading `/` (or `./`) anchors
+/// it at the root; `*` stays within a folder and `**` crosses folders; a
+/// trailing `/` is dropped. Each glob remembers whether it matched anything, so that
 /// one that matched nothing (a typo, a path relative to the wrong folder) can
 /// be pointed out.
 pub struct Selection {
@@ -42,12 +43,23 @@ impl Globs {
         let mut owner = Vec::new();
         for (i, g) in globs.iter().enumerate() {
             let bad = || format!("bad {what} glob {g:?}");
-            let trimmed = g.strip_prefix("./").unwrap_or(g);
-            let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-            b.add(Glob::new(trimmed).with_context(bad)?);
+            // `*` stops at `/`; only `**` crosses folders.
+            let glob = |text: &str| {
+                GlobBuilder::new(text)
+                    .literal_separator(true)
+                    .build()
+                    .with_context(bad)
+            };
+            let trimmed = g.strip_suffix('/').unwrap_or(g);
+            // A leading `/` or `./` anchors the glob at the root.
+            let anchored = trimmed
+                .strip_prefix('/')
+                .or_else(|| trimmed.strip_prefix("./"));
+            let trimmed = anchored.unwrap_or(trimmed);
+            b.add(glob(trimmed)?);
             owner.push(i);
-            if !trimmed.contains('/') {
-                b.add(Glob::new(&format!("**/{trimmed}")).with_context(bad)?);
+            if anchored.is_none() && !trimmed.contains('/') {
+                b.add(glob(&format!("**/{trimmed}"))?);
                 owner.push(i);
             }
         }
@@ -290,7 +302,7 @@ mod tests {
     #[test]
     fn globs_match_folders_like_gitignore_and_report_what_matched_nothing() {
         let globs = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
-        for exclude in ["tests", "tests/", "./tests", "**/tests"] {
+        for exclude in ["tests", "tests/", "**/tests"] {
             let s = Selection::new(&[], &globs(&[exclude])).unwrap();
             assert!(!s.selects("tests/test_x.py"), "{exclude}");
             assert!(!s.selects("pkg/tests/deep/t.py"), "{exclude}");
