@@ -420,6 +420,8 @@ pub fn instrument(
         }
     }
     if !plan.has_inserts() {
+        // Nothing uses the runtime: no import either (as `FilePlan::apply`).
+        plan.header.clear();
         return Instrumented { text: None, plan };
     }
     let text = apply_inserts(source, &plan.all_inserts());

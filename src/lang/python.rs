@@ -43,8 +43,8 @@ fn has_lone_cr(src: &str) -> bool {
 
 /// True when the module's own code uses the name `_ct` (a variable, an
 /// import alias, a parameter...), which every instrumented module binds to
-/// the runtime: either would break the other. Attribute names (`x._ct`) and
-/// keyword argument names (`f(_ct=1)`) are other namespaces and do not count.
+/// the runtime: either would break the other. Names in other namespaces do
+/// not count (see [`binds_in_module_scope`]).
 fn uses_binding_name(src: &str, tree: &tree_sitter::Tree) -> bool {
     let is_word = |c: char| c == '_' || c.is_alphanumeric();
     src.match_indices("_ct").any(|(i, name)| {
@@ -57,12 +57,35 @@ fn uses_binding_name(src: &str, tree: &tree_sitter::Tree) -> bool {
         let Some(n) = tree.root_node().descendant_for_byte_range(i, end) else {
             return false;
         };
-        let other_namespace = n.parent().is_some_and(|p| {
-            (p.kind() == "attribute" && p.child_by_field_id(fields().attribute) == Some(n))
-                || (p.kind() == "keyword_argument" && p.child_by_field_id(fields().name) == Some(n))
-        });
-        n.kind() == "identifier" && n.byte_range() == (i..end) && !other_namespace
+        n.kind() == "identifier" && n.byte_range() == (i..end) && binds_in_module_scope(n)
     })
+}
+
+/// False for an identifier that names something in another namespace: an
+/// attribute (`x._ct`), a keyword (`f(_ct=1)`, `case P(_ct=1)`), or a
+/// module path that binds another name (`import a._ct`, `from _ct import
+/// x`, `from m import _ct as q`).
+fn binds_in_module_scope(n: Node) -> bool {
+    let Some(p) = n.parent() else {
+        return true;
+    };
+    match p.kind() {
+        "attribute" => p.child_by_field_id(fields().attribute) != Some(n),
+        "keyword_argument" => p.child_by_field_id(fields().name) != Some(n),
+        "keyword_pattern" => p.named_child(0) != Some(n),
+        "dotted_name" => {
+            // `import _ct.x` binds `_ct`, `from m import _ct` too; a later
+            // part, an aliased import or the module of a `from` does not.
+            let first = p.named_child(0) == Some(n);
+            let bound_as_is = p.parent().is_some_and(|g| match g.kind() {
+                "import_statement" => true,
+                "import_from_statement" => g.child_by_field_id(fields().module_name) != Some(p),
+                _ => false,
+            });
+            first && bound_as_is
+        }
+        _ => true,
+    }
 }
 
 /// Names that reveal a function looking at its caller's frame.
@@ -77,7 +100,7 @@ const FRAME_INSPECTION: &[&str] = &[
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
-const SKIP_SYNTAX_LONE_CR: &str = "the function overlaps what the parser reads as a syntax error: the file ends lines with a lone CR (classic Mac OS), which Python accepts and the parser does not; convert it to LF or CRLF to instrument it";
+const SKIP_SYNTAX_LONE_CR: &str = "the file ends lines with a lone CR (classic Mac OS), which Python reads as line ends and the parser does not; convert it to LF or CRLF to instrument it";
 const SKIP_SYNTAX_POINT: &str =
     "it lies where the parser found a syntax error in the input (an insert there could break the file)";
 const SKIP_BINDING_NAME: &str =
@@ -262,6 +285,18 @@ impl Language for Python {
                 u.drop_with_reason(SKIP_BINDING_NAME);
             }
         }
+        // Python reads a lone CR (classic Mac OS) as a line end, in string
+        // literals too; tree-sitter-python does not, so what it parsed is not
+        // the file Python runs: nothing of it is instrumented.
+        if has_lone_cr(source) {
+            for u in &mut plan.units {
+                u.inserts.clear();
+                for point in &mut u.points {
+                    // The one reason, over what the misread parse suggested.
+                    point.skipped = Some(SKIP_SYNTAX_LONE_CR.into());
+                }
+            }
+        }
         if plan.units.iter().any(|u| !u.inserts.is_empty()) {
             match header {
                 Some((insert, moved)) => {
@@ -325,6 +360,7 @@ fn text<'s>(src: &'s str, n: Node) -> &'s str {
 /// The grammar's field ids, looked up once: `child_by_field_name` compares
 /// strings on every call.
 struct Fields {
+    module_name: u16,
     alias: u16,
     alternative: u16,
     attribute: u16,
@@ -351,6 +387,7 @@ fn fields() -> &'static Fields {
                 .get()
         };
         Fields {
+            module_name: id("module_name"),
             alias: id("alias"),
             alternative: id("alternative"),
             attribute: id("attribute"),
@@ -830,16 +867,11 @@ impl<'a> Planner<'a> {
         };
         if self.overlaps_error(outer.byte_range()) {
             if self.ctx.wants(PointKind::Function) {
-                // Python reads a lone CR (classic Mac OS) as a line end;
-                // tree-sitter-python does not, and sees a syntax error.
-                let reason = if has_lone_cr(self.src) {
-                    SKIP_SYNTAX_LONE_CR
-                } else {
-                    SKIP_SYNTAX
-                };
-                self.units[unit]
-                    .points
-                    .push(Point::skipped(PointKind::Function, line, reason));
+                self.units[unit].points.push(Point::skipped(
+                    PointKind::Function,
+                    line,
+                    SKIP_SYNTAX,
+                ));
             }
             return;
         }

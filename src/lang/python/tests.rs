@@ -642,6 +642,22 @@ fn a_module_that_uses_the_name_ct_is_left_alone() {
     // Attribute and keyword names are other namespaces; `_ctx` another name.
     let out = instrumented("import os\n\ndef k(o):\n    o._ct = f(_ct=1, _ctx=2)\n");
     assert!(out.contains("@_ct.fn(3)"), "{out}");
+    // Module paths that bind another name.
+    for src in [
+        "import a._ct\n\ndef k():\n    x = 1\n",
+        "from m import _ct as q\n\ndef k():\n    x = 1\n",
+        "from _ct import q\n\ndef k():\n    x = 1\n",
+        "import os\n\ndef k(p):\n    match p:\n        case P(_ct=1):\n            pass\n",
+    ] {
+        assert!(instrumented(src).contains("@_ct.fn(3)"), "{src}");
+    }
+    // ... and those that bind `_ct` itself.
+    for src in [
+        "import _ct.x\n\ndef k():\n    x = 1\n",
+        "from m import _ct\n\ndef k():\n    x = 1\n",
+    ] {
+        assert_eq!(instrumented(src), src);
+    }
 }
 
 /// A file with classic Mac OS line ends (a lone CR) runs under Python, but
@@ -657,6 +673,14 @@ fn lone_cr_line_ends_are_named_in_the_reason() {
         "{:?}",
         skipped(&plan)
     );
+    // Only part of this one reads as an error, and `g` was instrumented
+    // from a parse that is not the file Python runs: none of it is.
+    let src = "import os\r\rdef f(a):\r    if a:\r        return 1\r    return 2\r\rdef g():\r    x = 1\r";
+    let (out, plan) = run_plan(src);
+    assert_eq!(out, src);
+    assert!(skipped(&plan)
+        .iter()
+        .any(|(_, _, r)| r == SKIP_SYNTAX_LONE_CR));
 }
 
 /// A file that starts with a `def` on its first line (toolz's utils.py) got
