@@ -489,6 +489,16 @@ fn target_names(src: &str, n: Node, out: &mut Vec<String>) {
     }
 }
 
+/// The `A as x` of a with item, also when parenthesized alone: tree-sitter
+/// reads `with (A as x):` as an item whose value is a parenthesized `A as x`.
+fn as_pattern_of(item: Node) -> Option<Node> {
+    let mut value = item.child_by_field_id(fields().value)?;
+    while value.kind() == "parenthesized_expression" && value.named_child_count() == 1 {
+        value = value.named_child(0)?;
+    }
+    (value.kind() == "as_pattern").then_some(value)
+}
+
 fn var_call(line: u32, names: &[String]) -> String {
     let mut s = format!("_ct.v({line}");
     for n in names {
@@ -1076,10 +1086,8 @@ impl<'a> Planner<'a> {
             .filter(|c| c.kind() == "with_clause")
         {
             for item in named_children(clause) {
-                if let Some(alias) = item
-                    .child_by_field_id(fields().value)
-                    .filter(|v| v.kind() == "as_pattern")
-                    .and_then(|v| v.child_by_field_id(fields().alias))
+                if let Some(alias) =
+                    as_pattern_of(item).and_then(|v| v.child_by_field_id(fields().alias))
                 {
                     target_names(self.src, alias, &mut names);
                 }
@@ -1105,7 +1113,9 @@ impl<'a> Planner<'a> {
                     .last()
                     .expect("a with-as has an item");
                 let call = var_call(line, &names).replacen("_ct.v(", "_ct.vwith(", 1);
-                Insert::after(last_item.end_byte(), format!(", {call}"))
+                // `with (A as a):` (one item in parentheses): inside them.
+                let end = as_pattern_of(last_item).map_or(last_item.end_byte(), |a| a.end_byte());
+                Insert::after(end, format!(", {call}"))
             }
         };
         self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);

@@ -613,6 +613,11 @@ fn with_as_before_a_compound_body_becomes_one_more_item() {
         "with (\n    a() as (x, y),\n    b() as z,\n):\n    for i in z:\n        pass\n",
         "IMPORT\nwith (\n    a() as (x, y),\n    b() as z, _ct.vwith(1, \"x\", x, \"y\", y, \"z\", z),\n):\n    for i in _ct.loop(5, \"i\", z):\n        pass\n",
     );
+    // One item alone in parentheses: read as a parenthesized `A as x`.
+    check(
+        "with (open(p) as f):\n    x = f\nwith (open(p) as g):\n    if g:\n        pass\n",
+        "IMPORT\nwith (open(p) as f):\n    _ct.v(1, \"f\", f); x = f; _ct.v(2, \"x\", x)\nwith (open(p) as g, _ct.vwith(3, \"g\", g)):\n    if _ct.brx(4, 0, g, -1):\n        pass\n",
+    );
     let out = instrumented("async def f():\n    async with l as m:\n        global g\n");
     assert!(
         out.contains("    async with l as m, _ct.vwith(2, \"m\", m):\n        global g\n"),
