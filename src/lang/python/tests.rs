@@ -714,3 +714,44 @@ fn a_def_on_the_first_line_is_bound_after_without_moving_lines() {
     );
     assert_eq!(plan.lines_moved, 1);
 }
+
+/// Methods one after another with no blank line between them (sympy's
+/// polys) had no place for a span wrapper. The late wrap may now come after
+/// the functions that follow, when their decorators and signatures do not
+/// mention the name.
+#[test]
+fn late_wraps_go_past_later_functions_that_do_not_name_them() {
+    check(
+        "class A:\n    def a(self): return 1\n    def b(self): return 2\n    x = 1\n",
+        "IMPORT\nclass A:\n    def a(self): return 1\n    def b(self): return 2\n    a = _ct.late(2, a); b = _ct.late(3, b); x = 1; _ct.v(4, \"x\", x)\n",
+    );
+    check(
+        "class A:\n    def a(self): return 1\n    def b(self): return 2\n\n    def c(self): pass\n",
+        "IMPORT\nclass A:\n    def a(self): return 1\n    def b(self): return 2\n    a = _ct.late(2, a)\n    def c(self): pass\n    c = _ct.late(5, c)\n",
+    );
+    // A later signature that names it (a default, an annotation, a
+    // decorator such as `@f.setter`) sees the name before the wrap: no.
+    let (_, plan) =
+        run_plan("class A:\n    def f(self): return 1\n    def g(self, k=f): pass\n    y = 1\n");
+    let spans: Vec<(u32, bool)> = plan
+        .units
+        .iter()
+        .flat_map(|u| &u.points)
+        .filter(|p| p.kind == PointKind::Function)
+        .map(|p| (p.line, p.skipped.is_none()))
+        .collect();
+    assert_eq!(spans, [(2, false), (3, true)], "{:?}", plan.units);
+    // A cached plan may not carry a late wrap out of the block.
+    let src = "class A:\n    def a(self): return 1\n    def b(self): return 2\n\n    def c(self): pass\nz = 1\n";
+    let (_, mut plan) = run_plan(src);
+    assert_eq!(Python.check_plan(src, &plan), Ok(()));
+    let a = plan.units.iter_mut().find(|u| u.name == "A.a").unwrap();
+    let late = a
+        .inserts
+        .iter_mut()
+        .find(|i| i.text.contains("_ct.late("))
+        .unwrap();
+    late.offset = src.find("z = 1").unwrap();
+    late.text = "a = _ct.late(2, a); ".into();
+    assert!(Python.check_plan(src, &plan).is_err());
+}
