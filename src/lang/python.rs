@@ -6,7 +6,7 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it or before the next simple statement; else on a new line (a line moved) |
-//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function, or likewise after the functions that follow it in its block when their decorators and signatures do not name it; else at the end of the file |
+//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
 //! | lambda | `_ct.lam(L, lambda ...)` |
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
 //! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
@@ -233,24 +233,11 @@ impl Language for Python {
                 }
                 line = end;
             }
-            // A late wrap may also come after later functions of the same
-            // block: every line up to it indented at least as deep as the
-            // def (or blank, or a comment), and the wrap at the def's depth.
-            let depth = u.bytes.start - line_start(u.bytes.start);
-            let same_block = |i: &Insert| {
-                let at = line_start(i.offset);
-                let column = if i.offset == at {
-                    i.text.len() - i.text.trim_start_matches([' ', '\t']).len()
-                } else {
-                    i.offset - at
-                };
-                i.text.contains("_ct.late(")
-                    && column == depth
-                    && stays_in_block(&source[u.bytes.end..at], depth)
-            };
-            if let Some(bad) = u.inserts.iter().find(|i| {
-                i.offset < from || (i.offset > to && i.offset != source.len() && !same_block(i))
-            }) {
+            if let Some(bad) = u
+                .inserts
+                .iter()
+                .find(|i| i.offset < from || (i.offset > to && i.offset != source.len()))
+            {
                 return Err(format!(
                     "an insert of {} at byte {} lies outside it",
                     u.name, bad.offset
@@ -993,14 +980,6 @@ impl<'a> Planner<'a> {
             }
             row += 1;
         }
-        // ... or after the functions that follow it in the same block, when
-        // what of them runs at definition time (decorators, signature) does
-        // not mention the name: nothing sees the name before the wrap then ...
-        if row < self.rows() {
-            if let Some(inserts) = self.late_after_later_defs(outer, next, name, indent, &late) {
-                return Ok(inserts);
-            }
-        }
         // ... or at the end of the file, which moves nothing.
         if row >= self.rows() {
             let newline = if self.crlf { "\r\n" } else { "\n" };
@@ -1015,71 +994,6 @@ impl<'a> Planner<'a> {
             )]);
         }
         Err(SKIP_NO_LINE.into())
-    }
-
-    /// A place for `late` after the function definitions that follow
-    /// `first` in its block (step 3 of [`Planner::place_span`], further on):
-    /// before the first simple statement after them or on a free line
-    /// between them, as long as no decorator or signature of theirs mentions
-    /// `name` (a property setter, say, or a redefinition).
-    fn late_after_later_defs(
-        &mut self,
-        function: Node<'a>,
-        mut next: Option<Node<'a>>,
-        name: &str,
-        indent: &str,
-        late: &str,
-    ) -> Option<Vec<Insert>> {
-        // What check_plan asks of a cached plan (a docstring line at column
-        // 0 in between would fail it): the block goes on up to the wrap.
-        let reaches = |offset: usize| {
-            let at = self.src[..offset].rfind('\n').map_or(0, |i| i + 1);
-            stays_in_block(&self.src[function.end_byte()..at], indent.len())
-        };
-        while let Some(s) = next {
-            match s.kind() {
-                "comment" => {}
-                "function_definition" | "decorated_definition" => {
-                    let def = s.child_by_field_id(fields().definition).unwrap_or(s);
-                    if def.kind() != "function_definition" || self.overlaps_error(s.byte_range()) {
-                        return None;
-                    }
-                    let body = def.child_by_field_id(fields().body)?;
-                    if mentions(&self.src[s.start_byte()..body.start_byte()], name) {
-                        return None;
-                    }
-                    let end_row = Self::last_row(s);
-                    let mut after = s.next_named_sibling();
-                    while let Some(c) = after.filter(|c| c.kind() == "comment") {
-                        after = c.next_named_sibling();
-                    }
-                    if let Some(n) = after.filter(|n| {
-                        is_simple_statement(*n)
-                            && n.start_position().row > end_row
-                            && !self.overlaps_error(n.byte_range())
-                            && reaches(n.start_byte())
-                    }) {
-                        return Some(vec![Insert::before(n.start_byte(), format!("{late}; "))]);
-                    }
-                    let mut row = end_row + 1;
-                    while row < self.rows() && self.blank_or_comment(row) {
-                        if self.free_row(row) && reaches(self.line_starts[row]) {
-                            self.claimed.insert(row);
-                            return Some(vec![Insert::before(
-                                self.line_starts[row],
-                                format!("{indent}{late}"),
-                            )]);
-                        }
-                        row += 1;
-                    }
-                    next = after;
-                    continue;
-                }
-                _ => return None,
-            }
-            next = s.next_named_sibling();
-        }
-        None
     }
 
     fn class(&mut self, def: Node<'a>, scope: &Scope) {
@@ -1484,25 +1398,6 @@ impl<'a> Planner<'a> {
             }
         }
     }
-}
-
-/// True when the lines of `text` after its first (the rest of a function's
-/// last line up to the start of a later line) are blank, comments, or
-/// indented by at least `depth` bytes: the block they are in goes on.
-fn stays_in_block(text: &str, depth: usize) -> bool {
-    text.split_inclusive('\n').skip(1).all(|l| {
-        let t = l.trim_start_matches([' ', '\t', '\x0c']);
-        t.trim_end().is_empty() || t.starts_with('#') || l.len() - t.len() >= depth
-    })
-}
-
-/// True when `text` holds `name` as a whole word.
-fn mentions(text: &str, name: &str) -> bool {
-    let is_word = |c: char| c == '_' || c.is_alphanumeric();
-    text.match_indices(name).any(|(i, _)| {
-        !text[..i].chars().next_back().is_some_and(is_word)
-            && !text[i + name.len()..].chars().next().is_some_and(is_word)
-    })
 }
 
 /// A Python string literal of `s` in ASCII: non-ASCII characters as `\\u`/
