@@ -351,6 +351,9 @@ struct Planner<'a> {
     /// The file's first statement, a `def`, when the runtime binding was
     /// put after it (see [`Planner::place_header`]).
     after_first_def: Option<Node<'a>>,
+    /// The blank or comment line the binding took after that def: a
+    /// module-level late wrap may share it (`_ct = ...; main = _ct.late(..)`).
+    header_row: Option<usize>,
 }
 
 fn text<'s>(src: &'s str, n: Node) -> &'s str {
@@ -490,11 +493,19 @@ fn target_names(src: &str, n: Node, out: &mut Vec<String>) {
 }
 
 /// The `A as x` of a with item, also when parenthesized alone: tree-sitter
-/// reads `with (A as x):` as an item whose value is a parenthesized `A as x`.
+/// reads `with (A as x):` as an item whose value is a parenthesized `A as x`
+/// (a one-element tuple with a trailing comma).
 fn as_pattern_of(item: Node) -> Option<Node> {
     let mut value = item.child_by_field_id(fields().value)?;
-    while value.kind() == "parenthesized_expression" && value.named_child_count() == 1 {
-        value = value.named_child(0)?;
+    // `(A as x)`, `(A as x,)` (a tuple) and either with a comment inside.
+    while matches!(value.kind(), "parenthesized_expression" | "tuple") {
+        let mut inner = named_children(value)
+            .into_iter()
+            .filter(|c| c.kind() != "comment");
+        match (inner.next(), inner.next()) {
+            (Some(only), None) => value = only,
+            _ => return None,
+        }
     }
     (value.kind() == "as_pattern").then_some(value)
 }
@@ -533,6 +544,7 @@ impl<'a> Planner<'a> {
                 selected: true,
             }],
             after_first_def: None,
+            header_row: None,
         }
     }
 
@@ -701,6 +713,7 @@ impl<'a> Planner<'a> {
             if let Some(row) = (end_row + 1..limit).find(|&r| self.free_row(r)) {
                 self.claimed.insert(row);
                 self.after_first_def = Some(first);
+                self.header_row = Some(row);
                 return Some((Insert::before(self.line_starts[row], binding), 0));
             }
             if let Some(n) =
@@ -976,6 +989,14 @@ impl<'a> Planner<'a> {
                 return Ok(vec![Insert::before(
                     self.line_starts[row],
                     format!("{indent}{late}"),
+                )]);
+            }
+            // The binding's line, at module level: after it, on the same line
+            // (`def main()` on line 1 and a blank line before `if __name__`).
+            if self.header_row == Some(row) && indent.is_empty() {
+                return Ok(vec![Insert::before(
+                    self.line_starts[row],
+                    format!("; {late}"),
                 )]);
             }
             row += 1;
@@ -1536,7 +1557,7 @@ fn insert_forms() -> &'static regex::Regex {
             format!(r"{vars}; "),
             format!(r"_ct\.(?:ex|lb)\({n}\); "),
             format!(r"{ws}@_ct\.fn\({n}\)"),
-            format!(r"{nl}?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
+            format!(r"(?:{nl}|; )?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
             // Openers: a space first where the node follows a word (`if(x)`).
             format!(r" ?_ct\.(?:deco|lam|wt|exm)\({n}, "),
             format!(r" ?_ct\.vw\({n}, {q}, "),

@@ -613,6 +613,11 @@ fn with_as_before_a_compound_body_becomes_one_more_item() {
         "with (\n    a() as (x, y),\n    b() as z,\n):\n    for i in z:\n        pass\n",
         "IMPORT\nwith (\n    a() as (x, y),\n    b() as z, _ct.vwith(1, \"x\", x, \"y\", y, \"z\", z),\n):\n    for i in _ct.loop(5, \"i\", z):\n        pass\n",
     );
+    // Alone with a trailing comma (a tuple to tree-sitter) or a comment.
+    check(
+        "with (cm(1) as x,):\n    if x:\n        pass\nwith (\n    cm(2) as y  # note\n):\n    if y:\n        pass\n",
+        "IMPORT\nwith (cm(1) as x, _ct.vwith(1, \"x\", x),):\n    if _ct.brx(2, 0, x, -1):\n        pass\nwith (\n    cm(2) as y, _ct.vwith(4, \"y\", y)  # note\n):\n    if _ct.brx(7, 0, y, -1):\n        pass\n",
+    );
     // One item alone in parentheses: read as a parenthesized `A as x`.
     check(
         "with (open(p) as f):\n    x = f\nwith (open(p) as g):\n    if g:\n        pass\n",
@@ -705,6 +710,11 @@ fn a_def_on_the_first_line_is_bound_after_without_moving_lines() {
         "{out}"
     );
     assert_eq!(plan.lines_moved, 0);
+    // The script shape: the binding and the wrap share the blank line.
+    check(
+        "def main():\n    print(1)\n\nif __name__ == \"__main__\":\n    main()\n",
+        "def main():\n    print(1)\nIMPORT; main = _ct.late(1, main)\nif _ct.brx(4, 0, __name__ == \"__main__\", -1):\n    main()\n",
+    );
     // The signature runs before the binding: with an insert there, the
     // binding goes above after all.
     let (out, plan) = run_plan("def f(a, k=lambda x: x):\n    return a\n\n\nx = 1\n");
