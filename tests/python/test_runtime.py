@@ -667,6 +667,42 @@ class TestFunctionKinds(RuntimeCase):
         self.assertEqual(ct.fn(1)(plain).custom, 42)
         self.assertEqual(ct.fn(1)(plain)(2), "xx")
 
+    def test_the_code_object_tells_the_signature_for_every_kind(self):
+        # sympy's decorators check __code__.co_argcount and read co_varnames;
+        # networkx's update __kwdefaults__ in place. A (*args, **kwargs)
+        # wrapper broke `import sympy` and `import networkx`.
+        ct = self.ct
+
+        def plain(self, other, /, extra=1, *rest, k=2, **more):
+            return other
+
+        def gen(a, b=1, *, c):
+            yield a
+
+        async def coro(a, b=1, *, c):
+            return a
+
+        async def agen(a, b=1, *, c):
+            yield a
+
+        for f in (plain, gen, coro, agen):
+            w = ct.wrap(f, 1)
+            self.assertIsNot(w, f)
+            code, wcode = f.__code__, w.__code__
+            n = code.co_argcount + code.co_kwonlyargcount
+            n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
+            self.assertEqual(
+                [wcode.co_argcount, wcode.co_posonlyargcount, wcode.co_kwonlyargcount,
+                 wcode.co_varnames[:n], wcode.co_flags & 0x0C],
+                [code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+                 code.co_varnames[:n], code.co_flags & 0x0C], f.__name__)
+            self.assertIs(w.__defaults__, f.__defaults__)
+            self.assertIs(w.__kwdefaults__, f.__kwdefaults__)
+        w = ct.wrap(plain, 1)
+        w.__kwdefaults__.update(k=5)  # as networkx does: the call sees it
+        self.assertEqual(plain.__kwdefaults__, {"k": 5})
+        self.assertEqual(w(None, 7), 7)
+
     def test_bad_arguments_fail_at_the_call_for_every_kind(self):
         ct = self.ct
 

@@ -942,10 +942,32 @@ def _plain(f, info):
 
 _HIDDEN.add(_plain(None, None).__code__)
 
-# Generator, coroutine and async generator wrappers are generated with the
-# exact signature of the wrapped function, so that a call with bad arguments
-# fails at the call (as it did) and not at the first step.
+# Wrappers are generated with the exact signature of the wrapped function:
+# a generator, coroutine or async generator called with bad arguments then
+# fails at the call (as it did) and not at the first step, and decorators
+# that read the signature from the code object (`__code__.co_argcount`,
+# `co_varnames`, as sympy's do) or change `__kwdefaults__` (networkx's) see
+# what they would have seen. `_plain` is the fallback for the signatures
+# that cannot be written out.
 _TEMPLATES = {
+    "function": '''
+    def _ctinject_wrapper(%(params)s):
+        __tracebackhide__ = True
+        if not __ct_S.on or (__ct_B and __ct_id() in __ct_B):
+            return __ct_f(%(call)s)
+        __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
+        __ct_t = __ct_cset(__ct_sp)
+        __ct_r = __ct_NO
+        try:
+            __ct_r = __ct_f(%(call)s)
+        finally:
+            __ct_creset(__ct_t)
+            if __ct_r is __ct_NO:
+                __ct_finx(__ct_sp)
+            else:
+                __ct_fin(__ct_sp, 1, __ct_r)
+        return __ct_r
+''',
     "generator": '''
     def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
@@ -1013,7 +1035,8 @@ _TEMPLATES = {
 }
 
 _FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
-                 " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE):")
+                 " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE,"
+                 " __ct_cset, __ct_creset, __ct_NO):")
 _FACTORY_TAIL = "    return _ctinject_wrapper\n"
 _FACTORIES = {}
 _KEYWORDS = frozenset((
@@ -1088,7 +1111,8 @@ def _factory(kind, shape):
     return fac
 
 
-def _suspending(f, info, kind):
+def _exact(f, info, kind):
+    """The wrapper of f with f's own signature (see _TEMPLATES)."""
     shape = None
     try:
         shape = _shape(info)
@@ -1101,9 +1125,12 @@ def _suspending(f, info, kind):
         except Exception:
             shape = fac = None
     if fac is None:
+        if kind == "function":
+            return _plain(f, info)
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
-            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException)
+            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
+            _cur_set, _cur_reset, _NO)
     if shape is not None:
         w.__defaults__ = f.__defaults__
         w.__kwdefaults__ = f.__kwdefaults__
@@ -1124,10 +1151,7 @@ def _make(mod, f, line):
     else:
         kind = "function"
     info = _Info(mod, f, line, kind)
-    if kind == "function":
-        w = _plain(f, info)
-    else:
-        w = _suspending(f, info, kind)
+    w = _exact(f, info, kind)
     functools.update_wrapper(w, f)
     return w
 
