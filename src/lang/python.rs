@@ -98,6 +98,7 @@ const FRAME_INSPECTION: &[&str] = &[
 ];
 
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
+const SKIP_CODE_ASSIGNED: &str = "the module assigns a function's __code__ (as networkx's argmap does), which a span wrapper would take in the function's place";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
 const SKIP_SYNTAX_LONE_CR: &str = "the file ends lines with a lone CR (classic Mac OS), which Python reads as line ends and the parser does not; convert it to LF or CRLF to instrument it";
@@ -341,6 +342,10 @@ struct Planner<'a> {
     /// [`EXPRESSION_POINT_WORDS`] occur: found once per file, not searched
     /// for again in every function body and expression.
     frame_marks: Marks,
+    /// The module assigns some function's `__code__` (networkx's argmap
+    /// compiles its wrappers lazily that way): a span wrapper in place of
+    /// such a function would be the one to get the new code, and fail.
+    replaces_code: bool,
     expression_marks: Marks,
     /// Whether the file uses CRLF, for the lines the planner adds.
     crlf: bool,
@@ -529,6 +534,7 @@ impl<'a> Planner<'a> {
             ctx,
             errors: error_ranges(tree),
             frame_marks: Marks::find(src, FRAME_INSPECTION),
+            replaces_code: assigns_code(src),
             expression_marks: Marks::find(src, EXPRESSION_POINT_WORDS),
             crlf: src.contains("\r\n"),
             cursor: tree.walk(),
@@ -936,6 +942,9 @@ impl<'a> Planner<'a> {
             .map_or(0..0, |b| b.byte_range());
         if self.frame_marks.any_within(body) {
             return Err(SKIP_FRAME.into());
+        }
+        if self.replaces_code {
+            return Err(SKIP_CODE_ASSIGNED.into());
         }
         if outer.kind() == "decorated_definition" {
             let mut c = outer.walk();
@@ -1419,6 +1428,14 @@ impl<'a> Planner<'a> {
             }
         }
     }
+}
+
+/// True when `src` assigns to a `__code__` attribute (`f.__code__ = ...`).
+fn assigns_code(src: &str) -> bool {
+    src.match_indices(".__code__").any(|(i, m)| {
+        let rest = src[i + m.len()..].trim_start_matches([' ', '\t']);
+        rest.starts_with('=') && !rest.starts_with("==")
+    })
 }
 
 /// A Python string literal of `s` in ASCII: non-ASCII characters as `\\u`/

@@ -724,3 +724,29 @@ fn a_def_on_the_first_line_is_bound_after_without_moving_lines() {
     );
     assert_eq!(plan.lines_moved, 1);
 }
+
+/// networkx's argmap makes `def func(...)` and later sets
+/// `func.__code__ = compiled.__code__`: with `func` wrapped, the wrapper got
+/// the new code and the call failed ("requires a code object with 11 free
+/// vars"). A module that assigns `__code__` keeps its functions' form.
+#[test]
+fn a_module_that_assigns_code_objects_keeps_its_functions() {
+    let src = "import os\n\ndef make():\n    def func(*a):\n        return lazy(func)(*a)\n    return func\n\ndef lazy(func):\n    func.__code__ = compile_it().__code__\n    x = func.__code__ == None\n    return func\n";
+    let (out, plan) = run_plan(src);
+    assert!(
+        !out.contains("_ct.fn") && !out.contains("_ct.late"),
+        "{out}"
+    );
+    assert!(out.contains("_ct.v(10, \"x\", x)"), "{out}");
+    assert_eq!(
+        skipped(&plan)
+            .iter()
+            .filter(|(k, _, r)| *k == PointKind::Function && r == SKIP_CODE_ASSIGNED)
+            .count(),
+        3
+    );
+    // Comparing is not assigning.
+    assert!(
+        instrumented("import os\n\ndef f(g):\n    return g.__code__ == 1\n").contains("@_ct.fn(3)")
+    );
+}
