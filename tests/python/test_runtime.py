@@ -702,6 +702,13 @@ class TestFunctionKinds(RuntimeCase):
         w.__kwdefaults__.update(k=5)  # as networkx does: the call sees it
         self.assertEqual(plain.__kwdefaults__, {"k": 5})
         self.assertEqual(w(None, 7), 7)
+        # A signature that cannot be written out (a name of the wrapper's own)
+        # gets the generic wrapper, which still calls and records.
+        ns = {}
+        exec("def odd(__ct_f, b=2):\n    return __ct_f + b\n", ns)
+        w = ct.wrap(ns["odd"], 3)
+        self.assertEqual((w(1), w.__code__.co_argcount), (3, 0))
+        self.assertEqual(self.spans()[-1]["args"], {"__ct_f": "1", "b": "2"})
 
     def test_bad_arguments_fail_at_the_call_for_every_kind(self):
         ct = self.ct

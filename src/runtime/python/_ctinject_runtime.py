@@ -909,46 +909,13 @@ _HIDDEN.add(_steps.__code__)
 
 # ---------------------------------------------------------------- wrappers
 
-def _plain(f, info):
-    S = _S
-    B = _BUSY
-    ident = _get_ident
-    start = _start
-    cset = _cur_set
-    creset = _cur_reset
-    fin = _finish
-    finx = _finish_exc
-    NO = _NO
-
-    def _ctinject_wrapper(*args, **kwargs):
-        __tracebackhide__ = True
-        if not S.on or (B and ident() in B):
-            return f(*args, **kwargs)
-        sp = start(info, args, kwargs)
-        tok = cset(sp)
-        r = NO
-        try:
-            r = f(*args, **kwargs)
-        finally:
-            creset(tok)
-            if r is NO:
-                finx(sp)
-            else:
-                fin(sp, 1, r)
-        return r
-
-    return _ctinject_wrapper
-
-
-_HIDDEN.add(_plain(None, None).__code__)
-
 # Wrappers are generated with the exact signature of the wrapped function:
 # a generator, coroutine or async generator called with bad arguments then
 # fails at the call (as it did) and not at the first step, and decorators
 # that read the signature from the code object (`__code__.co_argcount`,
 # `co_varnames`, as sympy's do) or change `__kwdefaults__` (networkx's) see
-# what they would have seen. `_plain` is the fallback for the signatures
-# that cannot be written out.
+# what they would have seen. Signatures that cannot be written out get the
+# generic (*args, **kwargs) shape.
 _TEMPLATES = {
     "function": '''
     def _ctinject_wrapper(%(params)s):
@@ -1125,8 +1092,6 @@ def _exact(f, info, kind):
         except Exception:
             shape = fac = None
     if fac is None:
-        if kind == "function":
-            return _plain(f, info)
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
             _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
