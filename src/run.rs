@@ -687,16 +687,15 @@ pub fn run(job: &Job) -> Result<Report> {
     if let OutputChoice::Dir(out) = &job.output {
         emit::check_out_dir(&paths, out)?;
     }
-    let reads_a_commit = changes.as_ref().is_some_and(|set| set.to.is_some());
-    if reads_a_commit && !matches!(job.output, OutputChoice::DryRun | OutputChoice::Patch(_)) {
+    // With `--to`, the changed files are read from that commit, and the
+    // runtime placed by its packages.
+    let to = changes.as_ref().and_then(|set| set.to.as_deref());
+    if to.is_some() && !matches!(job.output, OutputChoice::DryRun | OutputChoice::Patch(_)) {
         bail!("--to reads the changed files from that commit, not from the disk, so it can only report (--dry-run) or write a patch that applies to that commit (--patch FILE); to write a copy or rewrite files, check the commit out and leave --to out");
     }
 
     let selection = job.file_selection()?;
     let runtime_names = lang::runtime_file_names();
-    // With `--to`, the changed files are read from that commit, and the
-    // runtime placed by its packages.
-    let to = changes.as_ref().and_then(|set| set.to.as_deref());
     let (sources, listing): (Vec<Source>, _) = match (&changes, to) {
         (Some(set), Some(to)) => {
             let (sources, listing) = revision_sources(&root, &base, to, |rel| {
@@ -785,7 +784,6 @@ pub fn run(job: &Job) -> Result<Report> {
     let mut added: BTreeMap<String, String> = BTreeMap::new();
     // What is there now at each runtime path: on the disk, or with `--to`
     // in that commit (the patch must apply to it).
-    let runtime_names = lang::runtime_file_names();
     let in_commit: BTreeMap<String, String> = match to {
         Some(to) => git::read_tree_files(&root, to, |repo_rel| {
             let name = repo_rel.rsplit('/').next().unwrap_or(repo_rel);
