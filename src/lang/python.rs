@@ -36,6 +36,12 @@ const BINDING_MARKS: [&str; 2] = [
     "__package__) if __package__ else __import__(",
 ];
 
+/// A character that continues a name (approximately: Python's names are
+/// XID, which this over-approximates).
+fn is_word_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
 fn has_lone_cr(src: &str) -> bool {
     src.match_indices('\r')
         .any(|(i, _)| src.as_bytes().get(i + 1) != Some(&b'\n'))
@@ -46,11 +52,10 @@ fn has_lone_cr(src: &str) -> bool {
 /// the runtime: either would break the other. Names in other namespaces do
 /// not count (see [`binds_in_module_scope`]).
 fn uses_binding_name(src: &str, tree: &tree_sitter::Tree) -> bool {
-    let is_word = |c: char| c == '_' || c.is_alphanumeric();
     src.match_indices("_ct").any(|(i, name)| {
         let end = i + name.len();
-        if src[..i].chars().next_back().is_some_and(is_word)
-            || src[end..].chars().next().is_some_and(is_word)
+        if src[..i].chars().next_back().is_some_and(is_word_char)
+            || src[end..].chars().next().is_some_and(is_word_char)
         {
             return false;
         }
@@ -342,11 +347,11 @@ struct Planner<'a> {
     /// [`EXPRESSION_POINT_WORDS`] occur: found once per file, not searched
     /// for again in every function body and expression.
     frame_marks: Marks,
+    expression_marks: Marks,
     /// The module assigns some function's `__code__` (networkx's argmap
     /// compiles its wrappers lazily that way): a span wrapper in place of
     /// such a function would be the one to get the new code, and fail.
     replaces_code: bool,
-    expression_marks: Marks,
     /// Whether the file uses CRLF, for the lines the planner adds.
     crlf: bool,
     /// One cursor and one node stack for the whole walk: a cursor and a
@@ -515,8 +520,8 @@ fn as_pattern_of(item: Node) -> Option<Node> {
     (value.kind() == "as_pattern").then_some(value)
 }
 
-fn var_call(line: u32, names: &[String]) -> String {
-    let mut s = format!("_ct.v({line}");
+fn var_call(callee: &str, line: u32, names: &[String]) -> String {
+    let mut s = format!("_ct.{callee}({line}");
     for n in names {
         s.push_str(&format!(", {}, {n}", quote(n)));
     }
@@ -631,7 +636,7 @@ impl<'a> Planner<'a> {
         let glued = self.src[..range.start]
             .chars()
             .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            .is_some_and(is_word_char);
         if glued {
             open.insert(0, ' ');
         }
@@ -1085,7 +1090,10 @@ impl<'a> Planner<'a> {
             return;
         }
         let line = Self::line_of(stmt);
-        let ins = Insert::after(stmt.end_byte(), format!("; {}", var_call(line, &names)));
+        let ins = Insert::after(
+            stmt.end_byte(),
+            format!("; {}", var_call("v", line, &names)),
+        );
         self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
     }
 
@@ -1131,7 +1139,7 @@ impl<'a> Planner<'a> {
             .child_by_field_id(fields().body)
             .and_then(|b| named_children(b).into_iter().next());
         let ins = match first.filter(|f| is_simple_statement(*f)) {
-            Some(f) => Insert::before(f.start_byte(), format!("{}; ", var_call(line, &names))),
+            Some(f) => Insert::before(f.start_byte(), format!("{}; ", var_call("v", line, &names))),
             // No simple statement to put it before: one more with item, a
             // context manager that records the names when it is entered,
             // after the items that bind them (`with A as x, _ct.vwith(...):`).
@@ -1142,7 +1150,7 @@ impl<'a> Planner<'a> {
                     .flat_map(named_children)
                     .last()
                     .expect("a with-as has an item");
-                let call = var_call(line, &names).replacen("_ct.v(", "_ct.vwith(", 1);
+                let call = var_call("vwith", line, &names);
                 // `with (A as a):` (one item in parentheses): inside them.
                 let end = as_pattern_of(last_item).map_or(last_item.end_byte(), |a| a.end_byte());
                 Insert::after(end, format!(", {call}"))
@@ -1344,11 +1352,8 @@ impl<'a> Planner<'a> {
         for h in handlers {
             let line = Self::line_of(h);
             let value = h.child_by_field_id(fields().value);
-            let is_star = h.kind() == "except_group_clause" || {
-                let mut hc = h.walk();
-                let star = h.children(&mut hc).any(|t| t.kind() == "*");
-                star
-            };
+            let is_star = h.kind() == "except_group_clause"
+                || h.children(&mut h.walk()).any(|t| t.kind() == "*");
             // `except E as name`: a variable point, recorded with the exception.
             let name = value
                 .filter(|v| v.kind() == "as_pattern" && variables)
@@ -1364,14 +1369,14 @@ impl<'a> Planner<'a> {
                 .rev()
                 .find(|b| b.kind() == "block");
             let first = block.and_then(|b| named_children(b).into_iter().next());
-            let exception_point = |r: Result<(), &str>| match r {
-                Ok(()) => Point::instrumented(PointKind::Exception, line),
-                Err(why) => Point::skipped(PointKind::Exception, line, why),
+            let point = |kind, r: Result<(), &str>| match r {
+                Ok(()) => Point::instrumented(kind, line),
+                Err(why) => Point::skipped(kind, line, why),
             };
-            let variable_point = |r: Result<(), &str>| match r {
-                Ok(()) => Point::instrumented(PointKind::Variable, line),
-                Err(why) => Point::skipped(PointKind::Variable, line, why),
-            };
+            let (exception_point, variable_point) = (
+                |r| point(PointKind::Exception, r),
+                |r| point(PointKind::Variable, r),
+            );
             match (first, value) {
                 // Before the body's first statement: `_ct.ex(L); _ct.v(L, "e", e); body`.
                 (Some(f), _) if is_simple_statement(f) => {
@@ -1380,7 +1385,7 @@ impl<'a> Planner<'a> {
                         self.push(scope, exception_point(Ok(())), [ins]);
                     }
                     if let Some(name) = &name {
-                        let call = var_call(line, std::slice::from_ref(name));
+                        let call = var_call("v", line, std::slice::from_ref(name));
                         let ins = Insert::before(f.start_byte(), format!("{call}; "));
                         self.push(scope, variable_point(Ok(())), [ins]);
                     }
