@@ -84,6 +84,9 @@ pub struct BaselineRef {
     pub percent: f64,
     /// `file` or `merge-base`.
     pub source: String,
+    /// What the percentage comes from: the gate compares counts.
+    #[serde(skip)]
+    pub counts: Count,
 }
 
 impl BaselineRef {
@@ -92,8 +95,20 @@ impl BaselineRef {
         exact_percent(c).map(|percent| BaselineRef {
             percent,
             source: source.into(),
+            counts: c,
         })
     }
+}
+
+/// True when coverage fell from `before` to `now` by more than `max`
+/// percentage points. Compared on the counts: the difference of two
+/// percentages in floating point is off in the last bits, and a drop of
+/// exactly `max` (103 -> 100 of 1000 points against 0.3) read as more.
+/// `100 (b_i n_t - n_i b_t) > max b_t n_t`, the left side an exact integer.
+fn fell_more_than(before: Count, now: Count, max: f64) -> bool {
+    let (bi, bt) = (before.instrumented as i128, before.instrumentable as i128);
+    let (ni, nt) = (now.instrumented as i128, now.instrumentable as i128);
+    (100 * (bi * nt - ni * bt)) as f64 > max * (bt * nt) as f64
 }
 
 /// The baseline file (`--write-baseline`, `--baseline`).
@@ -206,6 +221,7 @@ pub fn evaluate(
 ) -> Gate {
     let change_percent = exact_percent(change);
     let project_percent = project.and_then(exact_percent);
+    let project_counts = project;
     let change: Coverage = change.into();
     let project: Option<Coverage> = project.map(Into::into);
     let mut failures = Vec::new();
@@ -222,9 +238,11 @@ pub fn evaluate(
             }
         }
     }
-    if let (Some(max), Some(p), Some(b)) = (opts.max_drop, project_percent, &baseline) {
-        let drop = b.percent - p;
-        if drop > max {
+    if let (Some(max), Some(p), Some(b), Some(now)) =
+        (opts.max_drop, project_percent, &baseline, project_counts)
+    {
+        if fell_more_than(b.counts, now, max) {
+            let drop = b.percent - p;
             failures.push(format!(
                 "project coverage fell {} points ({}% -> {}%), more than --max-drop {max}",
                 percent_text(drop),
@@ -322,12 +340,7 @@ mod tests {
             max_drop: Some(1.0),
             ..Default::default()
         };
-        let base = || {
-            Some(BaselineRef {
-                percent: 95.0,
-                source: "file".into(),
-            })
-        };
+        let base = || BaselineRef::from_counts(count(100, 95), "file");
         let g = evaluate(&opts, 1, count(4, 4), Some(count(1000, 945)), base());
         assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
         let g = evaluate(&opts, 1, count(4, 4), Some(count(1000, 930)), base());
@@ -337,9 +350,25 @@ mod tests {
             "{:?}",
             g.failures
         );
-        // A drop of exactly --max-drop passes.
+        // A drop of exactly --max-drop passes, also where the difference of
+        // the two percentages is off in its last bits (10.3 - 10.0 > 0.3).
         let g = evaluate(&opts, 1, count(4, 4), Some(count(100, 94)), base());
         assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
+        let tight = GateOptions {
+            max_drop: Some(0.3),
+            ..Default::default()
+        };
+        let before = BaselineRef::from_counts(count(1000, 103), "file");
+        let g = evaluate(
+            &tight,
+            1,
+            count(4, 4),
+            Some(count(1000, 100)),
+            before.clone(),
+        );
+        assert_eq!(g.status, Status::Pass, "{:?}", g.failures);
+        let g = evaluate(&tight, 1, count(4, 4), Some(count(1000, 99)), before);
+        assert_eq!(g.status, Status::Fail);
     }
 
     /// 39,999 of 40,000 points rounded to 100.00 and passed --fail-under 100;
