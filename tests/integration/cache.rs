@@ -266,8 +266,9 @@ fn merge_base_plans_use_the_packages_of_the_merge_base() {
     }
     let r = git_repo(&[("lib/m.py", "def f(a):\n    b = a + 1\n    return b\n")]);
     let p = r.path();
-    let cache = p.join("../merge-base-cache");
-    let cache_arg = cache.to_str().unwrap();
+    // A cache of its own, outside the repository, gone even if this fails.
+    let side = tempfile::tempdir().unwrap();
+    let cache_arg = side.path().to_str().unwrap();
     git(p, &["checkout", "-q", "-b", "feature"]);
     std::fs::write(p.join("lib/__init__.py"), "").unwrap();
     git(p, &["add", "-A"]);
@@ -292,5 +293,4 @@ fn merge_base_plans_use_the_packages_of_the_merge_base() {
         (&Value::from(1), &Value::from(0)),
         "{at_main}"
     );
-    std::fs::remove_dir_all(cache).unwrap();
 }

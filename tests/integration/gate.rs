@@ -350,12 +350,17 @@ fn a_patch_for_another_commit_brings_the_runtime_that_commit_lacks() {
     std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
     git(p, &["commit", "-qam", "edit"]);
     git(p, &["checkout", "-q", "main"]);
+    // The first patch and the worktree live outside the repository, gone
+    // even if this fails.
+    let side = tempfile::tempdir().unwrap();
+    let first = side.path().join("m.patch");
     ok(&ctinject(
         p,
-        &["src", "--no-cache", "--patch", "../m.patch"],
+        &["src", "--no-cache", "--patch", first.to_str().unwrap()],
     ));
-    git(p, &["apply", "../m.patch"]);
-    assert!(p.join("src/_ctinject.py").is_file());
+    git(p, &["apply", first.to_str().unwrap()]);
+    let runtime = ["src/_ctinject.py", "src/_ctinject_runtime.py"];
+    assert!(runtime.iter().all(|f| p.join(f).is_file()));
     let o = ctinject(
         p,
         &[
@@ -369,16 +374,19 @@ fn a_patch_for_another_commit_brings_the_runtime_that_commit_lacks() {
         ],
     );
     let patch = ok(&o);
-    assert!(patch.contains("+++ b/src/_ctinject.py"), "{patch}");
+    for f in runtime {
+        assert!(
+            patch.contains(&format!("+++ b/{f}")),
+            "{f} missing:\n{patch}"
+        );
+    }
     // It applies to a checkout of feature, runtime included.
-    let wt = p.join("../wt");
+    let wt = side.path().join("wt");
     git(
         p,
         &["worktree", "add", "-q", wt.to_str().unwrap(), "feature"],
     );
     std::fs::write(wt.join("p2.patch"), &patch).unwrap();
     git(&wt, &["apply", "p2.patch"]);
-    assert!(wt.join("src/_ctinject.py").is_file());
-    std::fs::remove_file(p.join("../m.patch")).unwrap();
-    git(p, &["worktree", "remove", "--force", wt.to_str().unwrap()]);
+    assert!(runtime.iter().all(|f| wt.join(f).is_file()));
 }
