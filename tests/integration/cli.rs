@@ -36,22 +36,32 @@ fn cargo_subcommand_reads_as_cargo_ctinject() {
 #[test]
 fn usage_errors_exit_2() {
     let t = tree(&[("a.py", "x = 1\n")]);
-    for args in [
-        &["--out", "x", "--patch", "y"][..],
-        &["--no-such-flag"],
-        &["--format", "yaml"],
-        &["--force"],
+    // Each with what its message must name.
+    for (args, named) in [
+        (&["--out", "x", "--patch", "y"][..], "--patch"),
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--format", "yaml"], "'yaml'"),
+        (&["--force"], "--force"),
         // Flags that mean nothing alone were accepted and ignored.
-        &["--force", "--dry-run"],
-        &["--informational", "--dry-run"],
-        &["--include-untracked", "--dry-run"],
-        &["-j", "0", "--dry-run"],
+        (
+            &["--force", "--dry-run"],
+            "--force only goes with --in-place",
+        ),
+        (
+            &["--informational", "--dry-run"],
+            "--informational only goes with a gate",
+        ),
+        (
+            &["--include-untracked", "--dry-run"],
+            "--include-untracked only goes with --since",
+        ),
+        (&["-j", "0", "--dry-run"], "0 threads would do nothing"),
     ] {
         let o = ctinject(t.path(), args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(
-            stderr(&o).contains("--") || stderr(&o).contains("'0'"),
-            "{args:?} names no flag: {}",
+            stderr(&o).contains(named),
+            "{args:?} does not say {named:?}: {}",
             stderr(&o)
         );
     }
