@@ -168,6 +168,14 @@ fn yes() -> bool {
 /// The name of the unit that holds a file's module-level code.
 pub const MODULE_UNIT: &str = "<module>";
 
+/// The reasons validation gives when it takes inserts back (the whole file
+/// for the runtime import, one unit, or every unit). On code that parses,
+/// each one is a planner bug: the standard-library test looks for them.
+pub const TAKEN_BACK_IMPORT: &str = "the runtime import could not be placed without a syntax error";
+pub const TAKEN_BACK_UNIT: &str = "instrumenting it produced a syntax error (left as it was)";
+pub const TAKEN_BACK_FILE: &str = "instrumenting the file produced a syntax error (left as it was)";
+pub const TAKEN_BACK: [&str; 3] = [TAKEN_BACK_IMPORT, TAKEN_BACK_UNIT, TAKEN_BACK_FILE];
+
 impl Unit {
     /// True for module-level code (as opposed to a function).
     pub fn is_module(&self) -> bool {
@@ -393,13 +401,12 @@ pub fn instrument(
     };
     // Some insert broke the file: find the guilty units one by one, the
     // header alone, then the header plus each unit.
-    const NO_IMPORT: &str = "the runtime import could not be placed without a syntax error";
     if broken(&plan.header) {
         plan.header.clear();
         for u in &mut plan.units {
-            u.drop_with_reason(NO_IMPORT);
+            u.drop_with_reason(TAKEN_BACK_IMPORT);
         }
-        plan.file_skipped = Some(NO_IMPORT.into());
+        plan.file_skipped = Some(TAKEN_BACK_IMPORT.into());
         return Instrumented { text: None, plan };
     }
     for i in 0..plan.units.len() {
@@ -409,14 +416,13 @@ pub fn instrument(
         let mut candidate = plan.header.clone();
         candidate.extend(plan.units[i].inserts.iter().cloned());
         if broken(&candidate) {
-            plan.units[i]
-                .drop_with_reason("instrumenting it produced a syntax error (left as it was)");
+            plan.units[i].drop_with_reason(TAKEN_BACK_UNIT);
         }
     }
     if plan.has_inserts() && broken(&plan.all_inserts()) {
         // The units are fine alone but not together: keep none of them.
         for u in &mut plan.units {
-            u.drop_with_reason("instrumenting the file produced a syntax error (left as it was)");
+            u.drop_with_reason(TAKEN_BACK_FILE);
         }
     }
     if !plan.has_inserts() {
