@@ -191,11 +191,12 @@ impl Config {
     }
 
     fn validate(&self, origin: &Path) -> Result<()> {
+        // Compiled as a run compiles them (anchors, `*` within a folder).
         for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
             for g in globs {
-                globset::Glob::new(g).with_context(|| {
-                    format!("{}: key `{key}`: bad glob {g:?}", origin.display())
-                })?;
+                crate::discover::Selection::new(std::slice::from_ref(g), &[]).with_context(
+                    || format!("{}: key `{key}`: bad glob {g:?}", origin.display()),
+                )?;
             }
         }
         // The runtime matches these with Python's `re`. A pattern it cannot

@@ -21,9 +21,9 @@ pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__"];
 /// (`--exclude tests`, `--include src/pkg`); a glob without a `/` matches a
 /// file or folder name at any depth, unless a leading `/` (or `./`) anchors
 /// it at the root; `*` stays within a folder and `**` crosses folders; a
-/// trailing `/` is dropped. Each glob remembers whether it matched anything, so that
-/// one that matched nothing (a typo, a path relative to the wrong folder) can
-/// be pointed out.
+/// trailing `/` is dropped. Each include glob remembers whether it matched
+/// anything, so that one that matched nothing (a typo, a path relative to the
+/// wrong folder) can be pointed out.
 pub struct Selection {
     include: Option<Globs>,
     exclude: Globs,
@@ -34,11 +34,13 @@ struct Globs {
     /// The pattern (index into `patterns`) of each glob of the set.
     owner: Vec<usize>,
     patterns: Vec<String>,
+    /// Whether each pattern has matched a path (include globs only; empty
+    /// for exclude globs, which then stop at the first match).
     used: Vec<AtomicBool>,
 }
 
 impl Globs {
-    fn new(globs: &[String], what: &str) -> Result<Self> {
+    fn new(globs: &[String], what: &str, track_use: bool) -> Result<Self> {
         let mut b = GlobSetBuilder::new();
         let mut owner = Vec::new();
         for (i, g) in globs.iter().enumerate() {
@@ -67,16 +69,24 @@ impl Globs {
             set: b.build()?,
             owner,
             patterns: globs.to_vec(),
-            used: globs.iter().map(|_| AtomicBool::new(false)).collect(),
+            used: globs
+                .iter()
+                .filter(|_| track_use)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
         })
     }
 
     /// True when a glob matches `rel` or one of the folders above it.
     fn is_match(&self, rel: &str) -> bool {
-        // Every glob that matches is marked, not only the first.
         let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        let mut paths = std::iter::once(rel).chain(folders);
+        if self.used.is_empty() {
+            return paths.any(|p| self.set.is_match(p));
+        }
+        // Every glob that matches is marked, not only the first.
         let mut matched = false;
-        for path in std::iter::once(rel).chain(folders) {
+        for path in paths {
             for i in self.set.matches(path) {
                 self.used[self.owner[i]].store(true, Ordering::Relaxed);
                 matched = true;
@@ -100,19 +110,15 @@ impl Selection {
             include: if include.is_empty() {
                 None
             } else {
-                Some(Globs::new(include, "--include")?)
+                Some(Globs::new(include, "--include", true)?)
             },
-            exclude: Globs::new(exclude, "--exclude")?,
+            exclude: Globs::new(exclude, "--exclude", false)?,
         })
     }
 
     /// True when the file at `rel` (relative to the root, with `/`) is to be instrumented.
     pub fn selects(&self, rel: &str) -> bool {
-        let included = self.include.as_ref().is_none_or(|s| s.is_match(rel));
-        // Checked even for files not included, so that an exclude that
-        // matched something never reads as unused.
-        let excluded = self.exclude.is_match(rel);
-        included && !excluded
+        self.include.as_ref().is_none_or(|s| s.is_match(rel)) && !self.exclude.is_match(rel)
     }
 
     /// The include globs that have matched no path so far. (An exclude glob
