@@ -170,11 +170,15 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `f` on every item, on as many threads as there are cores: writing a
-/// copy of a large project is mostly waiting on system calls, which one
-/// thread does one at a time. Returns the first error (in item order).
-fn for_each_in_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// Runs `f` on every item, on `threads` threads (`-j`): writing a copy of a
+/// large project is mostly waiting on system calls, which one thread does
+/// one at a time. Returns the first error (in item order).
+fn for_each_in_parallel<T: Sync>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    let threads = threads.max(1);
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
         let workers: Vec<_> = items
@@ -192,7 +196,7 @@ fn for_each_in_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<()> + Syn
 /// Writes a copy of the `paths` (absolute, below `root`) into `out`, each at
 /// its place under `root`: every file, the instrumented ones changed, the
 /// runtime files added. With `replace_ours`, an earlier default output in
-/// `out` is replaced.
+/// `out` is replaced. `threads` write at once (`-j`).
 pub fn write_dir(
     root: &Path,
     paths: &[PathBuf],
@@ -200,6 +204,7 @@ pub fn write_dir(
     changed: &BTreeMap<String, Rewrite>,
     added: &BTreeMap<String, String>,
     replace_ours: bool,
+    threads: usize,
 ) -> Result<()> {
     let out = absolute(out)?;
     let parent = out.parent().context("bad output folder")?;
@@ -237,7 +242,7 @@ pub fn write_dir(
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(&staging)
             .with_context(|| format!("cannot write into {}", parent.display()))?;
-        for_each_in_parallel(&files, |rel| {
+        for_each_in_parallel(&files, threads, |rel| {
             let dst = staging.join(rel);
             if let Some(d) = dst.parent() {
                 std::fs::create_dir_all(d)?;

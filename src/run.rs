@@ -824,14 +824,14 @@ pub fn run(job: &Job) -> Result<Report> {
 
     let output = match &job.output {
         OutputChoice::Dir(out) => {
-            emit::write_dir(&root, &paths, out, &changed, &added, false)?;
+            emit::write_dir(&root, &paths, out, &changed, &added, false, job.jobs)?;
             Output::Dir {
                 path: out.display().to_string(),
             }
         }
         OutputChoice::Default => {
             let out = emit::default_out_dir(&base, &root);
-            emit::write_dir(&root, &paths, &out, &changed, &added, true)?;
+            emit::write_dir(&root, &paths, &out, &changed, &added, true, job.jobs)?;
             Output::Dir {
                 path: out.display().to_string(),
             }
