@@ -315,7 +315,7 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 
 fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32> {
     let here = std::fs::canonicalize(".")?;
-    let top = crate::git::repo_root(&here);
+    let top = run::repo_top(&here);
     let choice = cache_dir.map_or(CacheChoice::Default, CacheChoice::Dir);
     let dir = run::cache_dir(&choice, top.as_deref(), &here).expect("a cache folder");
     let cache = Cache::open(&dir)?;

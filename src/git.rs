@@ -306,7 +306,8 @@ fn clean_dir(path: &Path) -> PathBuf {
     path.components().collect()
 }
 
-/// A file stands for the directory it is in.
+/// Opens the repository holding `start_dir` (a file stands for the folder
+/// it is in), with errors that say why not.
 fn open_repo(start_dir: &Path) -> Result<Repository, GitError> {
     let start_dir = crate::discover::folder_of(start_dir);
     if !start_dir.is_dir() {
@@ -346,11 +347,7 @@ fn open_worktree_repo(start_dir: &Path) -> Result<(Repository, PathBuf), GitErro
 /// The repository root (work tree) of `start_dir`, or None when it is not in
 /// a repository or the repository is bare.
 pub fn repo_root(start_dir: &Path) -> Option<PathBuf> {
-    let repo = Repository::discover(crate::discover::folder_of(start_dir)).ok()?;
-    if repo.is_bare() {
-        return None;
-    }
-    repo.workdir().map(clean_dir)
+    open_worktree_repo(start_dir).ok().map(|(_, root)| root)
 }
 
 // ---------------------------------------------------------------------------

@@ -173,7 +173,7 @@ fn resolve_root(paths: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
 
 /// The top of the git work tree holding `dir`, resolved like `dir` (the
 /// paths below it are compared with canonical ones).
-fn repo_top(dir: &Path) -> Option<PathBuf> {
+pub fn repo_top(dir: &Path) -> Option<PathBuf> {
     let top = git::repo_root(dir)?;
     Some(std::fs::canonicalize(&top).unwrap_or(top))
 }
