@@ -873,13 +873,23 @@ fn install_sh_refuses_a_release_whose_sha256_is_wrong() {
             ("PATH", &path_without_ctinject(Some(&cargo))),
         ],
     );
-    assert_ne!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_install_refused(
+        &r,
+        &o,
+        "::error::refusing to install ctinject: sha256 mismatch",
+    );
+}
+
+/// install.sh failed with `error` as its `::error::` line, installed nothing
+/// (no binary, nothing on GITHUB_PATH) and did not fall back to building
+/// from source.
+#[track_caller]
+fn assert_install_refused(r: &Runner, o: &Output, error: &str) {
+    assert_ne!(o.status.code(), Some(0), "{}", describe(o));
     assert!(
-        stdout(&o)
-            .lines()
-            .any(|l| l.starts_with("::error::refusing to install ctinject: sha256 mismatch")),
-        "no ::error:: about the sha256 mismatch\n{}",
-        describe(&o)
+        stdout(o).lines().any(|l| l.starts_with(error)),
+        "no {error:?}\n{}",
+        describe(o)
     );
     assert!(
         !r.temp.join("ctinject/bin/ctinject").exists(),
@@ -887,7 +897,7 @@ fn install_sh_refuses_a_release_whose_sha256_is_wrong() {
     );
     assert!(
         !r.root.join("cargo-args.txt").exists(),
-        "a mismatch must not fall back to building from source"
+        "a refusal must not fall back to building from source"
     );
     assert_eq!(r.read("path"), "", "nothing added to GITHUB_PATH");
 }
@@ -913,25 +923,20 @@ fn install_sh_without_a_sha256_tool_says_so() {
             }
         }
     }
+    // A fake cargo first, so that a fall-back build would show, not run.
+    let cargo = fake_cargo(&r.root);
+    let path = std::env::join_paths([cargo, tools]).unwrap();
     let o = r.step(
         "install.sh",
         &[],
         &[],
         &[
             ("CTINJECT_RELEASE_BASE_URL", &release.display().to_string()),
-            ("PATH", &tools.display().to_string()),
+            ("PATH", &path.to_string_lossy()),
         ],
     );
-    assert_ne!(o.status.code(), Some(0), "{}", describe(&o));
-    assert!(
-        stdout(&o)
-            .lines()
-            .any(|l| l.starts_with("::error::no sha256sum, shasum or openssl")),
-        "{}",
-        describe(&o)
-    );
+    assert_install_refused(&r, &o, "::error::no sha256sum, shasum or openssl");
     assert!(!stdout(&o).contains("mismatch"), "{}", describe(&o));
-    assert!(!r.temp.join("ctinject/bin/ctinject").exists());
 }
 
 #[test]
@@ -1216,12 +1221,13 @@ fn tools_dir() -> PathBuf {
 }
 
 /// The virtualenv with the pinned tools, made (again) when its record of
-/// the pins differs.
+/// the pins differs or it no longer works.
 fn install_tools() -> PathBuf {
     pinned_venv(
         &tools_dir().join("venv"),
         &[CHECK_JSONSCHEMA, ACTIONLINT, SHELLCHECK],
         &["--only-binary=:all:"],
+        &["check-jsonschema", "actionlint", "shellcheck"],
     )
 }
 

@@ -4,28 +4,6 @@ use crate::util::*;
 
 const MOD: &str = "\"\"\"Doc.\"\"\"\n\n\ndef f(a):\n    b = a + 1\n    return b\n";
 
-fn files_under(dir: &std::path::Path) -> Vec<String> {
-    let mut v = Vec::new();
-    fn walk(base: &std::path::Path, d: &std::path::Path, v: &mut Vec<String>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, v);
-            } else {
-                v.push(
-                    p.strip_prefix(base)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
-            }
-        }
-    }
-    walk(dir, dir, &mut v);
-    v.sort();
-    v
-}
-
 #[test]
 fn out_is_a_complete_copy_with_the_runtime_inside() {
     let t = tree(&[

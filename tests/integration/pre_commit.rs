@@ -27,11 +27,12 @@ fn tools_dir() -> PathBuf {
 /// when it does not report the pinned version.
 fn install_pre_commit() -> PathBuf {
     let pin = format!("pre-commit=={PRE_COMMIT_VERSION}");
-    let exe = pinned_venv(&tools_dir().join("venv"), &[pin.as_str()], &[]).join(if cfg!(windows) {
+    let name = if cfg!(windows) {
         "pre-commit.exe"
     } else {
         "pre-commit"
-    });
+    };
+    let exe = pinned_venv(&tools_dir().join("venv"), &[pin.as_str()], &[], &[name]).join(name);
     let o = run(clean_command(&exe).arg("--version"));
     let wanted = format!("pre-commit {PRE_COMMIT_VERSION}");
     assert_eq!(stdout(&o).trim(), wanted, "{}", describe(&o));

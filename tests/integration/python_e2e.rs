@@ -3,7 +3,6 @@
 
 use crate::util::*;
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
 
 fn events(path: &std::path::Path) -> Vec<Value> {
@@ -14,11 +13,11 @@ fn events(path: &std::path::Path) -> Vec<Value> {
 }
 
 fn python(dir: &std::path::Path, trace: Option<&std::path::Path>) -> std::process::Output {
-    let mut cmd = Command::new("python3");
+    // Without the caller's CTINJECT_* (a CTINJECT_DISABLE would pass).
+    let mut cmd = clean_command("python3");
     cmd.args(["-W", "error", "main.py"])
         .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    cmd.env_remove("CTINJECT_TRACE_FILE");
     if let Some(t) = trace {
         cmd.env("CTINJECT_TRACE_FILE", t);
     }
@@ -177,24 +176,4 @@ fn namespace_subpackages_and_scripts_both_reach_the_runtime() {
             "no span {name}"
         );
     }
-}
-
-/// Every file under `dir` (bytecode caches aside), relative and sorted.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                if e.file_name() != "__pycache__" {
-                    stack.push(path);
-                }
-            } else {
-                found.push(path.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    found.sort();
-    found
 }

@@ -15,7 +15,8 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A command without the caller's git, CI, pre-commit and ctinject settings:
+/// A command without the caller's git, CI, pre-commit, Cargo target and
+/// ctinject settings:
 /// tests run from a git hook (GIT_DIR, GIT_INDEX_FILE) or a runner must not
 /// act on the caller's repository or inherit its inputs.
 pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
@@ -32,7 +33,9 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
         ]
         .iter()
         .any(|p| k.starts_with(p));
-        if foreign || k == "SKIP" {
+        // A caller's target folder would be ctinject's default output too.
+        let cargo_target = k == "CARGO_TARGET_DIR" || k == "CARGO_BUILD_TARGET_DIR";
+        if foreign || cargo_target || k == "SKIP" {
             cmd.env_remove(&key);
         }
     }
@@ -168,11 +171,20 @@ pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// requirement specs): made once with python3, and reused while the record
 /// of its pins matches. `pip_args` go to `pip install` (such as
 /// `--only-binary=:all:`).
-pub fn pinned_venv(dir: &Path, pins: &[&str], pip_args: &[&str]) -> PathBuf {
+pub fn pinned_venv(dir: &Path, pins: &[&str], pip_args: &[&str], tools: &[&str]) -> PathBuf {
     let bin = dir.join(if cfg!(windows) { "Scripts" } else { "bin" });
     let stamp = dir.join("ctinject-pins.txt");
     let want = pins.join("\n");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+    // Reused while it still works: its Python runs and the tools are there
+    // (a Python upgrade or a half-deleted folder makes it again).
+    let works = || {
+        Command::new(bin.join("python"))
+            .args(["-c", ""])
+            .status()
+            .is_ok_and(|s| s.success())
+            && tools.iter().all(|t| bin.join(t).exists())
+    };
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) && works() {
         return bin;
     }
     std::fs::create_dir_all(dir).unwrap();
@@ -201,4 +213,29 @@ pub fn pinned_venv(dir: &Path, pins: &[&str], pip_args: &[&str]) -> PathBuf {
     );
     std::fs::write(&stamp, want).unwrap();
     bin
+}
+
+/// Every file under `dir` (bytecode caches aside), relative and sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                if e.file_name() != "__pycache__" {
+                    stack.push(path);
+                }
+            } else {
+                found.push(
+                    path.strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    found.sort();
+    found
 }
