@@ -336,7 +336,13 @@ fn a_file_that_is_not_written_moves_no_line() {
         ],
     );
     let report: Value = serde_json::from_str(&ok(&o)).unwrap();
-    assert_eq!(report["files"][0]["status"], "unchanged", "{report}");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report}");
+    assert_eq!(
+        (&files[0]["path"], &files[0]["status"]),
+        (&Value::from("src/frames.py"), &Value::from("unchanged")),
+        "{report}"
+    );
     assert_eq!(report["totals"]["lines_moved"], 0, "{report}");
 }
 
