@@ -57,6 +57,17 @@ pub fn strip_inserts(instrumented: &str, inserts: &[Insert]) -> Option<String> {
     Some(out)
 }
 
+/// How far the inserts push the source's last line down: the line ends they
+/// put before the end of its text. Lines appended after it move nothing.
+pub fn lines_pushed_down(source: &str, inserts: &[Insert]) -> usize {
+    let text_end = source.trim_end_matches(['\n', '\r']).len();
+    inserts
+        .iter()
+        .filter(|i| i.offset < text_end)
+        .map(|i| i.text.matches('\n').count())
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +83,19 @@ mod tests {
         let out = apply_inserts(src, &ins);
         assert_eq!(out, "a = 1; v(a)\np; b = 2; v(b)\n");
         assert_eq!(strip_inserts(&out, &ins).as_deref(), Some(src));
+    }
+
+    #[test]
+    fn only_line_ends_before_the_last_line_push_lines_down() {
+        let above = Insert::before(0, "x\n");
+        let same_line = Insert::after(3, "; z");
+        assert_eq!(lines_pushed_down("a\nb\n", &[above, same_line]), 1);
+        // Appended, at the end or before the last line end: nothing moves.
+        assert_eq!(lines_pushed_down("a\nb\n", &[Insert::after(4, "y\n")]), 0);
+        assert_eq!(lines_pushed_down("a\nb\n", &[Insert::after(3, "\ny")]), 0);
+        // Without a final line end, the last line still counts.
+        assert_eq!(lines_pushed_down("a\nb", &[Insert::before(2, "x\n")]), 1);
+        assert_eq!(lines_pushed_down("a\nb", &[Insert::after(3, "\ny\n")]), 0);
     }
 
     #[test]

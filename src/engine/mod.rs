@@ -16,7 +16,7 @@
 
 mod apply;
 
-pub use apply::{apply_inserts, strip_inserts};
+pub use apply::{apply_inserts, lines_pushed_down, strip_inserts};
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

@@ -733,8 +733,30 @@ impl<'a> Planner<'a> {
                 self.after_first_def = Some(first);
                 return Some((Insert::before(n.start_byte(), format!("{binding}; ")), 0));
             }
+            // The def is the whole module (a script's one function, a test's
+            // data file): nothing runs after it, so the binding can go on a
+            // line appended to the file, before the def's late wrap.
+            if stmts[1..].iter().all(|s| s.kind() == "comment") {
+                self.after_first_def = Some(first);
+                return Some((
+                    Insert::after(self.src.len(), self.appended_line(&binding)),
+                    0,
+                ));
+            }
         }
         Some(self.header_on_a_new_line(first, binding))
+    }
+
+    /// `line` as a new last line of the file, which moves no line (after a
+    /// line end of its own when the file does not end with one).
+    fn appended_line(&self, line: &str) -> String {
+        let newline = if self.crlf { "\r\n" } else { "\n" };
+        let lead = if self.src.ends_with('\n') {
+            ""
+        } else {
+            newline
+        };
+        format!("{lead}{line}{newline}")
     }
 
     /// The binding on a line of its own above the first statement: every
@@ -1017,15 +1039,9 @@ impl<'a> Planner<'a> {
         }
         // ... or at the end of the file, which moves nothing.
         if row >= self.rows() {
-            let newline = if self.crlf { "\r\n" } else { "\n" };
-            let lead = if self.src.ends_with('\n') {
-                ""
-            } else {
-                newline
-            };
             return Ok(vec![Insert::after(
                 self.src.len(),
-                format!("{lead}{indent}{late}{newline}"),
+                self.appended_line(&format!("{indent}{late}")),
             )]);
         }
         Err(SKIP_NO_LINE.into())
@@ -1570,9 +1586,9 @@ fn insert_forms() -> &'static regex::Regex {
         let ws = r"[ \t\x0c]*";
         let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
         let forms = [
-            format!(r"(?:; )?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
+            format!(r"(?:; |{nl})?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
             format!(
-                r#"(?:; )?_ct = \(__import__\("importlib"\)\.import_module\("\._ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
+                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\._ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
             ),
             format!(r"; {vars}"),
             format!(r", _ct\.vwith\({n}(?:, {q}, {id})+\)"),
