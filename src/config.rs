@@ -51,6 +51,10 @@ values:
 runtime:
   # Variable and branch events kept per site and span; the rest are counted.
   max_events_per_site: 16
+  # The trace file stops growing at about this many megabytes (10^6 bytes),
+  # with a last "truncated" line; 0: no limit. A test suite that calls a
+  # function millions of times would otherwise fill the disk.
+  max_trace_mb: 1000
 
 # Files larger than this many bytes are copied but not instrumented.
 max_file_size: 2000000
@@ -121,6 +125,7 @@ pub struct Values {
 #[serde(deny_unknown_fields, default)]
 pub struct Runtime {
     pub max_events_per_site: u32,
+    pub max_trace_mb: u32,
 }
 
 impl Default for Config {
@@ -174,6 +179,7 @@ impl Default for Runtime {
     fn default() -> Self {
         Runtime {
             max_events_per_site: 16,
+            max_trace_mb: 1000,
         }
     }
 }
@@ -267,6 +273,7 @@ impl Config {
             "redact": self.values.redact,
             "repr": self.values.repr,
             "max_events_per_site": self.runtime.max_events_per_site,
+            "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
         })
         .to_string()
     }

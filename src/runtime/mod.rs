@@ -53,6 +53,7 @@ mod tests {
     fn config_is_baked_into_the_python_runtime() {
         let mut c = Config::default();
         c.values.cap = 77;
+        c.runtime.max_trace_mb = 5000;
         let [(shim_name, shim), (name, text)] = python(&c);
         assert_eq!(
             (shim_name, name),
@@ -63,6 +64,8 @@ mod tests {
             .find(|l| l.starts_with("_CONFIG_JSON = "))
             .unwrap();
         assert!(line.contains(r#"\"value_cap\":77"#), "{line}");
+        // Megabytes in the configuration, bytes (past 32 bits) for the runtime.
+        assert!(line.contains(r#"\"max_trace_bytes\":5000000000"#), "{line}");
         assert!(is_python_runtime(&text) && is_python_runtime(&shim));
         assert!(!is_python_runtime("x = 1\n"));
     }

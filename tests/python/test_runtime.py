@@ -1434,6 +1434,77 @@ class TestCustomConfig(RuntimeCase):
             self.assertEqual(list(s)[-1], "suppressed")
 
 
+class TestTraceLimit(RuntimeCase):
+    # more-itertools' suite, instrumented, wrote 20 GB of trace and filled the disk.
+    config = {"max_trace_bytes": 3000}
+
+    def lines(self):
+        self.rt._flush()
+        with open(self.trace, encoding="ascii") as f:
+            return [json.loads(line) for line in f.read().splitlines()]
+
+    def test_the_file_stops_growing_with_a_truncated_line(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f(i):
+            ct.v(2, "i", i)
+            return i
+
+        for i in range(2):  # under the limit
+            f(i)
+        self.rt._flush()
+        written = os.path.getsize(self.trace)
+        self.assertLess(written, 3000)
+        for i in range(20000):  # the limit is crossed at the next flush of 64 KiB
+            f(i)
+        lines = self.lines()
+        self.assertEqual([e for e in lines if e["type"] == "truncated"], [lines[-1]])
+        self.assertEqual(list(lines[-1]), ["v", "type", "time_unix_ns", "limit_bytes", "pid"])
+        self.assertEqual(lines[-1]["limit_bytes"], 3000)
+        # One buffer past the limit at most, and nothing more once it is reached.
+        size = os.path.getsize(self.trace)
+        self.assertLess(size, 3000 + 2 * 65536)
+        self.assertFalse(self.rt._S.on)
+        f(1)
+        ct.v(3, "after", 1)
+        self.rt._flush()
+        self.assertEqual(os.path.getsize(self.trace), size)
+
+    def test_a_file_already_over_the_limit_gets_only_the_truncated_line(self):
+        shutdown_runtime(self.rt)
+        with open(self.trace, "w", encoding="ascii") as f:
+            f.write('{"v":1,"type":"earlier run"}\n' * 200)
+        rt = self.load(self.config, fresh=True)
+        rt.Module("m.py").v(1, "x", 1)
+        rt._flush()
+        lines = read_events(self.trace)
+        self.assertEqual(len(lines), 201)
+        self.assertEqual(lines[-1]["type"], "truncated")
+
+    def test_the_smallest_limit_of_the_loaded_configurations_holds(self):
+        rt = self.rt
+        rt._module_class(json.dumps({"max_trace_bytes": 0}))  # no limit: changes nothing
+        self.assertEqual(rt._W.limit, 3000)
+        rt._module_class(json.dumps({"max_trace_bytes": 1000}))
+        self.assertEqual(rt._W.limit, 1000)
+        rt._module_class(json.dumps({"max_trace_bytes": 2000}))
+        self.assertEqual(rt._W.limit, 1000)
+
+
+class TestNoTraceLimit(RuntimeCase):
+    config = {"max_trace_bytes": 0}
+
+    def test_zero_means_no_limit(self):
+        self.assertEqual(self.rt._W.limit, 0)
+        for i in range(3000):
+            self.ct.v(i + 1, "i", i)  # one site each: the per-site cap does not apply
+        self.rt._flush()
+        self.assertGreater(os.path.getsize(self.trace), 65536)
+        self.assertEqual(len(self.events("var")), 3000)
+        self.assertEqual(self.events("truncated"), [])
+
+
 # ---------------------------------------------------------------- process-level behaviour
 
 class TestBadRedactPattern(RuntimeCase):

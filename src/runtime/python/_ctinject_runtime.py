@@ -105,7 +105,8 @@ _RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never th
 
 
 class _Writer(object):
-    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "last", "exiting", "hooked", "eager")
+    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "last", "exiting", "hooked", "eager",
+                 "limit")
 
     def __init__(self):
         self.path = None
@@ -120,6 +121,8 @@ class _Writer(object):
         # Worker processes (forked, or multiprocessing children) are often ended
         # without an exit (Pool.terminate, os._exit): write at each root span's end.
         self.eager = False
+        # The trace file's size limit in bytes (0: none), from the configuration.
+        self.limit = 0
 
 
 _W = _Writer()
@@ -187,6 +190,19 @@ def _flush_locked(w):
             _S.on = False  # cannot write: telemetry off for this process
             w.path = None
             return
+    if w.limit:
+        try:
+            full = os.fstat(fd).st_size >= w.limit
+        except OSError:
+            full = False
+        if full:
+            # A test suite can call a function millions of times: the file
+            # stops growing here, with a line that says so, and this process
+            # records nothing more.
+            data = ('{"v":1,"type":"truncated","time_unix_ns":%d,"limit_bytes":%d,"pid":%d}\n'
+                    % (_time_ns(), w.limit, w.pid)).encode("ascii")
+            _S.on = False
+            w.path = None
     try:
         view = memoryview(data)
         while view:
@@ -264,7 +280,7 @@ def _redact_all(name):
 
 
 class _Config(object):
-    __slots__ = ("cap", "full", "max_site", "_red", "_red_cache")
+    __slots__ = ("cap", "full", "max_site", "max_bytes", "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -282,6 +298,10 @@ class _Config(object):
         if type(ms) is not int or ms < 0:
             ms = 16
         self.max_site = ms
+        mb = d.get("max_trace_bytes", 1000000000)
+        if type(mb) is not int or mb < 0:
+            mb = 1000000000
+        self.max_bytes = mb
         self.full = d.get("repr", "safe") == "full"
         pats = d.get("redact", _DEFAULT_REDACT)
         if not isinstance(pats, list):
@@ -1523,9 +1543,12 @@ def _module_class(config_json):
     """The Module class for one configuration (one per distinct config text)."""
     cls = _CLASSES.get(config_json)
     if cls is None:
-        cls = type("Module", (_Module,), {"__slots__": (), "_c": _Config(config_json),
-                                          "__module__": __name__})
+        cfg = _Config(config_json)
+        cls = type("Module", (_Module,), {"__slots__": (), "_c": cfg, "__module__": __name__})
         _CLASSES[config_json] = cls
+        # One file, one limit: the smallest that a package's configuration asks for.
+        if cfg.max_bytes and (not _W.limit or cfg.max_bytes < _W.limit):
+            _W.limit = cfg.max_bytes
     return cls
 
 
