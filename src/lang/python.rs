@@ -111,6 +111,8 @@ const SKIP_SYNTAX_POINT: &str =
     "it lies where the parser found a syntax error in the input (an insert there could break the file)";
 const SKIP_BINDING_NAME: &str =
     "the module uses the name `_ct`, which ctinject's inserted code binds (rename it to instrument this file)";
+const SKIP_LAMBDA_ATTRIBUTE: &str =
+    "the code reads an attribute of the lambda itself (such as `(lambda: v).__closure__`), which a span wrapper would answer in its place";
 const SKIP_OVERLOAD: &str =
     "an @overload stub never runs, and a wrapper would hide it from typing.get_overloads";
 
@@ -383,6 +385,7 @@ struct Fields {
     guard: u16,
     left: u16,
     name: u16,
+    object: u16,
     parameters: u16,
     right: u16,
     superclasses: u16,
@@ -410,6 +413,7 @@ fn fields() -> &'static Fields {
             guard: id("guard"),
             left: id("left"),
             name: id("name"),
+            object: id("object"),
             parameters: id("parameters"),
             right: id("right"),
             superclasses: id("superclasses"),
@@ -1073,6 +1077,22 @@ impl<'a> Planner<'a> {
         // The wrapper adds a frame, as a span's does (see `place_span`).
         if self.frame_marks.any_within(n.byte_range()) {
             let point = Point::skipped(PointKind::Function, line, SKIP_FRAME);
+            self.push(scope, point, []);
+            return;
+        }
+        // typeguard makes a cell with `(lambda: value).__closure__[0]`.
+        let mut outer = n;
+        while let Some(p) = outer
+            .parent()
+            .filter(|p| p.kind() == "parenthesized_expression")
+        {
+            outer = p;
+        }
+        let attribute_read = outer.parent().is_some_and(|p| {
+            p.kind() == "attribute" && p.child_by_field_id(fields().object) == Some(outer)
+        });
+        if attribute_read {
+            let point = Point::skipped(PointKind::Function, line, SKIP_LAMBDA_ATTRIBUTE);
             self.push(scope, point, []);
             return;
         }

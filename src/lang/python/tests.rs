@@ -190,6 +190,26 @@ fn lambda_that_inspects_its_caller_keeps_its_form() {
     );
 }
 
+/// typeguard's `make_cell` returns `(lambda: value).__closure__[0]`: with the
+/// lambda wrapped, that was the wrapper's first cell, a runtime object.
+#[test]
+fn lambda_whose_attributes_are_read_keeps_its_form() {
+    let src = "def make_cell(value):\n    return (lambda: value).__closure__[0]\n\n\nk = ((lambda: 1)).__code__\n";
+    let (out, plan) = run_plan(src);
+    assert!(!out.contains("_ct.lam"), "{out}");
+    assert_eq!(
+        skipped(&plan),
+        vec![
+            // The module's own lambda first, then make_cell's.
+            (PointKind::Function, 5, SKIP_LAMBDA_ATTRIBUTE.to_string()),
+            (PointKind::Function, 2, SKIP_LAMBDA_ATTRIBUTE.to_string())
+        ]
+    );
+    // Called at once, or with attributes of what it returns read: wrapped.
+    let out = instrumented("x = (lambda: 1)()\ny = (lambda: v)().real\n");
+    assert_eq!(out.matches("_ct.lam(").count(), 2, "{out}");
+}
+
 /// tree-sitter misreads `for j in *[3], 2:` (valid Python) as an error. A
 /// loop wrapper around it was put half inside the error, the new error mapped
 /// back onto the old one and was excused, and the output did not compile.
