@@ -1494,20 +1494,23 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// The statement that binds `_ct`. In a regular package (`runtime_ref` starts
-/// with a dot) a relative import. Elsewhere the file may be a script (run
-/// with its folder on `sys.path`) or a module of a namespace package (no
-/// `__init__.py`, imported by its dotted name): the import is chosen when the
-/// module runs, relative when `__package__` is set, by name otherwise.
+/// The statement that binds `_ct`. The import is chosen when the module
+/// runs: relative to its package when `__package__` is set (a module of a
+/// regular package, `runtime_ref` with one dot per level; or of a namespace
+/// package, imported by its dotted name), by name otherwise: a script run
+/// with its folder on `sys.path`, which may also be a package's module run
+/// as a script (`python tabulate/__init__.py`), where a relative import fails.
 fn binding(runtime_ref: &str, rel_path: &str) -> String {
     let path = quote(rel_path);
-    if runtime_ref.starts_with('.') {
-        return format!("from {runtime_ref} import Module as _ct; _ct = _ct({path})");
-    }
-    let name = quote(runtime_ref);
-    let relative = quote(&format!(".{runtime_ref}"));
+    let name = runtime_ref.trim_start_matches('.');
+    let relative = if runtime_ref.starts_with('.') {
+        quote(runtime_ref)
+    } else {
+        quote(&format!(".{runtime_ref}"))
+    };
     format!(
-        "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({name})).Module({path})"
+        "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({})).Module({path})",
+        quote(name)
     )
 }
 
@@ -1608,7 +1611,7 @@ fn insert_forms() -> &'static regex::Regex {
         let forms = [
             format!(r"(?:; |{nl})?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
             format!(
-                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\._ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
+                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\.+_ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
             ),
             format!(r"; {vars}"),
             format!(r", _ct\.vwith\({n}(?:, {q}, {id})+\)"),

@@ -44,7 +44,7 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
     let m = std::fs::read_to_string(out.join("pkg/m.py")).unwrap();
     assert!(
         m.starts_with(
-            "\"\"\"Doc.\"\"\"; from ._ctinject import Module as _ct; _ct = _ct(\"pkg/m.py\")\n"
+            "\"\"\"Doc.\"\"\"; _ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__) if __package__ else __import__(\"_ctinject\")).Module(\"pkg/m.py\")\n"
         ),
         "{m}"
     );

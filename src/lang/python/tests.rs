@@ -74,7 +74,7 @@ fn skipped(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
         .collect()
 }
 
-const IMPORT: &str = "from ._ctinject import Module as _ct; _ct = _ct(\"m.py\")";
+const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__) if __package__ else __import__(\"_ctinject\")).Module(\"m.py\")";
 
 /// Asserts the instrumented text, given with `IMPORT` standing for the binding.
 fn check(src: &str, expected: &str) {
@@ -570,7 +570,7 @@ fn inserted_strings_are_ascii_whatever_the_names() {
     let text = crate::engine::apply_inserts(src, &plan.header);
     assert!(text.is_ascii(), "{text}");
     assert!(
-        text.contains(r#"_ct("caf\u00e9/\u65e5\U0001f600.py")"#),
+        text.contains(r#".Module("caf\u00e9/\u65e5\U0001f600.py")"#),
         "{text}"
     );
 }

@@ -3,7 +3,8 @@ _CONFIG_JSON = "{}"  # replaced by ctinject
 #
 # Instrumented modules bind one name on an existing line:
 #
-#     from ._ctinject import Module as _ct; _ct = _ct("pkg/mod.py")
+#     _ct = (__import__("importlib").import_module("._ctinject", __package__)
+#            if __package__ else __import__("_ctinject")).Module("pkg/mod.py")
 #
 # and call the methods of that object (see docs/runtime-python-contract.md in
 # the ctinject repository). Telemetry is on when CTINJECT_TRACE_FILE names a
