@@ -28,6 +28,7 @@ import textwrap
 import threading
 import unittest
 import warnings
+import weakref
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -98,6 +99,10 @@ def shutdown_runtime(rt):
     except Exception:
         pass
     rt._S.on = False
+    try:
+        gc.callbacks.remove(rt._gc_phase)
+    except (ValueError, AttributeError):
+        pass
     fd = rt._W.fd
     rt._W.fd = None
     if fd is not None:
@@ -1492,6 +1497,104 @@ class TestTraceLimit(RuntimeCase):
         self.assertEqual(rt._W.limit, 1000)
 
 
+class TestGarbageCollection(RuntimeCase):
+    # CPython < 3.12 (gh-148891): a ContextVar.set in a finalizer, during a
+    # collection that runs inside another ContextVar.set, can free the
+    # context's HAMT under it. python-dateutil's suite, instrumented,
+    # crashed or raised LookupError from the runtime's context variable.
+
+    def test_the_hook_is_installed_where_cpython_needs_it(self):
+        self.assertEqual(self.rt._gc_phase in gc.callbacks, sys.version_info < (3, 12))
+
+    def test_code_run_during_a_collection_leaves_the_context_alone(self):
+        ct = self.ct
+        rt = self.rt
+
+        @ct.fn(1)
+        def f():
+            return rt._cur.get()
+
+        @ct.fn(2)
+        def gen():
+            yield rt._cur.get()
+            yield rt._cur.get()
+
+        started = gen()
+        self.assertIsNotNone(next(started))  # its span is current while it runs
+        sets = []
+        real = rt._cur
+
+        class Watch(object):  # the context variable, with its sets counted
+            def get(self):
+                return real.get()
+
+            def set(self, v):
+                sets.append(v)
+                return real.set(v)
+
+            def reset(self, tok):
+                return real.reset(tok)
+
+        rt._cur = Watch()
+        try:
+            rt._gc_phase("start", {})
+            try:
+                self.assertIsNone(f())  # no span of its own
+                g = gen()
+                self.assertIsNone(next(g))
+                g.close()
+                started.close()  # a generator closed by the collector
+            finally:
+                rt._gc_phase("stop", {})
+            self.assertEqual(sets, [])
+            f()
+            self.assertEqual(len(sets), 1)
+        finally:
+            rt._cur = real
+        # What ran during the collection wrote no span; the generator started
+        # before it ends its span when closed, and f's call after it is recorded.
+        names = [s["name"].rsplit(".", 1)[-1] for s in self.spans()]
+        self.assertEqual(names, ["gen", "f"])
+
+
+class TestYieldedValuesAreNotKept(RuntimeCase):
+    # more-itertools' islice_extended tests check with weakrefs that items
+    # are freed once consumed: the generator wrapper kept the last one.
+
+    def test_generators_and_async_generators(self):
+        ct = self.ct
+
+        class Item(object):
+            pass
+
+        @ct.fn(1)
+        def gen():
+            yield Item()
+            yield Item()
+
+        g = gen()
+        ref = weakref.ref(next(g))
+        gc.collect()
+        self.assertIsNone(ref())
+        g.close()
+
+        @ct.fn(2)
+        async def agen():
+            yield Item()
+            yield Item()
+
+        async def main():
+            a = agen()
+            r = weakref.ref(await a.__anext__())
+            gc.collect()
+            dead = r() is None
+            await a.aclose()
+            return dead
+
+        self.assertTrue(asyncio.run(main()))
+        self.assertEqual(len(self.spans()), 2)
+
+
 class TestNoTraceLimit(RuntimeCase):
     config = {"max_trace_bytes": 0}
 
@@ -1774,18 +1877,49 @@ class TestSubprocesses(unittest.TestCase):
             f.write('from ._ctinject import Module as _ct; _ct = _ct("%s/mod.py")\n' % name)
             f.write(textwrap.dedent(body))
 
-    def run_script(self, script, trace=True):
+    def run_script(self, script, trace=True, trace_file=None):
         env = dict(os.environ)
         env.pop("CTINJECT_DISABLE", None)
         env.pop("CTINJECT_TRACE_FILE", None)
         if trace:
-            env["CTINJECT_TRACE_FILE"] = self.trace
+            env["CTINJECT_TRACE_FILE"] = trace_file or self.trace
         p = subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(script)],
                            cwd=self.dir, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
+
+    @unittest.skipUnless(sys.version_info < (3, 12), "CPython gh-148891 affects 3.11 and older")
+    def test_generators_closed_by_the_collector_do_not_corrupt_the_context(self):
+        # python-dateutil's suite crashed in ContextVar.set (or raised
+        # LookupError from ContextVar.reset) when the collector closed
+        # suspended wrapped generators inside the runtime's own set.
+        self.package("app", """
+            import contextvars
+            pad = [contextvars.ContextVar("pad%d" % i) for i in range(20)]
+            for v in pad:
+                v.set(object())
+            class Node:
+                @_ct.fn(7)
+                def __init__(self):
+                    self.gen = self.walk()  # a cycle: Node, generator, frame
+                    next(self.gen)
+                @_ct.fn(11)
+                def walk(self):
+                    yield 1
+                    yield 2
+            @_ct.fn(15)
+            def f():
+                return 1
+        """)
+        out = self.run_script("""
+            import app.mod as m
+            for i in range(100000):
+                m.Node(); m.f()
+            print("done")
+        """, trace_file=os.devnull)
+        self.assertEqual(out.strip(), "done")
 
     def test_runtime_imports_are_not_the_packages(self):
         # click's test_light_imports: a hook on builtins.__import__ records

@@ -27,6 +27,7 @@ import functools
 import warnings
 import atexit
 import weakref
+import gc
 
 __all__ = ["Module"]
 
@@ -65,10 +66,11 @@ _NO = object()  # "no value" sentinel
 # process (and the context variable is never captured directly: see _cur_set).
 
 class _State(object):
-    __slots__ = ("on",)
+    __slots__ = ("on", "gc")
 
     def __init__(self):
         self.on = False
+        self.gc = False  # a garbage collection is running (CPython < 3.12 only)
 
     def __reduce__(self):
         return (_the_state, ())
@@ -97,6 +99,17 @@ _cur = contextvars.ContextVar("ctinject_current_span", default=None)
 
 def _cur_set(sp):
     return _cur.set(sp)
+
+
+def _gc_phase(phase, info):
+    """gc.callbacks hook. On CPython before 3.12, a ContextVar.set made by a
+    finalizer or weakref callback while the collection runs inside another
+    ContextVar.set can free the context's HAMT under it (CPython gh-148891:
+    a crash, or LookupError from a ContextVar with a default). Code that runs
+    during a collection (a suspended wrapped generator closed by the
+    collector, an instrumented function called from a __del__) therefore
+    records no span and leaves the context alone."""
+    _S.gc = phase == "start"
 
 
 def _cur_reset(tok):
@@ -822,17 +835,20 @@ def _drive(info, f, args, kwargs):
     """Run f(*args, **kwargs), a generator or a coroutine, step by step (PEP 380
     expansion), with its span current only during each step; yields what it
     yields, returns what it returns, and ends the span when it finishes or is
-    closed."""
+    closed. During a garbage collection (see _gc_phase) the span is not made
+    current."""
     __tracebackhide__ = True
     sp = _start(info, args, kwargs)
     cur = _cur
-    tok = cur.set(sp)
+    S = _S
+    tok = None if S.gc else cur.set(sp)
     st = 0
     try:
         it = f(*args, **kwargs)
         st = 1
     finally:
-        cur.reset(tok)
+        if tok is not None:
+            cur.reset(tok)
         if not st:
             _finish_exc(sp)
     args = kwargs = None
@@ -840,21 +856,25 @@ def _drive(info, f, args, kwargs):
     throw = it.throw
     value = None
     exc = None
+    # What is being yielded: taken out before the yield, so that it is not
+    # kept alive while the generator is suspended.
+    out = []
     while True:
-        tok = cur.set(sp)
+        tok = None if S.gc else cur.set(sp)
         st = 0
         try:
             if exc is None:
-                y = send(value)
+                out.append(send(value))
             else:
-                y = throw(exc)
+                out.append(throw(exc))
             st = 1
         except StopIteration as si:
             ret = si.value
             st = 2
         finally:
             exc = value = None
-            cur.reset(tok)
+            if tok is not None:
+                cur.reset(tok)
             if not st:
                 _finish_exc(sp)
         if st == 2:
@@ -862,22 +882,22 @@ def _drive(info, f, args, kwargs):
             return ret
         closing = False
         try:
-            value = yield y
+            value = yield out.pop()
         except GeneratorExit:
             closing = True
         except BaseException as x:
             exc = x
-        y = None
         if closing:
             # Close the inner object outside any except block, then end: the
             # caller of close() (or CPython's yield-from) raises GeneratorExit.
-            tok = cur.set(sp)
+            tok = None if S.gc else cur.set(sp)
             st = 0
             try:
                 it.close()
                 st = 1
             finally:
-                cur.reset(tok)
+                if tok is not None:
+                    cur.reset(tok)
                 if not st:
                     _finish_exc(sp)
             _finish(sp, 2, None)
@@ -889,38 +909,41 @@ def _steps(aw, sp):
     current only during each step; returns its result, propagates its exception."""
     __tracebackhide__ = True
     cur = _cur
+    S = _S
     value = None
     exc = None
+    out = []  # as in _drive: nothing kept while suspended
     while True:
-        tok = cur.set(sp)
+        tok = None if S.gc else cur.set(sp)
         done = False
         try:
             if exc is None:
-                y = aw.send(value)
+                out.append(aw.send(value))
             else:
-                y = aw.throw(exc)
+                out.append(aw.throw(exc))
         except StopIteration as si:
             ret = si.value
             done = True
         finally:
             exc = value = None
-            cur.reset(tok)
+            if tok is not None:
+                cur.reset(tok)
         if done:
             return ret
         closing = False
         try:
-            value = yield y
+            value = yield out.pop()
         except GeneratorExit:
             closing = True
         except BaseException as x:
             exc = x
-        y = None
         if closing:
-            tok = cur.set(sp)
+            tok = None if S.gc else cur.set(sp)
             try:
                 aw.close()
             finally:
-                cur.reset(tok)
+                if tok is not None:
+                    cur.reset(tok)
             return None
 
 
@@ -941,7 +964,7 @@ _TEMPLATES = {
     "function": '''
     def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        if not __ct_S.on or (__ct_B and __ct_id() in __ct_B):
+        if not __ct_S.on or __ct_S.gc or (__ct_B and __ct_id() in __ct_B):
             return __ct_f(%(call)s)
         __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
         __ct_t = __ct_cset(__ct_sp)
@@ -959,14 +982,14 @@ _TEMPLATES = {
     "generator": '''
     def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
             return (yield from __ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
         return (yield from __ct_f(%(call)s))
 ''',
     "coroutine": '''
     async def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
             return await __ct_Step(__ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
         return await __ct_f(%(call)s)
 ''',
@@ -975,9 +998,12 @@ _TEMPLATES = {
         __tracebackhide__ = True
         __ct_g = __ct_f(%(call)s)
         __ct_sp = None
-        if __ct_S.on and not (__ct_B and __ct_id() in __ct_B):
+        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
             __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
-        __ct_v = __ct_e = __ct_w = __ct_y = None
+        __ct_v = __ct_e = __ct_w = None
+        # What is being yielded: taken out before the yield, so that it is not
+        # kept alive while the generator is suspended.
+        __ct_y = []
         while True:
             __ct_s = 0
             try:
@@ -986,9 +1012,9 @@ _TEMPLATES = {
                 else:
                     __ct_w = __ct_g.athrow(__ct_e)
                 if __ct_sp is None:
-                    __ct_y = await __ct_w
+                    __ct_y.append(await __ct_w)
                 else:
-                    __ct_y = await __ct_Step(__ct_steps(__ct_w, __ct_sp))
+                    __ct_y.append(await __ct_Step(__ct_steps(__ct_w, __ct_sp)))
                 __ct_s = 1
             except __ct_SAI:
                 __ct_s = 2
@@ -1001,9 +1027,8 @@ _TEMPLATES = {
                     __ct_fin(__ct_sp, 2, None)
                 return
             try:
-                __ct_v = yield __ct_y
+                __ct_v = yield __ct_y.pop()
             except __ct_GE:
-                __ct_y = None
                 if __ct_sp is None:
                     await __ct_g.aclose()
                 else:
@@ -1018,7 +1043,6 @@ _TEMPLATES = {
                 raise
             except __ct_BE as __ct_x:
                 __ct_e = __ct_x
-            __ct_y = None
 ''',
 }
 
@@ -1623,6 +1647,8 @@ else:
         del _me
     _decide()
     _install_warn()
+    if sys.version_info < (3, 12):
+        gc.callbacks.append(_gc_phase)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
 del _first
