@@ -100,9 +100,15 @@ const FRAME_INSPECTION: &[&str] = &[
     "f_back",
     "inspect.stack",
     "getouterframes",
+    // traceback's views of the current stack (pyparsing's Forward compares
+    // `extract_stack(limit=2)[-2]` to find its caller's line).
+    "extract_stack",
+    "format_stack",
+    "print_stack",
+    "walk_stack",
 ];
 
-const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe or f_back); a span wrapper would change what it sees";
+const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe, f_back or traceback.extract_stack); a span wrapper would change what it sees";
 const SKIP_CODE_ASSIGNED: &str = "the module assigns a function's __code__ (as networkx's argmap does), which a span wrapper would take in the function's place";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";

@@ -175,6 +175,18 @@ fn function_that_inspects_its_caller_keeps_its_form() {
         skipped(&plan),
         vec![(PointKind::Function, 3, SKIP_FRAME.to_string())]
     );
+    // pyparsing's Forward.__lshift__ and __or__ compare the caller's line
+    // from traceback.extract_stack: wrapped, both saw the wrapper's line.
+    let src = "import traceback\nclass Fwd:\n    def __lshift__(self, other):\n        self.line = traceback.extract_stack(limit=2)[-2]\n        return self\n";
+    let (out, plan) = run_plan(src);
+    assert!(
+        !out.contains("_ct.late") && !out.contains("_ct.fn"),
+        "{out}"
+    );
+    assert_eq!(
+        skipped(&plan),
+        vec![(PointKind::Function, 3, SKIP_FRAME.to_string())]
+    );
 }
 
 /// A lambda's wrapper adds a frame too: `lambda: sys._getframe(1)` named the
