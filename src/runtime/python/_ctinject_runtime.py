@@ -101,6 +101,10 @@ def _cur_set(sp):
     return _cur.set(sp)
 
 
+def _cur_reset(tok):
+    _cur.reset(tok)
+
+
 def _gc_phase(phase, info):
     """gc.callbacks hook. On CPython before 3.12, a ContextVar.set made by a
     finalizer or weakref callback while the collection runs inside another
@@ -112,8 +116,6 @@ def _gc_phase(phase, info):
     _S.gc = phase == "start"
 
 
-def _cur_reset(tok):
-    _cur.reset(tok)
 _TL = threading.local()
 _RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never the global random
 
