@@ -1594,6 +1594,38 @@ class TestYieldedValuesAreNotKept(RuntimeCase):
         self.assertTrue(asyncio.run(main()))
         self.assertEqual(len(self.spans()), 2)
 
+    def test_loops_let_reused_result_tuples_be_reused(self):
+        # more-itertools' islice_extended: `for index, item in enumerate(it)`
+        # with the loop wrapper holding the last tuple made enumerate build a
+        # new one each time and keep the old one, with its item, alive.
+        ct = self.ct
+
+        class Item(object):
+            pass
+
+        def source(items):
+            while items:
+                yield items.pop(0)
+
+        def alive_states(wrap):
+            items = [Item(), Item(), Item(), Item()]
+            refs = [weakref.ref(x) for x in items]
+            it = source(items)
+            del items
+            alive = []
+            for index, item in wrap(enumerate(it)):
+                item = None
+                gc.collect()
+                alive.append([r() is not None for r in refs])
+            return alive
+
+        plain = alive_states(lambda it: it)
+        self.assertEqual(plain[1], [False, True, True, True])  # what the test relies on
+        self.assertEqual(alive_states(lambda it: ct.loop(1, "index, item", it)), plain)
+        loop = self.events("loop")[0]
+        self.assertEqual(loop["iterations"], 4)
+        self.assertTrue(loop["last"].startswith("(3, <"), loop)
+
 
 class TestNoTraceLimit(RuntimeCase):
     config = {"max_trace_bytes": 0}

@@ -1285,9 +1285,16 @@ def _loop_gen(mod, st, site, target, it):
     n = 0
     last = _NO
     try:
-        for last in it:
+        for item in it:
             n += 1
-            yield last
+            # Reported as `last` at the end. A tuple is kept as a copy, and
+            # the item is let go before the next one is fetched: enumerate,
+            # zip and dict.items reuse their result tuple only while nobody
+            # else holds it, and a new tuple each time left the old one, with
+            # its items, alive in the iterator (more-itertools' lifecycle tests).
+            last = (*item,) if type(item) is tuple else item
+            yield item
+            item = None
     finally:
         _loop_done(mod, st, site, "for", target, n, last)
 
