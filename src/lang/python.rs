@@ -5,7 +5,7 @@
 //!
 //! | point | form |
 //! | --- | --- |
-//! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it or before the next simple statement; else on a new line (a line moved) |
+//! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it, before the next simple statement, or (the def being the whole module) on a line appended to the file; else on a new line (a line moved) |
 //! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
 //! | lambda | `_ct.lam(L, lambda ...)` |
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
@@ -30,10 +30,11 @@ use tree_sitter::Node;
 pub struct Python;
 
 /// Every instrumented module binds `_ct` with one of these texts; finding one
-/// means the file is ctinject's output already.
+/// means the file is ctinject's output already. The first is the form that
+/// earlier versions used in packages: their output is recognised too.
 const BINDING_MARKS: [&str; 2] = [
-    " import Module as _ct; _ct = _ct(",
     "__package__) if __package__ else __import__(",
+    " import Module as _ct; _ct = _ct(",
 ];
 
 /// A character that continues a name (approximately: Python's names are
@@ -1509,11 +1510,11 @@ fn quote(s: &str) -> String {
 fn binding(runtime_ref: &str, rel_path: &str) -> String {
     let path = quote(rel_path);
     let name = runtime_ref.trim_start_matches('.');
-    let relative = if runtime_ref.starts_with('.') {
-        quote(runtime_ref)
-    } else {
-        quote(&format!(".{runtime_ref}"))
-    };
+    // Beside the module when `runtime_ref` has no dots of its own.
+    let relative = quote(&format!(
+        ".{}",
+        runtime_ref.strip_prefix('.').unwrap_or(runtime_ref)
+    ));
     format!(
         "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({})).Module({path})",
         quote(name)
@@ -1615,7 +1616,6 @@ fn insert_forms() -> &'static regex::Regex {
         let ws = r"[ \t\x0c]*";
         let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
         let forms = [
-            format!(r"(?:; |{nl})?from \.*_ctinject import Module as _ct; _ct = _ct\({q}\)(?:; |{nl})?"),
             format!(
                 r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\.+_ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
             ),

@@ -426,6 +426,13 @@ fn output_is_recognised_and_left_alone() {
         plan.file_skipped.as_deref(),
         Some("already instrumented by ctinject")
     );
+    // Output of earlier versions, which bound `_ct` in packages with a
+    // relative `from` import, too.
+    let earlier = "from ._ctinject import Module as _ct; _ct = _ct(\"m.py\"); import os\n";
+    assert_eq!(
+        run_plan(earlier).1.file_skipped.as_deref(),
+        Some("already instrumented by ctinject")
+    );
 }
 
 #[test]
