@@ -1497,6 +1497,19 @@ class TestTraceLimit(RuntimeCase):
         self.assertEqual(rt._W.limit, 1000)
 
 
+class TestNoTraceLimit(RuntimeCase):
+    config = {"max_trace_bytes": 0}
+
+    def test_zero_means_no_limit(self):
+        self.assertEqual(self.rt._W.limit, 0)
+        for i in range(3000):
+            self.ct.v(i + 1, "i", i)  # one site each: the per-site cap does not apply
+        self.rt._flush()
+        self.assertGreater(os.path.getsize(self.trace), 65536)
+        self.assertEqual(len(self.events("var")), 3000)
+        self.assertEqual(self.events("truncated"), [])
+
+
 class TestGarbageCollection(RuntimeCase):
     # CPython < 3.12 (gh-148891): a ContextVar.set in a finalizer, during a
     # collection that runs inside another ContextVar.set, can free the
@@ -1625,19 +1638,6 @@ class TestYieldedValuesAreNotKept(RuntimeCase):
         loop = self.events("loop")[0]
         self.assertEqual(loop["iterations"], 4)
         self.assertTrue(loop["last"].startswith("(3, <"), loop)
-
-
-class TestNoTraceLimit(RuntimeCase):
-    config = {"max_trace_bytes": 0}
-
-    def test_zero_means_no_limit(self):
-        self.assertEqual(self.rt._W.limit, 0)
-        for i in range(3000):
-            self.ct.v(i + 1, "i", i)  # one site each: the per-site cap does not apply
-        self.rt._flush()
-        self.assertGreater(os.path.getsize(self.trace), 65536)
-        self.assertEqual(len(self.events("var")), 3000)
-        self.assertEqual(self.events("truncated"), [])
 
 
 # ---------------------------------------------------------------- process-level behaviour
@@ -1906,7 +1906,8 @@ class TestSubprocesses(unittest.TestCase):
             f.write(runtime_source(config))
         shutil.copy(SHIM, os.path.join(pkg, "_ctinject.py"))
         with open(os.path.join(pkg, "mod.py"), "w") as f:
-            f.write('from ._ctinject import Module as _ct; _ct = _ct("%s/mod.py")\n' % name)
+            f.write('_ct = (__import__("importlib").import_module("._ctinject", __package__)'
+                    ' if __package__ else __import__("_ctinject")).Module("%s/mod.py")\n' % name)
             f.write(textwrap.dedent(body))
 
     def run_script(self, script, trace=True, trace_file=None):
