@@ -29,11 +29,12 @@ use tree_sitter::Node;
 
 pub struct Python;
 
-/// Every instrumented module binds `_ct` with one of these texts; finding one
-/// means the file is ctinject's output already. The first is the form that
-/// earlier versions used in packages: their output is recognised too.
+/// Every instrumented module binds `_ct` with a text that holds one of
+/// these; finding one means the file is ctinject's output already. The
+/// second is the relative import that earlier versions used in packages:
+/// their output is recognised too.
 const BINDING_MARKS: [&str; 2] = [
-    "__package__) if __package__ else __import__(",
+    " else __import__(\"_ctinject\")).Module(",
     " import Module as _ct; _ct = _ct(",
 ];
 
@@ -1516,7 +1517,7 @@ fn binding(runtime_ref: &str, rel_path: &str) -> String {
         runtime_ref.strip_prefix('.').unwrap_or(runtime_ref)
     ));
     format!(
-        "_ct = (__import__(\"importlib\").import_module({relative}, __package__) if __package__ else __import__({})).Module({path})",
+        "_ct = (__import__(\"importlib\").import_module({relative}, __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__({})).Module({path})",
         quote(name)
     )
 }
@@ -1617,7 +1618,7 @@ fn insert_forms() -> &'static regex::Regex {
         let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
         let forms = [
             format!(
-                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\.+_ctinject", __package__\) if __package__ else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
+                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\.+_ctinject", __package__ or __spec__\.parent\) if __package__ or __spec__ and __spec__\.parent else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
             ),
             format!(r"; {vars}"),
             format!(r", _ct\.vwith\({n}(?:, {q}, {id})+\)"),

@@ -1906,8 +1906,10 @@ class TestSubprocesses(unittest.TestCase):
             f.write(runtime_source(config))
         shutil.copy(SHIM, os.path.join(pkg, "_ctinject.py"))
         with open(os.path.join(pkg, "mod.py"), "w") as f:
-            f.write('_ct = (__import__("importlib").import_module("._ctinject", __package__)'
-                    ' if __package__ else __import__("_ctinject")).Module("%s/mod.py")\n' % name)
+            f.write('_ct = (__import__("importlib").import_module("._ctinject",'
+                    ' __package__ or __spec__.parent) if __package__ or __spec__ and'
+                    ' __spec__.parent else __import__("_ctinject")).Module("%s/mod.py")\n'
+                    % name)
             f.write(textwrap.dedent(body))
 
     def run_script(self, script, trace=True, trace_file=None):

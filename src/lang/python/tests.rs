@@ -74,7 +74,7 @@ fn skipped(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
         .collect()
 }
 
-const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__) if __package__ else __import__(\"_ctinject\")).Module(\"m.py\")";
+const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"m.py\")";
 
 /// Asserts the instrumented text, given with `IMPORT` standing for the binding.
 fn check(src: &str, expected: &str) {
@@ -487,7 +487,7 @@ fn outside_a_package_the_import_is_chosen_at_run_time() {
     let text = out.text.unwrap();
     assert_eq!(
         text,
-        "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__) if __package__ else __import__(\"_ctinject\")).Module(\"m.py\"); x = 1; _ct.v(1, \"x\", x)\n"
+        "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"m.py\"); x = 1; _ct.v(1, \"x\", x)\n"
     );
     assert_eq!(Python.check_plan(src, &out.plan), Ok(()));
     let again = Python.plan(&text, &parse(&text), &ctx);

@@ -3,8 +3,9 @@ _CONFIG_JSON = "{}"  # replaced by ctinject
 #
 # Instrumented modules bind one name on an existing line:
 #
-#     _ct = (__import__("importlib").import_module("._ctinject", __package__)
-#            if __package__ else __import__("_ctinject")).Module("pkg/mod.py")
+#     _ct = (__import__("importlib").import_module("._ctinject", __package__ or __spec__.parent)
+#            if __package__ or __spec__ and __spec__.parent
+#            else __import__("_ctinject")).Module("pkg/mod.py")
 #
 # and call the methods of that object (see docs/runtime-python-contract.md in
 # the ctinject repository). Telemetry is on when CTINJECT_TRACE_FILE names a
