@@ -96,7 +96,7 @@ fn binds_in_module_scope(n: Node) -> bool {
 }
 
 /// Names that reveal a function looking at its caller's frame.
-const FRAME_INSPECTION: &[&str] = &[
+static FRAME_INSPECTION: WordSet = WordSet::new(&[
     "_getframe",
     "currentframe",
     "f_back",
@@ -108,7 +108,7 @@ const FRAME_INSPECTION: &[&str] = &[
     "format_stack",
     "print_stack",
     "walk_stack",
-];
+]);
 
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe, f_back or traceback.extract_stack); a span wrapper would change what it sees";
 const SKIP_CODE_ASSIGNED: &str = "the module assigns a function's __code__ (as networkx's argmap does), which a span wrapper would take in the function's place";
@@ -434,14 +434,34 @@ fn fields() -> &'static Fields {
 /// "does this node's text contain one" costs a binary search, not a scan.
 struct Marks(Vec<Range<usize>>);
 
+/// Words looked for in every file, found in one pass over the text (a regex
+/// of literals) rather than one pass per word: these scans run on every byte
+/// of every file. No word of a set overlaps another, so taking matches
+/// left to right misses none.
+struct WordSet {
+    words: &'static [&'static str],
+    regex: OnceLock<regex::Regex>,
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> Self {
+        WordSet {
+            words,
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> &regex::Regex {
+        self.regex.get_or_init(|| {
+            let alternatives: Vec<String> = self.words.iter().map(|w| regex::escape(w)).collect();
+            regex::Regex::new(&alternatives.join("|")).expect("escaped literals compile")
+        })
+    }
+}
+
 impl Marks {
-    fn find(src: &str, words: &[&str]) -> Marks {
-        let mut found: Vec<Range<usize>> = words
-            .iter()
-            .flat_map(|w| src.match_indices(w).map(|(i, w)| i..i + w.len()))
-            .collect();
-        found.sort_unstable_by_key(|m| m.start);
-        Marks(found)
+    fn find(src: &str, words: &WordSet) -> Marks {
+        Marks(words.regex().find_iter(src).map(|m| m.range()).collect())
     }
 
     /// True when one of the words lies wholly inside `r`.
@@ -458,7 +478,7 @@ impl Marks {
 /// point of its own: a conditional expression (`else`), a walrus (`:=`), a
 /// lambda. An over-approximation: they may also sit in names, strings or
 /// comments, which only costs a walk.
-const EXPRESSION_POINT_WORDS: &[&str] = &["else", ":=", "lambda"];
+static EXPRESSION_POINT_WORDS: WordSet = WordSet::new(&["else", ":=", "lambda"]);
 
 fn named_children(n: Node) -> Vec<Node> {
     let mut c = n.walk();
@@ -550,9 +570,9 @@ impl<'a> Planner<'a> {
             src,
             ctx,
             errors: error_ranges(tree),
-            frame_marks: Marks::find(src, FRAME_INSPECTION),
+            frame_marks: Marks::find(src, &FRAME_INSPECTION),
             replaces_code: assigns_code(src),
-            expression_marks: Marks::find(src, EXPRESSION_POINT_WORDS),
+            expression_marks: Marks::find(src, &EXPRESSION_POINT_WORDS),
             crlf: src.contains("\r\n"),
             cursor: tree.walk(),
             stack: Vec::new(),
