@@ -463,18 +463,22 @@ fn process_bytes(
     // original's tree. Dense ones do not: tree-sitter-python then reuses next
     // to nothing (a changed newline before a dedent makes it skip whole
     // sibling subtrees), and copying and editing the tree costs more than it
-    // saves. The tree (about 30 times the source) is dropped as soon as this
-    // file is done.
-    let done = instrument(body, plan, &errors, &mut |t, inserts| {
-        if inserts.len() * SPARSE_INSERT_BYTES < body.len() {
+    // saves. The tree (about 30 times the source) is dropped before the
+    // first full re-parse, which then reuses its memory; the search for a
+    // guilty unit after that (a planner bug) re-parses in full.
+    let mut original = Some(tree);
+    let done = instrument(body, plan, &errors, &mut |t, inserts| match &original {
+        Some(tree) if inserts.len() * SPARSE_INSERT_BYTES < body.len() => {
             let mut old = tree.clone();
             edit_tree(&mut old, body, inserts);
             parser.parse(t, Some(&old))
-        } else {
+        }
+        _ => {
+            original = None;
             parser.parse(t, None)
         }
     });
-    drop(tree);
+    drop(original);
     if let (Some(cu), Some(key), true) = (cache, &key, language.cache_safe(body)) {
         if let Err(e) = cu.cache.put(key, &done.plan) {
             job.warn(format_args!("cannot write to the cache: {e:#}"));
