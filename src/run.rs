@@ -479,7 +479,8 @@ fn process_bytes(
         }
     });
     drop(original);
-    if let (Some(cu), Some(key), true) = (cache, &key, language.cache_safe(body)) {
+    // `cache_safe` scans the whole file: asked only when there is a cache.
+    if let (Some(cu), Some(key)) = (cache.filter(|_| language.cache_safe(body)), &key) {
         if let Err(e) = cu.cache.put(key, &done.plan) {
             job.warn(format_args!("cannot write to the cache: {e:#}"));
         }

@@ -33,10 +33,10 @@ pub struct Python;
 /// these; finding one means the file is ctinject's output already. The
 /// second is the relative import that earlier versions used in packages:
 /// their output is recognised too.
-const BINDING_MARKS: [&str; 2] = [
+static BINDING_MARKS: WordSet = WordSet::new(&[
     " else __import__(\"_ctinject\")).Module(",
     " import Module as _ct; _ct = _ct(",
-];
+]);
 
 /// A character that continues a name (approximately: Python's names are
 /// XID, which this over-approximates).
@@ -135,7 +135,7 @@ impl Language for Python {
         tree_sitter_python::LANGUAGE.into()
     }
     fn is_instrumented(&self, source: &str) -> bool {
-        BINDING_MARKS.iter().any(|m| source.contains(m))
+        BINDING_MARKS.regex().is_match(source)
     }
     fn cache_safe(&self, source: &str) -> bool {
         strings_and_comments(source).is_some()
@@ -1501,8 +1501,9 @@ impl<'a> Planner<'a> {
 
 /// True when `src` assigns to a `__code__` attribute (`f.__code__ = ...`).
 fn assigns_code(src: &str) -> bool {
-    src.match_indices(".__code__").any(|(i, m)| {
-        let rest = src[i + m.len()..].trim_start_matches([' ', '\t']);
+    static CODE: WordSet = WordSet::new(&[".__code__"]);
+    CODE.regex().find_iter(src).any(|m| {
+        let rest = src[m.end()..].trim_start_matches([' ', '\t']);
         rest.starts_with('=') && !rest.starts_with("==")
     })
 }
