@@ -41,6 +41,11 @@ _counter = itertools.count()
 with open(RUNTIME, encoding="utf-8") as _f:
     RUNTIME_SRC = _f.read()
 
+# Plain functions' spans come from sys.monitoring (CPython 3.12+), not from a
+# wrapper, unless CTINJECT_SPAN_WRAPPERS asks for wrappers.
+MONITORING = (sys.implementation.name == "cpython" and sys.version_info >= (3, 12)
+              and os.environ.get("CTINJECT_SPAN_WRAPPERS", "") == "")
+
 SPAN_KEYS = ["v", "type", "trace_id", "span_id", "parent_id", "name", "module", "file", "line",
              "kind", "start_unix_ns", "duration_ns", "args", "return", "status", "exception",
              "pid", "tid"]
@@ -99,6 +104,7 @@ def shutdown_runtime(rt):
     except Exception:
         pass
     rt._S.on = False
+    rt._mon_stop()
     try:
         gc.callbacks.remove(rt._gc_phase)
     except (ValueError, AttributeError):
@@ -159,6 +165,12 @@ class RuntimeCase(unittest.TestCase):
     def current_span_id(self):
         sp = self.rt._cur.get()
         return None if sp is None else json.loads(sp.qs)
+
+    def use_wrappers(self, rt=None):
+        """Span wrappers for plain functions too, as before CPython 3.12: for
+        tests of the wrapper's own properties (generators, coroutines and
+        async generators are wrapped on every version)."""
+        (rt or self.rt)._mon = None
 
 
 # ---------------------------------------------------------------- the calls of the contract
@@ -229,6 +241,7 @@ class TestContractCalls(RuntimeCase):
         self.assertNotEqual(spans[0]["span_id"], spans[1]["span_id"])
 
     def test_deco_wraps_before_the_decorator(self):
+        self.use_wrappers()
         seen = []
 
         def d(f):
@@ -448,6 +461,7 @@ class TestContractCalls(RuntimeCase):
         self.assertEqual(e["iterations"], 1)
 
     def test_wrapper_closures_pickle_by_reference_for_cloudpickle(self):
+        self.use_wrappers()
         # attrs' cloudpickle test pickles an instrumented nested function by
         # value: everything a wrapper's closure holds (but the function
         # itself) must pickle, and come back as this process's live objects.
@@ -640,6 +654,7 @@ class TestContractCalls(RuntimeCase):
 class TestFunctionKinds(RuntimeCase):
 
     def test_wrapper_metadata_and_predicates(self):
+        self.use_wrappers()
         ct = self.ct
 
         def plain(a: int, b: str = "x") -> str:
@@ -673,6 +688,7 @@ class TestFunctionKinds(RuntimeCase):
         self.assertEqual(ct.fn(1)(plain)(2), "xx")
 
     def test_the_code_object_tells_the_signature_for_every_kind(self):
+        self.use_wrappers()
         # sympy's decorators check __code__.co_argcount and read co_varnames;
         # networkx's update __kwdefaults__ in place. A (*args, **kwargs)
         # wrapper broke `import sympy` and `import networkx`.
@@ -1206,6 +1222,7 @@ class TestFunctionKinds(RuntimeCase):
         self.assertIsNone(spans[0]["return"])
 
     def test_wrapper_frames_hide_from_pytest(self):
+        self.use_wrappers()
         @self.ct.fn(1)
         def boom():
             raise ValueError("x")
@@ -1284,7 +1301,8 @@ class TestValues(RuntimeCase):
                          "[<%s object>, <%s object>]" % (qual, __name__ + "." + Sub.__qualname__))
         self.assertEqual(self.value_of(int), "<class 'int'>")
         self.assertEqual(self.value_of(len), repr(len))
-        self.assertEqual(self.value_of(f.__wrapped__), "<function %s>" % f.__wrapped__.__qualname__)
+        plain = inspect.unwrap(f)
+        self.assertEqual(self.value_of(plain), "<function %s>" % plain.__qualname__)
 
     def test_value_cap_and_container_caps(self):
         cap = 200
@@ -1510,6 +1528,138 @@ class TestNoTraceLimit(RuntimeCase):
         self.assertEqual(self.events("truncated"), [])
 
 
+@unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.12+ only")
+class TestMonitoring(RuntimeCase):
+    """Plain functions keep their own code and frame: nothing a program can
+    observe of the call stack changes (the wrappers added a frame, which
+    frame walks, tracebacks and the recursion limit saw)."""
+
+    def traceback_names(self, f):
+        try:
+            f()
+        except ValueError as e:
+            tb = e.__traceback__
+        names = []
+        while tb is not None:
+            names.append(tb.tb_frame.f_code.co_name)
+            tb = tb.tb_next
+        return names
+
+    def test_a_function_is_left_as_it_is_and_keeps_its_frame(self):
+        ct = self.ct
+
+        def caller_name():
+            return sys._getframe(1).f_code.co_name
+
+        def boom():
+            raise ValueError("x")
+
+        def asks():
+            return caller_name()
+
+        original = boom
+        boom = ct.fn(1)(boom)
+        asks = ct.fn(2)(asks)
+        self.assertIs(boom, original)
+        self.assertEqual(self.traceback_names(boom), ["traceback_names", "boom"])
+        self.assertEqual(asks(), "asks")
+        spans = {s["name"].rsplit(".", 1)[-1]: s for s in self.spans()}
+        self.assertEqual(spans["boom"]["status"], "error")
+        self.assertEqual(spans["boom"]["exception"], {"type": "ValueError", "message": "x"})
+        self.assertEqual(spans["asks"]["return"], "'asks'")
+        self.assertEqual(self.rt._M.frames, {})  # nothing kept after the calls
+
+        @ct.fn(3)
+        def gen():
+            yield 1
+
+        self.assertIsNot(gen, gen.__wrapped__)  # generators are still wrapped
+
+    def test_the_recursion_limit_is_reached_at_the_same_depth(self):
+        def deepest(f):
+            seen = [0]
+
+            def probe(n):
+                seen[0] = n
+                f(probe, n + 1)
+
+            old = sys.getrecursionlimit()
+            sys.setrecursionlimit(len(inspect.stack(0)) + 80)
+            try:
+                probe(0)
+            except RecursionError:
+                pass
+            finally:
+                sys.setrecursionlimit(old)
+            return seen[0]
+
+        def step(probe, n):
+            probe(n)
+
+        plain = deepest(step)
+        self.assertEqual(deepest(self.ct.fn(1)(step)), plain)  # a wrapper halves it
+        self.assertGreater(plain, 10)
+        # At the limit itself the callbacks need a frame: the RecursionError
+        # comes as the deepest call starts rather than as it calls on, and a
+        # span or two there is lost.
+        self.assertGreaterEqual(len(self.spans()), plain - 2)
+
+    def test_spans_nest_and_point_events_belong_to_the_running_function(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def outer():
+            return inner() + 1
+
+        @ct.fn(2)
+        def inner():
+            ct.v(3, "x", 41)
+            return 41
+
+        self.assertEqual(outer(), 42)
+        o, i = self.one_span(name=outer.__qualname__), self.one_span(name=inner.__qualname__)
+        self.assertEqual(i["parent_id"], o["span_id"])
+        self.assertEqual(i["trace_id"], o["trace_id"])
+        self.assertEqual(self.events("var")[0]["span_id"], i["span_id"])
+        self.assertIsNone(self.rt._cur.get())
+
+    def test_functions_registered_while_off_are_watched_once_it_comes_on(self):
+        rt = self.load(on=False)
+        ct = rt.Module("m.py")
+
+        @ct.fn(1)
+        def f(a):
+            return a * 2
+
+        self.assertFalse(hasattr(f, "__wrapped__"))
+        self.assertIsNone(rt._M.tool)  # nothing taken while off
+        self.rt._mon_stop()  # the runtime of setUp gives its tool id back
+        os.environ["CTINJECT_TRACE_FILE"] = self.trace  # as a forked child may find it
+        try:
+            rt._decide()
+        finally:
+            del os.environ["CTINJECT_TRACE_FILE"]
+        self.assertIn(rt._M.tool, rt._MON_TOOL_IDS)
+        self.assertEqual(f(4), 8)
+        rt._flush()
+        self.assertEqual([(s["args"], s["return"]) for s in self.spans()], [({"a": "4"}, "8")])
+
+    def test_without_a_free_tool_id_functions_are_wrapped(self):
+        mon = sys.monitoring
+        taken = [t for t in self.rt._MON_TOOL_IDS if mon.get_tool(t) is None]
+        for t in taken:
+            mon.use_tool_id(t, "someone else")
+            self.addCleanup(mon.free_tool_id, t)
+
+        @self.ct.fn(1)
+        def f(a):
+            return a + 1
+
+        self.assertTrue(hasattr(f, "__wrapped__"))
+        self.assertEqual(f(1), 2)
+        self.assertEqual(self.one_span()["return"], "2")
+
+
 class TestGarbageCollection(RuntimeCase):
     # CPython < 3.12 (gh-148891): a ContextVar.set in a finalizer, during a
     # collection that runs inside another ContextVar.set, can free the
@@ -1520,6 +1670,7 @@ class TestGarbageCollection(RuntimeCase):
         self.assertEqual(self.rt._gc_phase in gc.callbacks, sys.version_info < (3, 12))
 
     def test_code_run_during_a_collection_leaves_the_context_alone(self):
+        self.use_wrappers()  # the hook is for the wrappers of CPython < 3.12
         ct = self.ct
         rt = self.rt
 
@@ -1756,7 +1907,13 @@ class TestProcess(RuntimeCase):
                 yield 1
 
             self.assertEqual(f(1), 3)
-            self.assertIsNot(f, f.__wrapped__)
+            if MONITORING:
+                # Left as it is, and no sys.monitoring tool id taken.
+                self.assertFalse(hasattr(f, "__wrapped__"))
+                self.assertEqual(rt._M.tool, None)
+            else:
+                self.assertIsNot(f, f.__wrapped__)
+            self.assertIsNot(g, g.__wrapped__)
             self.assertTrue(inspect.isgeneratorfunction(g))
             it = g()
             next(it)

@@ -160,6 +160,8 @@ def _decide():
         on = False
     _W.path = path
     _S.on = on
+    if on and _mon is not None and _M.tool is None and _M.codes:
+        _mon_enable()  # a forked child that turned telemetry on
     if on and not _W.hooked:
         _W.hooked = True
         atexit.register(_at_exit)
@@ -623,7 +625,7 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "apos", "static")
+                 "varargs", "varkw", "named", "params", "apos", "static")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -647,6 +649,8 @@ class _Info(object):
         if code.co_flags & _CO_VARKEYWORDS:
             self.varkw = names[i]
         self.named = frozenset(self.pos[self.nposonly:] + self.kwonly)
+        self.params = self.pos + ((self.varargs,) if self.varargs else ()) + self.kwonly + \
+            ((self.varkw,) if self.varkw else ())
         cfg = self.cfg
         self.apos = tuple((_q(n) + ":", cfg.redacted(n)) for n in self.pos)
         name = getattr(f, "__qualname__", None)
@@ -721,15 +725,31 @@ def _fmt_args(info, args, kwargs):
     return "{" + ",".join(parts) + "}"
 
 
-def _start(info, args, kwargs):
-    """A new span (not yet current). Called only when telemetry is on and not busy."""
+def _fmt_locals(info, loc):
+    """The arguments as _fmt_args gives them, read from a frame's locals as the
+    function starts (a dict on 3.12, a live view from 3.13)."""
+    cfg = info.cfg
+    parts = []
+    for nm in info.params:
+        if nm in loc:
+            parts.append(_arg_json(cfg, nm, loc[nm]))
+    return "{" + ",".join(parts) + "}"
+
+
+def _start(info, args, kwargs, frame=None):
+    """A new span (not yet current), its arguments read from (args, kwargs)
+    or else from the locals of `frame` as the function starts. Called only
+    when telemetry is on and not busy."""
     parent = _cur.get()
     tid = _get_ident()
     B = _BUSY
     B.add(tid)
     try:
         try:
-            a = _fmt_args(info, args, kwargs)
+            if frame is None:
+                a = _fmt_args(info, args, kwargs)
+            else:
+                a = _fmt_locals(info, frame.f_locals)
         except Exception:
             a = "{}"
     finally:
@@ -954,6 +974,181 @@ _HIDDEN.add(_drive.__code__)
 _HIDDEN.add(_steps.__code__)
 
 
+# ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.12+)
+
+# From CPython 3.12 a plain function is not wrapped: fn() registers its code
+# object with sys.monitoring and returns the function itself, so that
+# tracebacks, frame walks (sys._getframe, inspect.stack, logging's and
+# warnings' stacklevel), the recursion depth, the code object, its globals
+# and its signature are the original's. The span opens at PY_START (current
+# from then on) and ends at PY_RETURN or PY_UNWIND. PY_START and PY_RETURN
+# are set on the registered code objects only; PY_UNWIND cannot be (CPython
+# allows it only process-wide), so its callback first looks the code up.
+#
+# Generators, coroutines and async generators are still wrapped: from 3.13,
+# closing a generator suspended outside any try block (close(), or the
+# collector) ends its frame with no event at all, so its span would never
+# end.
+#
+# The tool id is taken the first time a function is registered while
+# telemetry is on (never when it is off); when none of the ids that tools
+# leave free by convention is free, functions are wrapped as on older
+# versions. CTINJECT_SPAN_WRAPPERS=1 asks for the wrappers.
+
+_MON_TOOL_IDS = (4, 3)  # 0 debugger, 1 coverage, 2 profiler, 5 optimizer, by convention
+_mon = getattr(sys, "monitoring", None) if sys.implementation.name == "cpython" else None
+try:
+    if os.environ.get("CTINJECT_SPAN_WRAPPERS", "").strip().lower() in ("1", "true", "yes", "on"):
+        _mon = None
+except Exception:
+    pass
+_getframe = sys._getframe
+
+
+class _Mon(object):
+    """The monitoring state: the tool id (None until taken, False when none
+    was free), the registered code objects, and the open span of each running
+    frame, by the frame's id (stable while it runs; the entry goes at
+    PY_RETURN or PY_UNWIND)."""
+    __slots__ = ("tool", "codes", "frames")
+
+    def __init__(self):
+        self.tool = None
+        self.codes = {}     # code -> _Info (the function itself is not kept)
+        self.frames = {}    # id(frame) -> (span, context token)
+
+
+_M = _Mon()
+
+
+def _mon_take_tool():
+    mon = _mon
+    ev = mon.events
+    for tool in _MON_TOOL_IDS:
+        try:
+            if mon.get_tool(tool) is not None:
+                continue
+            mon.use_tool_id(tool, "ctinject")
+        except Exception:
+            continue
+        try:
+            mon.register_callback(tool, ev.PY_START, _mon_start)
+            mon.register_callback(tool, ev.PY_RETURN, _mon_return)
+            mon.register_callback(tool, ev.PY_UNWIND, _mon_unwind)
+            mon.set_events(tool, ev.PY_UNWIND)
+        except Exception:
+            _mon_free(tool)
+            continue
+        return tool
+    return False
+
+
+def _mon_watch(tool, code):
+    ev = _mon.events
+    try:
+        _mon.set_local_events(tool, code, ev.PY_START | ev.PY_RETURN)
+        return True
+    except Exception:
+        return False
+
+
+def _mon_enable():
+    """Take a tool id and watch the code objects registered so far."""
+    m = _M
+    m.tool = _mon_take_tool()
+    if m.tool:
+        for code in list(m.codes):
+            if not _mon_watch(m.tool, code):
+                del m.codes[code]
+
+
+def _mon_free(tool):
+    try:
+        _mon.set_events(tool, 0)
+        for code in _M.codes:
+            _mon.set_local_events(tool, code, 0)
+        _mon.free_tool_id(tool)
+    except Exception:
+        pass
+
+
+def _mon_stop():
+    """Give the tool id back and forget every registration (tests)."""
+    m = _M
+    if m.tool:
+        _mon_free(m.tool)
+    m.tool = None
+    m.codes.clear()
+    m.frames.clear()
+
+
+def _mon_register(mod, f, line):
+    """True when f's spans come from sys.monitoring, so that f stays as it is.
+    With telemetry off the code object is only remembered (nothing runs per
+    call); it is watched if telemetry comes on (see _decide)."""
+    if _mon is None:
+        return False
+    code = f.__code__
+    if code.co_flags & (_CO_GENERATOR | _CO_COROUTINE | _CO_ASYNC_GENERATOR):
+        return False
+    m = _M
+    if _S.on and m.tool is None:
+        _mon_enable()
+    if m.tool is False:
+        return False
+    if code in m.codes:
+        return True
+    info = _Info(mod, f, line, "function")
+    info.f = None
+    if m.tool and not _mon_watch(m.tool, code):
+        return False
+    m.codes[code] = info
+    return True
+
+
+def _mon_start(code, offset):
+    if not _S.on:
+        return _mon.DISABLE
+    B = _BUSY
+    if B and _get_ident() in B:
+        return None  # the runtime formatting a value: no span (as the wrappers)
+    try:
+        info = _M.codes.get(code)
+        if info is not None:
+            frame = _getframe(1)
+            sp = _start(info, None, None, frame)
+            _M.frames[id(frame)] = (sp, _cur.set(sp))
+    except Exception:
+        pass
+    return None
+
+
+def _mon_end(mode, value):
+    rec = _M.frames.pop(id(_getframe(2)), None)
+    if rec is not None:
+        sp, tok = rec
+        try:
+            _cur.reset(tok)
+        except Exception:
+            pass
+        _finish(sp, mode, value)
+
+
+def _mon_return(code, offset, value):
+    try:
+        _mon_end(1, value)
+    except Exception:
+        pass
+
+
+def _mon_unwind(code, offset, exc):
+    if code in _M.codes:
+        try:
+            _mon_end(0, exc)
+        except Exception:
+            pass
+
+
 # ---------------------------------------------------------------- wrappers
 
 # Wrappers are generated with the exact signature of the wrapped function:
@@ -1176,12 +1371,14 @@ def _wrap(mod, f, line):
     try:
         t = type(f)
         if t is _FunctionType:
-            if f.__code__ in _HIDDEN:
+            if f.__code__ in _HIDDEN or _mon_register(mod, f, line):
                 return f
             return _make(mod, f, line)
         if t is staticmethod or t is classmethod:
             inner = f.__func__
             if type(inner) is _FunctionType and inner.__code__ not in _HIDDEN:
+                if _mon_register(mod, inner, line):
+                    return f
                 return t(_make(mod, inner, line))
     except Exception:
         pass
