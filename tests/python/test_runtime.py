@@ -41,9 +41,9 @@ _counter = itertools.count()
 with open(RUNTIME, encoding="utf-8") as _f:
     RUNTIME_SRC = _f.read()
 
-# Plain functions' spans come from sys.monitoring (CPython 3.12+), not from a
+# Plain functions' spans come from sys.monitoring (CPython 3.13+), not from a
 # wrapper, unless CTINJECT_SPAN_WRAPPERS asks for wrappers.
-MONITORING = (sys.implementation.name == "cpython" and sys.version_info >= (3, 12)
+MONITORING = (sys.implementation.name == "cpython" and sys.version_info >= (3, 13)
               and os.environ.get("CTINJECT_SPAN_WRAPPERS", "") == "")
 
 SPAN_KEYS = ["v", "type", "trace_id", "span_id", "parent_id", "name", "module", "file", "line",
@@ -167,7 +167,7 @@ class RuntimeCase(unittest.TestCase):
         return None if sp is None else json.loads(sp.qs)
 
     def use_wrappers(self, rt=None):
-        """Span wrappers for plain functions too, as before CPython 3.12: for
+        """Span wrappers for plain functions too, as before CPython 3.13: for
         tests of the wrapper's own properties (generators, coroutines and
         async generators are wrapped on every version)."""
         (rt or self.rt)._mon = None
@@ -1528,7 +1528,7 @@ class TestNoTraceLimit(RuntimeCase):
         self.assertEqual(self.events("truncated"), [])
 
 
-@unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.12+ only")
+@unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.13+ only")
 class TestMonitoring(RuntimeCase):
     """Plain functions keep their own code and frame: nothing a program can
     observe of the call stack changes (the wrappers added a frame, which
@@ -1622,6 +1622,39 @@ class TestMonitoring(RuntimeCase):
         self.assertEqual(i["trace_id"], o["trace_id"])
         self.assertEqual(self.events("var")[0]["span_id"], i["span_id"])
         self.assertIsNone(self.rt._cur.get())
+
+    def test_reading_the_arguments_leaves_the_frame_as_it_was(self):
+        # Regression (click's test_light_imports on CPython 3.12): reading
+        # f_locals there left a dict on the frame, which `import` then passed
+        # to __import__ as locals, and which kept a deleted argument alive.
+        import builtins
+
+        class Obj(object):
+            pass
+
+        seen = []
+        real = builtins.__import__
+
+        def hook(name, globals=None, locals=None, fromlist=(), level=0):
+            seen.append(locals)
+            return real(name, globals, locals, fromlist, level)
+
+        @self.ct.fn(1)
+        def f(x):
+            import json  # noqa: F401
+            r = weakref.ref(x)
+            del x
+            gc.collect()
+            return r() is None
+
+        builtins.__import__ = hook
+        try:
+            freed = f(Obj())
+        finally:
+            builtins.__import__ = real
+        self.assertEqual(seen, [None])
+        self.assertTrue(freed)
+        self.assertEqual(self.one_span()["args"], {"x": "<%s.%s object>" % (__name__, Obj.__qualname__)})
 
     def test_functions_registered_while_off_are_watched_once_it_comes_on(self):
         rt = self.load(on=False)

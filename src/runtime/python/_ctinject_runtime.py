@@ -726,8 +726,8 @@ def _fmt_args(info, args, kwargs):
 
 
 def _fmt_locals(info, loc):
-    """The arguments as _fmt_args gives them, read from a frame's locals as the
-    function starts (a dict on 3.12, a live view from 3.13)."""
+    """The arguments as _fmt_args gives them, read from a frame's locals (a
+    view, on 3.13+) as the function starts."""
     cfg = info.cfg
     parts = []
     for nm in info.params:
@@ -974,9 +974,9 @@ _HIDDEN.add(_drive.__code__)
 _HIDDEN.add(_steps.__code__)
 
 
-# ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.12+)
+# ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.13+)
 
-# From CPython 3.12 a plain function is not wrapped: fn() registers its code
+# From CPython 3.13 a plain function is not wrapped: fn() registers its code
 # object with sys.monitoring and returns the function itself, so that
 # tracebacks, frame walks (sys._getframe, inspect.stack, logging's and
 # warnings' stacklevel), the recursion depth, the code object, its globals
@@ -988,7 +988,11 @@ _HIDDEN.add(_steps.__code__)
 # Generators, coroutines and async generators are still wrapped: from 3.13,
 # closing a generator suspended outside any try block (close(), or the
 # collector) ends its frame with no event at all, so its span would never
-# end.
+# end. CPython 3.12 has sys.monitoring but is left to the wrappers: reading
+# the arguments there (frame.f_locals) leaves a snapshot dict on the frame,
+# which keeps the values alive after a `del` and is what an `import` in the
+# function then passes to __import__ as its locals (click's import hook
+# test saw it); from 3.13 f_locals is a view that leaves nothing behind.
 #
 # The tool id is taken the first time a function is registered while
 # telemetry is on (never when it is off); when none of the ids that tools
@@ -996,7 +1000,8 @@ _HIDDEN.add(_steps.__code__)
 # versions. CTINJECT_SPAN_WRAPPERS=1 asks for the wrappers.
 
 _MON_TOOL_IDS = (4, 3)  # 0 debugger, 1 coverage, 2 profiler, 5 optimizer, by convention
-_mon = getattr(sys, "monitoring", None) if sys.implementation.name == "cpython" else None
+_mon = getattr(sys, "monitoring", None) \
+    if sys.implementation.name == "cpython" and sys.version_info >= (3, 13) else None
 try:
     if os.environ.get("CTINJECT_SPAN_WRAPPERS", "").strip().lower() in ("1", "true", "yes", "on"):
         _mon = None
