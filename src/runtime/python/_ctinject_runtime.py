@@ -289,6 +289,8 @@ def _after_fork_child():
     except Exception:
         pass
     _BUSY.clear()
+    if _mon is not None:
+        _M.lock = threading.Lock()
     _decide()
 
 
@@ -625,7 +627,7 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "params", "apos", "static")
+                 "varargs", "varkw", "named", "aparams", "apos", "static")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -649,8 +651,9 @@ class _Info(object):
         if code.co_flags & _CO_VARKEYWORDS:
             self.varkw = names[i]
         self.named = frozenset(self.pos[self.nposonly:] + self.kwonly)
-        self.params = self.pos + ((self.varargs,) if self.varargs else ()) + self.kwonly + \
+        params = self.pos + ((self.varargs,) if self.varargs else ()) + self.kwonly + \
             ((self.varkw,) if self.varkw else ())
+        self.aparams = tuple((n, _q(n) + ":", self.cfg.redacted(n)) for n in params)
         cfg = self.cfg
         self.apos = tuple((_q(n) + ":", cfg.redacted(n)) for n in self.pos)
         name = getattr(f, "__qualname__", None)
@@ -727,12 +730,16 @@ def _fmt_args(info, args, kwargs):
 
 def _fmt_locals(info, loc):
     """The arguments as _fmt_args gives them, read from a frame's locals (a
-    view, on 3.13+) as the function starts."""
+    view, on 3.13+) as the function starts, when every parameter is bound."""
     cfg = info.cfg
     parts = []
-    for nm in info.params:
-        if nm in loc:
-            parts.append(_arg_json(cfg, nm, loc[nm]))
+    add = parts.append
+    for nm, key, red in info.aparams:
+        try:
+            v = loc[nm]
+        except KeyError:
+            continue
+        add(key + _QREDACTED if red else key + _val(cfg, v))
     return "{" + ",".join(parts) + "}"
 
 
@@ -1015,12 +1022,13 @@ class _Mon(object):
     was free), the registered code objects, and the open span of each running
     frame, by the frame's id (stable while it runs; the entry goes at
     PY_RETURN or PY_UNWIND)."""
-    __slots__ = ("tool", "codes", "frames")
+    __slots__ = ("tool", "codes", "frames", "lock")
 
     def __init__(self):
         self.tool = None
         self.codes = {}     # code -> _Info (the function itself is not kept)
         self.frames = {}    # id(frame) -> (span, context token)
+        self.lock = threading.Lock()  # taking the tool id (two importing threads)
 
 
 _M = _Mon()
@@ -1060,11 +1068,15 @@ def _mon_watch(tool, code):
 def _mon_enable():
     """Take a tool id and watch the code objects registered so far."""
     m = _M
-    m.tool = _mon_take_tool()
-    if m.tool:
-        for code in list(m.codes):
-            if not _mon_watch(m.tool, code):
-                del m.codes[code]
+    with m.lock:
+        if m.tool is not None:
+            return  # another thread took it
+        tool = _mon_take_tool()
+        if tool:
+            for code in list(m.codes):
+                if not _mon_watch(tool, code):
+                    del m.codes[code]
+        m.tool = tool
 
 
 def _mon_free(tool):
@@ -1105,9 +1117,10 @@ def _mon_register(mod, f, line):
         return True
     info = _Info(mod, f, line, "function")
     info.f = None
-    if m.tool and not _mon_watch(m.tool, code):
-        return False
-    m.codes[code] = info
+    with m.lock:  # watched here, or by _mon_enable's pass over the codes
+        if m.tool and not _mon_watch(m.tool, code):
+            return False
+        m.codes[code] = info
     return True
 
 
