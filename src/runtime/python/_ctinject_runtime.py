@@ -1124,47 +1124,54 @@ def _mon_register(mod, f, line):
     return True
 
 
-def _mon_start(code, offset):
-    if not _S.on:
-        return _mon.DISABLE
-    B = _BUSY
-    if B and _get_ident() in B:
-        return None  # the runtime formatting a value: no span (as the wrappers)
+# The callbacks take what they use as defaults: bound once, fast, and still
+# there if the interpreter clears this module's globals while it shuts down
+# (the wrappers hold theirs in closures for the same reason).
+
+def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
+               getframe=_getframe, start=_start,
+               DISABLE=getattr(_mon, "DISABLE", None)):
     try:
-        info = _M.codes.get(code)
+        if not S.on:
+            return DISABLE
+        if B and ident() in B:
+            return None  # the runtime formatting a value: no span (as the wrappers)
+        info = M.codes.get(code)
         if info is not None:
-            frame = _getframe(1)
-            sp = _start(info, None, None, frame)
-            _M.frames[id(frame)] = (sp, _cur.set(sp))
+            frame = getframe(1)
+            sp = start(info, None, None, frame)
+            M.frames[id(frame)] = (sp, cur.set(sp))
     except Exception:
         pass
     return None
 
 
-def _mon_end(mode, value):
-    rec = _M.frames.pop(id(_getframe(2)), None)
+def _mon_end(mode, value, M, cur, getframe, finish):
+    rec = M.frames.pop(id(getframe(2)), None)
     if rec is not None:
         sp, tok = rec
         try:
-            _cur.reset(tok)
+            cur.reset(tok)
         except Exception:
             pass
-        _finish(sp, mode, value)
+        finish(sp, mode, value)
 
 
-def _mon_return(code, offset, value):
+def _mon_return(code, offset, value, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
+                end=_mon_end):
     try:
-        _mon_end(1, value)
+        end(1, value, M, cur, getframe, finish)
     except Exception:
         pass
 
 
-def _mon_unwind(code, offset, exc):
-    if code in _M.codes:
-        try:
-            _mon_end(0, exc)
-        except Exception:
-            pass
+def _mon_unwind(code, offset, exc, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
+                end=_mon_end):
+    try:
+        if code in M.codes:
+            end(0, exc, M, cur, getframe, finish)
+    except Exception:
+        pass
 
 
 # ---------------------------------------------------------------- wrappers
