@@ -1391,8 +1391,9 @@ def _make(mod, f, line):
 
 def _wrap(mod, f, line):
     """A wrapper of the same kind as f that records a span per call; f itself
-    when it cannot be wrapped faithfully (not a Python function) or is one of
-    ours already."""
+    when its spans come from sys.monitoring (a plain function on CPython
+    3.13+), or when it cannot be wrapped faithfully (not a Python function)
+    or is one of ours already."""
     try:
         t = type(f)
         if t is _FunctionType:
