@@ -118,6 +118,19 @@ def shutdown_runtime(rt):
     sys.modules.pop(rt.__name__, None)
 
 
+def traceback_frames(call):
+    """The frames in the traceback of the ValueError that call() raises."""
+    try:
+        call()
+    except ValueError as e:
+        tb = e.__traceback__
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
+
+
 def read_events(path):
     if not os.path.exists(path):
         return []
@@ -1223,18 +1236,12 @@ class TestFunctionKinds(RuntimeCase):
 
     def test_wrapper_frames_hide_from_pytest(self):
         self.use_wrappers()
+
         @self.ct.fn(1)
         def boom():
             raise ValueError("x")
 
-        try:
-            boom()
-        except ValueError as e:
-            tb = e.__traceback__
-        frames = []
-        while tb is not None:
-            frames.append(tb.tb_frame)
-            tb = tb.tb_next
+        frames = traceback_frames(boom)
         ours = [f for f in frames if f.f_code in self.rt._HIDDEN]
         self.assertEqual(len(ours), 1)
         self.assertIs(ours[0].f_locals.get("__tracebackhide__"), True)
@@ -1534,17 +1541,6 @@ class TestMonitoring(RuntimeCase):
     observe of the call stack changes (the wrappers added a frame, which
     frame walks, tracebacks and the recursion limit saw)."""
 
-    def traceback_names(self, f):
-        try:
-            f()
-        except ValueError as e:
-            tb = e.__traceback__
-        names = []
-        while tb is not None:
-            names.append(tb.tb_frame.f_code.co_name)
-            tb = tb.tb_next
-        return names
-
     def test_a_function_is_left_as_it_is_and_keeps_its_frame(self):
         ct = self.ct
 
@@ -1561,7 +1557,8 @@ class TestMonitoring(RuntimeCase):
         boom = ct.fn(1)(boom)
         asks = ct.fn(2)(asks)
         self.assertIs(boom, original)
-        self.assertEqual(self.traceback_names(boom), ["traceback_names", "boom"])
+        self.assertEqual([f.f_code.co_name for f in traceback_frames(boom)],
+                         ["traceback_frames", "boom"])
         self.assertEqual(asks(), "asks")
         spans = {s["name"].rsplit(".", 1)[-1]: s for s in self.spans()}
         self.assertEqual(spans["boom"]["status"], "error")
@@ -1574,6 +1571,23 @@ class TestMonitoring(RuntimeCase):
             yield 1
 
         self.assertIsNot(gen, gen.__wrapped__)  # generators are still wrapped
+
+    def test_deco_hands_the_decorator_the_function_itself(self):
+        seen = []
+
+        def d(f):
+            seen.append(f)
+            return functools.wraps(f)(lambda *a: ("decorated", f(*a)))
+
+        def g(x):
+            return x * 2
+
+        original = g
+        g = self.ct.deco(7, d)(g)
+        self.assertEqual(g(4), ("decorated", 8))
+        self.assertEqual(seen, [original])
+        s = self.one_span()
+        self.assertEqual((s["line"], s["args"], s["return"]), (7, {"x": "4"}, "8"))
 
     def test_the_recursion_limit_is_reached_at_the_same_depth(self):
         def deepest(f):
