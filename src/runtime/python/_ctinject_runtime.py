@@ -651,11 +651,14 @@ class _Info(object):
         if code.co_flags & _CO_VARKEYWORDS:
             self.varkw = names[i]
         self.named = frozenset(self.pos[self.nposonly:] + self.kwonly)
+        # (name, JSON key, redacted) of every parameter in the order the span
+        # lists them: positional ones (apos, for _fmt_args), *args, keyword-
+        # only ones, **kwargs (all of them for _fmt_locals).
         params = self.pos + ((self.varargs,) if self.varargs else ()) + self.kwonly + \
             ((self.varkw,) if self.varkw else ())
-        self.aparams = tuple((n, _q(n) + ":", self.cfg.redacted(n)) for n in params)
         cfg = self.cfg
-        self.apos = tuple((_q(n) + ":", cfg.redacted(n)) for n in self.pos)
+        self.aparams = tuple((n, _q(n) + ":", cfg.redacted(n)) for n in params)
+        self.apos = tuple((key, red) for _, key, red in self.aparams[:npos])
         name = getattr(f, "__qualname__", None)
         m = getattr(f, "__module__", None)
         self.static = ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
