@@ -7,6 +7,7 @@ use crate::cache::{self as plan_cache, Cache};
 use crate::config::{self, Config};
 use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
+use crate::outputs::{self, Inputs, OutputFile, OutputKind};
 use crate::run::{self, CacheChoice, Job, OutputChoice};
 use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -140,7 +141,9 @@ pub struct InstrumentArgs {
     #[arg(long, group = "output")]
     pub dry_run: bool,
 
-    /// With --in-place: rewrite files with uncommitted changes too.
+    /// With --in-place: rewrite files with uncommitted changes too. With --patch, --report or
+    /// --write-baseline: write over an existing file that is not ctinject's own earlier output
+    /// (never over a file this run instruments or reads).
     #[arg(long)]
     pub force: bool,
 
@@ -430,8 +433,11 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
 /// Flags that mean nothing without another one. clap's `requires` does not
 /// catch these: a flag's default (`false`) counts as present.
 fn refuse_lone_flags(a: &InstrumentArgs) -> Result<()> {
-    if a.force && !a.in_place {
-        bail!("--force only goes with --in-place (it lets --in-place rewrite files with uncommitted changes)");
+    let writes_a_file = a.patch.as_ref().is_some_and(|p| p.as_os_str() != "-")
+        || !a.report.is_empty()
+        || a.write_baseline.is_some();
+    if a.force && !a.in_place && !writes_a_file {
+        bail!("--force only goes with --in-place (rewrite files with uncommitted changes) or with --patch, --report, --write-baseline (write over a file that is not ctinject's)");
     }
     if a.informational && a.fail_under.is_none() && a.max_drop.is_none() {
         bail!("--informational only goes with a gate: --fail-under PCT or --max-drop PCT");
@@ -442,10 +448,56 @@ fn refuse_lone_flags(a: &InstrumentArgs) -> Result<()> {
     Ok(())
 }
 
+/// The files `a` asks to write outside ctinject's own folders, checked
+/// against what the run reads before any work is done.
+fn check_output_files(
+    a: &InstrumentArgs,
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+) -> Result<()> {
+    let mut files = Vec::new();
+    if let Some(p) = a.patch.as_ref().filter(|p| p.as_os_str() != "-") {
+        files.push(OutputFile {
+            flag: "--patch ".into(),
+            path: p.clone(),
+            kind: OutputKind::Patch,
+        });
+    }
+    for (format, path) in &a.report {
+        let name = format.to_possible_value().expect("no variant is skipped");
+        files.push(OutputFile {
+            flag: format!("--report {}=", name.get_name()),
+            path: path.clone(),
+            kind: OutputKind::Report,
+        });
+    }
+    if let Some(p) = &a.write_baseline {
+        files.push(OutputFile {
+            flag: "--write-baseline ".into(),
+            path: p.clone(),
+            kind: OutputKind::Baseline,
+        });
+    }
+    let inputs = Inputs {
+        paths: paths.to_vec(),
+        files: config
+            .into_iter()
+            .chain(a.baseline.clone())
+            .chain(a.diff_file.clone().filter(|p| p.as_os_str() != "-"))
+            .collect(),
+    };
+    outputs::check(&files, &inputs, a.force)
+}
+
 fn instrument(a: InstrumentArgs) -> Result<i32> {
     refuse_lone_flags(&a)?;
-    let paths = default_paths(a.paths);
-    let config = load_config(a.config.as_ref(), &paths[0])?;
+    let paths = default_paths(a.paths.clone());
+    let config_file = a.config.clone().or_else(|| Config::discover(&paths[0]));
+    check_output_files(&a, &paths, config_file.clone())?;
+    let config = match &config_file {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
     let selection = if a.since.is_some() || a.staged || a.diff_file.is_some() {
         Some(DiffRequest {
             since: a.since,

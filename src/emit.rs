@@ -374,6 +374,11 @@ pub fn write_patch(
         }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
+    // The mark says the file is ctinject's; a patch with nothing in it stays
+    // empty (so an empty file says "nothing changed").
+    if !entries.is_empty() {
+        patch.push_str(crate::outputs::PATCH_MARK);
+    }
     for (path, old, new) in &entries {
         patch.push_str(&file_diff(path, old.as_deref(), new));
     }

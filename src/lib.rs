@@ -14,6 +14,7 @@ pub mod engine;
 pub mod gate;
 pub mod git;
 pub mod lang;
+pub mod outputs;
 pub mod report;
 pub mod run;
 pub mod runtime;

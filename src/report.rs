@@ -444,7 +444,7 @@ impl Report {
                 ),
             })
             .collect();
-        let mut out = String::new();
+        let mut out = String::from(crate::outputs::GITHUB_MARK);
         let total = errors.len();
         for e in errors.into_iter().take(ANNOTATIONS_PER_LEVEL) {
             out.push_str(&e);
@@ -469,7 +469,7 @@ impl Report {
 
     /// Markdown for a GitHub step summary or a pull-request comment.
     pub fn to_markdown(&self) -> String {
-        let mut s = String::from("## ctinject\n\n");
+        let mut s = format!("{}## ctinject\n\n", crate::outputs::MARKDOWN_MARK);
         if let Some(g) = &self.gate {
             let icon = match (g.status, g.informational) {
                 (crate::gate::Status::Fail, false) => "❌",
@@ -601,7 +601,12 @@ mod tests {
     #[test]
     fn github_annotations_are_escaped_and_capped() {
         let gh = report_with_skips(13).to_github();
-        let lines: Vec<&str> = gh.lines().collect();
+        // The first line marks the file as ctinject's (a debug-only command).
+        let lines: Vec<&str> = gh.lines().skip(1).collect();
+        assert_eq!(
+            gh.lines().next(),
+            Some(crate::outputs::GITHUB_MARK.trim_end())
+        );
         assert_eq!(lines.len(), ANNOTATIONS_PER_LEVEL + 1, "{gh}");
         assert_eq!(
             lines[0],

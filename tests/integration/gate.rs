@@ -264,7 +264,7 @@ fn reports_go_to_files_in_every_format() {
     let gh = std::fs::read_to_string(f("r.txt")).unwrap();
     assert!(
         gh.starts_with(
-            "::error file=src/frames.py,line=4,title=ctinject%3A function point of peek"
+            "::debug::ctinject report\n::error file=src/frames.py,line=4,title=ctinject%3A function point of peek"
         ),
         "{gh}"
     );

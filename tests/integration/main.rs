@@ -9,6 +9,7 @@ mod cli;
 mod gate;
 mod git_mode;
 mod output;
+mod overwrite;
 mod pre_commit;
 mod python_e2e;
 mod stdlib_corpus;
