@@ -122,6 +122,11 @@ impl FileReport {
             .filter(|f| !f.points.0.is_empty() || f.name != crate::engine::MODULE_UNIT)
             .collect();
         let (status, reason) = match (&plan.file_skipped, changed) {
+            // Left alone before any point was counted (already
+            // instrumented): still one point left out.
+            (Some(r), _) if points.0.is_empty() => {
+                return FileReport::skipped(path, language, r.clone())
+            }
             (Some(r), _) => (FileStatus::Skipped, Some(r.clone())),
             (None, true) => (FileStatus::Instrumented, None),
             (None, false) => (FileStatus::Unchanged, None),
@@ -138,16 +143,30 @@ impl FileReport {
         }
     }
 
-    /// A file that was not planned at all.
+    /// A file that was not planned at all (too large, binary, unreadable,
+    /// already instrumented, ...): it counts as one function point that
+    /// could not be instrumented, so that a file left out never reads as
+    /// nothing to check (principle 7).
     pub fn skipped(path: String, language: &str, reason: String) -> Self {
+        let mut points = KindCounts::default();
+        points.add(PointKind::Function, false);
         FileReport {
             path,
             language: language.to_string(),
             status: FileStatus::Skipped,
+            functions: vec![FunctionReport {
+                name: SKIPPED_FILE_UNIT.to_string(),
+                lines: (1, 1),
+                points: points.clone(),
+                skipped: vec![SkippedPoint {
+                    kind: PointKind::Function,
+                    line: 1,
+                    reason: reason.clone(),
+                }],
+            }],
             reason: Some(reason),
             lines_moved: 0,
-            points: KindCounts::default(),
-            functions: Vec::new(),
+            points,
         }
     }
 }
@@ -235,7 +254,7 @@ impl Report {
             functions: files
                 .iter()
                 .flat_map(|f| &f.functions)
-                // Not `<module>`, `<changed file>` and the like: code, not functions.
+                // Not `<module>`, `<file>` and the like: code, not functions.
                 .filter(|f| !f.name.starts_with('<'))
                 .count() as u64,
             points,
@@ -343,9 +362,9 @@ impl Report {
     }
 }
 
-/// The pseudo-function that carries the skipped point of a changed file that
-/// could not be read or parsed at all (so that it counts against coverage).
-pub const CHANGED_FILE_UNIT: &str = "<changed file>";
+/// The pseudo-function that carries the skipped point of a file that was
+/// not planned at all (so that it counts against coverage).
+pub const SKIPPED_FILE_UNIT: &str = "<file>";
 
 /// One thing that was not instrumented: a whole file (`point` None) or a
 /// point of a function, as every format lists them.
@@ -368,7 +387,7 @@ impl Report {
             let points = f
                 .functions
                 .iter()
-                .filter(move |func| !(func.name == CHANGED_FILE_UNIT && f.reason.is_some()))
+                .filter(move |func| !(func.name == SKIPPED_FILE_UNIT && f.reason.is_some()))
                 .flat_map(move |func| {
                     func.skipped.iter().map(move |p| Missed {
                         path: &f.path,

@@ -265,7 +265,7 @@ fn process(
                 let reason = format!("cannot read: {e}");
                 return (
                     None,
-                    skipped_file(display, source.lang.name(), reason, change),
+                    FileReport::skipped(display, source.lang.name(), reason),
                 );
             }
         },
@@ -280,34 +280,6 @@ fn process(
         cache,
         parser,
     )
-}
-
-/// A file that was not planned; changed, it counts as one point that could
-/// not be instrumented (a change never counts as nothing to check).
-fn skipped_file(
-    display: String,
-    lang: &str,
-    reason: String,
-    change: Option<&FileChange>,
-) -> FileReport {
-    let mut report = FileReport::skipped(display, lang, reason.clone());
-    if change.is_some() {
-        let plan = FilePlan {
-            units: vec![Unit {
-                name: crate::report::CHANGED_FILE_UNIT.into(),
-                lines: (1, 1),
-                bytes: 0..0,
-                inserts: Vec::new(),
-                points: vec![Point::skipped(PointKind::Function, 1, reason)],
-                selected: true,
-            }],
-            ..Default::default()
-        };
-        let counted = FileReport::from_plan(report.path.clone(), lang, &plan, false);
-        report.points = counted.points;
-        report.functions = counted.functions;
-    }
-    report
 }
 
 /// Code inside a syntax error that no selected function holds counts as a
@@ -372,7 +344,7 @@ fn process_bytes(
     parser: &mut tree_sitter::Parser,
 ) -> (Option<Rewrite>, FileReport) {
     let lang = language.name();
-    let skip = |reason: String| (None, skipped_file(display.clone(), lang, reason, change));
+    let skip = |reason: String| (None, FileReport::skipped(display.clone(), lang, reason));
     if bytes.len() as u64 > job.config.max_file_size {
         return skip(format!(
             "larger than max_file_size ({} > {} bytes)",

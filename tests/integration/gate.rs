@@ -396,3 +396,35 @@ fn a_patch_for_another_commit_brings_the_runtime_that_commit_lacks() {
     git(&wt, &["apply", "p2.patch"]);
     assert!(runtime.iter().all(|f| wt.join(f).is_file()));
 }
+
+/// A file over `max_file_size` was left out and counted nothing: a dry run
+/// with `--fail-under 95` passed with "0 of 0 (n/a)".
+#[test]
+fn a_file_too_large_to_instrument_counts_against_the_gate() {
+    let big = GOOD.repeat(20);
+    let t = tree(&[
+        ("p/.ctinject.yml", "max_file_size: 100\n"),
+        ("p/big.py", &big),
+    ]);
+    let (code, g) = gate(&t.path().join("p"), &["--fail-under", "95"]);
+    assert_eq!((code, g["status"].as_str()), (1, Some("fail")), "{g}");
+    assert_eq!(g["change"]["instrumentable"], 1, "{g}");
+    let o = ctinject(&t.path().join("p"), &["--dry-run", "--no-cache"]);
+    assert!(
+        stdout(&o).contains("points: 0 of 1 instrumented")
+            && stdout(&o).contains("file: larger than max_file_size"),
+        "{}",
+        describe(&o)
+    );
+}
+
+/// A tree that is all ctinject's own output passed a gate as "nothing to
+/// check".
+#[test]
+fn a_tree_of_ctinject_output_is_not_nothing_to_check() {
+    let t = tree(&[("p/pkg/__init__.py", ""), ("p/pkg/m.py", GOOD)]);
+    ok(&ctinject(t.path(), &["p", "--out", "out", "--no-cache"]));
+    let (code, g) = gate(&t.path().join("out"), &["--fail-under", "95"]);
+    assert_eq!((code, g["status"].as_str()), (1, Some("fail")), "{g}");
+    assert_eq!(g["change"]["instrumented"], 0, "{g}");
+}
