@@ -622,5 +622,9 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
     } else {
         print!("{text}");
     }
+    // `-q` prints nothing but errors, and a failed gate is one: say why.
+    if let (true, Some(g)) = (a.quiet && code != 0, &report.gate) {
+        eprintln!("ctinject: {}", g.summary());
+    }
     Ok(code)
 }

@@ -176,6 +176,8 @@ pub struct Totals {
     pub files: u64,
     pub files_instrumented: u64,
     pub files_skipped: u64,
+    /// Planned with nothing to insert (the three add up to `files`).
+    pub files_unchanged: u64,
     pub functions: u64,
     pub points: KindCounts,
     pub lines_moved: u64,
@@ -202,6 +204,10 @@ pub struct Report {
     /// The commits a git selection compared, for the gate (not in the JSON).
     #[serde(skip)]
     pub compared: Compared,
+    /// Only the changed functions were selected (`--since`, `--staged`,
+    /// `--diff-file`): the human report lists them.
+    #[serde(skip)]
+    pub change_only: bool,
 }
 
 /// The two ends of a git selection, as hex commit ids.
@@ -251,6 +257,10 @@ impl Report {
                 .iter()
                 .filter(|f| f.status == FileStatus::Skipped)
                 .count() as u64,
+            files_unchanged: files
+                .iter()
+                .filter(|f| f.status == FileStatus::Unchanged)
+                .count() as u64,
             functions: files
                 .iter()
                 .flat_map(|f| &f.functions)
@@ -271,6 +281,7 @@ impl Report {
             cache: None,
             elapsed_ms,
             compared: Compared::default(),
+            change_only: false,
         }
     }
 
@@ -290,11 +301,12 @@ impl Report {
         };
         let _ = writeln!(
             s,
-            "ctinject: {} files ({} instrumented, {} skipped), {} functions, {:.2}s; {where_}",
-            t.files,
+            "ctinject: {} ({} instrumented, {} skipped, {} unchanged), {}, {:.2}s; {where_}",
+            plural(t.files, "file"),
             t.files_instrumented,
             t.files_skipped,
-            t.functions,
+            t.files_unchanged,
+            plural(t.functions, "function"),
             self.elapsed_ms as f64 / 1000.0
         );
         let total = t.points.total();
@@ -319,6 +331,9 @@ impl Report {
             }
         }
         let _ = writeln!(s, "lines moved: {}", t.lines_moved);
+        if self.change_only {
+            self.changed_functions_human(&mut s);
+        }
         if let Some(c) = &self.cache {
             let _ = writeln!(
                 s,
@@ -359,6 +374,50 @@ impl Report {
             }
         }
         s
+    }
+}
+
+/// Rows of the human report's list of changed functions.
+const HUMAN_FUNCTION_ROWS: usize = 50;
+
+impl Report {
+    /// The changed functions of a git selection, each with its coverage.
+    fn changed_functions_human(&self, s: &mut String) {
+        let rows: Vec<(String, &FunctionReport)> = self
+            .files
+            .iter()
+            .flat_map(|f| {
+                f.functions
+                    .iter()
+                    .map(move |func| (format!("{}:{}", f.path, func.lines.0), func))
+            })
+            .collect();
+        let _ = writeln!(s, "changed functions: {}", rows.len());
+        let width = rows
+            .iter()
+            .take(HUMAN_FUNCTION_ROWS)
+            .map(|(at, func)| at.len() + func.name.len())
+            .max()
+            .unwrap_or(0);
+        for (at, func) in rows.iter().take(HUMAN_FUNCTION_ROWS) {
+            let c = func.points.total();
+            let _ = writeln!(
+                s,
+                "  {at}  {name:<pad$}  {} of {} ({})",
+                c.instrumented,
+                c.instrumentable,
+                percent(c),
+                name = func.name,
+                pad = width - at.len(),
+            );
+        }
+        if rows.len() > HUMAN_FUNCTION_ROWS {
+            let _ = writeln!(
+                s,
+                "  ... and {} more (--format json lists them all)",
+                rows.len() - HUMAN_FUNCTION_ROWS
+            );
+        }
     }
 }
 
@@ -405,6 +464,15 @@ pub const ANNOTATIONS_PER_LEVEL: usize = 10;
 /// Rows of the Markdown tables before the rest are summed up (keeps the
 /// summary well under GitHub's 1 MiB limit).
 const MARKDOWN_ROWS: usize = 300;
+
+/// `1 file`, `2 files`.
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
 
 /// Escapes the message of a GitHub workflow command.
 fn gh_data(s: &str) -> String {

@@ -834,6 +834,7 @@ pub fn run(job: &Job) -> Result<Report> {
         started.elapsed().as_millis() as u64,
     );
     if let Some(set) = &changes {
+        report.change_only = true;
         report.compared = crate::report::Compared {
             base: set.base.clone(),
             to: set.to.clone(),

@@ -428,3 +428,67 @@ fn a_tree_of_ctinject_output_is_not_nothing_to_check() {
     assert_eq!((code, g["status"].as_str()), (1, Some("fail")), "{g}");
     assert_eq!(g["change"]["instrumented"], 0, "{g}");
 }
+
+/// `-q` printed nothing at all when the gate failed: exit 1 with no word why.
+#[test]
+fn quiet_still_says_why_the_gate_failed() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    git(p, &["add", "src/frames.py"]);
+    let o = ctinject(
+        p,
+        &["--since", "main", "--dry-run", "-q", "--fail-under", "90"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", describe(&o));
+    assert!(
+        lines[0].starts_with("ctinject: gate: FAIL; change coverage")
+            && lines[0].contains("under --fail-under 90"),
+        "{}",
+        describe(&o)
+    );
+    // A passing gate stays silent.
+    std::fs::remove_file(p.join("src/frames.py")).unwrap();
+    git(p, &["add", "-A"]);
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    let o = ctinject(
+        p,
+        &["--since", "main", "--dry-run", "-q", "--fail-under", "90"],
+    );
+    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(0), ""));
+}
+
+/// The human report of a `--since` run names the changed functions, each
+/// with its coverage; its file counts add up.
+#[test]
+fn human_report_of_a_change_lists_the_changed_functions() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    git(p, &["add", "src/frames.py"]);
+    let o = ctinject(p, &["--since", "main", "--dry-run", "--no-cache"]);
+    let out = ok(&o);
+    assert!(
+        out.starts_with("ctinject: 2 files (1 instrumented, 0 skipped, 1 unchanged), 2 functions,"),
+        "{out}"
+    );
+    assert!(out.contains("changed functions: 2\n"), "{out}");
+    assert!(
+        out.contains("  src/frames.py:4  peek  ") && out.contains("src/good.py:1  good  "),
+        "{out}"
+    );
+    assert!(out.contains("  peek  0 of 1 (0.0%)\n"), "{out}");
+    assert!(out.contains("  good    2 of 2 (100.0%)\n"), "{out}");
+    // A whole-project run does not list every function.
+    let out = ok(&ctinject(p, &["--dry-run", "--no-cache", "src/good.py"]));
+    assert!(
+        out.starts_with("ctinject: 1 file (1 instrumented, 0 skipped, 0 unchanged), 1 function,"),
+        "{out}"
+    );
+    assert!(!out.contains("changed functions"), "{out}");
+}
