@@ -6,7 +6,7 @@
 //! documents every key.
 
 use crate::engine::PointKind;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -63,9 +63,9 @@ max_file_size: 2000000
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "globs")]
     pub include: Vec<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "globs")]
     pub exclude: Vec<String>,
     // `points:` with every key under it commented out is YAML's null: the
     // defaults, not an error.
@@ -75,14 +75,121 @@ pub struct Config {
     pub values: Values,
     #[serde(deserialize_with = "null_as_default")]
     pub runtime: Runtime,
+    #[serde(deserialize_with = "file_size")]
     pub max_file_size: u64,
 }
 
-fn null_as_default_patterns<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+// Values are checked as they are read, so that an error carries the line of
+// the value (and, through serde_path_to_error, its key).
+
+/// A whole number from `min` to `max`; the message gives that range
+/// whatever the value was (a string, a negative number, a float).
+fn whole_number<'de, D>(d: D, min: u64, max: u64) -> Result<u64, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_else(|| Values::default().redact))
+    struct Whole(u64, u64);
+    impl Whole {
+        fn refuse<E: serde::de::Error>(&self, got: std::fmt::Arguments) -> E {
+            E::custom(format!(
+                "must be a whole number from {} to {} (got {got})",
+                self.0, self.1
+            ))
+        }
+    }
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a whole number from {} to {}", self.0, self.1)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+            if (self.0..=self.1).contains(&n) {
+                Ok(n)
+            } else {
+                Err(self.refuse(format_args!("{n}")))
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+            match u64::try_from(n) {
+                Ok(n) => self.visit_u64(n),
+                Err(_) => Err(self.refuse(format_args!("{n}"))),
+            }
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<u64, E> {
+            Err(self.refuse(format_args!("{n}")))
+        }
+        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<u64, E> {
+            Err(self.refuse(format_args!("{b}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<u64, E> {
+            Err(self.refuse(format_args!("{s:?}")))
+        }
+    }
+    d.deserialize_any(Whole(min, max))
+}
+
+fn value_cap<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    whole_number(d, 8, u32::MAX.into()).map(|n| n as u32)
+}
+
+fn any_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    whole_number(d, 0, u32::MAX.into()).map(|n| n as u32)
+}
+
+fn file_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    whole_number(d, 1, u64::MAX)
+}
+
+/// A string that `check` accepts, refused where it stands in the file.
+struct Checked<const KIND: u8>(String);
+
+const GLOB: u8 = 0;
+const PATTERN: u8 = 1;
+
+impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let checked = match KIND {
+            GLOB => check_glob(&s),
+            _ => check_pattern(&s),
+        };
+        checked.map_err(serde::de::Error::custom)?;
+        Ok(Checked(s))
+    }
+}
+
+/// Compiled as a run compiles them (anchors, `*` within a folder).
+fn check_glob(g: &str) -> Result<(), String> {
+    crate::discover::Selection::new(&[g.to_string()], &[])
+        .map(drop)
+        .map_err(|e| format!("bad glob {g:?}: {}", e.root_cause()))
+}
+
+/// The runtime matches these with Python's `re`. A pattern it cannot compile
+/// would redact nothing of what it was meant to: refuse it here. Checked
+/// with the `regex` crate, whose syntax is Python's minus lookaround and
+/// backreferences, which name patterns never need.
+fn check_pattern(p: &str) -> Result<(), String> {
+    regex::Regex::new(&format!("(?i){p}"))
+        .map(drop)
+        .map_err(|e| {
+            let why = e.to_string();
+            let why = why.lines().last().unwrap_or("").trim();
+            let why = why.strip_prefix("error: ").unwrap_or(why);
+            format!("bad pattern {p:?}: {why}")
+        })
+}
+
+fn globs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let globs = Option::<Vec<Checked<GLOB>>>::deserialize(d)?.unwrap_or_default();
+    Ok(globs.into_iter().map(|g| g.0).collect())
+}
+
+fn redact_patterns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Option::<Vec<Checked<PATTERN>>>::deserialize(d)? {
+        Some(v) => v.into_iter().map(|p| p.0).collect(),
+        None => Values::default().redact,
+    })
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -114,9 +221,10 @@ pub enum ReprMode {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Values {
+    #[serde(deserialize_with = "value_cap")]
     pub cap: u32,
     // `redact:` with nothing under it: the default patterns, not none.
-    #[serde(deserialize_with = "null_as_default_patterns")]
+    #[serde(deserialize_with = "redact_patterns")]
     pub redact: Vec<String>,
     pub repr: ReprMode,
 }
@@ -124,7 +232,9 @@ pub struct Values {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Runtime {
+    #[serde(deserialize_with = "any_u32")]
     pub max_events_per_site: u32,
+    #[serde(deserialize_with = "any_u32")]
     pub max_trace_mb: u32,
 }
 
@@ -185,54 +295,20 @@ impl Default for Runtime {
 }
 
 impl Config {
-    /// Parses configuration text; `origin` names the file in errors.
+    /// Parses configuration text; `origin` names the file in errors, which
+    /// give the line and the key.
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_saphyr::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{}", yaml_error_text(&e.to_string(), origin)))?;
-        config.validate(origin)?;
-        Ok(config)
-    }
-
-    fn validate(&self, origin: &Path) -> Result<()> {
-        // Compiled as a run compiles them (anchors, `*` within a folder).
-        for (key, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
-            for g in globs {
-                crate::discover::Selection::new(std::slice::from_ref(g), &[]).with_context(
-                    || format!("{}: key `{key}`: bad glob {g:?}", origin.display()),
-                )?;
-            }
-        }
-        // The runtime matches these with Python's `re`. A pattern it cannot
-        // compile would redact nothing of what it was meant to: refuse it
-        // here. Checked with the `regex` crate, whose syntax is Python's
-        // minus lookaround and backreferences, which name patterns never need.
-        for p in &self.values.redact {
-            regex::Regex::new(&format!("(?i){p}")).map_err(|e| {
-                let why = e.to_string();
-                let why = why.lines().last().unwrap_or("").trim();
-                anyhow::anyhow!(
-                    "{}: key `values.redact`: bad pattern {p:?}: {why}",
-                    origin.display()
-                )
-            })?;
-        }
-        if self.values.cap < 8 {
-            bail!(
-                "{}: key `values.cap`: must be at least 8 (got {})",
-                origin.display(),
-                self.values.cap
-            );
-        }
-        if self.max_file_size == 0 {
-            bail!(
-                "{}: key `max_file_size`: must be positive",
-                origin.display()
-            );
-        }
-        Ok(())
+        let mut key = String::new();
+        serde_saphyr::with_deserializer_from_str(text, |d| {
+            serde_path_to_error::deserialize(d).map_err(|e| {
+                key = e.path().to_string();
+                e.into_inner()
+            })
+        })
+        .map_err(|e| anyhow::anyhow!("{}", yaml_error_text(&e.to_string(), &key, origin)))
     }
 
     /// Reads `path`.
@@ -281,7 +357,7 @@ impl Config {
 
 /// The YAML library's message, said for this file: the snippet names the
 /// file instead of `<input>`, and library advice a user cannot act on goes.
-fn yaml_error_text(message: &str, origin: &Path) -> String {
+fn yaml_error_text(message: &str, key: &str, origin: &Path) -> String {
     let file = origin.display().to_string();
     let message = message
         .trim_end()
@@ -293,8 +369,16 @@ fn yaml_error_text(message: &str, origin: &Path) -> String {
             " (each key may appear once)",
         )
         .replace("invalid u32", "not a whole number from 0 to 4294967295")
-        .replace("invalid u64", "not a whole number of 0 or more");
-    format!("{file}: {message}")
+        .replace("invalid u64", "not a whole number of 0 or more")
+        .replace("invalid boolean", "must be true or false");
+    // `.` is the top level, `?` a key not read yet (a duplicate): the
+    // message names it.
+    let key = key.trim_end_matches(".?");
+    if key.is_empty() || key == "." || key == "?" {
+        format!("{file}: {message}")
+    } else {
+        format!("{file}: key `{key}`: {message}")
+    }
 }
 
 #[cfg(test)]
@@ -329,7 +413,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("d.yml: line 3 column 3: duplicate"),
+            err.starts_with("d.yml: key `points`: line 3 column 3: duplicate"),
             "{err}"
         );
         assert!(err.contains("--> d.yml:3:3"), "{err}");
@@ -343,34 +427,113 @@ mod tests {
         assert_eq!(c.values.redact, Values::default().redact);
     }
 
-    #[test]
-    fn bad_value_names_the_key() {
-        let err = Config::parse("values:\n  cap: lots\n", Path::new("c.yml"))
+    fn error(yaml: &str) -> String {
+        Config::parse(yaml, Path::new("c.yml"))
             .unwrap_err()
-            .to_string();
-        assert!(err.contains("c.yml") && err.contains("line 2"), "{err}");
-        let err = Config::parse("exclude: ['a/[']\n", Path::new("c.yml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("exclude") && err.contains("a/["), "{err}");
+            .to_string()
     }
 
-    /// A redaction pattern Python's `re` cannot compile was dropped at run
-    /// time without a word: the values it was meant to hide were recorded.
+    /// Every configuration error names the file, the line and the key; a
+    /// bad number gives the real range (`cap` had no line, and its message
+    /// allowed 0 when the minimum is 8). A redaction pattern Python's `re`
+    /// cannot compile was once dropped at run time without a word.
     #[test]
-    fn bad_redaction_pattern_is_refused() {
-        let err = Config::parse("values:\n  redact: ['pass(word']\n", Path::new("c.yml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("c.yml") && err.contains("values.redact") && err.contains("pass(word"),
-            "{err}"
-        );
-        Config::parse(
-            "values:\n  redact: ['^pin$', 'api_?key']\n",
+    fn every_error_names_file_line_and_key_and_the_real_range() {
+        for (yaml, key, line, what) in [
+            (
+                "values:\n  repr: safe\n  cap: 3\n",
+                "values.cap",
+                3,
+                "from 8 to 4294967295 (got 3)",
+            ),
+            (
+                "values: {cap: lots}\n",
+                "values.cap",
+                1,
+                "from 8 to 4294967295 (got \"lots\")",
+            ),
+            (
+                "runtime:\n  max_trace_mb: -1\n",
+                "runtime.max_trace_mb",
+                2,
+                "from 0 to 4294967295 (got -1)",
+            ),
+            (
+                "runtime:\n  max_events_per_site: 1.5\n",
+                "runtime.max_events_per_site",
+                2,
+                "(got 1.5)",
+            ),
+            (
+                "max_file_size: 0\n",
+                "max_file_size",
+                1,
+                "from 1 to 18446744073709551615 (got 0)",
+            ),
+            (
+                "exclude:\n  - ok/**\n  - 'a/['\n",
+                "exclude[1]",
+                3,
+                "bad glob \"a/[\"",
+            ),
+            (
+                "include: ['a/[']\n",
+                "include[0]",
+                1,
+                "unclosed character class",
+            ),
+            (
+                "values:\n  redact: [x, 'pass(word']\n",
+                "values.redact[1]",
+                2,
+                "bad pattern \"pass(word\": unclosed group",
+            ),
+            (
+                "points:\n  function: true\n  brnch: false\n",
+                "points.brnch",
+                3,
+                "unknown field `brnch`",
+            ),
+            (
+                "points:\n  function: please\n",
+                "points.function",
+                2,
+                "must be true or false",
+            ),
+            (
+                "values:\n  repr: fancy\n",
+                "values.repr",
+                2,
+                "unknown variant `fancy`",
+            ),
+            (
+                "points:\n  loop: true\n  loop: false\n",
+                "points",
+                3,
+                "duplicate",
+            ),
+        ] {
+            let err = error(yaml);
+            assert!(
+                err.starts_with(&format!("c.yml: key `{key}`: line {line} column "))
+                    && err.contains(what),
+                "{yaml:?} gave:\n{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn good_numbers_and_patterns_are_read() {
+        let c = Config::parse(
+            "values:\n  cap: 8\n  redact: ['^pin$', 'api_?key']\nruntime: {max_trace_mb: 0}\nmax_file_size: 1\n",
             Path::new("c.yml"),
         )
         .unwrap();
+        assert_eq!(
+            (c.values.cap, c.runtime.max_trace_mb, c.max_file_size),
+            (8, 0, 1)
+        );
+        assert_eq!(c.values.redact, ["^pin$", "api_?key"]);
     }
 
     #[test]
