@@ -9,7 +9,7 @@ use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
 use crate::outputs::{self, Inputs, OutputFile, OutputKind};
 use crate::run::{self, CacheChoice, Job, OutputChoice};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -294,8 +294,7 @@ fn init(force: bool) -> Result<i32> {
             path.display()
         );
     }
-    std::fs::write(&path, config::DEFAULT_CONFIG)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::emit::atomic_write(&path, config::DEFAULT_CONFIG.as_bytes(), None)?;
     println!("wrote {}", path.display());
     Ok(0)
 }
@@ -489,6 +488,13 @@ fn check_output_files(
     outputs::check(&files, &inputs, a.force)
 }
 
+/// Writes a report or baseline (checked by [`check_output_files`]).
+fn write_output(file: &std::path::Path, text: &str) -> Result<()> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+    crate::emit::remove_leftovers(dir.unwrap_or(std::path::Path::new(".")));
+    crate::emit::atomic_write(file, text.as_bytes(), None)
+}
+
 fn instrument(a: InstrumentArgs) -> Result<i32> {
     refuse_lone_flags(&a)?;
     let paths = default_paths(a.paths.clone());
@@ -589,7 +595,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             }
         };
         if let (Some(file), Some(points)) = (&a.write_baseline, &project) {
-            crate::emit::atomic_write(file, BaselineFile::new(points).to_json().as_bytes(), None)?;
+            write_output(file, &BaselineFile::new(points).to_json())?;
         }
         if gate_opts.active() {
             let g = gate::evaluate(
@@ -610,7 +616,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         Format::Github => report.to_github(),
     };
     for (format, file) in &a.report {
-        crate::emit::atomic_write(file, render(*format).as_bytes(), None)?;
+        write_output(file, &render(*format))?;
     }
     let text = if a.quiet && a.format == Format::Human {
         String::new()

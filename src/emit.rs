@@ -132,6 +132,53 @@ pub fn check_out_dir(paths: &[PathBuf], out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Removes what killed runs left in `dir`: staging folders
+/// (`.NAME.ctinject-staging-PID`) and temporary files
+/// (`.NAME.ctinject-PID.tmp`) whose process is gone. Where processes cannot
+/// be asked after (no `/proc`), only those older than a day go. Best effort:
+/// what cannot be removed stays.
+pub fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let proc_fs = Path::new("/proc/self").exists();
+    let me = std::process::id().to_string();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.starts_with('.')).and_then(|n| {
+            n.rsplit_once(".ctinject-staging-")
+                .map(|(_, pid)| pid)
+                .or_else(|| {
+                    n.strip_suffix(".tmp")?
+                        .rsplit_once(".ctinject-")
+                        .map(|(_, pid)| pid)
+                })
+        }) else {
+            continue;
+        };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+            continue;
+        }
+        let gone = if proc_fs {
+            !Path::new("/proc").join(pid).exists()
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 24 * 3600)
+        };
+        if gone {
+            let path = e.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, so
 /// that the file is either the old one or the new one, never half-written.
 pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
@@ -233,6 +280,7 @@ pub fn write_dir(
     }
     files.sort();
     files.dedup();
+    remove_leftovers(parent);
     let staging = parent.join(format!(
         ".{}.ctinject-staging-{}",
         out.file_name().unwrap_or_default().to_string_lossy(),
@@ -390,6 +438,7 @@ pub fn write_patch(
     let abs = absolute(file)?;
     if let Some(d) = abs.parent() {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        remove_leftovers(d);
     }
     atomic_write(&abs, patch.as_bytes(), None)
 }
@@ -427,6 +476,14 @@ pub fn write_in_place(
                 if refused.len() > 10 { ", ..." } else { "" }
             );
         }
+    }
+    let dirs: std::collections::BTreeSet<&Path> = changed
+        .keys()
+        .chain(added.keys())
+        .filter_map(|rel| Path::new(rel).parent())
+        .collect();
+    for d in dirs {
+        remove_leftovers(&root.join(d));
     }
     for (rel, Rewrite { new: text, .. }) in changed {
         let path = root.join(rel);

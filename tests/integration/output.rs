@@ -272,3 +272,32 @@ fn patch_updates_an_older_runtime_left_by_an_earlier_run() {
         "{patch}"
     );
 }
+
+/// A killed run left its staging folder (a whole copy) and temporary files
+/// beside the output for good; the next run removes those of dead
+/// processes, and nothing else. (Linux: the test relies on `/proc` and on
+/// process ids staying below 2^22.)
+#[cfg(target_os = "linux")]
+#[test]
+fn leftovers_of_a_killed_run_are_removed_by_the_next() {
+    let t = tree(&[("p/m.py", MOD)]);
+    // No process has this id: the kernel's limit is below it.
+    let dead = "4194999";
+    let staging = t.path().join(format!(".out.ctinject-staging-{dead}"));
+    let tmp = t.path().join(format!(".r.json.ctinject-{dead}.tmp"));
+    // Process 1 is alive: its staging folder may be in use.
+    let alive = t.path().join(".out.ctinject-staging-1");
+    let user = t.path().join(".out.ctinject-staging-notes");
+    for d in [&staging, &alive, &user] {
+        std::fs::create_dir_all(d.join("pkg")).unwrap();
+        std::fs::write(d.join("pkg/m.py"), "x = 1\n").unwrap();
+    }
+    std::fs::write(&tmp, "{").unwrap();
+    ok(&ctinject(
+        t.path(),
+        &["p", "--out", "out", "--report", "json=r.json"],
+    ));
+    assert!(!staging.exists() && !tmp.exists());
+    assert!(alive.exists() && user.exists());
+    assert!(t.path().join("out/m.py").exists() && t.path().join("r.json").exists());
+}
