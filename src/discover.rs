@@ -140,6 +140,34 @@ pub struct Candidate {
     /// Relative to the root, with `/`.
     pub rel: String,
     pub lang: &'static dyn Language,
+    /// Set when the file is a symbolic link: it is reported, never planned
+    /// through the link.
+    pub link: Option<Link>,
+}
+
+/// Where a symbolic link to a source file leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// To a file below one of the PATHs (relative to the root): that file is
+    /// instrumented as itself, and a copy's relative link reaches its
+    /// instrumented copy.
+    InTree(String),
+    /// Anywhere else, or nowhere (a broken link): not instrumented.
+    Outside(String),
+}
+
+/// What the symbolic link at `abs` leads to, given the PATHs (absolute).
+pub fn link_of(root: &Path, paths: &[PathBuf], abs: &Path) -> Link {
+    match std::fs::canonicalize(abs) {
+        Ok(target) if paths.iter().any(|p| target.starts_with(p)) && target.is_file() => {
+            Link::InTree(relative(root, &target).unwrap_or_else(|| target.display().to_string()))
+        }
+        Ok(target) => Link::Outside(target.display().to_string()),
+        Err(_) => Link::Outside(match std::fs::read_link(abs) {
+            Ok(t) => format!("{} (which does not exist)", t.display()),
+            Err(_) => "a path that cannot be read".to_string(),
+        }),
+    }
 }
 
 /// The folder to look around from for `path`: itself, or for a file the
@@ -176,6 +204,10 @@ pub fn candidates(
 ) -> (Vec<Candidate>, Vec<(String, String)>) {
     let mut found = Vec::new();
     let mut problems = Vec::new();
+    let canonical_paths: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
     for path in paths {
         let mut walk = ignore::WalkBuilder::new(path);
         walk.follow_links(false).sort_by_file_name(|a, b| a.cmp(b));
@@ -195,7 +227,8 @@ pub fn candidates(
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let is_link = entry.path_is_symlink();
+            if !is_link && !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
             let abs = entry.into_path();
@@ -207,7 +240,13 @@ pub fn candidates(
                 continue;
             }
             if let Some(lang) = lang::for_path(&rel) {
-                found.push(Candidate { abs, rel, lang });
+                let link = is_link.then(|| link_of(root, &canonical_paths, &abs));
+                found.push(Candidate {
+                    abs,
+                    rel,
+                    lang,
+                    link,
+                });
             }
         }
     }
@@ -252,7 +291,13 @@ pub fn changed_candidates(
         .filter_map(|abs| {
             let rel = relative(root, &abs)?;
             let lang = candidate_language(&rel, selection, runtime_names)?;
-            Some(Candidate { abs, rel, lang })
+            let link = abs.is_symlink().then(|| link_of(root, paths, &abs));
+            Some(Candidate {
+                abs,
+                rel,
+                lang,
+                link,
+            })
         })
         .collect();
     found.sort_by(|a, b| a.rel.cmp(&b.rel));

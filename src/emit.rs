@@ -199,11 +199,27 @@ pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
+/// Copies a file or a symbolic link. A link to somewhere inside `inside`
+/// (the folders being copied) given by an absolute path becomes a relative
+/// one, so that the copy's link reaches the copy (its instrumented text),
+/// not the original.
+fn copy_entry(src: &Path, dst: &Path, inside: &[PathBuf]) -> Result<()> {
     let meta =
         std::fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
     if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(src)?;
+        let mut target = std::fs::read_link(src)?;
+        if target.is_absolute() {
+            let resolved = std::fs::canonicalize(src).ok();
+            let from = src.parent().and_then(|d| std::fs::canonicalize(d).ok());
+            if let (Some(resolved), Some(from)) = (resolved, from) {
+                if inside
+                    .iter()
+                    .any(|p| resolved.starts_with(p) && from.starts_with(p))
+                {
+                    target = relative_link(&from, &resolved);
+                }
+            }
+        }
         #[cfg(unix)]
         std::os::unix::fs::symlink(&target, dst)
             .with_context(|| format!("cannot create link {}", dst.display()))?;
@@ -215,6 +231,20 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// The relative path from the folder `from` to `to` (both absolute).
+fn relative_link(from: &Path, to: &Path) -> PathBuf {
+    let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c);
+    }
+    out
 }
 
 /// Runs `f` on every item, on `threads` threads (`-j`): writing a copy of a
@@ -302,7 +332,7 @@ pub fn write_dir(
                         .with_context(|| format!("cannot write {}", dst.display()))?;
                     std::fs::set_permissions(&dst, std::fs::metadata(&src)?.permissions())?;
                 }
-                None => copy_entry(&src, &dst)?,
+                None => copy_entry(&src, &dst, paths)?,
             }
             Ok(())
         })?;
@@ -498,6 +528,14 @@ pub fn write_in_place(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_links_climb_to_the_common_folder() {
+        let rel = |a: &str, b: &str| relative_link(Path::new(a), Path::new(b));
+        assert_eq!(rel("/r/p/a", "/r/p/b/x.py"), Path::new("../b/x.py"));
+        assert_eq!(rel("/r/p", "/r/p/x.py"), Path::new("x.py"));
+        assert_eq!(rel("/r/p/a/b", "/r/x.py"), Path::new("../../../x.py"));
+    }
 
     #[test]
     fn diff_paths_are_quoted_like_git() {

@@ -32,6 +32,10 @@ pub struct FileReport {
     pub status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Something to know about a file that was not skipped (a symbolic link
+    /// whose target is instrumented as itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub lines_moved: u32,
     pub points: KindCounts,
     pub functions: Vec<FunctionReport>,
@@ -136,6 +140,7 @@ impl FileReport {
             language: language.to_string(),
             status,
             reason,
+            note: None,
             // Only a file that is written can move a line.
             lines_moved: if changed { plan.lines_moved } else { 0 },
             points,
@@ -165,8 +170,23 @@ impl FileReport {
                 }],
             }],
             reason: Some(reason),
+            note: None,
             lines_moved: 0,
             points,
+        }
+    }
+
+    /// A file left as it is for a reason that costs no coverage.
+    pub fn noted(path: String, language: &str, note: String) -> Self {
+        FileReport {
+            path,
+            language: language.to_string(),
+            status: FileStatus::Unchanged,
+            reason: None,
+            note: Some(note),
+            lines_moved: 0,
+            points: KindCounts::default(),
+            functions: Vec::new(),
         }
     }
 }
@@ -359,6 +379,11 @@ impl Report {
             }
         }
         if verbose {
+            for f in &self.files {
+                if let Some(note) = &f.note {
+                    let _ = writeln!(s, "{}: {note}", f.path);
+                }
+            }
             for m in self.missed() {
                 let _ = match m.point {
                     None => writeln!(s, "{}: skipped: {}", m.path, m.reason),

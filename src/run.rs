@@ -201,6 +201,8 @@ enum Contents {
     Disk(PathBuf),
     /// Read from a git tree.
     Loaded(Vec<u8>),
+    /// A symbolic link: reported, not read.
+    Link(discover::Link),
 }
 
 impl From<&Candidate> for Source {
@@ -208,7 +210,10 @@ impl From<&Candidate> for Source {
         Source {
             lang: c.lang,
             rel: c.rel.clone(),
-            contents: Contents::Disk(c.abs.clone()),
+            contents: match &c.link {
+                None => Contents::Disk(c.abs.clone()),
+                Some(link) => Contents::Link(link.clone()),
+            },
         }
     }
 }
@@ -257,16 +262,24 @@ fn process(
     cache: Option<&CacheUse>,
     parser: &mut tree_sitter::Parser,
 ) -> (Option<Rewrite>, FileReport) {
+    let lang = source.lang.name();
     let bytes = match source.contents {
         Contents::Loaded(bytes) => bytes,
+        // The target is planned as itself, or not at all: never twice, and
+        // never written through the link.
+        Contents::Link(discover::Link::InTree(target)) => {
+            let note = format!("symbolic link to {target}, which is instrumented as itself");
+            return (None, FileReport::noted(display, lang, note));
+        }
+        Contents::Link(discover::Link::Outside(target)) => {
+            let reason = format!("symbolic link to {target}, outside the folders being instrumented: not instrumented (give its folder as a PATH to instrument it)");
+            return (None, FileReport::skipped(display, lang, reason));
+        }
         Contents::Disk(path) => match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
                 let reason = format!("cannot read: {e}");
-                return (
-                    None,
-                    FileReport::skipped(display, source.lang.name(), reason),
-                );
+                return (None, FileReport::skipped(display, lang, reason));
             }
         },
     };

@@ -301,3 +301,85 @@ fn leftovers_of_a_killed_run_are_removed_by_the_next() {
     assert!(alive.exists() && user.exists());
     assert!(t.path().join("out/m.py").exists() && t.path().join("r.json").exists());
 }
+
+/// A symbolic link to a `.py` file was passed over without a word. Now a
+/// link into the tree is reported with a note (its target is instrumented
+/// as itself, and the copy's link reaches the instrumented copy, even when
+/// the original link was absolute); a link out of the tree, or a broken one,
+/// is skipped with the reason.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_to_python_files_are_reported() {
+    use std::os::unix::fs::symlink;
+    let t = tree(&[("p/real/b.py", MOD), ("elsewhere/x.py", MOD)]);
+    let p = t.path().join("p");
+    symlink("real/b.py", p.join("rel.py")).unwrap();
+    symlink(p.join("real/b.py"), p.join("abs.py")).unwrap();
+    symlink("../elsewhere/x.py", p.join("out.py")).unwrap();
+    symlink("nothing.py", p.join("broken.py")).unwrap();
+    let json = ok(&ctinject(
+        t.path(),
+        &["p", "--out", "copy", "--format", "json", "--no-cache"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let file = |name: &str| {
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {json}"))
+            .clone()
+    };
+    for name in ["rel.py", "abs.py"] {
+        let f = file(name);
+        assert_eq!(f["status"], "unchanged", "{f}");
+        assert!(
+            f["note"]
+                .as_str()
+                .unwrap()
+                .contains("symbolic link to real/b.py, which is instrumented as itself"),
+            "{f}"
+        );
+    }
+    assert_eq!(file("real/b.py")["status"], "instrumented");
+    let out = file("out.py");
+    assert_eq!(out["status"], "skipped");
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the folders"),
+        "{out}"
+    );
+    let broken = file("broken.py");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{broken}"
+    );
+    // Two skipped files, one point each.
+    assert_eq!(
+        r["totals"]["points"]["function"]["instrumentable"]
+            .as_u64()
+            .unwrap()
+            - r["totals"]["points"]["function"]["instrumented"]
+                .as_u64()
+                .unwrap(),
+        2,
+        "{json}"
+    );
+    // Both links of the copy reach the instrumented copy.
+    let copy = t.path().join("copy");
+    let instrumented = std::fs::read_to_string(copy.join("real/b.py")).unwrap();
+    assert_ne!(instrumented, MOD);
+    for name in ["rel.py", "abs.py"] {
+        assert!(std::fs::read_link(copy.join(name)).unwrap().is_relative());
+        assert_eq!(
+            std::fs::read_to_string(copy.join(name)).unwrap(),
+            instrumented
+        );
+    }
+}
