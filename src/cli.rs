@@ -52,7 +52,8 @@ pub struct Cli {
 pub enum Command {
     /// The pre-commit hook: a dry run over the staged change (or, on
     /// pre-push, the commits PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF). Exits 1
-    /// when a point of a changed function cannot be instrumented.
+    /// when the changed functions' coverage is under --fail-under (100: any
+    /// point that cannot be instrumented, unless its function is waived).
     Hook {
         /// Files or folders to look at (default: the current folder).
         #[arg(value_name = "PATH")]
@@ -60,6 +61,11 @@ pub enum Command {
         /// Configuration file (default: .ctinject.yml in PATH or above).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Fail when the changed functions' coverage is under PCT percent. The default, 100,
+        /// fails on any point that cannot be instrumented; waived functions (a `# ctinject:
+        /// waive REASON` comment on the def line, or the configuration's `waive`) are left out.
+        #[arg(long, value_name = "PCT", value_parser = gate::parse_percent, default_value_t = 100.0)]
+        fail_under: f64,
     },
     /// Look after the plan cache: stats, clear, prune, verify.
     Cache {
@@ -280,7 +286,11 @@ pub fn main_with(bin_name: &'static str, args: Vec<std::ffi::OsString>) -> i32 {
 fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Init { force }) => init(force),
-        Some(Command::Hook { paths, config }) => hook(paths, config),
+        Some(Command::Hook {
+            paths,
+            config,
+            fail_under,
+        }) => hook(paths, config, fail_under),
         Some(Command::Cache { action, cache_dir }) => cache_command(action, cache_dir),
         None => instrument(cli.instrument),
     }
@@ -385,7 +395,7 @@ fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32>
     }
 }
 
-fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
+fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>, fail_under: f64) -> Result<i32> {
     let paths = default_paths(paths);
     let config = load_config(config.as_ref(), &paths[0])?;
     let from = std::env::var("PRE_COMMIT_FROM_REF")
@@ -419,14 +429,31 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>) -> Result<i32> {
         selection: Some(selection),
         cache: CacheChoice::Default,
     };
-    let report = run::run(&job)?;
+    let mut report = run::run(&job)?;
     if report.totals.functions == 0 {
         println!("ctinject: nothing to check (no changed function)");
         return Ok(0);
     }
+    let opts = GateOptions {
+        fail_under: Some(fail_under),
+        max_drop: None,
+        informational: false,
+    };
+    let g = gate::evaluate(
+        &opts,
+        report.totals.functions,
+        report.totals.points.total(),
+        None,
+        None,
+    );
+    let code = g.exit_code();
+    let failed = code != 0;
+    report.gate = Some(g);
     print!("{}", report.to_human(true));
-    let skipped = report.totals.points.total().skipped();
-    Ok(if skipped > 0 { 1 } else { 0 })
+    if failed {
+        println!("ctinject: to commit anyway: waive a function with a `# ctinject: waive REASON` comment on its def line (or the configuration's `waive`), or lower the hook's --fail-under (args: [--fail-under, \"90\"])");
+    }
+    Ok(code)
 }
 
 /// Flags that mean nothing without another one. clap's `requires` does not

@@ -58,6 +58,14 @@ runtime:
 
 # Files larger than this many bytes are copied but not instrumented.
 max_file_size: 2000000
+
+# Functions whose points that cannot be instrumented are waived: shown in the
+# report as waived, left out of coverage and the gate, never counted as
+# covered. Each entry is PATH::FUNCTION, both globs: PATH as the report shows
+# it (relative to the top of the repository), FUNCTION the qualified name
+# (`Cart.total`). A `# ctinject: waive REASON` comment on a function's `def`
+# line (or a decorator line) does the same for that function.
+waive: []
 "#;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -77,6 +85,8 @@ pub struct Config {
     pub runtime: Runtime,
     #[serde(deserialize_with = "file_size")]
     pub max_file_size: u64,
+    #[serde(deserialize_with = "waivers")]
+    pub waive: Vec<String>,
 }
 
 // Values are checked as they are read, so that an error carries the line of
@@ -145,12 +155,14 @@ struct Checked<const KIND: u8>(String);
 
 const GLOB: u8 = 0;
 const PATTERN: u8 = 1;
+const WAIVER: u8 = 2;
 
 impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let checked = match KIND {
             GLOB => check_glob(&s),
+            WAIVER => Waivers::new(std::slice::from_ref(&s)).map(drop),
             _ => check_pattern(&s),
         };
         checked.map_err(serde::de::Error::custom)?;
@@ -183,6 +195,50 @@ fn check_pattern(p: &str) -> Result<(), String> {
 fn globs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let globs = Option::<Vec<Checked<GLOB>>>::deserialize(d)?.unwrap_or_default();
     Ok(globs.into_iter().map(|g| g.0).collect())
+}
+
+fn waivers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let waivers = Option::<Vec<Checked<WAIVER>>>::deserialize(d)?.unwrap_or_default();
+    Ok(waivers.into_iter().map(|w| w.0).collect())
+}
+
+/// The configuration's `waive` entries, compiled: `PATH::FUNCTION`, both
+/// globs (`*` does not cross `/` in PATH).
+pub struct Waivers(Vec<(String, globset::GlobMatcher, globset::GlobMatcher)>);
+
+impl Waivers {
+    pub fn new(entries: &[String]) -> Result<Waivers, String> {
+        let glob = |g: &str, literal_separator| {
+            globset::GlobBuilder::new(g)
+                .literal_separator(literal_separator)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| format!("bad waiver {g:?}: {e}"))
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let Some((path, function)) = e.rsplit_once("::") else {
+                return Err(format!(
+                    "bad waiver {e:?}: expected PATH::FUNCTION, as src/shop/cart.py::Cart.total"
+                ));
+            };
+            if path.is_empty() || function.is_empty() {
+                return Err(format!(
+                    "bad waiver {e:?}: PATH and FUNCTION may not be empty"
+                ));
+            }
+            out.push((e.clone(), glob(path, true)?, glob(function, false)?));
+        }
+        Ok(Waivers(out))
+    }
+
+    /// The entry that waives `function` of the file at `path`, if any.
+    pub fn find(&self, path: &str, function: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(_, p, f)| p.is_match(path) && f.is_match(function))
+            .map(|(e, _, _)| e.as_str())
+    }
 }
 
 fn redact_patterns<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -247,6 +303,7 @@ impl Default for Config {
             values: Values::default(),
             runtime: Runtime::default(),
             max_file_size: 2_000_000,
+            waive: Vec::new(),
         }
     }
 }

@@ -292,6 +292,7 @@ mod tests {
         Count {
             instrumentable,
             instrumented,
+            waived: 0,
         }
     }
 

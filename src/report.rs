@@ -48,6 +48,9 @@ pub struct FunctionReport {
     pub points: KindCounts,
     /// Every point left out, with its reason.
     pub skipped: Vec<SkippedPoint>,
+    /// Why the points left out are waived (set by [`FileReport::waive`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,6 +68,16 @@ pub struct KindCounts(pub BTreeMap<PointKind, Count>);
 pub struct Count {
     pub instrumentable: u64,
     pub instrumented: u64,
+    /// Points that could not be instrumented in functions the user waived
+    /// (a `ctinject: waive` comment, or the configuration's `waive`): not
+    /// among `instrumentable`, so coverage and the gate leave them out, and
+    /// never counted as covered.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waived: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Count {
@@ -84,13 +97,22 @@ impl KindCounts {
             let e = self.0.entry(*k).or_default();
             e.instrumentable += c.instrumentable;
             e.instrumented += c.instrumented;
+            e.waived += c.waived;
         }
     }
     pub fn total(&self) -> Count {
         self.0.values().fold(Count::default(), |a, c| Count {
             instrumentable: a.instrumentable + c.instrumentable,
             instrumented: a.instrumented + c.instrumented,
+            waived: a.waived + c.waived,
         })
+    }
+    /// Moves every point not instrumented to `waived`.
+    fn waive_skipped(&mut self) {
+        for c in self.0.values_mut() {
+            c.waived += c.skipped();
+            c.instrumentable = c.instrumented;
+        }
     }
 }
 
@@ -121,6 +143,7 @@ impl FileReport {
                     lines: u.lines,
                     points: counts,
                     skipped,
+                    waived: None,
                 }
             })
             .filter(|f| !f.points.0.is_empty() || f.name != crate::engine::MODULE_UNIT)
@@ -168,11 +191,34 @@ impl FileReport {
                     line: 1,
                     reason: reason.clone(),
                 }],
+                waived: None,
             }],
             reason: Some(reason),
             note: None,
             lines_moved: 0,
             points,
+        }
+    }
+
+    /// Waives the points left out of each function for which `why` gives a
+    /// reason; the file's counts follow.
+    pub fn waive(&mut self, why: impl Fn(&FunctionReport) -> Option<String>) {
+        let mut any = false;
+        for f in &mut self.functions {
+            if f.skipped.is_empty() || f.waived.is_some() {
+                continue;
+            }
+            if let Some(reason) = why(f) {
+                f.points.waive_skipped();
+                f.waived = Some(reason);
+                any = true;
+            }
+        }
+        if any {
+            self.points = KindCounts::default();
+            for f in &self.functions {
+                self.points.merge(&f.points);
+            }
         }
     }
 
@@ -350,6 +396,32 @@ impl Report {
                 );
             }
         }
+        let waived: Vec<(&str, &FunctionReport)> = self
+            .files
+            .iter()
+            .flat_map(|f| f.functions.iter().map(move |func| (f.path.as_str(), func)))
+            .filter(|(_, func)| func.waived.is_some())
+            .collect();
+        if !waived.is_empty() {
+            let _ = writeln!(
+                s,
+                "waived: {} in {} (left out of coverage, not counted as covered){}",
+                plural(total.waived, "point"),
+                plural(waived.len() as u64, "function"),
+                if verbose { "" } else { "; -v lists them" }
+            );
+            if verbose {
+                for (path, func) in &waived {
+                    let _ = writeln!(
+                        s,
+                        "  {path}:{}: {} waived by {}",
+                        func.lines.0,
+                        func.name,
+                        func.waived.as_deref().unwrap_or_default()
+                    );
+                }
+            }
+        }
         let _ = writeln!(s, "lines moved: {}", t.lines_moved);
         if self.change_only {
             self.changed_functions_human(&mut s);
@@ -472,6 +544,7 @@ impl Report {
                 .functions
                 .iter()
                 .filter(move |func| !(func.name == SKIPPED_FILE_UNIT && f.reason.is_some()))
+                .filter(|func| func.waived.is_none())
                 .flat_map(move |func| {
                     func.skipped.iter().map(move |p| Missed {
                         path: &f.path,

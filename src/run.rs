@@ -344,6 +344,53 @@ fn unparsed_code(
     }
 }
 
+/// The comment that waives a function: `ctinject: waive`, then the reason.
+const WAIVE_MARK: &str = "ctinject: waive";
+
+/// Waives the points left out of the functions the user waived: by a
+/// `ctinject: waive` comment on a decorator line or the line the function's
+/// header starts on (the first line after its decorators), or by an entry of
+/// the configuration's `waive`.
+fn waive(report: &mut FileReport, body: &str, config: &Config) {
+    if report.functions.iter().all(|f| f.skipped.is_empty()) {
+        return;
+    }
+    let entries = (!config.waive.is_empty())
+        .then(|| crate::config::Waivers::new(&config.waive).expect("checked when read"));
+    let lines: Vec<&str> = if body.contains(WAIVE_MARK) {
+        body.lines().collect()
+    } else {
+        Vec::new()
+    };
+    let path = report.path.clone();
+    report.waive(|f| {
+        if f.name.starts_with('<') {
+            return None;
+        }
+        let first = f.lines.0 as usize;
+        let header = lines
+            .iter()
+            .enumerate()
+            .skip(first.saturating_sub(1))
+            .take(f.lines.1 as usize + 1 - first)
+            .scan(false, |past_decorators, (i, line)| {
+                let done = *past_decorators;
+                *past_decorators = !line.trim_start().starts_with('@');
+                (!done).then_some((i + 1, *line))
+            });
+        for (n, line) in header {
+            if let Some(rest) = line.split_once(WAIVE_MARK).map(|(_, r)| r.trim()) {
+                return Some(match rest {
+                    "" => format!("a comment on line {n}"),
+                    why => format!("a comment on line {n}: {why}"),
+                });
+            }
+        }
+        let entry = entries.as_ref()?.find(&path, &f.name)?;
+        Some(format!("the configuration's waive entry {entry:?}"))
+    });
+}
+
 /// Plans and instruments one file's bytes (from the disk or a git tree).
 #[allow(clippy::too_many_arguments)]
 fn process_bytes(
@@ -403,7 +450,8 @@ fn process_bytes(
             Lookup::Hit(plan) => {
                 cu.counts.hits.fetch_add(1, Ordering::Relaxed);
                 let new_text = plan.apply(body).map(|t| format!("{bom}{t}"));
-                let report = FileReport::from_plan(display, lang, &plan, new_text.is_some());
+                let mut report = FileReport::from_plan(display, lang, &plan, new_text.is_some());
+                waive(&mut report, body, &job.config);
                 return (
                     new_text.map(|new| Rewrite {
                         original: text,
@@ -470,7 +518,8 @@ fn process_bytes(
             job.warn(format_args!("cannot write to the cache: {e:#}"));
         }
     }
-    let report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
+    let mut report = FileReport::from_plan(display, lang, &done.plan, done.text.is_some());
+    waive(&mut report, body, &job.config);
     let new_text = done.text.map(|t| format!("{bom}{t}"));
     (
         new_text.map(|new| Rewrite {

@@ -492,3 +492,69 @@ fn human_report_of_a_change_lists_the_changed_functions() {
     );
     assert!(!out.contains("changed functions"), "{out}");
 }
+
+/// A function that cannot be instrumented failed the pre-commit hook on
+/// every commit, with no way through. The hook now has a threshold, and a
+/// function can be waived by a comment or by the configuration: counted as
+/// waived, never as covered.
+#[test]
+fn the_hook_has_a_threshold_and_waivers() {
+    let Some(r) = repo() else { return };
+    let p = r.path();
+    let hook = |args: &[&str]| {
+        let mut all = vec!["hook"];
+        all.extend(args);
+        ctinject(p, &all)
+    };
+    std::fs::write(p.join("src/frames.py"), FRAMES).unwrap();
+    std::fs::write(p.join("src/good.py"), GOOD.replace("x + 1", "x + 2")).unwrap();
+    git(p, &["add", "-A"]);
+    // peek's one point cannot be instrumented: 2 of 3 points, 66.7%.
+    let o = hook(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("under --fail-under 100%") && stdout(&o).contains("ctinject: waive"),
+        "{}",
+        describe(&o)
+    );
+    ok(&hook(&["--fail-under", "60"]));
+    assert_eq!(hook(&["--fail-under", "70"]).status.code(), Some(1));
+
+    // A comment on the def line waives it.
+    let waived = FRAMES.replace(
+        "def peek():",
+        "def peek():  # ctinject: waive reads its caller",
+    );
+    std::fs::write(p.join("src/frames.py"), &waived).unwrap();
+    git(p, &["add", "-A"]);
+    let out = ok(&hook(&[]));
+    assert!(
+        out.contains("waived: 1 point in 1 function")
+            && out
+                .contains("src/frames.py:4: peek waived by a comment on line 4: reads its caller")
+            && out.contains("points: 2 of 2 instrumented"),
+        "{out}"
+    );
+    // The JSON report counts it as waived, not instrumented, and the main
+    // command's gate leaves it out too.
+    let (code, g) = gate(p, &["--staged", "--fail-under", "100"]);
+    assert_eq!(
+        (code, g["change"]["instrumentable"].as_u64()),
+        (0, Some(2)),
+        "{g}"
+    );
+
+    // Or an entry of the configuration.
+    std::fs::write(p.join("src/frames.py"), FRAMES.replace("(1)", "(2)")).unwrap();
+    std::fs::write(p.join(".ctinject.yml"), "waive: ['src/*.py::pe*']\n").unwrap();
+    git(p, &["add", "-A"]);
+    let out = ok(&hook(&[]));
+    assert!(
+        out.contains("peek waived by the configuration's waive entry \"src/*.py::pe*\""),
+        "{out}"
+    );
+    std::fs::write(p.join(".ctinject.yml"), "waive: ['src/frames.py']\n").unwrap();
+    let o = hook(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(stderr(&o).contains("key `waive[0]`") && stderr(&o).contains("PATH::FUNCTION"));
+}
