@@ -7,7 +7,8 @@ use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit::{self, Rewrite};
 use crate::engine::{
-    edit_tree, error_ranges, instrument, split_bom, FilePlan, Point, PointKind, Unit,
+    candidate_segments, edit_tree, error_ranges, instrument, segment_bounds, split_bom, FilePlan,
+    Point, PointKind, Unit,
 };
 use crate::git::{self, DiffRequest, FileChange};
 use crate::lang::{self, Language, Layout, PlanContext};
@@ -17,8 +18,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Validation re-parses incrementally when there is less than one insert per
 /// this many bytes. On the standard library an incremental re-parse cost 0.6
@@ -250,6 +250,49 @@ fn revision_sources(
         })
         .collect();
     Ok((sources, listed.into_inner()))
+}
+
+/// Files of at least this many bytes that parse are validated in segments
+/// (see [`segmented_errors`]).
+const SEGMENTED_BYTES: usize = 1 << 20;
+/// The segments of a file are parsed in groups of about this many bytes: big
+/// enough that a group costs far more than starting it, small enough that
+/// the cores share the work evenly and a group's tree stays small.
+const SEGMENT_GROUP_BYTES: usize = 256 << 10;
+
+/// The syntax errors of `text`, parsed in `segments` (see
+/// [`segment_bounds`]) that are grouped and parsed in parallel, each group's
+/// tree freed as soon as its errors are read. None when the parser gave up.
+fn segmented_errors(
+    lang: &'static dyn Language,
+    text: &str,
+    segments: &[std::ops::Range<usize>],
+) -> Option<Vec<std::ops::Range<usize>>> {
+    use rayon::prelude::*;
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    for s in segments {
+        match groups.last_mut() {
+            Some(g) if g.end == s.start && g.len() < SEGMENT_GROUP_BYTES => g.end = s.end,
+            _ => groups.push(s.clone()),
+        }
+    }
+    let found: Option<Vec<Vec<std::ops::Range<usize>>>> = groups
+        .par_iter()
+        .map(|g| {
+            // A parser of its own: this may run on a thread whose parsers a
+            // file's work has taken (see [`in_parallel`]).
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).ok()?;
+            let tree = parser.parse(&text[g.clone()], None)?;
+            Some(
+                error_ranges(&tree)
+                    .into_iter()
+                    .map(|e| e.start + g.start..e.end + g.start)
+                    .collect(),
+            )
+        })
+        .collect();
+    found.map(|v| v.concat())
 }
 
 /// Reads, plans and instruments one file.
@@ -499,18 +542,38 @@ fn process_bytes(
     // saves. The tree (about 30 times the source) is dropped before the
     // first full re-parse, which then reuses its memory; the search for a
     // guilty unit after that (a planner bug) re-parses in full.
+    //
+    // A large file that parses is re-parsed in segments instead (its
+    // top-level statements, in groups), in parallel, each segment's tree
+    // freed as soon as its errors are read: the time is shared by the cores,
+    // and the memory is that of a few segments, not of a second whole tree.
+    // The original's tree is freed meanwhile, on another thread.
+    let bounds =
+        (body.len() >= SEGMENTED_BYTES && errors.is_empty() && language.validates_in_segments())
+            .then(|| segment_bounds(&tree, body));
     let mut original = Some(tree);
-    let done = instrument(body, plan, &errors, &mut |t, inserts| match &original {
-        Some(tree) if inserts.len() * SPARSE_INSERT_BYTES < body.len() => {
-            let mut old = tree.clone();
-            edit_tree(&mut old, body, inserts);
-            parser.parse(t, Some(&old))
-        }
-        _ => {
-            original = None;
-            parser.parse(t, None)
-        }
-    });
+    let done = instrument(
+        body,
+        plan,
+        &errors,
+        &mut |t, inserts| match (&original, &bounds) {
+            (_, Some(bounds)) => {
+                if let Some(tree) = original.take() {
+                    std::thread::spawn(move || drop(tree));
+                }
+                segmented_errors(language, t, &candidate_segments(bounds, inserts, t.len()))
+            }
+            (Some(tree), None) if inserts.len() * SPARSE_INSERT_BYTES < body.len() => {
+                let mut old = tree.clone();
+                edit_tree(&mut old, body, inserts);
+                parser.parse(t, Some(&old)).map(|t| error_ranges(&t))
+            }
+            _ => {
+                original = None;
+                parser.parse(t, None).map(|t| error_ranges(&t))
+            }
+        },
+    );
     drop(original);
     // `cache_safe` scans the whole file: asked only when there is a cache.
     if let (Some(cu), Some(key)) = (cache.filter(|_| language.cache_safe(body)), &key) {
@@ -573,51 +636,54 @@ impl Parsers {
     }
 }
 
-/// Runs `work` over `items` on `jobs` threads, each with its own parsers, and
-/// returns the results in the order of the items. With `progress`, a count
-/// of finished items is kept up to date on standard error.
+std::thread_local! {
+    /// The parsers of a worker thread of [`in_parallel`].
+    static PARSERS: std::cell::Cell<Parsers> = std::cell::Cell::default();
+}
+
+/// Runs `work` over `items` on a pool of `jobs` threads, each with its own
+/// parsers, and returns the results in the order of the items. With
+/// `progress`, a count of finished items is kept up to date on standard
+/// error. `work` may itself run things in parallel (the segments of a large
+/// file, see [`segmented_errors`]): they share the pool.
 fn in_parallel<T: Send, R: Send>(
     items: Vec<T>,
     jobs: usize,
     progress: bool,
     work: impl Fn(T, &mut Parsers) -> R + Sync,
 ) -> Vec<R> {
-    let total = items.len();
-    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
-    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(total.max(1)) {
-            s.spawn(|| {
-                let mut parsers = Parsers::default();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(slot) = items.get(i) else { break };
-                    let item = slot
-                        .lock()
-                        .unwrap()
-                        .take()
-                        .expect("each item is taken once");
-                    *results[i].lock().unwrap() = Some(work(item, &mut parsers));
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
-        if progress {
-            s.spawn(|| {
-                while done.load(Ordering::Relaxed) < total {
-                    eprint!("\rctinject: {}/{total} files", done.load(Ordering::Relaxed));
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                eprint!("\r\x1b[K");
-            });
-        }
+    use rayon::prelude::*;
+    let bar = if progress {
+        let bar = indicatif::ProgressBar::new(items.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("ctinject: {pos}/{len} files")
+                .expect("a valid template"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .expect("threads can be started");
+    let results = pool.install(|| {
+        items
+            .into_par_iter()
+            .map(|item| {
+                // Taken out for the call (not borrowed): while `work` waits on
+                // work of its own, this thread may run another item's, which
+                // then makes parsers of its own.
+                let mut parsers = PARSERS.take();
+                let result = work(item, &mut parsers);
+                PARSERS.set(parsers);
+                bar.inc(1);
+                result
+            })
+            .collect()
     });
+    bar.finish_and_clear();
     results
-        .into_iter()
-        .map(|r| r.into_inner().unwrap().expect("every item was worked on"))
-        .collect()
 }
 
 /// The plan cache of this run, if any.

@@ -233,7 +233,8 @@ impl FilePlan {
     fn has_inserts(&self) -> bool {
         self.units.iter().any(|u| !u.inserts.is_empty())
     }
-    fn all_inserts(&self) -> Vec<Insert> {
+    /// The header's inserts and every unit's, in that order.
+    pub fn all_inserts(&self) -> Vec<Insert> {
         let mut v: Vec<Insert> = self.header.clone();
         for u in &self.units {
             v.extend(u.inserts.iter().cloned());
@@ -283,10 +284,63 @@ pub fn error_ranges(tree: &tree_sitter::Tree) -> Vec<Range<usize>> {
     }
 }
 
-/// Parses a candidate text: the original with the given inserts applied.
-/// Callers that still hold the original's tree re-parse incrementally (see
-/// [`edit_tree`]); the inserts say what changed.
-pub type Reparse<'a> = dyn FnMut(&str, &[Insert]) -> Option<tree_sitter::Tree> + 'a;
+/// Parses a candidate text (the original with the given inserts applied) and
+/// gives its syntax errors, as [`error_ranges`] finds them (None: the parser
+/// gave up). Callers that still hold the original's tree re-parse
+/// incrementally (see [`edit_tree`]); the inserts say what changed. A large
+/// file may be parsed in segments (see [`segment_errors`]).
+pub type Reparse<'a> = dyn FnMut(&str, &[Insert]) -> Option<Vec<Range<usize>>> + 'a;
+
+/// Where a file may be cut into segments that parse as they do in the whole
+/// file: before each top-level statement that starts on a line after the
+/// one the statement before it ends on, at the start of the line after
+/// that end (so that blank lines and comments between go with the next
+/// statement, as do inserts put on them). For languages whose top-level
+/// statements parse independently of one another (Python); a file with a
+/// syntax error is validated whole.
+pub fn segment_bounds(tree: &tree_sitter::Tree, source: &str) -> Vec<usize> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let mut bounds = Vec::new();
+    let mut previous_end: Option<usize> = None;
+    // Comments are extras: they go with the statement after them, as do the
+    // inserts on their lines (a decorator put on a comment line above a def).
+    for child in root.children(&mut cursor).filter(|c| !c.is_extra()) {
+        if let Some(end) = previous_end {
+            let next_line = source[end..].find('\n').map(|i| end + i + 1);
+            if let Some(b) = next_line.filter(|&b| b <= child.start_byte()) {
+                bounds.push(b);
+            }
+        }
+        previous_end = Some(child.end_byte());
+    }
+    bounds
+}
+
+/// The segments of a candidate text: the original's `bounds` (see
+/// [`segment_bounds`]) moved by `inserts`, which go with the segment that
+/// follows when they sit on a bound.
+pub fn candidate_segments(bounds: &[usize], inserts: &[Insert], len: usize) -> Vec<Range<usize>> {
+    let mut offsets: Vec<(usize, usize)> =
+        inserts.iter().map(|i| (i.offset, i.text.len())).collect();
+    offsets.sort_unstable();
+    let mut shift = 0;
+    let mut k = 0;
+    let mut starts = vec![0];
+    for &b in bounds {
+        while k < offsets.len() && offsets[k].0 < b {
+            shift += offsets[k].1;
+            k += 1;
+        }
+        starts.push(b + shift);
+    }
+    starts.push(len);
+    starts
+        .windows(2)
+        .map(|w| w[0]..w[1])
+        .filter(|r| !r.is_empty())
+        .collect()
+}
 
 /// Tells `tree` (the original's) about every insert, so that
 /// `parser.parse(candidate, Some(&tree))` re-parses only around them.
@@ -345,10 +399,9 @@ fn adds_errors(
     original_errors: &[Range<usize>],
     parse: &mut Reparse,
 ) -> bool {
-    let Some(tree) = parse(candidate, inserts) else {
+    let Some(errors) = parse(candidate, inserts) else {
         return true;
     };
-    let errors = error_ranges(&tree);
     if errors.is_empty() {
         return false;
     }
@@ -496,7 +549,7 @@ mod tests {
             ..Default::default()
         };
         let out = instrument(src, plan(inside), &errors, &mut |t, _| {
-            parser.parse(t, None)
+            parser.parse(t, None).map(|t| error_ranges(&t))
         });
         assert_eq!(out.text, None);
         assert!(out.plan.units[0].points[0]

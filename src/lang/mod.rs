@@ -81,6 +81,12 @@ pub trait Language: Send + Sync {
     /// The runtime files each runtime folder gets, by name, with the
     /// recording options of `config` baked in.
     fn runtime_files(&self, config: &Config) -> Vec<(&'static str, String)>;
+    /// True when a file's top-level statements parse alone exactly as they
+    /// do in the file, so that a large file can be validated in segments
+    /// (see [`crate::engine::segment_bounds`]).
+    fn validates_in_segments(&self) -> bool {
+        false
+    }
     /// True when `text` is a copy of one of this language's runtime files
     /// (of any configuration), so that writing over it loses nothing.
     fn is_runtime_file(&self, text: &str) -> bool;

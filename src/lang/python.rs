@@ -181,6 +181,12 @@ impl Language for Python {
     fn is_runtime_file(&self, text: &str) -> bool {
         runtime::is_python_runtime(text)
     }
+    /// A top-level statement starts at column 0 with nothing open: the
+    /// indentation stack is empty and no bracket or string spans the line
+    /// break before it.
+    fn validates_in_segments(&self) -> bool {
+        true
+    }
 
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
         // Text inside a string literal or a comment could turn the form's own

@@ -177,3 +177,57 @@ fn namespace_subpackages_and_scripts_both_reach_the_runtime() {
         );
     }
 }
+
+/// A file of more than a megabyte is validated in segments, in parallel: the
+/// output must be what the whole-file path gives, function by function. The
+/// same functions planned in a small file are the reference: each function
+/// of the big file must come out exactly as it does there (the names and
+/// line numbers in the inserted calls aside).
+#[test]
+fn a_large_file_is_instrumented_like_small_ones() {
+    let Some(py) = require_tool("python3") else {
+        return;
+    };
+    let unit = |i: usize| {
+        format!(
+            "# block {i}\n@staticmethod\ndef f{i}(a, b=2):\n    x = a + b  # sum\n    for k in range(b):\n        x += k\n    if x > 1:\n        return x\n    return [y for y in (a, b)]\n\n\nclass C{i}:\n    def m(self, v):\n        try:\n            return v.w\n        except AttributeError as e:\n            return e\n\n\n"
+        )
+    };
+    let small: String = (0..2).map(unit).collect();
+    let big: String = (0..2).cycle().take(4200).map(unit).collect();
+    assert!(big.len() > 1 << 20);
+    let t = tree(&[("small/m.py", &small), ("big/m.py", &big)]);
+    let args = ["--no-cache", "-j", "2", "--format", "json"];
+    let out_of = |name: &str| {
+        let mut all = vec![name, "--out"];
+        let dest = format!("{name}-out");
+        all.push(&dest);
+        all.extend(args);
+        let r: serde_json::Value = serde_json::from_str(&ok(&ctinject(t.path(), &all))).unwrap();
+        assert_eq!(r["totals"]["files_instrumented"], 1, "{r}");
+        std::fs::read_to_string(t.path().join(format!("{name}-out/m.py"))).unwrap()
+    };
+    let (small_out, big_out) = (out_of("small"), out_of("big"));
+    // Every line of the big output, with its line numbers taken out, is the
+    // line of the small output it repeats.
+    let norm = |s: &str| {
+        let digits = regex::Regex::new(r"\d+").unwrap();
+        s.lines()
+            .map(|l| digits.replace_all(l, "N").into_owned())
+            .collect::<Vec<_>>()
+    };
+    let (small_lines, big_lines) = (norm(&small_out), norm(&big_out));
+    assert_eq!(big_lines.len(), big.lines().count());
+    // The first line of each repetition aside: the small file's holds the
+    // runtime binding.
+    let period = small_lines.len();
+    for (i, line) in big_lines.iter().enumerate() {
+        if i % period != 0 {
+            assert_eq!(line, &small_lines[i % period], "line {}", i + 1);
+        }
+    }
+    let o = run(std::process::Command::new(py)
+        .args(["-m", "py_compile"])
+        .arg(t.path().join("big-out/m.py")));
+    assert!(o.status.success(), "{}", describe(&o));
+}

@@ -8,8 +8,8 @@
 
 use crate::util::*;
 use ctinject::engine::{
-    edit_tree, error_ranges, instrument, lines_pushed_down, split_bom, strip_inserts, PointKind,
-    TAKEN_BACK,
+    candidate_segments, edit_tree, error_ranges, instrument, lines_pushed_down, segment_bounds,
+    split_bom, strip_inserts, PointKind, TAKEN_BACK,
 };
 use ctinject::lang::{python::Python, Language, PlanContext};
 use std::path::PathBuf;
@@ -89,7 +89,7 @@ fn stdlib_round_trips_is_idempotent_deterministic_and_still_compiles() {
                             let done = instrument(body, plan, &errors, &mut |t, ins| {
                                 let mut old = tree.clone();
                                 edit_tree(&mut old, body, ins);
-                                parser.parse(t, Some(&old))
+                                parser.parse(t, Some(&old)).map(|t| error_ranges(&t))
                             });
                             (done, errors.is_empty())
                         };
@@ -125,12 +125,30 @@ fn stdlib_round_trips_is_idempotent_deterministic_and_still_compiles() {
                                 .push(format!("{rel}: check_plan refused the planner's plan: {e}"));
                         }
                         let Some(new) = a.text else { continue };
+                        let inserts = a.plan.all_inserts();
+                        // A large file is validated in segments: on every
+                        // file that parses, its segments must parse as the
+                        // whole instrumented text does (cleanly).
+                        if clean {
+                            let tree = parser.parse(body, None).unwrap();
+                            let segments = candidate_segments(
+                                &segment_bounds(&tree, body),
+                                &inserts,
+                                new.len(),
+                            );
+                            for r in segments {
+                                let seg = parser.parse(&new[r.clone()], None).unwrap();
+                                if seg.root_node().has_error() {
+                                    problems.push(format!(
+                                        "{rel}: segment {r:?} has a syntax error the whole has not:\n{}",
+                                        &new[r.clone()]
+                                    ));
+                                    break;
+                                }
+                            }
+                        }
                         instrumented += 1;
                         moved += a.plan.lines_moved as usize;
-                        let mut inserts = a.plan.header.clone();
-                        for u in &a.plan.units {
-                            inserts.extend(u.inserts.iter().cloned());
-                        }
                         if strip_inserts(&new, &inserts).as_deref() != Some(body) {
                             problems.push(format!(
                                 "{rel}: stripping the inserts does not give the original"

@@ -34,7 +34,29 @@ pub(crate) fn run_plan(src: &str) -> (String, FilePlan) {
             full.root_node().to_sexp(),
             "for:\n{t}"
         );
-        Some(incremental)
+        let errors = error_ranges(&incremental);
+        // Large files are validated in segments: on a file the original of
+        // which parses, the segments must find an error exactly when the
+        // whole does.
+        if tree.root_node().has_error() {
+            return Some(errors);
+        }
+        let segments = crate::engine::candidate_segments(
+            &crate::engine::segment_bounds(&tree, src),
+            ins,
+            t.len(),
+        );
+        let segmented = segments.iter().any(|r| {
+            parser
+                .parse(&t[r.clone()], None)
+                .is_none_or(|t| t.root_node().has_error())
+        });
+        assert_eq!(
+            segmented,
+            !errors.is_empty(),
+            "segments {segments:?} of:\n{t}"
+        );
+        Some(errors)
     });
     // What the planner makes passes the check a cache entry must pass.
     assert_eq!(
@@ -483,7 +505,9 @@ fn outside_a_package_the_import_is_chosen_at_run_time() {
     let plan = Python.plan(src, &tree, &ctx);
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&Python.grammar()).unwrap();
-    let out = instrument(src, plan, &[], &mut |t, _| parser.parse(t, None));
+    let out = instrument(src, plan, &[], &mut |t, _| {
+        parser.parse(t, None).map(|t| error_ranges(&t))
+    });
     let text = out.text.unwrap();
     assert_eq!(
         text,
