@@ -111,7 +111,7 @@ static FRAME_INSPECTION: WordSet = WordSet::new(&[
 ]);
 
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe, f_back or traceback.extract_stack); a span wrapper would change what it sees";
-const SKIP_CODE_ASSIGNED: &str = "the module assigns a function's __code__ (as networkx's argmap does), which a span wrapper would take in the function's place";
+const SKIP_CODE_ASSIGNED: &str = "the module assigns the __code__ of a function of this name (`name.__code__ = ...`, as networkx's argmap does), which a span wrapper would take in the function's place";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
 const SKIP_SYNTAX_LONE_CR: &str = "the file ends lines with a lone CR (classic Mac OS), which Python reads as line ends and the parser does not; convert it to LF or CRLF to instrument it";
@@ -366,8 +366,10 @@ struct Planner<'a> {
     expression_marks: Marks,
     /// The module assigns some function's `__code__` (networkx's argmap
     /// compiles its wrappers lazily that way): a span wrapper in place of
-    /// such a function would be the one to get the new code, and fail.
-    replaces_code: bool,
+    /// such a function would be the one to get the new code, and fail. The
+    /// names whose `__code__` is assigned (`func` of `func.__code__ = ...`):
+    /// functions of those names get no span.
+    replaces_code: HashSet<&'a str>,
     /// Whether the file uses CRLF, for the lines the planner adds.
     crlf: bool,
     /// One cursor and one node stack for the whole walk: a cursor and a
@@ -577,7 +579,7 @@ impl<'a> Planner<'a> {
             ctx,
             errors: error_ranges(tree),
             frame_marks: Marks::find(src, &FRAME_INSPECTION),
-            replaces_code: assigns_code(src),
+            replaces_code: code_assigned_names(src),
             expression_marks: Marks::find(src, &EXPRESSION_POINT_WORDS),
             crlf: src.contains("\r\n"),
             cursor: tree.walk(),
@@ -1008,7 +1010,7 @@ impl<'a> Planner<'a> {
         if self.frame_marks.any_within(body) {
             return Err(SKIP_FRAME.into());
         }
-        if self.replaces_code {
+        if self.replaces_code.contains(name) {
             return Err(SKIP_CODE_ASSIGNED.into());
         }
         if outer.kind() == "decorated_definition" {
@@ -1505,13 +1507,27 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// True when `src` assigns to a `__code__` attribute (`f.__code__ = ...`).
-fn assigns_code(src: &str) -> bool {
+/// The names whose `__code__` attribute `src` assigns: `f` of
+/// `f.__code__ = ...` and of `self.f.__code__ = ...`.
+fn code_assigned_names(src: &str) -> HashSet<&str> {
     static CODE: WordSet = WordSet::new(&[".__code__"]);
-    CODE.regex().find_iter(src).any(|m| {
-        let rest = src[m.end()..].trim_start_matches([' ', '\t']);
-        rest.starts_with('=') && !rest.starts_with("==")
-    })
+    CODE.regex()
+        .find_iter(src)
+        .filter(|m| {
+            let rest = src[m.end()..].trim_start_matches([' ', '\t']);
+            rest.starts_with('=') && !rest.starts_with("==")
+        })
+        .filter_map(|m| {
+            let before = &src[..m.start()];
+            let name_start = before
+                .char_indices()
+                .rev()
+                .take_while(|&(_, c)| is_word_char(c))
+                .last()
+                .map(|(i, _)| i)?;
+            Some(&before[name_start..])
+        })
+        .collect()
 }
 
 /// A Python string literal of `s` in ASCII: non-ASCII characters as `\\u`/

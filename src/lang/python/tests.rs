@@ -821,18 +821,17 @@ fn a_module_that_is_one_def_is_bound_on_an_appended_line() {
 fn a_module_that_assigns_code_objects_keeps_its_functions() {
     let src = "import os\n\ndef make():\n    def func(*a):\n        return lazy(func)(*a)\n    return func\n\ndef lazy(func):\n    func.__code__ = compile_it().__code__\n    x = func.__code__ == None\n    return func\n";
     let (out, plan) = run_plan(src);
-    assert!(
-        !out.contains("_ct.fn") && !out.contains("_ct.late"),
-        "{out}"
-    );
     assert!(out.contains("_ct.v(10, \"x\", x)"), "{out}");
-    assert_eq!(
-        skipped(&plan)
-            .iter()
-            .filter(|(k, _, r)| *k == PointKind::Function && r == SKIP_CODE_ASSIGNED)
-            .count(),
-        3
-    );
+    // Only the function of the name whose code is replaced goes without a
+    // span (the rule was once the whole module's: 4% of the stdlib's
+    // functions lost their spans to it).
+    let code_skips: Vec<u32> = skipped(&plan)
+        .iter()
+        .filter(|(k, _, r)| *k == PointKind::Function && r == SKIP_CODE_ASSIGNED)
+        .map(|(_, line, _)| *line)
+        .collect();
+    assert_eq!(code_skips, [4], "{out}");
+    assert!(out.contains("@_ct.fn(3)") && out.contains("@_ct.fn(8)"), "{out}");
     // Comparing is not assigning.
     assert!(
         instrumented("import os\n\ndef f(g):\n    return g.__code__ == 1\n").contains("@_ct.fn(3)")
