@@ -1905,10 +1905,13 @@ class TestProcess(RuntimeCase):
                 del os.environ["CTINJECT_TRACE_FILE"]
             else:
                 os.environ["CTINJECT_TRACE_FILE"] = saved
-        self.assertEqual((rt._W.buf, rt._W.size, rt._W.fd), ([], 0, None))
+        self.assertEqual((rt._W.buf, rt._W.size), ([], 0))
         self.assertIsNot(rt._W.lock, lock)
-        with self.assertRaises(OSError):
-            os.fstat(fd)  # the inherited descriptor is closed
+        # The inherited descriptor is closed, and the child's file opened at
+        # once (a file it cannot write is said at start-up); the number may
+        # be the same, the file is not.
+        self.assertEqual(os.fstat(rt._W.fd).st_ino, os.stat(other).st_ino)
+        self.assertNotEqual(os.stat(other).st_ino, os.stat(self.trace).st_ino)
         self.assertTrue(rt._S.on)  # decided again, from the environment
         self.assertEqual(rt._W.path, other)
         self.ct.v(1, "z", 3)
@@ -1931,6 +1934,8 @@ class TestProcess(RuntimeCase):
         self.assertEqual(random.getstate(), state)
 
     def test_off_mode_writes_nothing(self):
+        # setUp's runtime (on) opened the trace file as it started.
+        os.remove(self.trace)
         for env in ({}, {"CTINJECT_TRACE_FILE": self.trace, "CTINJECT_DISABLE": "1"}):
             rt = self.load(env=env)
             self.assertFalse(rt._S.on)
@@ -2128,6 +2133,37 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
+
+    def test_an_unwritable_trace_file_is_said_once_at_start_up(self):
+        # Every event used to be lost without a word. The trace path here
+        # lies below a regular file, which no one can make a folder of.
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                return n
+            """)
+        blocker = os.path.join(self.dir, "blocker")
+        with open(blocker, "w") as f:
+            f.write("x")
+        script = textwrap.dedent("""
+            import subprocess, sys
+            from app import mod
+            mod.work(3)
+            # A child process inherits the setting, not a second warning.
+            subprocess.run([sys.executable, "-c", "from app import mod; mod.work(1)"], check=True)
+            print("ok")
+            """)
+        env = dict(os.environ)
+        env.pop("CTINJECT_DISABLE", None)
+        env.pop("CTINJECT_TRACE_WARNED", None)
+        env["CTINJECT_TRACE_FILE"] = os.path.join(blocker, "trace.jsonl")
+        p = subprocess.run([sys.executable, "-W", "error", "-c", script], cwd=self.dir, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (0, "ok\n"), p.stderr)
+        self.assertEqual(p.stderr.splitlines(), [
+            "ctinject: cannot write the trace file %s (CTINJECT_TRACE_FILE); no telemetry "
+            "is recorded" % os.path.join(blocker, "trace.jsonl")])
 
     @unittest.skipUnless(sys.version_info < (3, 12), "CPython gh-148891 affects 3.11 and older")
     def test_generators_closed_by_the_collector_do_not_corrupt_the_context(self):

@@ -159,6 +159,8 @@ def _decide():
     except Exception:
         on = False
     _W.path = path
+    if on and _W.fd is None:
+        on = _open_or_warn(_W)
     _S.on = on
     if on and _mon is not None and _M.tool is None and _M.codes:
         _mon_enable()  # a forked child that turned telemetry on
@@ -190,6 +192,24 @@ def _open(w):
         return os.open(w.path, flags, 0o666)
     except OSError:
         return None
+
+
+def _open_or_warn(w):
+    """Opens the trace file at start-up: a file that cannot be written is said
+    once on standard error (once for a process and its children), instead of
+    every event being lost without a word. True when it is open."""
+    w.fd = _open(w)
+    if w.fd is not None:
+        return True
+    try:
+        if not os.environ.get("CTINJECT_TRACE_WARNED"):
+            os.environ["CTINJECT_TRACE_WARNED"] = "1"
+            os.write(2, ("ctinject: cannot write the trace file %s (CTINJECT_TRACE_FILE); "
+                         "no telemetry is recorded\n" % w.path).encode("ascii", "backslashreplace"))
+    except Exception:
+        pass
+    w.path = None
+    return False
 
 
 def _flush_locked(w):
