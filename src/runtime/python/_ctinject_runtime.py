@@ -1211,18 +1211,24 @@ _TEMPLATES = {
     def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
         if not __ct_S.on or __ct_S.gc or (__ct_B and __ct_id() in __ct_B):
-            return __ct_f(%(call)s)
+            try:
+                return __ct_f(%(call)s)
+            except __ct_BE as __ct_x:
+                %(drop)s
+                del __ct_x
+                raise
         __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
         __ct_t = __ct_cset(__ct_sp)
-        __ct_r = __ct_NO
         try:
             __ct_r = __ct_f(%(call)s)
-        finally:
+        except __ct_BE as __ct_x:
             __ct_creset(__ct_t)
-            if __ct_r is __ct_NO:
-                __ct_finx(__ct_sp)
-            else:
-                __ct_fin(__ct_sp, 1, __ct_r)
+            __ct_finx(__ct_sp)
+            %(drop)s
+            del __ct_x
+            raise
+        __ct_creset(__ct_t)
+        __ct_fin(__ct_sp, 1, __ct_r)
         return __ct_r
 ''',
     "generator": '''
@@ -1292,9 +1298,19 @@ _TEMPLATES = {
 ''',
 }
 
+# A plain function's wrapper leaves no entry of its own in the traceback of
+# an exception that passes through it: the entry its frame got is taken off
+# the exception's chain before a bare `raise`, which from CPython 3.11 re-
+# raises with the exception's own __traceback__ and adds no entry for the
+# re-raising frame. Before 3.11 a bare `raise` takes the traceback from the
+# thread's exception state instead, which Python code cannot change: the
+# wrapper's entry stays there (docs/events.md lists what still differs).
+_DROP_OWN_ENTRY = ("__ct_x.__traceback__ = __ct_x.__traceback__.tb_next"
+                   if sys.version_info >= (3, 11) else "pass")
+
 _FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
                  " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE,"
-                 " __ct_cset, __ct_creset, __ct_NO):")
+                 " __ct_cset, __ct_creset):")
 _FACTORY_TAIL = "    return _ctinject_wrapper\n"
 _FACTORIES = {}
 _KEYWORDS = frozenset((
@@ -1360,7 +1376,8 @@ def _factory(kind, shape):
     if fac is None:
         params, call, tup, dct = shape
         src = _FACTORY_HEAD + _TEMPLATES[kind] % {
-            "params": params, "call": call, "tup": tup, "dct": dct} + _FACTORY_TAIL
+            "params": params, "call": call, "tup": tup, "dct": dct, "drop": _DROP_OWN_ENTRY
+        } + _FACTORY_TAIL
         ns = {"__builtins__": __builtins__, "__name__": __name__}
         exec(compile(src, "<ctinject wrapper>", "exec"), ns)
         fac = ns["__ct_factory"]
@@ -1386,7 +1403,7 @@ def _exact(f, info, kind):
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
             _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
-            _cur_set, _cur_reset, _NO)
+            _cur_set, _cur_reset)
     if shape is not None:
         w.__defaults__ = f.__defaults__
         w.__kwdefaults__ = f.__kwdefaults__
