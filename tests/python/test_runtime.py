@@ -42,9 +42,9 @@ _counter = itertools.count()
 with open(RUNTIME, encoding="utf-8") as _f:
     RUNTIME_SRC = _f.read()
 
-# Plain functions' spans come from sys.monitoring (CPython 3.13+), not from a
+# Plain functions' spans come from sys.monitoring (CPython 3.12+), not from a
 # wrapper, unless CTINJECT_SPAN_WRAPPERS asks for wrappers.
-MONITORING = (sys.implementation.name == "cpython" and sys.version_info >= (3, 13)
+MONITORING = (sys.implementation.name == "cpython" and sys.version_info >= (3, 12)
               and os.environ.get("CTINJECT_SPAN_WRAPPERS", "") == "")
 
 SPAN_KEYS = ["v", "type", "trace_id", "span_id", "parent_id", "name", "module", "file", "line",
@@ -1574,7 +1574,7 @@ class TestNoTraceLimit(RuntimeCase):
         self.assertEqual(self.events("truncated"), [])
 
 
-@unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.13+ only")
+@unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.12+ only")
 class TestMonitoring(RuntimeCase):
     """Plain functions keep their own code and frame: nothing a program can
     observe of the call stack changes (the wrappers added a frame, which

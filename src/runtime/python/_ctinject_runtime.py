@@ -753,7 +753,8 @@ def _fmt_args(info, args, kwargs):
 
 def _fmt_locals(info, loc):
     """The arguments as _fmt_args gives them, read from a frame's locals (a
-    view, on 3.13+) as the function starts, when every parameter is bound."""
+    view on 3.13+, _FrameVars on 3.12) as the function starts, when every
+    parameter is bound."""
     cfg = info.cfg
     parts = []
     add = parts.append
@@ -779,7 +780,7 @@ def _start(info, args, kwargs, frame=None):
             if frame is None:
                 a = _fmt_args(info, args, kwargs)
             else:
-                a = _fmt_locals(info, frame.f_locals)
+                a = _fmt_locals(info, _frame_vars(frame))
         except Exception:
             a = "{}"
     finally:
@@ -1004,9 +1005,9 @@ _HIDDEN.add(_drive.__code__)
 _HIDDEN.add(_steps.__code__)
 
 
-# ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.13+)
+# ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.12+)
 
-# From CPython 3.13 a plain function is not wrapped: fn() registers its code
+# From CPython 3.12 a plain function is not wrapped: fn() registers its code
 # object with sys.monitoring and returns the function itself, so that
 # tracebacks, frame walks (sys._getframe, inspect.stack, logging's and
 # warnings' stacklevel), the recursion depth, the code object, its globals
@@ -1018,11 +1019,12 @@ _HIDDEN.add(_steps.__code__)
 # Generators, coroutines and async generators are still wrapped: from 3.13,
 # closing a generator suspended outside any try block (close(), or the
 # collector) ends its frame with no event at all, so its span would never
-# end. CPython 3.12 has sys.monitoring but is left to the wrappers: reading
-# the arguments there (frame.f_locals) leaves a snapshot dict on the frame,
-# which keeps the values alive after a `del` and is what an `import` in the
-# function then passes to __import__ as its locals (click's import hook
-# test saw it); from 3.13 f_locals is a view that leaves nothing behind.
+# end. On CPython 3.12 the arguments are read with the C API's
+# PyFrame_GetVar (through ctypes), not frame.f_locals: there f_locals leaves
+# a snapshot dict on the frame, which keeps the values alive after a `del`
+# and is what an `import` in the function then passes to __import__ as its
+# locals (click's import hook test saw it). From 3.13 f_locals is a view
+# that leaves nothing behind. A 3.12 without ctypes gets the wrappers.
 #
 # The tool id is taken the first time a function is registered while
 # telemetry is on (never when it is off); when none of the ids that tools
@@ -1031,7 +1033,36 @@ _HIDDEN.add(_steps.__code__)
 
 _MON_TOOL_IDS = (4, 3)  # 0 debugger, 1 coverage, 2 profiler, 5 optimizer, by convention
 _mon = getattr(sys, "monitoring", None) \
-    if sys.implementation.name == "cpython" and sys.version_info >= (3, 13) else None
+    if sys.implementation.name == "cpython" and sys.version_info >= (3, 12) else None
+
+
+class _FrameVars(object):
+    """A starting frame's variables by name, read one at a time with
+    PyFrame_GetVar (CPython 3.12), which leaves nothing on the frame."""
+    __slots__ = ("frame",)
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __getitem__(self, name):
+        try:
+            return _frame_get_var(self.frame, name)
+        except NameError:
+            raise KeyError(name)
+
+
+if _mon is not None and sys.version_info < (3, 13):
+    try:
+        import ctypes
+        _frame_get_var = ctypes.pythonapi.PyFrame_GetVar
+        _frame_get_var.argtypes = (ctypes.py_object, ctypes.py_object)
+        _frame_get_var.restype = ctypes.py_object
+        _frame_vars = _FrameVars
+    except Exception:
+        _mon = None
+else:
+    def _frame_vars(frame):
+        return frame.f_locals
 try:
     if os.environ.get("CTINJECT_SPAN_WRAPPERS", "").strip().lower() in ("1", "true", "yes", "on"):
         _mon = None
@@ -1432,7 +1463,7 @@ def _make(mod, f, line):
 def _wrap(mod, f, line):
     """A wrapper of the same kind as f that records a span per call; f itself
     when its spans come from sys.monitoring (a plain function on CPython
-    3.13+), or when it cannot be wrapped faithfully (not a Python function)
+    3.12+), or when it cannot be wrapped faithfully (not a Python function)
     or is one of ours already."""
     try:
         t = type(f)
