@@ -309,12 +309,14 @@ fn init(force: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// The configuration: `--config FILE`, or `.ctinject.yml` found from `start`.
-fn load_config(explicit: Option<&PathBuf>, start: &std::path::Path) -> Result<Config> {
-    match explicit.cloned().or_else(|| Config::discover(start)) {
-        Some(p) => Config::load(&p),
-        None => Ok(Config::default()),
-    }
+/// The configuration file: `--config FILE`, or `.ctinject.yml` found from `start`.
+fn config_file(explicit: Option<&PathBuf>, start: &std::path::Path) -> Option<PathBuf> {
+    explicit.cloned().or_else(|| Config::discover(start))
+}
+
+/// The configuration read from `file`, or the defaults.
+fn load_config(file: Option<&PathBuf>) -> Result<Config> {
+    file.map_or_else(|| Ok(Config::default()), |p| Config::load(p))
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -397,7 +399,7 @@ fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32>
 
 fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>, fail_under: f64) -> Result<i32> {
     let paths = default_paths(paths);
-    let config = load_config(config.as_ref(), &paths[0])?;
+    let config = load_config(config_file(config.as_ref(), &paths[0]).as_ref())?;
     let from = std::env::var("PRE_COMMIT_FROM_REF")
         .ok()
         .filter(|s| !s.is_empty());
@@ -525,12 +527,9 @@ fn write_output(file: &std::path::Path, text: &str) -> Result<()> {
 fn instrument(a: InstrumentArgs) -> Result<i32> {
     refuse_lone_flags(&a)?;
     let paths = default_paths(a.paths.clone());
-    let config_file = a.config.clone().or_else(|| Config::discover(&paths[0]));
+    let config_file = config_file(a.config.as_ref(), &paths[0]);
     check_output_files(&a, &paths, config_file.clone())?;
-    let config = match &config_file {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
-    };
+    let config = load_config(config_file.as_ref())?;
     let selection = if a.since.is_some() || a.staged || a.diff_file.is_some() {
         Some(DiffRequest {
             since: a.since,

@@ -831,7 +831,10 @@ fn a_module_that_assigns_code_objects_keeps_its_functions() {
         .map(|(_, line, _)| *line)
         .collect();
     assert_eq!(code_skips, [4], "{out}");
-    assert!(out.contains("@_ct.fn(3)") && out.contains("@_ct.fn(8)"), "{out}");
+    assert!(
+        out.contains("@_ct.fn(3)") && out.contains("@_ct.fn(8)"),
+        "{out}"
+    );
     // Comparing is not assigning.
     assert!(
         instrumented("import os\n\ndef f(g):\n    return g.__code__ == 1\n").contains("@_ct.fn(3)")
