@@ -51,6 +51,10 @@ values:
 runtime:
   # Variable and branch events kept per site and span; the rest are counted.
   max_events_per_site: 16
+  # Calls of one function recorded in full, per process; later calls are
+  # counted (a "calls" event per function at exit), and written in full only
+  # when they fail. 0: every call.
+  max_spans_per_function: 1000
   # The trace file stops growing at about this many megabytes (10^6 bytes),
   # with a last "truncated" line; 0: no limit. A test suite that calls a
   # function millions of times would otherwise fill the disk.
@@ -291,6 +295,8 @@ pub struct Runtime {
     #[serde(deserialize_with = "any_u32")]
     pub max_events_per_site: u32,
     #[serde(deserialize_with = "any_u32")]
+    pub max_spans_per_function: u32,
+    #[serde(deserialize_with = "any_u32")]
     pub max_trace_mb: u32,
 }
 
@@ -346,6 +352,7 @@ impl Default for Runtime {
     fn default() -> Self {
         Runtime {
             max_events_per_site: 16,
+            max_spans_per_function: 1000,
             max_trace_mb: 1000,
         }
     }
@@ -406,6 +413,7 @@ impl Config {
             "redact": self.values.redact,
             "repr": self.values.repr,
             "max_events_per_site": self.runtime.max_events_per_site,
+            "max_spans_per_function": self.runtime.max_spans_per_function,
             "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
         })
         .to_string()

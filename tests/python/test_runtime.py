@@ -1574,6 +1574,58 @@ class TestNoTraceLimit(RuntimeCase):
         self.assertEqual(self.events("truncated"), [])
 
 
+class TestSpansPerFunction(RuntimeCase):
+    # Test suites call a function millions of times: past the limit a call
+    # writes nothing (nor do the events inside it) unless it fails, and one
+    # "calls" event per function counts the rest when the process ends.
+    config = {"max_spans_per_function": 3}
+
+    def run_calls(self, wrappers):
+        if wrappers:
+            self.use_wrappers()
+        ct = self.ct
+
+        @ct.fn(1)
+        def work(i):
+            ct.v(2, "i", i)
+            if ct.br(3, 0, i == 5):
+                raise ValueError(i)
+            for _ in ct.loop(4, "_", range(2)):
+                pass
+            return i
+
+        for i in range(10):
+            try:
+                work(i)
+            except ValueError:
+                pass
+        self.rt._at_exit()
+        return self.events()
+
+    def check(self, evs):
+        spans = [e for e in evs if e["type"] == "span"]
+        # The first three, then the failing sixth (its arguments too).
+        self.assertEqual([s["args"] for s in spans],
+                         [{"i": "0"}, {"i": "1"}, {"i": "2"}, {"i": "5"}])
+        self.assertEqual(spans[-1]["status"], "error")
+        # Point events of the three recorded calls only.
+        self.assertEqual([e["value"] for e in evs if e["type"] == "var"], ["0", "1", "2"])
+        self.assertEqual(len([e for e in evs if e["type"] == "loop"]), 3)
+        calls = [e for e in evs if e["type"] == "calls"]
+        self.assertEqual(len(calls), 1, calls)
+        c = calls[0]
+        self.assertEqual((c["name"], c["line"], c["recorded"], c["omitted"]),
+                         ("TestSpansPerFunction.run_calls.<locals>.work", 1, 4, 6))
+        self.assertGreater(c["omitted_duration_ns"], 0)
+        self.assertGreaterEqual(c["omitted_duration_ns"], c["omitted_max_duration_ns"])
+
+    def test_calls_over_the_limit_are_counted_not_written(self):
+        self.check(self.run_calls(wrappers=False))
+
+    def test_the_same_through_wrappers(self):
+        self.check(self.run_calls(wrappers=True))
+
+
 @unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.12+ only")
 class TestMonitoring(RuntimeCase):
     """Plain functions keep their own code and frame: nothing a program can
@@ -1893,7 +1945,9 @@ class TestBadRedactPattern(RuntimeCase):
 class TestProcess(RuntimeCase):
 
     def test_threads_write_valid_lines(self):
-        ct = self.ct
+        # Every call written (no per-function limit): 2,400 spans.
+        self.rt = self.load({"max_spans_per_function": 0})
+        ct = self.rt.Module(self.module_file)
 
         @ct.fn(1)
         def work(i):

@@ -268,6 +268,10 @@ def _flush():
 
 
 def _at_exit():
+    try:
+        _write_omitted()
+    except Exception:
+        pass
     _flush()
     _W.exiting = True  # later events (other atexit handlers, daemon threads) are written at once
 
@@ -286,6 +290,10 @@ def _before_fork():
 
 
 def _after_fork_child():
+    # The parent writes its own "calls" events; the child counts afresh.
+    for info in list(_OMITTED):
+        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    _OMITTED.clear()
     w = _W
     w.lock = threading.Lock()
     w.buf = []
@@ -321,7 +329,7 @@ def _redact_all(name):
 
 
 class _Config(object):
-    __slots__ = ("cap", "full", "max_site", "max_bytes", "_red", "_red_cache")
+    __slots__ = ("cap", "full", "max_site", "max_calls", "max_bytes", "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -339,6 +347,10 @@ class _Config(object):
         if type(ms) is not int or ms < 0:
             ms = 16
         self.max_site = ms
+        mc = d.get("max_spans_per_function", 1000)
+        if type(mc) is not int or mc < 0:
+            mc = 1000
+        self.max_calls = mc  # 0: no limit
         mb = d.get("max_trace_bytes", 1000000000)
         if type(mb) is not int or mb < 0:
             mb = 1000000000
@@ -596,6 +608,7 @@ def _exc_json(cfg, e):
 class _Root(object):
     """Per-thread (and per-asyncio-task) state outside any span."""
     __slots__ = ("counts", "wt", "qt", "qs", "tasks")
+    quiet = False  # as a _Span's: module-level events are always written
 
     def __init__(self):
         self.counts = None
@@ -606,7 +619,8 @@ class _Root(object):
 
 
 class _Span(object):
-    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "wt")
+    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "wt", "quiet",
+                 "raw")
 
     def __init__(self, info, qt, qs, qp, args, start_ns, t0):
         self.info = info
@@ -618,6 +632,10 @@ class _Span(object):
         self.t0 = t0
         self.counts = None    # {(kind, module, line/site, name/arm): count}
         self.wt = None        # {(module, site): pending while-iterations}
+        # A call over its function's max_spans_per_function: nothing of it is
+        # written unless it fails; raw holds (args, kwargs, frame) until then.
+        self.quiet = False
+        self.raw = None
 
 
 def _root_state():
@@ -647,7 +665,8 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "aparams", "apos", "static")
+                 "varargs", "varkw", "named", "aparams", "apos", "static", "calls", "omitted",
+                 "omitted_ns", "omitted_max_ns")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -656,6 +675,12 @@ class _Info(object):
         self.f = f
         self.line = line if type(line) is int else 0
         self.kind = kind
+        # Calls in this process, and those over the limit that were not
+        # written (see _finish and _write_omitted).
+        self.calls = 0
+        self.omitted = 0
+        self.omitted_ns = 0
+        self.omitted_max_ns = 0
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -772,19 +797,13 @@ def _start(info, args, kwargs, frame=None):
     or else from the locals of `frame` as the function starts. Called only
     when telemetry is on and not busy."""
     parent = _cur.get()
-    tid = _get_ident()
-    B = _BUSY
-    B.add(tid)
-    try:
-        try:
-            if frame is None:
-                a = _fmt_args(info, args, kwargs)
-            else:
-                a = _fmt_locals(info, _frame_vars(frame))
-        except Exception:
-            a = "{}"
-    finally:
-        B.discard(tid)
+    info.calls += 1
+    cap = info.cfg.max_calls
+    quiet = cap and info.calls > cap
+    if quiet:
+        a = None  # read only if the call fails (see _finish)
+    else:
+        a = _read_args(info, args, kwargs, frame)
     rnd = _RNG.getrandbits
     qs = '"%016x"' % (rnd(64) or 1)
     if parent is None:
@@ -793,7 +812,44 @@ def _start(info, args, kwargs, frame=None):
     else:
         qt = parent.qt
         qp = parent.qs
-    return _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
+    sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
+    if quiet:
+        sp.quiet = True
+        sp.raw = (args, kwargs, frame)
+    return sp
+
+
+def _read_args(info, args, kwargs, frame):
+    """The arguments as JSON object text, from (args, kwargs) or else from
+    the locals of `frame`."""
+    tid = _get_ident()
+    B = _BUSY
+    B.add(tid)
+    try:
+        if frame is None:
+            return _fmt_args(info, args, kwargs)
+        return _fmt_locals(info, _frame_vars(frame))
+    except Exception:
+        return "{}"
+    finally:
+        B.discard(tid)
+
+
+_OMITTED = {}  # the _Info of every function with calls not written, in order
+
+
+def _write_omitted():
+    """One "calls" event per function whose calls over the limit were not
+    written: how many, and how long they took."""
+    for info in list(_OMITTED):
+        n = info.omitted
+        if n:
+            _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
+                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"pid":%d}\n'
+                  % (_time_ns(), info.static, info.calls - n, n, info.omitted_ns,
+                     info.omitted_max_ns, _W.pid))
+        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    _OMITTED.clear()
 
 
 def _loop_line(mod, st, tid, kind, site, n, target, last):
@@ -815,6 +871,22 @@ def _finish(sp, mode, value):
     try:
         info = sp.info
         cfg = info.cfg
+        if sp.quiet:
+            raw = sp.raw
+            sp.raw = None
+            if mode:
+                d = t1 - sp.t0
+                info.omitted += 1
+                info.omitted_ns += d
+                if d > info.omitted_max_ns:
+                    info.omitted_max_ns = d
+                _OMITTED[info] = None
+                return
+            # Every failing call is written, its arguments read now.
+            B.discard(tid)
+            sp.args = _read_args(info, raw[0], raw[1], raw[2])
+            B.add(tid)
+            sp.wt = None  # its point events were not written
         wt = sp.wt
         if wt:
             sp.wt = None
@@ -1510,6 +1582,9 @@ def _counted(st, key, cap):
 
 
 def _var(mod, line, name, value, more):
+    sp = _cur.get()
+    if sp is not None and sp.quiet:
+        return
     tid = _get_ident()
     B = _BUSY
     if tid in B:
@@ -1536,6 +1611,9 @@ def _var(mod, line, name, value, more):
 
 
 def _branch(mod, site, arm):
+    sp = _cur.get()
+    if sp is not None and sp.quiet:
+        return
     tid = _get_ident()
     B = _BUSY
     if tid in B:
@@ -1554,6 +1632,8 @@ def _branch(mod, site, arm):
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
+    if st.quiet:
+        return
     tid = _get_ident()
     B = _BUSY
     if tid in B:
@@ -1690,6 +1770,9 @@ def _while_break(mod, site):
 
 
 def _exc_event(mod, line, e):
+    sp = _cur.get()
+    if sp is not None and sp.quiet:
+        return
     tid = _get_ident()
     B = _BUSY
     if tid in B:
