@@ -928,27 +928,28 @@ def _untb(e):
         pass
 
 
-def _skip(e, api=_API, untb=_untb):
+def _skip(e, api=_API):
     """Called in a runtime's frame, in the `except` block that then re-raises
-    e with a bare `raise`, so that the frame leaves no traceback entry. From
-    CPython 3.11 a bare raise takes the traceback from the exception
-    (do_raise in ceval.c) and adds no entry for the re-raising frame;
-    before, it takes the traceback from the thread's exception state
+    e with a bare `raise`, so that the frame leaves no traceback entry (as
+    _untb). From CPython 3.11 a bare raise takes the traceback from the
+    exception (do_raise in ceval.c) and adds no entry for the re-raising
+    frame; before, it takes it from the thread's handled-exception state
     (exc_info), which is set here to the same one (PyErr_SetExcInfo, which
     steals its three references). Without ctypes there, the entry stays."""
-    untb(e)
-    setexc = api.setexc
-    if setexc is not None:
-        try:
-            t = type(e)
-            tb = e.__traceback__
-            inc = api.incref
-            inc(t)
-            inc(e)
-            inc(tb)
-            setexc(t, e, tb)
-        except Exception:
-            pass
+    try:
+        tb = e.__traceback__
+        if tb is not None and tb.tb_frame.f_code in _HIDDEN:
+            e.__traceback__ = tb = tb.tb_next
+            setexc = api.setexc
+            if setexc is not None:
+                inc = api.incref
+                t = type(e)
+                inc(t)
+                inc(e)
+                inc(tb)
+                setexc(t, e, tb)
+    except Exception:
+        pass
 
 
 # ---------------------------------------------------------------- stepping generators and coroutines
