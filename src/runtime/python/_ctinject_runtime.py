@@ -776,23 +776,35 @@ def _fmt_args(info, args, kwargs):
     return "{" + ",".join(parts) + "}"
 
 
-def _fmt_locals(info, loc):
-    """The arguments as _fmt_args gives them, read from a frame's locals (a
-    view on 3.13+, _FrameVars on 3.12) as the function starts, when every
-    parameter is bound."""
+def _fmt_locals(info, frame, getvar):
+    """The arguments as _fmt_args gives them, read from a frame as the
+    function starts, when every parameter is bound: with getvar
+    (PyFrame_GetVar, on 3.12) or else from f_locals (a view, on 3.13+). On
+    3.12 f_locals would leave a snapshot dict on the frame (see
+    _mon_register); PyFrame_GetVar reads the fast locals, cells included, and
+    leaves nothing."""
     cfg = info.cfg
     parts = []
     add = parts.append
-    for nm, key, red in info.aparams:
-        try:
-            v = loc[nm]
-        except KeyError:
-            continue
-        add(key + _QREDACTED if red else key + _val(cfg, v))
+    if getvar is None:
+        loc = frame.f_locals
+        for nm, key, red in info.aparams:
+            try:
+                v = loc[nm]
+            except KeyError:
+                continue
+            add(key + _QREDACTED if red else key + _val(cfg, v))
+    else:
+        for nm, key, red in info.aparams:
+            try:
+                v = getvar(frame, nm)
+            except NameError:
+                continue
+            add(key + _QREDACTED if red else key + _val(cfg, v))
     return "{" + ",".join(parts) + "}"
 
 
-def _start(info, args, kwargs, frame=None):
+def _start(info, args, kwargs, frame=None, api=None):
     """A new span (not yet current), its arguments read from (args, kwargs)
     or else from the locals of `frame` as the function starts. Called only
     when telemetry is on and not busy."""
@@ -803,7 +815,7 @@ def _start(info, args, kwargs, frame=None):
     if quiet:
         a = None  # read only if the call fails (see _finish)
     else:
-        a = _read_args(info, args, kwargs, frame)
+        a = _read_args(info, args, kwargs, frame, api)
     rnd = _RNG.getrandbits
     qs = '"%016x"' % (rnd(64) or 1)
     if parent is None:
@@ -815,20 +827,20 @@ def _start(info, args, kwargs, frame=None):
     sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
     if quiet:
         sp.quiet = True
-        sp.raw = (args, kwargs, frame)
+        sp.raw = (args, kwargs, frame, api)
     return sp
 
 
-def _read_args(info, args, kwargs, frame):
+def _read_args(info, args, kwargs, frame, api):
     """The arguments as JSON object text, from (args, kwargs) or else from
-    the locals of `frame`."""
+    `frame` (see _fmt_locals)."""
     tid = _get_ident()
     B = _BUSY
     B.add(tid)
     try:
         if frame is None:
             return _fmt_args(info, args, kwargs)
-        return _fmt_locals(info, _frame_vars(frame))
+        return _fmt_locals(info, frame, api.getvar)
     except Exception:
         return "{}"
     finally:
@@ -884,7 +896,7 @@ def _finish(sp, mode, value):
                 return
             # Every failing call is written, its arguments read now.
             B.discard(tid)
-            sp.args = _read_args(info, raw[0], raw[1], raw[2])
+            sp.args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
             B.add(tid)
             sp.wt = None  # its point events were not written
         wt = sp.wt
@@ -944,6 +956,94 @@ def _finish_exc(sp):
     _finish(sp, 0, _exc_info()[1])
 
 
+# ---------------------------------------------------------------- the runtime's frames in tracebacks
+
+class _CApi(object):
+    """The few C API functions the runtime calls through ctypes, loaded only
+    on the versions that need them (see _capi)."""
+    __slots__ = ("tried", "getvar", "setexc", "incref")
+
+    def __init__(self):
+        self.tried = False
+        self.getvar = None   # PyFrame_GetVar (3.12: arguments for sys.monitoring)
+        self.setexc = None   # PyErr_SetExcInfo (3.8 to 3.10: see _skip)
+        self.incref = None
+
+
+_API = _CApi()
+
+
+def _capi():
+    """_API, loaded the first time: ctypes is imported only on CPython 3.12
+    (when telemetry is on) and 3.8 to 3.10 (as the runtime is). Without
+    ctypes its functions stay None."""
+    a = _API
+    if not a.tried:
+        a.tried = True
+        try:
+            v = sys.version_info[:2]
+            if sys.implementation.name == "cpython" and (v < (3, 11) or v == (3, 12)):
+                import ctypes
+                api = ctypes.pythonapi
+                obj = ctypes.py_object
+                # pythonapi[name] is a new function object, not the one
+                # pythonapi.name that the program may have set up its own way.
+                if sys.version_info >= (3, 12):
+                    f = api["PyFrame_GetVar"]
+                    f.argtypes = (obj, obj)
+                    f.restype = obj
+                    a.getvar = f
+                else:
+                    inc = api["Py_IncRef"]
+                    inc.argtypes = (obj,)
+                    inc.restype = None
+                    f = api["PyErr_SetExcInfo"]
+                    f.argtypes = (obj, obj, obj)
+                    f.restype = None
+                    a.incref = inc
+                    a.setexc = f
+        except Exception:
+            a.getvar = a.setexc = a.incref = None
+    return a
+
+
+def _untb(e):
+    """Drop the runtime's frame that e is passing through (the head of
+    e.__traceback__) from e's traceback: a program then sees the traceback
+    it would have seen without the runtime (generators thrown into, and
+    the re-raise of _skip)."""
+    try:
+        tb = e.__traceback__
+        if tb is not None and tb.tb_frame.f_code in _HIDDEN:
+            e.__traceback__ = tb.tb_next
+    except Exception:
+        pass
+
+
+def _skip(e, api=_API):
+    """Called in a runtime's frame, in the `except` block that then re-raises
+    e with a bare `raise`, so that the frame leaves no traceback entry (as
+    _untb). From CPython 3.11 a bare raise takes the traceback from the
+    exception (do_raise in ceval.c) and adds no entry for the re-raising
+    frame; before, it takes it from the thread's handled-exception state
+    (exc_info), which is set here to the same one (PyErr_SetExcInfo, which
+    steals its three references). Without ctypes there, the entry stays."""
+    try:
+        tb = e.__traceback__
+        if tb is not None and tb.tb_frame.f_code in _HIDDEN:
+            e.__traceback__ = tb = tb.tb_next
+            setexc = api.setexc
+            if setexc is not None:
+                inc = api.incref
+                t = type(e)
+                inc(t)
+                inc(e)
+                inc(tb)
+                setexc(t, e, tb)
+    except Exception:
+        pass
+
+
 # ---------------------------------------------------------------- stepping generators and coroutines
 
 class _Step(object):
@@ -964,113 +1064,123 @@ def _drive(info, f, args, kwargs):
     closed. During a garbage collection (see _gc_phase) the span is not made
     current."""
     __tracebackhide__ = True
-    sp = _start(info, args, kwargs)
-    cur = _cur
-    S = _S
-    tok = None if S.gc else cur.set(sp)
-    st = 0
     try:
-        it = f(*args, **kwargs)
-        st = 1
-    finally:
-        if tok is not None:
-            cur.reset(tok)
-        if not st:
-            _finish_exc(sp)
-    args = kwargs = None
-    send = it.send
-    throw = it.throw
-    value = None
-    exc = None
-    # What is being yielded: taken out before the yield, so that it is not
-    # kept alive while the generator is suspended.
-    out = []
-    while True:
+        sp = _start(info, args, kwargs)
+        cur = _cur
+        S = _S
         tok = None if S.gc else cur.set(sp)
         st = 0
         try:
-            if exc is None:
-                out.append(send(value))
-            else:
-                out.append(throw(exc))
+            it = f(*args, **kwargs)
             st = 1
-        except StopIteration as si:
-            ret = si.value
-            st = 2
         finally:
-            exc = value = None
             if tok is not None:
                 cur.reset(tok)
             if not st:
                 _finish_exc(sp)
-        if st == 2:
-            _finish(sp, 1, ret)
-            return ret
-        closing = False
-        try:
-            value = yield out.pop()
-        except GeneratorExit:
-            closing = True
-        except BaseException as x:
-            exc = x
-        if closing:
-            # Close the inner object outside any except block, then end: the
-            # caller of close() (or CPython's yield-from) raises GeneratorExit.
+        args = kwargs = None
+        send = it.send
+        throw = it.throw
+        value = None
+        exc = None
+        # What is being yielded: taken out before the yield, so that it is not
+        # kept alive while the generator is suspended.
+        out = []
+        while True:
             tok = None if S.gc else cur.set(sp)
             st = 0
             try:
-                it.close()
+                if exc is None:
+                    out.append(send(value))
+                else:
+                    out.append(throw(exc))
                 st = 1
+            except StopIteration as si:
+                ret = si.value
+                st = 2
             finally:
+                exc = value = None
                 if tok is not None:
                     cur.reset(tok)
                 if not st:
                     _finish_exc(sp)
-            _finish(sp, 2, None)
-            return None
+            if st == 2:
+                _finish(sp, 1, ret)
+                return ret
+            closing = False
+            try:
+                value = yield out.pop()
+            except GeneratorExit:
+                closing = True
+            except BaseException as x:
+                _untb(x)  # thrown in: f sees it as it was thrown
+                exc = x
+            if closing:
+                # Close the inner object outside any except block, then end: the
+                # caller of close() (or CPython's yield-from) raises GeneratorExit.
+                tok = None if S.gc else cur.set(sp)
+                st = 0
+                try:
+                    it.close()
+                    st = 1
+                finally:
+                    if tok is not None:
+                        cur.reset(tok)
+                    if not st:
+                        _finish_exc(sp)
+                _finish(sp, 2, None)
+                return None
+    except BaseException as e:
+        _skip(e)
+        raise
 
 
 def _steps(aw, sp):
     """Step one awaitable (an async generator's asend/athrow/aclose) with sp
     current only during each step; returns its result, propagates its exception."""
     __tracebackhide__ = True
-    cur = _cur
-    S = _S
-    value = None
-    exc = None
-    out = []  # as in _drive: nothing kept while suspended
-    while True:
-        tok = None if S.gc else cur.set(sp)
-        done = False
-        try:
-            if exc is None:
-                out.append(aw.send(value))
-            else:
-                out.append(aw.throw(exc))
-        except StopIteration as si:
-            ret = si.value
-            done = True
-        finally:
-            exc = value = None
-            if tok is not None:
-                cur.reset(tok)
-        if done:
-            return ret
-        closing = False
-        try:
-            value = yield out.pop()
-        except GeneratorExit:
-            closing = True
-        except BaseException as x:
-            exc = x
-        if closing:
+    try:
+        cur = _cur
+        S = _S
+        value = None
+        exc = None
+        out = []  # as in _drive: nothing kept while suspended
+        while True:
             tok = None if S.gc else cur.set(sp)
+            done = False
             try:
-                aw.close()
+                if exc is None:
+                    out.append(aw.send(value))
+                else:
+                    out.append(aw.throw(exc))
+            except StopIteration as si:
+                ret = si.value
+                done = True
             finally:
+                exc = value = None
                 if tok is not None:
                     cur.reset(tok)
-            return None
+            if done:
+                return ret
+            closing = False
+            try:
+                value = yield out.pop()
+            except GeneratorExit:
+                closing = True
+            except BaseException as x:
+                _untb(x)
+                exc = x
+            if closing:
+                tok = None if S.gc else cur.set(sp)
+                try:
+                    aw.close()
+                finally:
+                    if tok is not None:
+                        cur.reset(tok)
+                return None
+    except BaseException as e:
+        _skip(e)
+        raise
 
 
 _HIDDEN.add(_drive.__code__)
@@ -1088,15 +1198,17 @@ _HIDDEN.add(_steps.__code__)
 # are set on the registered code objects only; PY_UNWIND cannot be (CPython
 # allows it only process-wide), so its callback first looks the code up.
 #
-# Generators, coroutines and async generators are still wrapped: from 3.13,
-# closing a generator suspended outside any try block (close(), or the
-# collector) ends its frame with no event at all, so its span would never
-# end. On CPython 3.12 the arguments are read with the C API's
-# PyFrame_GetVar (through ctypes), not frame.f_locals: there f_locals leaves
-# a snapshot dict on the frame, which keeps the values alive after a `del`
-# and is what an `import` in the function then passes to __import__ as its
-# locals (click's import hook test saw it). From 3.13 f_locals is a view
-# that leaves nothing behind. A 3.12 without ctypes gets the wrappers.
+# Generators, coroutines and async generators are still wrapped: closing a
+# generator suspended outside any try block (close(), or the collector)
+# ends its frame with no event at all, so its span would never end.
+#
+# The arguments are read from the frame at PY_START. On 3.12 that is done
+# with PyFrame_GetVar through ctypes (see _fmt_locals): frame.f_locals there
+# leaves a snapshot dict on the frame, which keeps the values alive after a
+# `del` and is what an `import` in the function then passes to __import__
+# as its locals (click's import hook test saw it); from 3.13 f_locals is a
+# view that leaves nothing behind. On 3.12 without ctypes functions are
+# wrapped.
 #
 # The tool id is taken the first time a function is registered while
 # telemetry is on (never when it is off); when none of the ids that tools
@@ -1106,35 +1218,6 @@ _HIDDEN.add(_steps.__code__)
 _MON_TOOL_IDS = (4, 3)  # 0 debugger, 1 coverage, 2 profiler, 5 optimizer, by convention
 _mon = getattr(sys, "monitoring", None) \
     if sys.implementation.name == "cpython" and sys.version_info >= (3, 12) else None
-
-
-class _FrameVars(object):
-    """A starting frame's variables by name, read one at a time with
-    PyFrame_GetVar (CPython 3.12), which leaves nothing on the frame."""
-    __slots__ = ("frame",)
-
-    def __init__(self, frame):
-        self.frame = frame
-
-    def __getitem__(self, name):
-        try:
-            return _frame_get_var(self.frame, name)
-        except NameError:
-            raise KeyError(name)
-
-
-if _mon is not None and sys.version_info < (3, 13):
-    try:
-        import ctypes
-        _frame_get_var = ctypes.pythonapi.PyFrame_GetVar
-        _frame_get_var.argtypes = (ctypes.py_object, ctypes.py_object)
-        _frame_get_var.restype = ctypes.py_object
-        _frame_vars = _FrameVars
-    except Exception:
-        _mon = None
-else:
-    def _frame_vars(frame):
-        return frame.f_locals
 try:
     if os.environ.get("CTINJECT_SPAN_WRAPPERS", "").strip().lower() in ("1", "true", "yes", "on"):
         _mon = None
@@ -1161,6 +1244,8 @@ _M = _Mon()
 
 
 def _mon_take_tool():
+    if sys.version_info < (3, 13) and _capi().getvar is None:
+        return False  # 3.12 without ctypes: no way to read the arguments as they are
     mon = _mon
     ev = mon.events
     for tool in _MON_TOOL_IDS:
@@ -1255,7 +1340,7 @@ def _mon_register(mod, f, line):
 # (the wrappers hold theirs in closures for the same reason).
 
 def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
-               getframe=_getframe, start=_start,
+               getframe=_getframe, start=_start, api=_API,
                DISABLE=getattr(_mon, "DISABLE", None)):
     try:
         if not S.on:
@@ -1265,7 +1350,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
         info = M.codes.get(code)
         if info is not None:
             frame = getframe(1)
-            sp = start(info, None, None, frame)
+            sp = start(info, None, None, frame, api)
             M.frames[id(frame)] = (sp, cur.set(sp))
     except Exception:
         pass
@@ -1317,8 +1402,7 @@ _TEMPLATES = {
             try:
                 return __ct_f(%(call)s)
             except __ct_BE as __ct_x:
-                %(drop)s
-                del __ct_x
+                __ct_skip(__ct_x)
                 raise
         __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
         __ct_t = __ct_cset(__ct_sp)
@@ -1326,9 +1410,8 @@ _TEMPLATES = {
             __ct_r = __ct_f(%(call)s)
         except __ct_BE as __ct_x:
             __ct_creset(__ct_t)
-            __ct_finx(__ct_sp)
-            %(drop)s
-            del __ct_x
+            __ct_fin(__ct_sp, 0, __ct_x)
+            __ct_skip(__ct_x)
             raise
         __ct_creset(__ct_t)
         __ct_fin(__ct_sp, 1, __ct_r)
@@ -1337,83 +1420,86 @@ _TEMPLATES = {
     "generator": '''
     def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
-            return (yield from __ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
-        return (yield from __ct_f(%(call)s))
+        try:
+            if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
+                return (yield from __ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
+            return (yield from __ct_f(%(call)s))
+        except __ct_BE as __ct_x:
+            __ct_skip(__ct_x)
+            raise
 ''',
     "coroutine": '''
     async def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
-            return await __ct_Step(__ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
-        return await __ct_f(%(call)s)
+        try:
+            if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
+                return await __ct_Step(__ct_drive(__ct_i, __ct_f, %(tup)s, %(dct)s))
+            return await __ct_f(%(call)s)
+        except __ct_BE as __ct_x:
+            __ct_skip(__ct_x)
+            raise
 ''',
     "async_generator": '''
     async def _ctinject_wrapper(%(params)s):
         __tracebackhide__ = True
-        __ct_g = __ct_f(%(call)s)
-        __ct_sp = None
-        if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
-            __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
-        __ct_v = __ct_e = __ct_w = None
-        # What is being yielded: taken out before the yield, so that it is not
-        # kept alive while the generator is suspended.
-        __ct_y = []
-        while True:
-            __ct_s = 0
-            try:
-                if __ct_e is None:
-                    __ct_w = __ct_g.asend(__ct_v)
-                else:
-                    __ct_w = __ct_g.athrow(__ct_e)
-                if __ct_sp is None:
-                    __ct_y.append(await __ct_w)
-                else:
-                    __ct_y.append(await __ct_Step(__ct_steps(__ct_w, __ct_sp)))
-                __ct_s = 1
-            except __ct_SAI:
-                __ct_s = 2
-            finally:
-                __ct_e = __ct_w = __ct_v = None
-                if __ct_s == 0 and __ct_sp is not None:
-                    __ct_finx(__ct_sp)
-            if __ct_s == 2:
-                if __ct_sp is not None:
-                    __ct_fin(__ct_sp, 2, None)
-                return
-            try:
-                __ct_v = yield __ct_y.pop()
-            except __ct_GE:
-                if __ct_sp is None:
-                    await __ct_g.aclose()
-                else:
-                    __ct_s = 0
-                    try:
-                        await __ct_Step(__ct_steps(__ct_g.aclose(), __ct_sp))
-                        __ct_s = 1
-                    finally:
-                        if not __ct_s:
-                            __ct_finx(__ct_sp)
-                    __ct_fin(__ct_sp, 2, None)
-                raise
-            except __ct_BE as __ct_x:
-                __ct_e = __ct_x
+        try:
+            __ct_g = __ct_f(%(call)s)
+            __ct_sp = None
+            if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
+                __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
+            __ct_v = __ct_e = __ct_w = None
+            # What is being yielded: taken out before the yield, so that it is not
+            # kept alive while the generator is suspended.
+            __ct_y = []
+            while True:
+                __ct_s = 0
+                try:
+                    if __ct_e is None:
+                        __ct_w = __ct_g.asend(__ct_v)
+                    else:
+                        __ct_w = __ct_g.athrow(__ct_e)
+                    if __ct_sp is None:
+                        __ct_y.append(await __ct_w)
+                    else:
+                        __ct_y.append(await __ct_Step(__ct_steps(__ct_w, __ct_sp)))
+                    __ct_s = 1
+                except __ct_SAI:
+                    __ct_s = 2
+                finally:
+                    __ct_e = __ct_w = __ct_v = None
+                    if __ct_s == 0 and __ct_sp is not None:
+                        __ct_finx(__ct_sp)
+                if __ct_s == 2:
+                    if __ct_sp is not None:
+                        __ct_fin(__ct_sp, 2, None)
+                    return
+                try:
+                    __ct_v = yield __ct_y.pop()
+                except __ct_GE:
+                    if __ct_sp is None:
+                        await __ct_g.aclose()
+                    else:
+                        __ct_s = 0
+                        try:
+                            await __ct_Step(__ct_steps(__ct_g.aclose(), __ct_sp))
+                            __ct_s = 1
+                        finally:
+                            if not __ct_s:
+                                __ct_finx(__ct_sp)
+                        __ct_fin(__ct_sp, 2, None)
+                    raise
+                except __ct_BE as __ct_x:
+                    __ct_untb(__ct_x)
+                    __ct_e = __ct_x
+        except __ct_BE as __ct_x:
+            __ct_skip(__ct_x)
+            raise
 ''',
 }
 
-# A plain function's wrapper leaves no entry of its own in the traceback of
-# an exception that passes through it: the entry its frame got is taken off
-# the exception's chain before a bare `raise`, which from CPython 3.11 re-
-# raises with the exception's own __traceback__ and adds no entry for the
-# re-raising frame. Before 3.11 a bare `raise` takes the traceback from the
-# thread's exception state instead, which Python code cannot change: the
-# wrapper's entry stays there (docs/events.md lists what still differs).
-_DROP_OWN_ENTRY = ("__ct_x.__traceback__ = __ct_x.__traceback__.tb_next"
-                   if sys.version_info >= (3, 11) else "pass")
-
 _FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
                  " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE,"
-                 " __ct_cset, __ct_creset):")
+                 " __ct_cset, __ct_creset, __ct_skip, __ct_untb):")
 _FACTORY_TAIL = "    return _ctinject_wrapper\n"
 _FACTORIES = {}
 _KEYWORDS = frozenset((
@@ -1479,7 +1565,7 @@ def _factory(kind, shape):
     if fac is None:
         params, call, tup, dct = shape
         src = _FACTORY_HEAD + _TEMPLATES[kind] % {
-            "params": params, "call": call, "tup": tup, "dct": dct, "drop": _DROP_OWN_ENTRY
+            "params": params, "call": call, "tup": tup, "dct": dct
         } + _FACTORY_TAIL
         ns = {"__builtins__": __builtins__, "__name__": __name__}
         exec(compile(src, "<ctinject wrapper>", "exec"), ns)
@@ -1506,7 +1592,7 @@ def _exact(f, info, kind):
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
             _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
-            _cur_set, _cur_reset)
+            _cur_set, _cur_reset, _skip, _untb)
     if shape is not None:
         w.__defaults__ = f.__defaults__
         w.__kwdefaults__ = f.__kwdefaults__
@@ -1670,8 +1756,11 @@ def _loop_gen(mod, st, site, target, it):
             last = (*item,) if type(item) is tuple else item
             yield item
             item = None
-    finally:
+    except BaseException as e:
         _loop_done(mod, st, site, "for", target, n, last)
+        _skip(e)  # the iterator's error, with no entry of this frame
+        raise
+    _loop_done(mod, st, site, "for", target, n, last)
 
 
 _HIDDEN.add(_loop_gen.__code__)
@@ -1698,16 +1787,15 @@ class _ALoop(object):
 
     async def __anext__(self):
         __tracebackhide__ = True
-        ok = False
         try:
             # As `async for` does: look __anext__ up on the type at every
             # step and bind it through the descriptor protocol (it may be a
             # __slots__ member that the object reassigns).
             v = await _special(self._it, "__anext__")()
-            ok = True
-        finally:
-            if not ok:
-                self._finish()
+        except BaseException as e:
+            self._finish()
+            _skip(e)
+            raise
         self.n += 1
         self.last = v
         return v
@@ -2034,6 +2122,8 @@ else:
         del _me
     _decide()
     _install_warn()
+    if sys.version_info < (3, 11):
+        _capi()  # for _skip, before the first exception goes through a wrapper
     if sys.version_info < (3, 12):
         gc.callbacks.append(_gc_phase)
     if hasattr(os, "register_at_fork"):
