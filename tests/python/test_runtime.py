@@ -119,6 +119,26 @@ def shutdown_runtime(rt):
     sys.modules.pop(rt.__name__, None)
 
 
+def recursion_depth(f, headroom):
+    """How deep probe(n) -> f(probe, n + 1) -> probe(...) recurses with the
+    recursion limit `headroom` frames above the current depth."""
+    seen = [0]
+
+    def probe(n):
+        seen[0] = n
+        f(probe, n + 1)
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + headroom)
+    try:
+        probe(0)
+    except RecursionError:
+        pass
+    finally:
+        sys.setrecursionlimit(old)
+    return seen[0]
+
+
 def traceback_frames(call):
     """The frames in the traceback of the ValueError that call() raises."""
     try:
@@ -1532,21 +1552,7 @@ class TestKnownDifferences(RuntimeCase):
         self.use_wrappers()
 
         def deepest(f):
-            seen = [0]
-
-            def probe(n):
-                seen[0] = n
-                f(probe, n + 1)
-
-            old = sys.getrecursionlimit()
-            sys.setrecursionlimit(len(inspect.stack(0)) + 200)
-            try:
-                probe(0)
-            except RecursionError:
-                pass
-            finally:
-                sys.setrecursionlimit(old)
-            return seen[0]
+            return recursion_depth(f, 200)
 
         def step_(probe, n):
             probe(n)
@@ -1968,21 +1974,7 @@ class TestMonitoring(RuntimeCase):
 
     def test_the_recursion_limit_is_reached_at_the_same_depth(self):
         def deepest(f):
-            seen = [0]
-
-            def probe(n):
-                seen[0] = n
-                f(probe, n + 1)
-
-            old = sys.getrecursionlimit()
-            sys.setrecursionlimit(len(inspect.stack(0)) + 80)
-            try:
-                probe(0)
-            except RecursionError:
-                pass
-            finally:
-                sys.setrecursionlimit(old)
-            return seen[0]
+            return recursion_depth(f, 80)
 
         def step(probe, n):
             probe(n)
