@@ -292,7 +292,7 @@ mod tests {
         Count {
             instrumentable,
             instrumented,
-            waived: 0,
+            ..Count::default()
         }
     }
 

@@ -51,6 +51,10 @@ pub struct FunctionReport {
     /// Why the points left out are waived (set by [`FileReport::waive`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived: Option<String>,
+    /// Points instrumented with a form that works only where its reason
+    /// says (a Python span on CPython 3.12 and later only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limited: Vec<SkippedPoint>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -74,6 +78,10 @@ pub struct Count {
     /// never counted as covered.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub waived: u64,
+    /// Instrumented points (among `instrumented`) whose form works only
+    /// where the function report's `limited` says.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub limited: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -98,6 +106,7 @@ impl KindCounts {
             e.instrumentable += c.instrumentable;
             e.instrumented += c.instrumented;
             e.waived += c.waived;
+            e.limited += c.limited;
         }
     }
     pub fn total(&self) -> Count {
@@ -105,6 +114,7 @@ impl KindCounts {
             instrumentable: a.instrumentable + c.instrumentable,
             instrumented: a.instrumented + c.instrumented,
             waived: a.waived + c.waived,
+            limited: a.limited + c.limited,
         })
     }
     /// Moves every point not instrumented to `waived`.
@@ -127,14 +137,19 @@ impl FileReport {
             .map(|u| {
                 let mut counts = KindCounts::default();
                 let mut skipped = Vec::new();
+                let mut limited = Vec::new();
                 for p in &u.points {
                     counts.add(p.kind, p.skipped.is_none());
+                    let note = |reason: &String| SkippedPoint {
+                        kind: p.kind,
+                        line: p.line,
+                        reason: reason.clone(),
+                    };
                     if let Some(r) = &p.skipped {
-                        skipped.push(SkippedPoint {
-                            kind: p.kind,
-                            line: p.line,
-                            reason: r.clone(),
-                        });
+                        skipped.push(note(r));
+                    } else if let Some(r) = &p.limited {
+                        counts.0.entry(p.kind).or_default().limited += 1;
+                        limited.push(note(r));
                     }
                 }
                 points.merge(&counts);
@@ -144,6 +159,7 @@ impl FileReport {
                     points: counts,
                     skipped,
                     waived: None,
+                    limited,
                 }
             })
             .filter(|f| !f.points.0.is_empty() || f.name != crate::engine::MODULE_UNIT)
@@ -192,6 +208,7 @@ impl FileReport {
                     reason: reason.clone(),
                 }],
                 waived: None,
+                limited: Vec::new(),
             }],
             reason: Some(reason),
             note: None,
@@ -396,6 +413,9 @@ impl Report {
                 );
             }
         }
+        if total.limited > 0 {
+            self.limited_human(&mut s, total.limited, verbose);
+        }
         let waived: Vec<(&str, &FunctionReport)> = self
             .files
             .iter()
@@ -471,6 +491,48 @@ impl Report {
             }
         }
         s
+    }
+}
+
+impl Report {
+    /// The points instrumented with a limit: how many, and why, by reason
+    /// (each one with `verbose`).
+    fn limited_human(&self, s: &mut String, count: u64, verbose: bool) {
+        let limited = || {
+            self.files.iter().flat_map(|f| {
+                f.functions
+                    .iter()
+                    .flat_map(move |func| func.limited.iter().map(move |p| (f, func, p)))
+            })
+        };
+        let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+        for (_, _, p) in limited() {
+            *reasons.entry(p.reason.as_str()).or_default() += 1;
+        }
+        let _ = writeln!(
+            s,
+            "instrumented with a limit: {} (counted as instrumented){}",
+            plural(count, "point"),
+            if verbose { "" } else { "; -v lists them" }
+        );
+        let mut v: Vec<_> = reasons.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (r, n) in v {
+            let _ = writeln!(s, "  {n:>6}  {r}");
+        }
+        if verbose {
+            for (f, func, p) in limited() {
+                let _ = writeln!(
+                    s,
+                    "  {}:{}: {} {}: {}",
+                    f.path,
+                    p.line,
+                    func.name,
+                    p.kind.as_str(),
+                    p.reason
+                );
+            }
+        }
     }
 }
 
@@ -675,6 +737,13 @@ impl Report {
             percent(total),
             t.lines_moved
         );
+        if total.limited > 0 {
+            let _ = writeln!(
+                s,
+                "{} of them with a limit (a Python span on CPython 3.12 and later only; see the JSON report).\n",
+                plural(total.limited, "point")
+            );
+        }
         let _ = writeln!(
             s,
             "| kind | instrumented | of | coverage |\n| --- | ---: | ---: | ---: |"

@@ -125,6 +125,12 @@ pub struct Point {
     /// `None` when instrumented; otherwise why not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// For a point instrumented with a form that works only where the
+    /// language's runtime allows it (a Python span from `sys.monitoring`,
+    /// CPython 3.12 and later): where it works, and why this form. Counted
+    /// as instrumented, and the report says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited: Option<String>,
 }
 
 impl Point {
@@ -133,13 +139,29 @@ impl Point {
             kind,
             line,
             skipped: None,
+            limited: None,
         }
+    }
+    /// Instrumented, with a form that works only where `limit` says.
+    pub fn limited(kind: PointKind, line: u32, limit: impl Into<String>) -> Self {
+        Point {
+            kind,
+            line,
+            skipped: None,
+            limited: Some(limit.into()),
+        }
+    }
+    /// Leaves the point out after all, for `reason`.
+    pub fn skip(&mut self, reason: impl Into<String>) {
+        self.skipped = Some(reason.into());
+        self.limited = None;
     }
     pub fn skipped(kind: PointKind, line: u32, reason: impl Into<String>) -> Self {
         Point {
             kind,
             line,
             skipped: Some(reason.into()),
+            limited: None,
         }
     }
 }
@@ -187,7 +209,7 @@ impl Unit {
         self.inserts.clear();
         for p in &mut self.points {
             if p.skipped.is_none() {
-                p.skipped = Some(reason.to_string());
+                p.skip(reason);
             }
         }
     }

@@ -6,17 +6,18 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it, before the next simple statement, or (the def being the whole module) on a line appended to the file; else on a new line (a line moved) |
-//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file |
+//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file; else `_ct.at(L, "f")` after the binding, a span from `sys.monitoring` (CPython 3.12+ only, reported as limited) |
 //! | lambda | `_ct.lam(L, lambda ...)` |
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
 //! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
 //! | loop | `for x in _ct.loop(S, "x", xs):`, `async for` with `aloop`, `while _ct.wt(S, test):` and `_ct.lb(S); break` |
 //! | exception | `except E as e: _ct.ex(L); _ct.v(L, "e", e); body` or, when the body starts with a compound statement, `except _ct.exm(L, E, "e") as e:` (not for `except*`, whose types are evaluated before its subgroup is known) |
 //!
-//! The decorator-based span wrapper adds a stack frame, so functions that look
-//! at their caller's frame (`sys._getframe`, `inspect.currentframe`, `f_back`)
-//! keep their original form and their span is reported as skipped. The
-//! runtime corrects `warnings.warn` stack levels for the wrapper frames.
+//! The decorator-based span wrapper adds a stack frame (before CPython 3.12),
+//! so functions that look at their caller's frame (`sys._getframe`,
+//! `inspect.currentframe`, `f_back`) keep their original form and get their
+//! span from `_ct.at` alone, on CPython 3.12+. The runtime corrects
+//! `warnings.warn` stack levels for the wrapper frames.
 
 use super::{Language, Layout, PlanContext, RuntimePlace};
 use crate::config::Config;
@@ -113,6 +114,9 @@ static FRAME_INSPECTION: WordSet = WordSet::new(&[
 const SKIP_FRAME: &str = "it inspects its caller's frame (sys._getframe, inspect.currentframe, f_back or traceback.extract_stack); a span wrapper would change what it sees";
 const SKIP_CODE_ASSIGNED: &str = "the module assigns the __code__ of a function of this name (`name.__code__ = ...`, as networkx's argmap does), which a span wrapper would take in the function's place";
 const SKIP_NO_LINE: &str = "no free line above or below the def for the span wrapper (adding one would move the lines below)";
+const LIMITED_NO_LINE: &str = "span on CPython 3.12 and later only (from sys.monitoring): no free line above or below the def for a span wrapper, which older versions need";
+const LIMITED_FRAME: &str = "span on CPython 3.12 and later only (from sys.monitoring, which adds no frame): it inspects its caller's frame, which a span wrapper on older versions would change";
+const LIMITED_CODE_ASSIGNED: &str = "span on CPython 3.12 and later only (from sys.monitoring, which leaves the function in place): the module assigns the __code__ of a function of this name, which a span wrapper on older versions would take";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
 const SKIP_SYNTAX_LONE_CR: &str = "the file ends lines with a lone CR (classic Mac OS), which Python reads as line ends and the parser does not; convert it to LF or CRLF to instrument it";
 const SKIP_SYNTAX_POINT: &str =
@@ -255,11 +259,18 @@ impl Language for Python {
                 }
                 line = end;
             }
-            if let Some(bad) = u
-                .inserts
-                .iter()
-                .find(|i| i.offset < from || (i.offset > to && i.offset != source.len()))
-            {
+            // A span registration follows the binding.
+            let follows_binding = |i: &Insert| {
+                is_registration(&i.text)
+                    && plan
+                        .header
+                        .iter()
+                        .any(|h| h.offset == i.offset && h.slot == i.slot)
+            };
+            if let Some(bad) = u.inserts.iter().find(|i| {
+                (i.offset < from || (i.offset > to && i.offset != source.len()))
+                    && !follows_binding(i)
+            }) {
                 return Err(format!(
                     "an insert of {} at byte {} lies outside it",
                     u.name, bad.offset
@@ -294,6 +305,7 @@ impl Language for Python {
             if runs_early {
                 let binding = binding(&ctx.runtime_ref, &ctx.rel_path);
                 header = Some(p.header_on_a_new_line(def, binding));
+                p.unregister_spans();
             }
         }
         let mut plan = FilePlan {
@@ -315,7 +327,7 @@ impl Language for Python {
                 u.inserts.clear();
                 for point in &mut u.points {
                     // The one reason, over what the misread parse suggested.
-                    point.skipped = Some(SKIP_SYNTAX_LONE_CR.into());
+                    point.skip(SKIP_SYNTAX_LONE_CR);
                 }
             }
         }
@@ -382,6 +394,23 @@ struct Planner<'a> {
     /// The blank or comment line the binding took after that def: a
     /// module-level late wrap may share it (`_ct = ...; main = _ct.late(..)`).
     header_row: Option<usize>,
+    /// Where a span registration (`_ct.at(...)`) can follow the binding on
+    /// its line; None when the binding ends a line of its own.
+    registration: Option<Registration>,
+    /// The units whose span is a registration: (unit, def line, the reason
+    /// it would be left out without one), undone if the binding moves.
+    registered: Vec<(usize, u32, &'static str)>,
+}
+
+/// Where span registrations go: at the binding's offset and slot, after it.
+#[derive(Clone, Copy)]
+struct Registration {
+    offset: usize,
+    slot: Slot,
+    /// The binding is a statement before others (`_ct = ...; x = 1`), so a
+    /// registration is too (`_ct.at(3, "f"); `); else it follows the
+    /// binding at the end of its line (`; _ct.at(3, "f")`).
+    before: bool,
 }
 
 fn text<'s>(src: &'s str, n: Node) -> &'s str {
@@ -596,6 +625,8 @@ impl<'a> Planner<'a> {
             }],
             after_first_def: None,
             header_row: None,
+            registration: None,
+            registered: Vec::new(),
         }
     }
 
@@ -701,7 +732,7 @@ impl<'a> Planner<'a> {
         let last = inserts.iter().map(|i| i.offset).max();
         if let (None, Some(first), Some(last)) = (&point.skipped, first, last) {
             if self.in_error(first, last) {
-                point.skipped = Some(SKIP_SYNTAX_POINT.into());
+                point.skip(SKIP_SYNTAX_POINT);
             }
         }
         let unit = &mut self.units[scope.unit];
@@ -714,7 +745,20 @@ impl<'a> Planner<'a> {
     // ------------------------------------------------------------ header ---
 
     /// Where `_ct` gets bound: returns the insert and the number of lines it moves.
+    /// The runtime binding's insert and the lines it moves; also notes where
+    /// span registrations can follow it.
     fn place_header(&mut self, root: Node<'a>) -> Option<(Insert, u32)> {
+        let header = self.place_binding(root)?;
+        let ins = &header.0;
+        self.registration = (!ins.text.ends_with('\n')).then(|| Registration {
+            offset: ins.offset,
+            slot: ins.slot,
+            before: ins.text.ends_with("; "),
+        });
+        Some(header)
+    }
+
+    fn place_binding(&mut self, root: Node<'a>) -> Option<(Insert, u32)> {
         let binding = binding(&self.ctx.runtime_ref, &self.ctx.rel_path);
         let stmts = named_children(root);
         let first = *stmts.first()?;
@@ -990,9 +1034,78 @@ impl<'a> Planner<'a> {
                     self.units[unit].inserts.extend(inserts);
                     Point::instrumented(PointKind::Function, line)
                 }
-                Err(reason) => Point::skipped(PointKind::Function, line, reason),
+                Err(reason) => match self.register_span(outer, def, name, line, reason) {
+                    Some((insert, limit)) => {
+                        self.units[unit].inserts.push(insert);
+                        self.registered.push((unit, line, reason));
+                        Point::limited(PointKind::Function, line, limit)
+                    }
+                    None => Point::skipped(PointKind::Function, line, reason),
+                },
             };
             self.units[unit].points.insert(0, point);
+        }
+    }
+
+    /// A span from `sys.monitoring` (CPython 3.12 and later) for a function
+    /// that no wrapper form suits: `_ct.at(LINE, "name")` after the binding
+    /// registers the code object of that name and first line, found among
+    /// the module's code constants, and nothing else changes. Not for
+    /// generators and coroutines, whose spans sys.monitoring cannot end in
+    /// every case (see the runtime), nor for reasons other than `reason`s a
+    /// wrapper alone has.
+    fn register_span(
+        &self,
+        outer: Node<'a>,
+        def: Node<'a>,
+        name: &str,
+        line: u32,
+        reason: &'static str,
+    ) -> Option<(Insert, &'static str)> {
+        let limit = match reason {
+            SKIP_NO_LINE => LIMITED_NO_LINE,
+            SKIP_FRAME => LIMITED_FRAME,
+            SKIP_CODE_ASSIGNED => LIMITED_CODE_ASSIGNED,
+            _ => return None,
+        };
+        let at = self.registration?;
+        if is_async(def) || yields(def) {
+            return None;
+        }
+        // The code object's first line is its first decorator's.
+        let first = Self::line_of(outer);
+        let call = if first == line {
+            format!("_ct.at({line}, {})", quote(name))
+        } else {
+            format!("_ct.at({line}, {}, {first})", quote(name))
+        };
+        let text = if at.before {
+            format!("{call}; ")
+        } else {
+            format!("; {call}")
+        };
+        let insert = Insert {
+            offset: at.offset,
+            slot: at.slot,
+            text,
+        };
+        Some((insert, limit))
+    }
+
+    /// Takes back every span registration (the binding moved to a line of
+    /// its own, which no registration can follow): those spans are left out
+    /// for the reason they had.
+    fn unregister_spans(&mut self) {
+        for (unit, line, reason) in std::mem::take(&mut self.registered) {
+            let u = &mut self.units[unit];
+            u.inserts.retain(|i| !is_registration(&i.text));
+            if let Some(p) = u
+                .points
+                .iter_mut()
+                .find(|p| p.kind == PointKind::Function && p.line == line && p.limited.is_some())
+            {
+                p.skip(reason);
+            }
         }
     }
 
@@ -1003,15 +1116,15 @@ impl<'a> Planner<'a> {
         last_decorator: Option<Node<'a>>,
         name: &str,
         line: u32,
-    ) -> Result<Vec<Insert>, String> {
+    ) -> Result<Vec<Insert>, &'static str> {
         let body = def
             .child_by_field_id(fields().body)
             .map_or(0..0, |b| b.byte_range());
         if self.frame_marks.any_within(body) {
-            return Err(SKIP_FRAME.into());
+            return Err(SKIP_FRAME);
         }
         if self.replaces_code.contains(name) {
-            return Err(SKIP_CODE_ASSIGNED.into());
+            return Err(SKIP_CODE_ASSIGNED);
         }
         if outer.kind() == "decorated_definition" {
             let mut c = outer.walk();
@@ -1023,7 +1136,7 @@ impl<'a> Planner<'a> {
                     t == "overload" || t.ends_with(".overload")
                 });
             if overload {
-                return Err(SKIP_OVERLOAD.into());
+                return Err(SKIP_OVERLOAD);
             }
         }
         // 1. Rewrite the decorator closest to the def: it must see our wrapper.
@@ -1084,7 +1197,7 @@ impl<'a> Planner<'a> {
                 self.appended_line(&format!("{indent}{late}")),
             )]);
         }
-        Err(SKIP_NO_LINE.into())
+        Err(SKIP_NO_LINE)
     }
 
     fn class(&mut self, def: Node<'a>, scope: &Scope) {
@@ -1391,6 +1504,7 @@ impl<'a> Planner<'a> {
                     kind: PointKind::Variable,
                     line: site,
                     skipped: loop_skipped,
+                    limited: None,
                 };
                 self.push(scope, point, []);
             }
@@ -1565,6 +1679,37 @@ fn binding(runtime_ref: &str, rel_path: &str) -> String {
     )
 }
 
+/// True for an `async def`.
+fn is_async(def: Node) -> bool {
+    let mut c = def.walk();
+    let found = def.children(&mut c).any(|t| t.kind() == "async");
+    found
+}
+
+/// True when the function's own body yields (a generator), not counting
+/// the functions, lambdas and classes nested in it.
+fn yields(def: Node) -> bool {
+    let Some(body) = def.child_by_field_id(fields().body) else {
+        return false;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "yield" => return true,
+            "function_definition" | "lambda" | "class_definition" => continue,
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// True for the text of a span registration (see `Planner::register_span`).
+fn is_registration(text: &str) -> bool {
+    text.trim_start_matches("; ").starts_with("_ct.at(")
+}
+
 /// Byte ranges of the string literals and comments of `src`, sorted; `None`
 /// when the scan is unsure (an unterminated string, or quotes inside the
 /// braces of an f-string, which Python 3.12 allows to nest): such files are
@@ -1668,6 +1813,7 @@ fn insert_forms() -> &'static regex::Regex {
             format!(r"{vars}; "),
             format!(r"_ct\.(?:ex|lb)\({n}\); "),
             format!(r"{ws}@_ct\.fn\({n}\)"),
+            format!(r"(?:; )?_ct\.at\({n}, {q}(?:, {n})?\)(?:; )?"),
             format!(r"(?:{nl}|; )?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
             // Openers: a space first where the node follows a word (`if(x)`).
             format!(r" ?_ct\.(?:deco|lam|wt|exm)\({n}, "),

@@ -111,7 +111,7 @@ def total(prices):
 
 def caller():
     frame = sys._getframe(1)
-    return frame.f_code.co_name
+    yield frame.f_code.co_name
 ";
 
 /// A git repository in `dir`: `main` holds `main_files`, the checked-out

@@ -152,6 +152,31 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// A working `pythonX.Y` for `version` ("3.12"): on PATH, or installed by
+/// pyenv (as ci/test finds them).
+pub fn python_version(version: &str) -> Option<PathBuf> {
+    let name = format!("python{version}");
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")))
+        .and_then(|root| std::fs::read_dir(root.join("versions")).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&format!("{version}.")))
+        })
+        .map(|e| e.path().join("bin").join(&name));
+    which(&name).into_iter().chain(pyenv).find(|p| {
+        Command::new(p)
+            .args(["-c", ""])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
 /// Runs a command, returning its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()

@@ -27,6 +27,7 @@ import tempfile
 import textwrap
 import threading
 import traceback
+import types
 import unittest
 import warnings
 import weakref
@@ -35,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RUNTIME = os.path.join(ROOT, "src", "runtime", "python", "_ctinject_runtime.py")
 SHIM = os.path.join(ROOT, "src", "runtime", "python", "_ctinject.py")
-REGISTRY = "__ctinject_runtime_v1__"
+REGISTRY = "__ctinject_runtime_v2__"
 CONFIG_LINE = '_CONFIG_JSON = "{}"'
 _counter = itertools.count()
 
@@ -238,6 +239,39 @@ class RuntimeCase(unittest.TestCase):
 # ---------------------------------------------------------------- the calls of the contract
 
 class TestContractCalls(RuntimeCase):
+
+    def test_at_registers_a_function_by_its_lines_for_sys_monitoring(self):
+        """`_ct.at(line, name[, first])` after the binding: the function's
+        code object, found by name and first line among the module's code,
+        gets its spans from sys.monitoring (CPython 3.12+); nothing is
+        wrapped, and on older versions nothing happens at all."""
+        src = textwrap.dedent("""\
+            _ct.at(4, "f"); _ct.at(8, "g", 7); _ct.at(12, "missing"); _ct.at(4, "h")
+            class A:
+                x = 1
+                def f(self, a):
+                    return a + 1
+                def h(self): pass
+                @staticmethod
+                def g(b):
+                    return b * 2
+            """)
+        ns = {"_ct": self.ct, "__name__": "pkg.mod"}
+        exec(compile(src, "pkg/mod.py", "exec"), ns)
+        A = ns["A"]
+        self.assertEqual((A().f(1), A.g(3), A().h()), (2, 6, None))
+        self.assertIs(type(A.__dict__["f"]), types.FunctionType)
+        self.assertEqual(A.__dict__["f"].__code__.co_name, "f")  # the function itself
+        spans = {s["name"]: s for s in self.spans()}
+        if not MONITORING:
+            self.assertEqual(spans, {})
+            return
+        self.assertEqual(sorted(spans), ["A.f", "A.g"])  # not h: its line is not 4
+        f, g = spans["A.f"], spans["A.g"]
+        self.assertEqual((f["line"], f["module"], f["args"]["a"], f["return"]),
+                         (4, "pkg.mod", "1", "2"))
+        self.assertEqual((g["line"], g["args"], g["return"]), (8, {"b": "3"}, "6"))
+
 
     def test_fn_records_a_span_with_args_and_return(self):
         ct = self.ct
@@ -2570,7 +2604,7 @@ class TestSubprocesses(unittest.TestCase):
     def test_runtime_imports_are_not_the_packages(self):
         # click's test_light_imports: a hook on builtins.__import__ records
         # the modules imported by code whose module name starts with the
-        # package's; the runtime (loaded as __ctinject_runtime_v1__) must
+        # package's; the runtime (loaded as __ctinject_runtime_v2__) must
         # add nothing but the shim's `sys`.
         self.package("app", """
             @_ct.fn(2)
@@ -2725,7 +2759,7 @@ class TestSubprocesses(unittest.TestCase):
             import os, sys
             from pkga import mod
             import pkga._ctinject, pkgb._ctinject
-            rt = sys.modules["__ctinject_runtime_v1__"]
+            rt = sys.modules["__ctinject_runtime_v2__"]
             # One runtime per process, from the copy of the package loaded first.
             assert rt.__file__ == os.path.join("pkga", "_ctinject_runtime.py") or rt.__file__.endswith(os.sep + os.path.join("pkga", "_ctinject_runtime.py")), rt.__file__
             assert pkga._ctinject.Module is rt.Module is pkgb._ctinject.Module

@@ -96,6 +96,15 @@ fn skipped(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
         .collect()
 }
 
+/// The points instrumented with a limit, with the limit.
+fn limited(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
+    plan.units
+        .iter()
+        .flat_map(|u| u.points.iter())
+        .filter_map(|p| p.limited.clone().map(|r| (p.kind, p.line, r)))
+        .collect()
+}
+
 const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"m.py\")";
 
 /// Asserts the instrumented text, given with `IMPORT` standing for the binding.
@@ -189,13 +198,19 @@ fn methods_without_blank_lines_chain_late_wraps() {
     );
 }
 
+/// Its span comes from sys.monitoring alone (CPython 3.12+), which adds no
+/// frame: a registration after the binding, and the function untouched.
 #[test]
 fn function_that_inspects_its_caller_keeps_its_form() {
-    let (out, plan) = run_plan("import sys\n\ndef f():\n    return sys._getframe(1)\n");
-    assert!(!out.contains("_ct.fn"), "{out}");
+    check(
+        "import sys\n\ndef f():\n    return sys._getframe(1)\n",
+        "IMPORT; _ct.at(3, \"f\"); import sys\n\ndef f():\n    return sys._getframe(1)\n",
+    );
+    let (_, plan) = run_plan("import sys\n\ndef f():\n    return sys._getframe(1)\n");
+    assert!(skipped(&plan).is_empty());
     assert_eq!(
-        skipped(&plan),
-        vec![(PointKind::Function, 3, SKIP_FRAME.to_string())]
+        limited(&plan),
+        vec![(PointKind::Function, 3, LIMITED_FRAME.to_string())]
     );
     // pyparsing's Forward.__lshift__ and __or__ compare the caller's line
     // from traceback.extract_stack: wrapped, both saw the wrapper's line.
@@ -205,9 +220,10 @@ fn function_that_inspects_its_caller_keeps_its_form() {
         !out.contains("_ct.late") && !out.contains("_ct.fn"),
         "{out}"
     );
+    assert!(out.contains("_ct.at(3, \"__lshift__\")"), "{out}");
     assert_eq!(
-        skipped(&plan),
-        vec![(PointKind::Function, 3, SKIP_FRAME.to_string())]
+        limited(&plan),
+        vec![(PointKind::Function, 3, LIMITED_FRAME.to_string())]
     );
 }
 
@@ -276,11 +292,67 @@ fn function_with_no_free_line_is_reported_skipped() {
     let (_, plan) = run_plan("import os\ndef f(): pass\nx = [\n 1]\n");
     // `x = [` is a simple statement: the late wrap goes before it.
     assert!(skipped(&plan).is_empty());
-    let (_, plan) = run_plan("import os\nclass A:\n    def f(self): pass\nif x:\n    pass\n");
+    // No place for a wrapper: a registration for sys.monitoring, with the
+    // limit said; and the decorated function's code starts at its decorator.
+    let src = "import os\nclass A:\n    def f(self): pass\n    @property\n    def g(self): return sys._getframe()\nif x:\n    pass\n";
+    let (out, plan) = run_plan(src);
+    assert!(skipped(&plan).is_empty(), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "{IMPORT}; _ct.at(3, \"f\"); _ct.at(5, \"g\", 4); import os\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        limited(&plan),
+        vec![
+            (PointKind::Function, 3, LIMITED_NO_LINE.to_string()),
+            (PointKind::Function, 5, LIMITED_FRAME.to_string())
+        ]
+    );
+    // Generators and coroutines: sys.monitoring cannot end every span of
+    // theirs, so no registration.
+    for def in ["def f(self): yield 1", "async def f(self): pass"] {
+        let src = format!("import os\nclass A:\n    {def}\nif x:\n    pass\n");
+        let (out, plan) = run_plan(&src);
+        assert!(!out.contains("_ct.at("), "{out}");
+        assert_eq!(
+            skipped(&plan),
+            vec![(PointKind::Function, 3, SKIP_NO_LINE.to_string())]
+        );
+    }
+    // A nested function's yield is its own.
+    let src = "import os\nclass A:\n    def f(self):\n        def g(): yield 1\n        return g\nif x:\n    pass\n";
+    assert!(instrumented(src).contains("_ct.at(3, \"f\")"));
+}
+
+/// After a docstring the registration follows the binding at the end of
+/// its line; with the binding on a line of its own (a line moved), no
+/// registration can follow it, and the function is left out as before.
+#[test]
+fn span_registrations_follow_the_binding_or_are_taken_back() {
+    check(
+        "\"\"\"Doc.\"\"\"\nclass A:\n    def f(self): pass\nif x:\n    pass\n",
+        "\"\"\"Doc.\"\"\"; IMPORT; _ct.at(3, \"f\")\nclass A:\n    def f(self): pass\nif _ct.brx(4, 0, x, -1):\n    pass\n",
+    );
+    let src = "class A:\n    def f(self): pass\nif x:\n    pass\n";
+    let (out, plan) = run_plan(src);
+    assert!(out.starts_with(&format!("{IMPORT}\nclass A")), "{out}");
+    assert!(!out.contains("_ct.at("), "{out}");
     assert_eq!(
         skipped(&plan),
-        vec![(PointKind::Function, 3, SKIP_NO_LINE.to_string())]
+        vec![(PointKind::Function, 2, SKIP_NO_LINE.to_string())]
     );
+    // The binding moves below the first def when that def's signature takes
+    // an insert: registrations made before that are taken back.
+    let src = "def f(a=lambda: 1):\n    pass\nclass A:\n    def g(self): pass\nif x:\n    pass\n";
+    let (out, plan) = run_plan(src);
+    assert!(!out.contains("_ct.at("), "{out}");
+    assert!(
+        skipped(&plan).contains(&(PointKind::Function, 4, SKIP_NO_LINE.to_string())),
+        "{out}"
+    );
+    assert!(limited(&plan).is_empty());
 }
 
 #[test]
@@ -825,12 +897,14 @@ fn a_module_that_assigns_code_objects_keeps_its_functions() {
     // Only the function of the name whose code is replaced goes without a
     // span (the rule was once the whole module's: 4% of the stdlib's
     // functions lost their spans to it).
-    let code_skips: Vec<u32> = skipped(&plan)
+    // (It keeps its form: its span comes from sys.monitoring alone.)
+    let code_limits: Vec<u32> = limited(&plan)
         .iter()
-        .filter(|(k, _, r)| *k == PointKind::Function && r == SKIP_CODE_ASSIGNED)
+        .filter(|(k, _, r)| *k == PointKind::Function && r == LIMITED_CODE_ASSIGNED)
         .map(|(_, line, _)| *line)
         .collect();
-    assert_eq!(code_skips, [4], "{out}");
+    assert_eq!(code_limits, [4], "{out}");
+    assert!(!out.contains("func = _ct.late"), "{out}");
     assert!(
         out.contains("@_ct.fn(3)") && out.contains("@_ct.fn(8)"),
         "{out}"

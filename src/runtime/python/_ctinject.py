@@ -2,7 +2,7 @@
 """Instrumented modules of this package import `Module` from here.
 
 This file loads ctinject's runtime (`_ctinject_runtime.py`, beside it) once
-per process under a module name of its own, `__ctinject_runtime_v1__`, so
+per process under a module name of its own, `__ctinject_runtime_v2__`, so
 that the runtime is not part of this package: what it imports, its globals
 and its warnings are not this package's (import-weight tests and warning
 filters keyed on the package name see nothing new). Every package's copy
@@ -10,7 +10,7 @@ shares that one runtime.
 """
 import sys
 
-_name = "__ctinject_runtime_v1__"
+_name = "__ctinject_runtime_v2__"
 _rt = sys.modules.get(_name)
 if getattr(_rt, "Module", None) is None:
     # Beside this file, whatever it is called (`.py` or a `.pyc`), with no

@@ -33,7 +33,7 @@ import gc
 __all__ = ["Module"]
 
 SCHEMA_VERSION = 1
-_REGISTRY = "__ctinject_runtime_v1__"
+_REGISTRY = "__ctinject_runtime_v2__"
 
 _get_ident = threading.get_ident
 _time_ns = time.time_ns
@@ -1335,6 +1335,31 @@ def _mon_register(mod, f, line):
     return True
 
 
+# The code objects of the module being registered, by (first line, name):
+# (module code, index), for the last module only (its registrations run one
+# after another while it is imported).
+_AT_INDEX = [None, None]
+
+
+def _code_at(module_code, first, name):
+    """The code object of the function `name` whose code starts on line
+    `first`, among the constants of `module_code` and of the code nested in
+    them; None when there is none, or more than one."""
+    if _AT_INDEX[0] is not module_code:
+        index = {}
+        todo = [module_code]
+        CodeType = types.CodeType
+        while todo:
+            for c in todo.pop().co_consts:
+                if type(c) is CodeType:
+                    key = (c.co_firstlineno, c.co_name)
+                    index[key] = None if key in index else c
+                    todo.append(c)
+        _AT_INDEX[0] = module_code
+        _AT_INDEX[1] = index
+    return _AT_INDEX[1].get((first, name))
+
+
 # The callbacks take what they use as defaults: bound once, fast, and still
 # there if the interpreter clears this module's globals while it shuts down
 # (the wrappers hold theirs in closures for the same reason).
@@ -1935,6 +1960,26 @@ class _Module(object):
 
     def wrap(self, f, line=0):
         return _wrap(self, f, line)
+
+    def at(self, line, name, first=0):
+        """A span from sys.monitoring (CPython 3.12+) for the function `name`
+        defined at `line` of the calling module, whose code starts on line
+        `first` (its first decorator; `line` when 0): for functions that no
+        wrapper can reach without moving a line. The function itself is not
+        touched; on older versions, or where sys.monitoring cannot be used,
+        nothing is done."""
+        if _mon is None:
+            return
+        try:
+            frame = _getframe(1)
+            code = _code_at(frame.f_code, first or line, name)
+            if code is not None:
+                f = types.SimpleNamespace(
+                    __code__=code, __qualname__=getattr(code, "co_qualname", name),
+                    __module__=frame.f_globals.get("__name__"))
+                _mon_register(self, f, line)
+        except Exception:
+            pass
 
     # -- variables
     def v(self, line, name, value, *more):
