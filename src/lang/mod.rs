@@ -6,6 +6,7 @@
 //! for where its runtime goes, a [`Layout`] that the caller backs with the
 //! disk or with a git tree.
 
+pub mod kit;
 pub mod python;
 
 use crate::config::Config;

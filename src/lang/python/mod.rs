@@ -19,9 +19,13 @@
 //! span from `_ct.at` alone, on CPython 3.12+. The runtime corrects
 //! `warnings.warn` stack levels for the wrapper frames.
 
+use super::kit::{
+    attach_header, check_positions, check_wrappers, last_row, line_of, named_children, text, Base,
+    Marks, WordSet, SKIP_SYNTAX_POINT,
+};
 use super::{Language, Layout, PlanContext, RuntimePlace};
 use crate::config::Config;
-use crate::engine::{error_ranges, FilePlan, Insert, Point, PointKind, Slot, Unit, MODULE_UNIT};
+use crate::engine::{FilePlan, Insert, Point, PointKind, Slot, Unit};
 use crate::runtime;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -119,8 +123,6 @@ const LIMITED_FRAME: &str = "span on CPython 3.12 and later only (from sys.monit
 const LIMITED_CODE_ASSIGNED: &str = "span on CPython 3.12 and later only (from sys.monitoring, which leaves the function in place): the module assigns the __code__ of a function of this name, which a span wrapper on older versions would take";
 const SKIP_SYNTAX: &str = "the function overlaps a syntax error in the input";
 const SKIP_SYNTAX_LONE_CR: &str = "the file ends lines with a lone CR (classic Mac OS), which Python reads as line ends and the parser does not; convert it to LF or CRLF to instrument it";
-const SKIP_SYNTAX_POINT: &str =
-    "it lies where the parser found a syntax error in the input (an insert there could break the file)";
 const SKIP_BINDING_NAME: &str =
     "the module uses the name `_ct`, which ctinject's inserted code binds (rename it to instrument this file)";
 const SKIP_LAMBDA_ATTRIBUTE: &str =
@@ -197,42 +199,8 @@ impl Language for Python {
         // quotes into code: no insert may land strictly inside one.
         let quiet =
             strings_and_comments(source).ok_or("the positions of this file cannot be checked")?;
-        let inserts = plan
-            .header
-            .iter()
-            .chain(plan.units.iter().flat_map(|u| &u.inserts));
-        for ins in inserts {
-            if ins.offset > source.len() || !source.is_char_boundary(ins.offset) {
-                return Err(format!(
-                    "an insert at byte {} is outside the source",
-                    ins.offset
-                ));
-            }
-            let i = quiet.partition_point(|r| r.end <= ins.offset);
-            if quiet.get(i).is_some_and(|r| r.start < ins.offset) {
-                return Err(format!(
-                    "an insert at byte {} lies inside a string or a comment",
-                    ins.offset
-                ));
-            }
-            self.check_insert(&ins.text)?;
-        }
-        // Each wrapper's two halves pair up, within one unit.
-        for inserts in std::iter::once(&plan.header).chain(plan.units.iter().map(|u| &u.inserts)) {
-            let halves: Vec<(usize, Slot)> = inserts.iter().map(|i| (i.offset, i.slot)).collect();
-            for ins in inserts {
-                if let Slot::Open(neg_end) = ins.slot {
-                    let end = usize::try_from(-neg_end)
-                        .map_err(|_| "a wrapper with a bad end".to_string())?;
-                    if !halves.contains(&(end, Slot::Close(-(ins.offset as i64)))) {
-                        return Err(format!(
-                            "a wrapper opened at byte {} is not closed where it says",
-                            ins.offset
-                        ));
-                    }
-                }
-            }
-        }
+        check_positions(source, plan, &quiet, |text| self.check_insert(text))?;
+        check_wrappers(plan)?;
         // Each function's inserts lie in the function, on the line above it,
         // or on the blank and comment lines after it up to the next statement
         // (or the end of the file).
@@ -298,6 +266,7 @@ impl Language for Python {
                 .map_or(def.end_byte(), |b| b.start_byte());
             let signature = def.start_byte()..body;
             let runs_early = p
+                .base
                 .units
                 .iter()
                 .flat_map(|u| &u.inserts)
@@ -308,14 +277,9 @@ impl Language for Python {
                 p.unregister_spans();
             }
         }
-        let mut plan = FilePlan {
-            header: Vec::new(),
-            units: p.units,
-            lines_moved: 0,
-            file_skipped: None,
-        };
-        if plan.units.iter().any(|u| !u.inserts.is_empty()) && uses_binding_name(source, tree) {
-            for u in &mut plan.units {
+        let mut units = p.base.units;
+        if units.iter().any(|u| !u.inserts.is_empty()) && uses_binding_name(source, tree) {
+            for u in &mut units {
                 u.drop_with_reason(SKIP_BINDING_NAME);
             }
         }
@@ -323,7 +287,7 @@ impl Language for Python {
         // literals too; tree-sitter-python does not, so what it parsed is not
         // the file Python runs: nothing of it is instrumented.
         if has_lone_cr(source) {
-            for u in &mut plan.units {
+            for u in &mut units {
                 u.inserts.clear();
                 for point in &mut u.points {
                     // The one reason, over what the misread parse suggested.
@@ -331,20 +295,7 @@ impl Language for Python {
                 }
             }
         }
-        if plan.units.iter().any(|u| !u.inserts.is_empty()) {
-            match header {
-                Some((insert, moved)) => {
-                    plan.header.push(insert);
-                    plan.lines_moved = moved;
-                }
-                None => {
-                    for u in &mut plan.units {
-                        u.drop_with_reason("no place for the runtime import");
-                    }
-                }
-            }
-        }
-        plan
+        attach_header(units, header)
     }
 }
 
@@ -364,13 +315,9 @@ struct Scope {
 }
 
 struct Planner<'a> {
-    src: &'a str,
+    /// The shared state: lines, claimed rows, errors, units, the walk.
+    base: Base<'a>,
     ctx: &'a PlanContext,
-    errors: Vec<Range<usize>>,
-    line_starts: Vec<usize>,
-    /// Lines (0-based rows) already given to a decorator or a late wrap.
-    claimed: HashSet<usize>,
-    units: Vec<Unit>,
     /// Where the frame-inspection markers and the words of
     /// [`EXPRESSION_POINT_WORDS`] occur: found once per file, not searched
     /// for again in every function body and expression.
@@ -382,12 +329,6 @@ struct Planner<'a> {
     /// names whose `__code__` is assigned (`func` of `func.__code__ = ...`):
     /// functions of those names get no span.
     replaces_code: HashSet<&'a str>,
-    /// Whether the file uses CRLF, for the lines the planner adds.
-    crlf: bool,
-    /// One cursor and one node stack for the whole walk: a cursor and a
-    /// vector per visited node made planning cost a third of a parse.
-    cursor: tree_sitter::TreeCursor<'a>,
-    stack: Vec<Node<'a>>,
     /// The file's first statement, a `def`, when the runtime binding was
     /// put after it (see [`Planner::place_header`]).
     after_first_def: Option<Node<'a>>,
@@ -411,10 +352,6 @@ struct Registration {
     /// registration is too (`_ct.at(3, "f"); `); else it follows the
     /// binding at the end of its line (`; _ct.at(3, "f")`).
     before: bool,
-}
-
-fn text<'s>(src: &'s str, n: Node) -> &'s str {
-    &src[n.byte_range()]
 }
 
 /// The grammar's field ids, looked up once: `child_by_field_name` compares
@@ -467,62 +404,11 @@ fn fields() -> &'static Fields {
     })
 }
 
-/// Where some words occur in a file, found in one pass per word so that
-/// "does this node's text contain one" costs a binary search, not a scan.
-struct Marks(Vec<Range<usize>>);
-
-/// Words looked for in every file, found in one pass over the text (a regex
-/// of literals) rather than one pass per word: these scans run on every byte
-/// of every file. No word of a set overlaps another, so taking matches
-/// left to right misses none.
-struct WordSet {
-    words: &'static [&'static str],
-    regex: OnceLock<regex::Regex>,
-}
-
-impl WordSet {
-    const fn new(words: &'static [&'static str]) -> Self {
-        WordSet {
-            words,
-            regex: OnceLock::new(),
-        }
-    }
-
-    fn regex(&self) -> &regex::Regex {
-        self.regex.get_or_init(|| {
-            let alternatives: Vec<String> = self.words.iter().map(|w| regex::escape(w)).collect();
-            regex::Regex::new(&alternatives.join("|")).expect("escaped literals compile")
-        })
-    }
-}
-
-impl Marks {
-    fn find(src: &str, words: &WordSet) -> Marks {
-        Marks(words.regex().find_iter(src).map(|m| m.range()).collect())
-    }
-
-    /// True when one of the words lies wholly inside `r`.
-    fn any_within(&self, r: Range<usize>) -> bool {
-        let first = self.0.partition_point(|m| m.start < r.start);
-        self.0[first..]
-            .iter()
-            .take_while(|m| m.start < r.end)
-            .any(|m| m.end <= r.end)
-    }
-}
-
 /// The words without which an expression or a simple statement cannot hold a
 /// point of its own: a conditional expression (`else`), a walrus (`:=`), a
 /// lambda. An over-approximation: they may also sit in names, strings or
 /// comments, which only costs a walk.
 static EXPRESSION_POINT_WORDS: WordSet = WordSet::new(&["else", ":=", "lambda"]);
-
-fn named_children(n: Node) -> Vec<Node> {
-    let mut c = n.walk();
-    n.named_children(&mut c)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
 
 /// Statements that may share a line with a statement put before them.
 fn is_simple_statement(n: Node) -> bool {
@@ -600,29 +486,12 @@ fn var_call(callee: &str, line: u32, names: &[String]) -> String {
 
 impl<'a> Planner<'a> {
     fn new(src: &'a str, ctx: &'a PlanContext, tree: &'a tree_sitter::Tree) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        let lines = line_starts.len() as u32;
         Planner {
-            src,
+            base: Base::new(src, tree),
             ctx,
-            errors: error_ranges(tree),
             frame_marks: Marks::find(src, &FRAME_INSPECTION),
             replaces_code: code_assigned_names(src),
             expression_marks: Marks::find(src, &EXPRESSION_POINT_WORDS),
-            crlf: src.contains("\r\n"),
-            cursor: tree.walk(),
-            stack: Vec::new(),
-            line_starts,
-            claimed: HashSet::new(),
-            units: vec![Unit {
-                name: MODULE_UNIT.into(),
-                lines: (1, lines),
-                bytes: 0..src.len(),
-                inserts: Vec::new(),
-                points: Vec::new(),
-                selected: true,
-            }],
             after_first_def: None,
             header_row: None,
             registration: None,
@@ -630,116 +499,38 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn rows(&self) -> usize {
-        // A final newline does not start a line of its own.
-        if self.src.ends_with('\n') {
-            self.line_starts.len() - 1
-        } else {
-            self.line_starts.len()
-        }
-    }
-
-    fn line(&self, row: usize) -> &'a str {
-        let start = self.line_starts[row];
-        let end = self
-            .line_starts
-            .get(row + 1)
-            .copied()
-            .unwrap_or(self.src.len());
-        self.src[start..end].trim_end_matches(['\n', '\r'])
-    }
-
     fn blank_or_comment(&self, row: usize) -> bool {
-        let t = self.line(row).trim_start_matches([' ', '\t', '\x0c']);
-        t.is_empty() || t.starts_with('#')
+        self.base.blank_or_comment(row, "#")
     }
 
     /// The shebang and the encoding cookie must stay alone on their lines.
     fn reserved(&self, row: usize) -> bool {
-        let t = self.line(row);
+        let t = self.base.line(row);
         (row == 0 && t.starts_with("#!"))
             || (row < 2 && t.trim_start().starts_with('#') && t.contains("coding"))
     }
 
     /// A blank or comment line that nobody has taken yet.
     fn free_row(&self, row: usize) -> bool {
-        row < self.rows()
-            && !self.claimed.contains(&row)
+        row < self.base.rows()
+            && !self.base.claimed.contains(&row)
             && self.blank_or_comment(row)
             && !self.reserved(row)
     }
 
-    fn overlaps_error(&self, r: Range<usize>) -> bool {
-        self.errors
-            .iter()
-            .any(|e| e.start < r.end && r.start < e.end.max(e.start + 1))
-    }
-
-    fn line_of(n: Node<'a>) -> u32 {
-        n.start_position().row as u32 + 1
-    }
-
-    /// The last row a node occupies (a node ending at column 0 ends on the row before).
-    fn last_row(n: Node<'a>) -> usize {
-        let end = n.end_position();
-        if end.column == 0 && end.row > n.start_position().row {
-            end.row - 1
-        } else {
-            end.row
-        }
-    }
-
-    fn indent_of(&self, n: Node<'a>) -> &'a str {
-        let start = self.line_starts[n.start_position().row];
-        &self.src[start..n.start_byte()]
-    }
-
-    /// [`Insert::wrap`], with a space before the opener when the node follows
-    /// a word with none between: `while(x):` must become `while _ct.wt(..`,
-    /// since `while_ct.wt(..` is a name, and a syntax error.
+    /// [`Base::wrap`] with Python's word characters.
     fn wrap(
         &self,
         range: Range<usize>,
         open: impl Into<String>,
         close: impl Into<String>,
     ) -> [Insert; 2] {
-        let mut open = open.into();
-        let glued = self.src[..range.start]
-            .chars()
-            .next_back()
-            .is_some_and(is_word_char);
-        if glued {
-            open.insert(0, ' ');
-        }
-        Insert::wrap(range, open, close)
+        self.base.wrap(range, open, close, is_word_char)
     }
 
-    /// True when inserts spanning `first..=last` (a wrapper's two halves, or
-    /// one insert) would touch a place the parser could not read, edges
-    /// included. Validation cannot vouch for such inserts: a new error there
-    /// maps back onto the old one and is excused.
-    fn in_error(&self, first: usize, last: usize) -> bool {
-        self.errors
-            .iter()
-            .any(|e| e.start <= last && first <= e.end)
-    }
-
-    /// Records `point` in the scope's unit, with its inserts unless it is
-    /// skipped; a point whose inserts touch a syntax error is skipped.
-    fn push(&mut self, scope: &Scope, mut point: Point, inserts: impl IntoIterator<Item = Insert>) {
-        let inserts: Vec<Insert> = inserts.into_iter().collect();
-        let first = inserts.iter().map(|i| i.offset).min();
-        let last = inserts.iter().map(|i| i.offset).max();
-        if let (None, Some(first), Some(last)) = (&point.skipped, first, last) {
-            if self.in_error(first, last) {
-                point.skip(SKIP_SYNTAX_POINT);
-            }
-        }
-        let unit = &mut self.units[scope.unit];
-        if point.skipped.is_none() {
-            unit.inserts.extend(inserts);
-        }
-        unit.points.push(point);
+    /// [`Base::push`] into the scope's unit.
+    fn push(&mut self, scope: &Scope, point: Point, inserts: impl IntoIterator<Item = Insert>) {
+        self.base.push(scope.unit, point, inserts);
     }
 
     // ------------------------------------------------------------ header ---
@@ -779,12 +570,12 @@ impl<'a> Planner<'a> {
             }
         }
         if let Some(h) = last_header {
-            if self.overlaps_error(h.byte_range()) {
+            if self.base.overlaps_error(h.byte_range()) {
                 return None;
             }
             return Some((Insert::after(h.end_byte(), format!("; {binding}")), 0));
         }
-        if self.overlaps_error(first.byte_range()) {
+        if self.base.overlaps_error(first.byte_range()) {
             return None;
         }
         if is_simple_statement(first) {
@@ -795,24 +586,24 @@ impl<'a> Planner<'a> {
         }
         let first_row = first.start_position().row;
         if let Some(row) = (0..first_row).rev().find(|&r| self.free_row(r)) {
-            self.claimed.insert(row);
-            return Some((Insert::before(self.line_starts[row], binding), 0));
+            self.base.claimed.insert(row);
+            return Some((Insert::before(self.base.line_starts[row], binding), 0));
         }
         // A plain `def` first: bind just after it, where no line moves. Only
         // its signature runs before that (its body runs when called), so it
         // must take no insert: [`Python::plan`] checks, with `after_first_def`.
         if first.kind() == "function_definition" {
             let next = stmts.get(1).copied();
-            let end_row = Self::last_row(first);
-            let limit = next.map_or(self.rows(), |n| n.start_position().row);
+            let end_row = last_row(first);
+            let limit = next.map_or(self.base.rows(), |n| n.start_position().row);
             if let Some(row) = (end_row + 1..limit).find(|&r| self.free_row(r)) {
-                self.claimed.insert(row);
+                self.base.claimed.insert(row);
                 self.after_first_def = Some(first);
                 self.header_row = Some(row);
-                return Some((Insert::before(self.line_starts[row], binding), 0));
+                return Some((Insert::before(self.base.line_starts[row], binding), 0));
             }
-            if let Some(n) =
-                next.filter(|n| is_simple_statement(*n) && !self.overlaps_error(n.byte_range()))
+            if let Some(n) = next
+                .filter(|n| is_simple_statement(*n) && !self.base.overlaps_error(n.byte_range()))
             {
                 self.after_first_def = Some(first);
                 return Some((Insert::before(n.start_byte(), format!("{binding}; ")), 0));
@@ -823,7 +614,7 @@ impl<'a> Planner<'a> {
             if stmts[1..].iter().all(|s| s.kind() == "comment") {
                 self.after_first_def = Some(first);
                 return Some((
-                    Insert::after(self.src.len(), self.appended_line(&binding)),
+                    Insert::after(self.base.src.len(), self.base.appended_line(&binding)),
                     0,
                 ));
             }
@@ -831,24 +622,12 @@ impl<'a> Planner<'a> {
         Some(self.header_on_a_new_line(first, binding))
     }
 
-    /// `line` as a new last line of the file, which moves no line (after a
-    /// line end of its own when the file does not end with one).
-    fn appended_line(&self, line: &str) -> String {
-        let newline = if self.crlf { "\r\n" } else { "\n" };
-        let lead = if self.src.ends_with('\n') {
-            ""
-        } else {
-            newline
-        };
-        format!("{lead}{line}{newline}")
-    }
-
     /// The binding on a line of its own above the first statement: every
     /// line below moves down by one (counted as "lines moved").
     fn header_on_a_new_line(&self, first: Node<'a>, binding: String) -> (Insert, u32) {
         let first_row = first.start_position().row;
-        let newline = if self.line(first_row).len() + 1 < self.src.len()
-            && self.src[self.line_starts[first_row]..].contains("\r\n")
+        let newline = if self.base.line(first_row).len() + 1 < self.base.src.len()
+            && self.base.src[self.base.line_starts[first_row]..].contains("\r\n")
         {
             "\r\n"
         } else {
@@ -863,29 +642,15 @@ impl<'a> Planner<'a> {
     // -------------------------------------------------------------- walk ---
 
     fn visit_children(&mut self, n: Node<'a>, scope: &Scope) {
-        if n.child_count() == 0 {
-            return;
-        }
         // The children go on the shared stack above whatever the callers
         // put there; the visits below push and pop above them in turn.
-        let start = self.stack.len();
-        self.cursor.reset(n);
-        if self.cursor.goto_first_child() {
-            loop {
-                let child = self.cursor.node();
-                if child.is_named() {
-                    self.stack.push(child);
-                }
-                if !self.cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
-        for i in start..self.stack.len() {
-            let child = self.stack[i];
+        let children = self.base.push_children(n);
+        let start = children.start;
+        for i in children {
+            let child = self.base.stack[i];
             self.visit(child, scope);
         }
-        self.stack.truncate(start);
+        self.base.stack.truncate(start);
     }
 
     fn visit(&mut self, n: Node<'a>, scope: &Scope) {
@@ -951,10 +716,10 @@ impl<'a> Planner<'a> {
             "break_statement" => {
                 if let Some(Loop::While(site)) = scope.loops.last() {
                     let site = *site;
-                    if self.in_error(n.start_byte(), n.start_byte()) {
+                    if self.base.in_error(n.start_byte(), n.start_byte()) {
                         return;
                     }
-                    self.units[scope.unit]
+                    self.base.units[scope.unit]
                         .inserts
                         .push(Insert::before(n.start_byte(), format!("_ct.lb({site}); ")));
                 }
@@ -987,14 +752,14 @@ impl<'a> Planner<'a> {
     ) {
         let name = def
             .child_by_field_id(fields().name)
-            .map(|n| text(self.src, n))
+            .map(|n| text(self.base.src, n))
             .unwrap_or("<unknown>");
         let qual = format!("{}{}", scope.qual, name);
-        let line = Self::line_of(def);
-        let unit = self.units.len();
-        self.units.push(Unit {
+        let line = line_of(def);
+        let unit = self.base.units.len();
+        self.base.units.push(Unit {
             name: qual.clone(),
-            lines: (Self::line_of(outer), Self::last_row(outer) as u32 + 1),
+            lines: (line_of(outer), last_row(outer) as u32 + 1),
             bytes: outer.byte_range(),
             inserts: Vec::new(),
             points: Vec::new(),
@@ -1005,9 +770,9 @@ impl<'a> Planner<'a> {
             qual: format!("{qual}.<locals>."),
             loops: Vec::new(),
         };
-        if self.overlaps_error(outer.byte_range()) {
+        if self.base.overlaps_error(outer.byte_range()) {
             if self.ctx.wants(PointKind::Function) {
-                self.units[unit].points.push(Point::skipped(
+                self.base.units[unit].points.push(Point::skipped(
                     PointKind::Function,
                     line,
                     SKIP_SYNTAX,
@@ -1031,19 +796,19 @@ impl<'a> Planner<'a> {
         if self.ctx.wants(PointKind::Function) {
             let point = match self.place_span(outer, def, last_decorator, name, line) {
                 Ok(inserts) => {
-                    self.units[unit].inserts.extend(inserts);
+                    self.base.units[unit].inserts.extend(inserts);
                     Point::instrumented(PointKind::Function, line)
                 }
                 Err(reason) => match self.register_span(outer, def, name, line, reason) {
                     Some((insert, limit)) => {
-                        self.units[unit].inserts.push(insert);
+                        self.base.units[unit].inserts.push(insert);
                         self.registered.push((unit, line, reason));
                         Point::limited(PointKind::Function, line, limit)
                     }
                     None => Point::skipped(PointKind::Function, line, reason),
                 },
             };
-            self.units[unit].points.insert(0, point);
+            self.base.units[unit].points.insert(0, point);
         }
     }
 
@@ -1073,7 +838,7 @@ impl<'a> Planner<'a> {
             return None;
         }
         // The code object's first line is its first decorator's.
-        let first = Self::line_of(outer);
+        let first = line_of(outer);
         let call = if first == line {
             format!("_ct.at({line}, {})", quote(name))
         } else {
@@ -1097,7 +862,7 @@ impl<'a> Planner<'a> {
     /// for the reason they had.
     fn unregister_spans(&mut self) {
         for (unit, line, reason) in std::mem::take(&mut self.registered) {
-            let u = &mut self.units[unit];
+            let u = &mut self.base.units[unit];
             u.inserts.retain(|i| !is_registration(&i.text));
             if let Some(p) = u
                 .points
@@ -1132,7 +897,7 @@ impl<'a> Planner<'a> {
                 .named_children(&mut c)
                 .filter(|d| d.kind() == "decorator")
                 .any(|d| {
-                    let t = text(self.src, d).trim_start_matches('@').trim();
+                    let t = text(self.base.src, d).trim_start_matches('@').trim();
                     t == "overload" || t.ends_with(".overload")
                 });
             if overload {
@@ -1145,13 +910,13 @@ impl<'a> Planner<'a> {
                 .wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")")
                 .into());
         }
-        let indent = self.indent_of(def);
+        let indent = self.base.indent_of(def);
         let def_row = def.start_position().row;
         // 2. A decorator on the blank or comment line just above.
         if def_row > 0 && self.free_row(def_row - 1) {
-            self.claimed.insert(def_row - 1);
+            self.base.claimed.insert(def_row - 1);
             return Ok(vec![Insert::before(
-                self.line_starts[def_row - 1],
+                self.base.line_starts[def_row - 1],
                 format!("{indent}@_ct.fn({line})"),
             )]);
         }
@@ -1161,22 +926,22 @@ impl<'a> Planner<'a> {
         while let Some(n) = next.filter(|n| n.kind() == "comment") {
             next = n.next_named_sibling();
         }
-        let end_row = Self::last_row(outer);
+        let end_row = last_row(outer);
         if let Some(n) = next {
             if is_simple_statement(n)
                 && n.start_position().row > end_row
-                && !self.overlaps_error(n.byte_range())
+                && !self.base.overlaps_error(n.byte_range())
             {
                 return Ok(vec![Insert::before(n.start_byte(), format!("{late}; "))]);
             }
         }
         // ... or on a blank or comment line before the next statement ...
         let mut row = end_row + 1;
-        while row < self.rows() && self.blank_or_comment(row) {
+        while row < self.base.rows() && self.blank_or_comment(row) {
             if self.free_row(row) {
-                self.claimed.insert(row);
+                self.base.claimed.insert(row);
                 return Ok(vec![Insert::before(
-                    self.line_starts[row],
+                    self.base.line_starts[row],
                     format!("{indent}{late}"),
                 )]);
             }
@@ -1184,17 +949,17 @@ impl<'a> Planner<'a> {
             // (`def main()` on line 1 and a blank line before `if __name__`).
             if self.header_row == Some(row) && indent.is_empty() {
                 return Ok(vec![Insert::before(
-                    self.line_starts[row],
+                    self.base.line_starts[row],
                     format!("; {late}"),
                 )]);
             }
             row += 1;
         }
         // ... or at the end of the file, which moves nothing.
-        if row >= self.rows() {
+        if row >= self.base.rows() {
             return Ok(vec![Insert::after(
-                self.src.len(),
-                self.appended_line(&format!("{indent}{late}")),
+                self.base.src.len(),
+                self.base.appended_line(&format!("{indent}{late}")),
             )]);
         }
         Err(SKIP_NO_LINE)
@@ -1203,7 +968,7 @@ impl<'a> Planner<'a> {
     fn class(&mut self, def: Node<'a>, scope: &Scope) {
         let name = def
             .child_by_field_id(fields().name)
-            .map(|n| text(self.src, n))
+            .map(|n| text(self.base.src, n))
             .unwrap_or("<unknown>");
         if let Some(sup) = def.child_by_field_id(fields().superclasses) {
             self.visit(sup, scope);
@@ -1222,7 +987,7 @@ impl<'a> Planner<'a> {
         if !self.ctx.wants(PointKind::Function) {
             return;
         }
-        let line = Self::line_of(n);
+        let line = line_of(n);
         // The wrapper adds a frame, as a span's does (see `place_span`).
         if self.frame_marks.any_within(n.byte_range()) {
             let point = Point::skipped(PointKind::Function, line, SKIP_FRAME);
@@ -1267,14 +1032,14 @@ impl<'a> Planner<'a> {
                 break; // `x: int` binds nothing
             }
             if let Some(left) = a.child_by_field_id(fields().left) {
-                target_names(self.src, left, &mut names);
+                target_names(self.base.src, left, &mut names);
             }
             cur = a.child_by_field_id(fields().right);
         }
         if names.is_empty() {
             return;
         }
-        let line = Self::line_of(stmt);
+        let line = line_of(stmt);
         let ins = Insert::after(
             stmt.end_byte(),
             format!("; {}", var_call("v", line, &names)),
@@ -1289,8 +1054,8 @@ impl<'a> Planner<'a> {
         let Some(name) = n.child_by_field_id(fields().name) else {
             return;
         };
-        let line = Self::line_of(n);
-        let open = format!("_ct.vw({line}, {}, ", quote(text(self.src, name)));
+        let line = line_of(n);
+        let open = format!("_ct.vw({line}, {}, ", quote(text(self.base.src, name)));
         self.push(
             scope,
             Point::instrumented(PointKind::Variable, line),
@@ -1312,14 +1077,14 @@ impl<'a> Planner<'a> {
                 if let Some(alias) =
                     as_pattern_of(item).and_then(|v| v.child_by_field_id(fields().alias))
                 {
-                    target_names(self.src, alias, &mut names);
+                    target_names(self.base.src, alias, &mut names);
                 }
             }
         }
         if names.is_empty() {
             return;
         }
-        let line = Self::line_of(n);
+        let line = line_of(n);
         let first = n
             .child_by_field_id(fields().body)
             .and_then(|b| named_children(b).into_iter().next());
@@ -1350,7 +1115,7 @@ impl<'a> Planner<'a> {
         if !self.ctx.wants(PointKind::Branch) {
             return;
         }
-        let site = Self::line_of(n);
+        let site = line_of(n);
         let mut conditions: Vec<Node<'a>> = n
             .child_by_field_id(fields().condition)
             .into_iter()
@@ -1393,7 +1158,7 @@ impl<'a> Planner<'a> {
         if parts.len() != 3 {
             return;
         }
-        let site = Self::line_of(n);
+        let site = line_of(n);
         let ins = self.wrap(
             parts[1].byte_range(),
             format!("_ct.brx({site}, 0, "),
@@ -1406,7 +1171,7 @@ impl<'a> Planner<'a> {
         if !self.ctx.wants(PointKind::Branch) {
             return;
         }
-        let site = Self::line_of(n);
+        let site = line_of(n);
         let Some(body) = n.child_by_field_id(fields().body) else {
             return;
         };
@@ -1443,7 +1208,7 @@ impl<'a> Planner<'a> {
     // ------------------------------------------------------------- loops ---
 
     fn while_statement(&mut self, n: Node<'a>, scope: &Scope) {
-        let site = Self::line_of(n);
+        let site = line_of(n);
         let cond = n.child_by_field_id(fields().condition);
         let loops_on = self.ctx.wants(PointKind::Loop);
         if let (Some(cond), true) = (cond, loops_on) {
@@ -1469,7 +1234,7 @@ impl<'a> Planner<'a> {
     }
 
     fn for_statement(&mut self, n: Node<'a>, scope: &Scope) {
-        let site = Self::line_of(n);
+        let site = line_of(n);
         let left = n.child_by_field_id(fields().left);
         let right = n.child_by_field_id(fields().right);
         if let (Some(left), Some(right), true) = (left, right, self.ctx.wants(PointKind::Loop)) {
@@ -1484,7 +1249,7 @@ impl<'a> Planner<'a> {
             } else {
                 ("", "")
             };
-            let target = quote(text(self.src, left));
+            let target = quote(text(self.base.src, left));
             let ins = self.wrap(
                 right.byte_range(),
                 format!("_ct.{func}({site}, {target}, {lp}"),
@@ -1492,11 +1257,11 @@ impl<'a> Planner<'a> {
             );
             self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
             let mut names = Vec::new();
-            target_names(self.src, left, &mut names);
+            target_names(self.base.src, left, &mut names);
             if !names.is_empty() && self.ctx.wants(PointKind::Variable) {
                 // The loop event carries the target's last value: the
                 // variable point stands or falls with the loop point.
-                let loop_skipped = self.units[scope.unit]
+                let loop_skipped = self.base.units[scope.unit]
                     .points
                     .last()
                     .and_then(|p| p.skipped.clone());
@@ -1536,7 +1301,7 @@ impl<'a> Planner<'a> {
             .filter(|h| matches!(h.kind(), "except_clause" | "except_group_clause"))
             .collect();
         for h in handlers {
-            let line = Self::line_of(h);
+            let line = line_of(h);
             let value = h.child_by_field_id(fields().value);
             let is_star = h.kind() == "except_group_clause"
                 || h.children(&mut h.walk()).any(|t| t.kind() == "*");
@@ -1546,7 +1311,7 @@ impl<'a> Planner<'a> {
                 .and_then(|v| v.child_by_field_id(fields().alias))
                 .and_then(|alias| {
                     let mut names = Vec::new();
-                    target_names(self.src, alias, &mut names);
+                    target_names(self.base.src, alias, &mut names);
                     // Python allows one plain name there.
                     (names.len() == 1).then(|| names.remove(0))
                 });
@@ -1597,7 +1362,7 @@ impl<'a> Planner<'a> {
                     let wrapper = self.wrap(t.byte_range(), format!("_ct.exm({line}, "), close);
                     // `push` skips the wrapper if it touches a syntax error;
                     // the variable it carries goes with it.
-                    let carried = if self.in_error(t.start_byte(), t.end_byte()) {
+                    let carried = if self.base.in_error(t.start_byte(), t.end_byte()) {
                         Err(SKIP_SYNTAX_POINT)
                     } else {
                         Ok(())
