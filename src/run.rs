@@ -7,8 +7,8 @@ use crate::config::Config;
 use crate::discover::{self, Candidate, Selection};
 use crate::emit::{self, Rewrite};
 use crate::engine::{
-    candidate_segments, edit_tree, error_ranges, instrument, segment_bounds, split_bom, FilePlan,
-    Point, PointKind, Unit,
+    candidate_segments, edit_tree, error_ranges, instrument, segment_bounds, select_part,
+    split_bom, Part,
 };
 use crate::git::{self, DiffRequest, FileChange};
 use crate::lang::{self, Language, Layout, PlanContext};
@@ -338,55 +338,6 @@ fn process(
     )
 }
 
-/// Code inside a syntax error that no selected function holds counts as a
-/// point that could not be instrumented: a function the error swallowed, or
-/// module code. Under a git selection only changed code counts (a change
-/// never counts as nothing to check just because it does not parse); in a
-/// whole-project run every such region does, so a broken file never reads as
-/// fully covered.
-fn unparsed_code(
-    plan: &mut FilePlan,
-    tree: &tree_sitter::Tree,
-    errors: &[std::ops::Range<usize>],
-    change: Option<&FileChange>,
-) {
-    let root = tree.root_node();
-    for e in errors {
-        let Some(node) = root.descendant_for_byte_range(e.start, e.end) else {
-            continue;
-        };
-        let (first, last) = (
-            node.start_position().row as u32 + 1,
-            node.end_position().row as u32 + 1,
-        );
-        let held = plan
-            .units
-            .iter()
-            .any(|u| u.selected && !u.is_module() && u.lines.0 <= first && last <= u.lines.1);
-        if held || change.is_some_and(|c| !c.touches(first, last)) {
-            continue;
-        }
-        let (name, reason) = match change {
-            Some(_) => (
-                "<changed code>",
-                "changed code with a syntax error: it cannot be instrumented",
-            ),
-            None => (
-                "<code with a syntax error>",
-                "code with a syntax error outside any function: it cannot be instrumented",
-            ),
-        };
-        plan.units.push(Unit {
-            name: name.into(),
-            lines: (first, last),
-            bytes: e.clone(),
-            inserts: Vec::new(),
-            points: vec![Point::skipped(PointKind::Function, first, reason)],
-            selected: true,
-        });
-    }
-}
-
 /// The comment that waives a function: `ctinject: waive`, then the reason.
 const WAIVE_MARK: &str = "ctinject: waive";
 
@@ -526,14 +477,14 @@ fn process_bytes(
         kinds: job.config.kinds(),
     };
     let mut plan = language.plan(body, &tree, &ctx);
-    match change {
-        // A new file: everything in it is new.
-        Some(FileChange::Added) | None => {}
-        // Only the functions a changed line falls in (decorators included).
-        Some(change) => plan.select(|u| !u.is_module() && change.touches(u.lines.0, u.lines.1)),
-    }
     let errors = error_ranges(&tree);
-    unparsed_code(&mut plan, &tree, &errors, change);
+    let touches = |first, last| change.is_some_and(|c| c.touches(first, last));
+    let part = match change {
+        None => Part::Whole,
+        Some(FileChange::Added) => Part::New,
+        Some(FileChange::Modified { .. }) => Part::Changed(&touches),
+    };
+    select_part(&mut plan, &tree, &errors, part);
     // Validation re-parses the result. Sparse inserts (a `--since` selection,
     // the search for a guilty unit) re-parse incrementally from the
     // original's tree. Dense ones do not: tree-sitter-python then reuses next

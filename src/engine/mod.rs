@@ -512,6 +512,75 @@ pub fn instrument(
     }
 }
 
+/// What part of a file a run instruments.
+#[derive(Clone, Copy)]
+pub enum Part<'a> {
+    /// All of it (no git selection).
+    Whole,
+    /// All of a file new under a git selection: its code is all changed.
+    New,
+    /// The functions that a changed line falls in: the argument tells
+    /// whether one does between two 1-based lines, inclusive.
+    Changed(&'a dyn Fn(u32, u32) -> bool),
+}
+
+/// Selects the part of `plan` that a run instruments, and adds a unit with
+/// one point left out for each syntax error that no selected function holds
+/// (a function the error swallowed, or module code): under a git selection
+/// only for changed code (a change never counts as nothing to check because
+/// it does not parse), in a whole-file run for every one, so that a broken
+/// file never reads as fully covered.
+pub fn select_part(
+    plan: &mut FilePlan,
+    tree: &tree_sitter::Tree,
+    errors: &[Range<usize>],
+    part: Part,
+) {
+    if let Part::Changed(touches) = part {
+        // Decorators included: a unit's lines start at its first one.
+        plan.select(|u| !u.is_module() && touches(u.lines.0, u.lines.1));
+    }
+    let root = tree.root_node();
+    for e in errors {
+        let Some(node) = root.descendant_for_byte_range(e.start, e.end) else {
+            continue;
+        };
+        let (first, last) = (
+            node.start_position().row as u32 + 1,
+            node.end_position().row as u32 + 1,
+        );
+        let held = plan
+            .units
+            .iter()
+            .any(|u| u.selected && !u.is_module() && u.lines.0 <= first && last <= u.lines.1);
+        let (name, reason) = match part {
+            Part::Whole => (
+                "<code with a syntax error>",
+                "code with a syntax error outside any function: it cannot be instrumented",
+            ),
+            Part::New | Part::Changed(_) => (
+                "<changed code>",
+                "changed code with a syntax error: it cannot be instrumented",
+            ),
+        };
+        let unchanged = match part {
+            Part::Changed(touches) => !touches(first, last),
+            Part::Whole | Part::New => false,
+        };
+        if held || unchanged {
+            continue;
+        }
+        plan.units.push(Unit {
+            name: name.into(),
+            lines: (first, last),
+            bytes: e.clone(),
+            inserts: Vec::new(),
+            points: vec![Point::skipped(PointKind::Function, first, reason)],
+            selected: true,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,6 +614,78 @@ mod tests {
             three.extend(Insert::wrap(0..1, format!("{name}("), format!(", {name})")));
         }
         assert_eq!(apply_inserts(src, &three), "f(g(h(x, h), g), f)");
+    }
+
+    /// The part a run instruments: the changed functions only, and a point
+    /// left out for a syntax error no selected function holds, under a
+    /// selection only where the change touches it.
+    #[test]
+    fn select_part_keeps_the_changed_functions_and_counts_unparsed_code() {
+        let src = "def f():\n    return 1\n\ndef g():\n    return 2\n\nx = (1 +\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        let tree = parser.parse(src, None).unwrap();
+        let errors = error_ranges(&tree);
+        assert!(!errors.is_empty());
+        let unit = |name: &str, lines: (u32, u32)| Unit {
+            name: name.into(),
+            lines,
+            bytes: 0..0,
+            inserts: vec![Insert::before(0, "z; ")],
+            points: vec![Point::instrumented(PointKind::Function, lines.0)],
+            selected: true,
+        };
+        let plan = || FilePlan {
+            units: vec![
+                unit(MODULE_UNIT, (1, 7)),
+                unit("f", (1, 2)),
+                unit("g", (4, 5)),
+            ],
+            ..Default::default()
+        };
+        let summary = |p: &FilePlan| -> Vec<(String, bool)> {
+            p.units
+                .iter()
+                .map(|u| (u.name.clone(), u.selected))
+                .collect()
+        };
+        let names = |v: &[(&str, bool)]| -> Vec<(String, bool)> {
+            v.iter().map(|(n, s)| (n.to_string(), *s)).collect()
+        };
+
+        let mut whole = plan();
+        select_part(&mut whole, &tree, &errors, Part::Whole);
+        assert_eq!(
+            summary(&whole),
+            names(&[
+                (MODULE_UNIT, true),
+                ("f", true),
+                ("g", true),
+                ("<code with a syntax error>", true)
+            ])
+        );
+        let mut new = plan();
+        select_part(&mut new, &tree, &errors, Part::New);
+        assert_eq!(summary(&new)[3].0, "<changed code>");
+
+        // Line 4 changed: g only; the error on line 7 is not changed code.
+        let only_g = |a: u32, b: u32| a <= 4 && 4 <= b;
+        let mut changed = plan();
+        select_part(&mut changed, &tree, &errors, Part::Changed(&only_g));
+        assert_eq!(
+            summary(&changed),
+            names(&[(MODULE_UNIT, false), ("f", false), ("g", true)])
+        );
+        assert!(changed.units[1].inserts.is_empty());
+        // Line 7 changed: its error counts as changed code left out.
+        let seventh = |a: u32, b: u32| a <= 7 && 7 <= b;
+        let mut broken = plan();
+        select_part(&mut broken, &tree, &errors, Part::Changed(&seventh));
+        let last = broken.units.last().unwrap();
+        assert_eq!((last.name.as_str(), last.lines.0), ("<changed code>", 7));
+        assert!(last.points[0].skipped.is_some());
     }
 
     /// An insert inside a region the parser could not read: whatever error
