@@ -13,7 +13,7 @@
 //! check; `--informational` reports without failing. Exit codes: 0 pass, 1
 //! gate failed, 2 error.
 
-use crate::report::{Count, KindCounts};
+use crate::coverage::{Count, KindCounts};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod discover;
 pub mod emit;
 pub mod engine;
