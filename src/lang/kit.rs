@@ -352,3 +352,180 @@ pub fn check_wrappers(plan: &FilePlan) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A hole of an insert form (`{}` in its template): filled by the planner,
+/// matched by the recogniser.
+#[derive(Clone, Copy, Debug)]
+pub enum Hole {
+    /// A line, a site or an arm: an integer, maybe negative.
+    Int,
+    /// A string literal, as [`super::quote`] writes it.
+    Str,
+    /// A name of the language.
+    Name,
+    /// Name and value pairs, one or more: `, "x", x`.
+    Pairs,
+    /// Text that only this pattern (a regex) matches.
+    Exact(&'static str),
+}
+
+/// What a form may have around it in an insert, besides itself.
+#[derive(Clone, Copy, Debug)]
+pub enum Join {
+    /// Nothing: the insert is the form.
+    Exact,
+    /// A statement: `; ` or a line end before or after it, and indentation.
+    Statement,
+    /// On a line of its own: indentation before it.
+    Line,
+    /// The opening half of a wrapper: a space before it where it follows a
+    /// word (see [`Base::wrap`]).
+    Opener,
+}
+
+/// One insert form of a language: the planner's text and the recogniser's
+/// pattern both come from it, so that each form is written once.
+#[derive(Debug)]
+pub struct Form {
+    /// The text, with `{}` for each hole (a form never holds `{}` itself).
+    pub template: &'static str,
+    pub holes: &'static [Hole],
+    pub join: Join,
+}
+
+impl Form {
+    pub const fn new(template: &'static str, holes: &'static [Hole], join: Join) -> Self {
+        Form {
+            template,
+            holes,
+            join,
+        }
+    }
+
+    /// The text with `args` in its holes, in order.
+    pub fn fill(&self, args: &[&dyn std::fmt::Display]) -> String {
+        debug_assert_eq!(args.len(), self.holes.len(), "{}", self.template);
+        let mut out = String::with_capacity(self.template.len() + 16 * args.len());
+        let mut parts = self.template.split("{}");
+        out.push_str(parts.next().unwrap_or_default());
+        for (part, arg) in parts.zip(args) {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{arg}");
+            out.push_str(part);
+        }
+        out
+    }
+
+    /// The form's text up to its first hole: what every text of it starts with.
+    pub fn prefix(&self) -> &'static str {
+        self.template.split("{}").next().unwrap_or_default()
+    }
+
+    /// The pattern of the form and its joins, with `lex`'s pieces in the holes.
+    fn pattern(&self, lex: &Lexicon) -> String {
+        let mut body = String::new();
+        let mut parts = self.template.split("{}");
+        body.push_str(&regex::escape(parts.next().unwrap_or_default()));
+        for (part, hole) in parts.zip(self.holes) {
+            let piece = match hole {
+                Hole::Int => r"-?[0-9]+".to_string(),
+                Hole::Str => lex.string.to_string(),
+                Hole::Name => lex.name.to_string(),
+                Hole::Pairs => format!("(?:, {}, {})+", lex.string, lex.name),
+                Hole::Exact(p) => p.to_string(),
+            };
+            body.push_str(&format!("(?:{piece})"));
+            body.push_str(&regex::escape(part));
+        }
+        let (nl, ws) = (lex.newline, lex.indent);
+        match self.join {
+            Join::Exact => body,
+            Join::Statement => format!("(?:; |{nl})?{ws}{body}(?:; |{nl})?"),
+            Join::Line => format!("{ws}{body}"),
+            Join::Opener => format!(" ?{body}"),
+        }
+    }
+}
+
+/// The regexes of a language's lexical pieces that forms use.
+pub struct Lexicon {
+    /// A string literal as [`super::quote`] writes it.
+    pub string: &'static str,
+    /// A name.
+    pub name: &'static str,
+    /// A line end.
+    pub newline: &'static str,
+    /// Indentation.
+    pub indent: &'static str,
+}
+
+/// The recogniser of a language's table of forms: an insert's text is
+/// accepted when it is exactly one form, joined as the form allows.
+pub struct Forms {
+    set: regex::RegexSet,
+}
+
+impl Forms {
+    pub fn new(table: &[&Form], lex: &Lexicon) -> Forms {
+        let patterns = table.iter().map(|f| format!("^(?:{})$", f.pattern(lex)));
+        Forms {
+            set: regex::RegexSet::new(patterns).expect("the insert forms compile"),
+        }
+    }
+
+    /// The index in the table of the form that `text` is.
+    pub fn recognise(&self, text: &str) -> Result<usize, String> {
+        self.set
+            .matches(text)
+            .iter()
+            .next()
+            .ok_or_else(|| format!("not a ctinject insert: {text:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static LEX: Lexicon = Lexicon {
+        string: r#""(?:[^"\\\r\n]|\\.)*""#,
+        name: r"[A-Za-z_][A-Za-z0-9_]*",
+        newline: r"(?:\r?\n)",
+        indent: r"[ \t]*",
+    };
+    static CALL: Form = Form::new("t.v({}{})", &[Hole::Int, Hole::Pairs], Join::Statement);
+    static OPEN: Form = Form::new("t.w({}, {}, ", &[Hole::Int, Hole::Str], Join::Opener);
+    static BIND: Form = Form::new("t = load({})", &[Hole::Exact(r#""rt""#)], Join::Exact);
+
+    /// A form's filled text is recognised as that form, with the joins it
+    /// allows and no others; texts that are not a form are refused.
+    #[test]
+    fn a_filled_form_is_recognised_and_nothing_else_is() {
+        let forms = Forms::new(&[&CALL, &OPEN, &BIND], &LEX);
+        let call = CALL.fill(&[&3, &", \"x\", x, \"y\", y"]);
+        assert_eq!(call, "t.v(3, \"x\", x, \"y\", y)");
+        for text in [
+            call.clone(),
+            format!("; {call}"),
+            format!("{call}; "),
+            format!("\n    {call}"),
+        ] {
+            assert_eq!(forms.recognise(&text), Ok(0), "{text:?}");
+        }
+        let open = OPEN.fill(&[&-1, &"\"a \\\" b\""]);
+        assert_eq!(forms.recognise(&open), Ok(1));
+        assert_eq!(forms.recognise(&format!(" {open}")), Ok(1));
+        assert_eq!(forms.recognise(&BIND.fill(&[&"\"rt\""])), Ok(2));
+        assert_eq!(OPEN.prefix(), "t.w(");
+        for forged in [
+            "t.v(3)".to_string(),                // no pairs
+            "t.v(3, \"x\", x.y)".to_string(),    // not a name
+            format!("; {open}"),                 // an opener is no statement
+            "t = load(\"other\")".to_string(),   // not the exact text
+            format!("{call}; os.system(\"x\")"), // more after the form
+            "t.w(1, \"a\"), b\", ".to_string(),  // a string that closes early
+        ] {
+            assert!(forms.recognise(&forged).is_err(), "{forged:?}");
+        }
+    }
+}

@@ -32,6 +32,8 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use tree_sitter::Node;
 
+mod forms;
+
 pub struct Python;
 
 /// Every instrumented module binds `_ct` with a text that holds one of
@@ -475,15 +477,6 @@ fn as_pattern_of(item: Node) -> Option<Node> {
     (value.kind() == "as_pattern").then_some(value)
 }
 
-fn var_call(callee: &str, line: u32, names: &[String]) -> String {
-    let mut s = format!("_ct.{callee}({line}");
-    for n in names {
-        s.push_str(&format!(", {}, {n}", quote(n)));
-    }
-    s.push(')');
-    s
-}
-
 impl<'a> Planner<'a> {
     fn new(src: &'a str, ctx: &'a PlanContext, tree: &'a tree_sitter::Tree) -> Self {
         Planner {
@@ -719,9 +712,10 @@ impl<'a> Planner<'a> {
                     if self.base.in_error(n.start_byte(), n.start_byte()) {
                         return;
                     }
-                    self.base.units[scope.unit]
-                        .inserts
-                        .push(Insert::before(n.start_byte(), format!("_ct.lb({site}); ")));
+                    self.base.units[scope.unit].inserts.push(Insert::before(
+                        n.start_byte(),
+                        format!("{}; ", forms::LB.fill(&[&site])),
+                    ));
                 }
             }
             // Strings hold no points (interpolations are left alone above).
@@ -839,10 +833,11 @@ impl<'a> Planner<'a> {
         }
         // The code object's first line is its first decorator's.
         let first = line_of(outer);
+        let name = quote(name);
         let call = if first == line {
-            format!("_ct.at({line}, {})", quote(name))
+            forms::AT.fill(&[&line, &name])
         } else {
-            format!("_ct.at({line}, {}, {first})", quote(name))
+            forms::AT_FIRST.fill(&[&line, &name, &first])
         };
         let text = if at.before {
             format!("{call}; ")
@@ -907,7 +902,11 @@ impl<'a> Planner<'a> {
         // 1. Rewrite the decorator closest to the def: it must see our wrapper.
         if let Some(expr) = last_decorator.and_then(|d| named_children(d).into_iter().next()) {
             return Ok(self
-                .wrap(expr.byte_range(), format!("_ct.deco({line}, "), ")")
+                .wrap(
+                    expr.byte_range(),
+                    forms::DECO.fill(&[&line]),
+                    forms::CLOSE.template,
+                )
                 .into());
         }
         let indent = self.base.indent_of(def);
@@ -917,11 +916,11 @@ impl<'a> Planner<'a> {
             self.base.claimed.insert(def_row - 1);
             return Ok(vec![Insert::before(
                 self.base.line_starts[def_row - 1],
-                format!("{indent}@_ct.fn({line})"),
+                format!("{indent}{}", forms::FN.fill(&[&line])),
             )]);
         }
         // 3. Wrap it right after the def: before the next simple statement ...
-        let late = format!("{name} = _ct.late({line}, {name})");
+        let late = forms::LATE.fill(&[&name, &line, &name]);
         let mut next = outer.next_named_sibling();
         while let Some(n) = next.filter(|n| n.kind() == "comment") {
             next = n.next_named_sibling();
@@ -1010,7 +1009,11 @@ impl<'a> Planner<'a> {
             self.push(scope, point, []);
             return;
         }
-        let ins = self.wrap(n.byte_range(), format!("_ct.lam({line}, "), ")");
+        let ins = self.wrap(
+            n.byte_range(),
+            forms::LAM.fill(&[&line]),
+            forms::CLOSE.template,
+        );
         self.push(scope, Point::instrumented(PointKind::Function, line), ins);
     }
 
@@ -1042,7 +1045,7 @@ impl<'a> Planner<'a> {
         let line = line_of(stmt);
         let ins = Insert::after(
             stmt.end_byte(),
-            format!("; {}", var_call("v", line, &names)),
+            format!("; {}", forms::V.fill(&[&line, &forms::pairs(&names)])),
         );
         self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
     }
@@ -1055,11 +1058,11 @@ impl<'a> Planner<'a> {
             return;
         };
         let line = line_of(n);
-        let open = format!("_ct.vw({line}, {}, ", quote(text(self.base.src, name)));
+        let open = forms::VW.fill(&[&line, &quote(text(self.base.src, name))]);
         self.push(
             scope,
             Point::instrumented(PointKind::Variable, line),
-            self.wrap(n.byte_range(), open, ")"),
+            self.wrap(n.byte_range(), open, forms::CLOSE.template),
         );
     }
 
@@ -1089,7 +1092,10 @@ impl<'a> Planner<'a> {
             .child_by_field_id(fields().body)
             .and_then(|b| named_children(b).into_iter().next());
         let ins = match first.filter(|f| is_simple_statement(*f)) {
-            Some(f) => Insert::before(f.start_byte(), format!("{}; ", var_call("v", line, &names))),
+            Some(f) => Insert::before(
+                f.start_byte(),
+                format!("{}; ", forms::V.fill(&[&line, &forms::pairs(&names)])),
+            ),
             // No simple statement to put it before: one more with item, a
             // context manager that records the names when it is entered,
             // after the items that bind them (`with A as x, _ct.vwith(...):`).
@@ -1100,10 +1106,10 @@ impl<'a> Planner<'a> {
                     .flat_map(named_children)
                     .last()
                     .expect("a with-as has an item");
-                let call = var_call("vwith", line, &names);
+                let call = forms::VWITH.fill(&[&line, &forms::pairs(&names)]);
                 // `with (A as a):` (one item in parentheses): inside them.
                 let end = as_pattern_of(last_item).map_or(last_item.end_byte(), |a| a.end_byte());
-                Insert::after(end, format!(", {call}"))
+                Insert::after(end, call)
             }
         };
         self.push(scope, Point::instrumented(PointKind::Variable, line), [ins]);
@@ -1136,14 +1142,14 @@ impl<'a> Planner<'a> {
                 let other = if has_else { count as i64 } else { -1 };
                 inserts.extend(self.wrap(
                     cond.byte_range(),
-                    format!("_ct.brx({site}, {arm}, "),
-                    format!(", {other})"),
+                    forms::BRX.fill(&[&site, &arm]),
+                    forms::CLOSE_ARM.fill(&[&other]),
                 ));
             } else {
                 inserts.extend(self.wrap(
                     cond.byte_range(),
-                    format!("_ct.br({site}, {arm}, "),
-                    ")",
+                    forms::BR.fill(&[&site, &arm]),
+                    forms::CLOSE.template,
                 ));
             }
         }
@@ -1161,8 +1167,8 @@ impl<'a> Planner<'a> {
         let site = line_of(n);
         let ins = self.wrap(
             parts[1].byte_range(),
-            format!("_ct.brx({site}, 0, "),
-            ", 1)",
+            forms::BRX.fill(&[&site, &0]),
+            forms::CLOSE_ARM.fill(&[&1]),
         );
         self.push(scope, Point::instrumented(PointKind::Branch, site), ins);
     }
@@ -1187,8 +1193,8 @@ impl<'a> Planner<'a> {
             {
                 inserts.extend(self.wrap(
                     guard.byte_range(),
-                    format!("_ct.caseg({site}, {arm}, "),
-                    ")",
+                    forms::CASEG.fill(&[&site, &arm]),
+                    forms::CLOSE.template,
                 ));
             } else {
                 let mut c = case.walk();
@@ -1196,7 +1202,7 @@ impl<'a> Planner<'a> {
                 match colon {
                     Some(colon) => inserts.push(Insert::before(
                         colon.start_byte(),
-                        format!(" if _ct.case({site}, {arm})"),
+                        forms::CASE.fill(&[&site, &arm]),
                     )),
                     None => return,
                 }
@@ -1212,7 +1218,11 @@ impl<'a> Planner<'a> {
         let cond = n.child_by_field_id(fields().condition);
         let loops_on = self.ctx.wants(PointKind::Loop);
         if let (Some(cond), true) = (cond, loops_on) {
-            let ins = self.wrap(cond.byte_range(), format!("_ct.wt({site}, "), ")");
+            let ins = self.wrap(
+                cond.byte_range(),
+                forms::WT.fill(&[&site]),
+                forms::CLOSE.template,
+            );
             self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
             if self.ctx.wants(PointKind::Branch) {
                 self.push(scope, Point::instrumented(PointKind::Branch, site), []);
@@ -1243,17 +1253,19 @@ impl<'a> Planner<'a> {
                 let found = n.children(&mut c).any(|t| t.kind() == "async");
                 found
             };
-            let func = if is_async { "aloop" } else { "loop" };
-            let (lp, rp) = if right.kind() == "expression_list" {
-                ("(", ")")
-            } else {
-                ("", "")
+            // An unparenthesized tuple gets parentheses.
+            let tuple = right.kind() == "expression_list";
+            let (open, close) = match (is_async, tuple) {
+                (false, false) => (&forms::LOOP, &forms::CLOSE),
+                (true, false) => (&forms::ALOOP, &forms::CLOSE),
+                (false, true) => (&forms::LOOP_TUPLE, &forms::CLOSE_TUPLE),
+                (true, true) => (&forms::ALOOP_TUPLE, &forms::CLOSE_TUPLE),
             };
             let target = quote(text(self.base.src, left));
             let ins = self.wrap(
                 right.byte_range(),
-                format!("_ct.{func}({site}, {target}, {lp}"),
-                format!("{rp})"),
+                open.fill(&[&site, &target]),
+                close.template,
             );
             self.push(scope, Point::instrumented(PointKind::Loop, site), ins);
             let mut names = Vec::new();
@@ -1332,11 +1344,15 @@ impl<'a> Planner<'a> {
                 // Before the body's first statement: `_ct.ex(L); _ct.v(L, "e", e); body`.
                 (Some(f), _) if is_simple_statement(f) => {
                     if exceptions {
-                        let ins = Insert::before(f.start_byte(), format!("_ct.ex({line}); "));
+                        let ins = Insert::before(
+                            f.start_byte(),
+                            format!("{}; ", forms::EX.fill(&[&line])),
+                        );
                         self.push(scope, exception_point(Ok(())), [ins]);
                     }
                     if let Some(name) = &name {
-                        let call = var_call("v", line, std::slice::from_ref(name));
+                        let call =
+                            forms::V.fill(&[&line, &forms::pairs(std::slice::from_ref(name))]);
                         let ins = Insert::before(f.start_byte(), format!("{call}; "));
                         self.push(scope, variable_point(Ok(())), [ins]);
                     }
@@ -1356,10 +1372,10 @@ impl<'a> Planner<'a> {
                         continue;
                     };
                     let close = match &name {
-                        Some(name) => format!(", {})", quote(name)),
-                        None => ")".to_string(),
+                        Some(name) => forms::CLOSE_NAME.fill(&[&quote(name)]),
+                        None => forms::CLOSE.template.to_string(),
                     };
-                    let wrapper = self.wrap(t.byte_range(), format!("_ct.exm({line}, "), close);
+                    let wrapper = self.wrap(t.byte_range(), forms::EXM.fill(&[&line]), close);
                     // `push` skips the wrapper if it touches a syntax error;
                     // the variable it carries goes with it.
                     let carried = if self.base.in_error(t.start_byte(), t.end_byte()) {
@@ -1438,10 +1454,7 @@ fn binding(runtime_ref: &str, rel_path: &str) -> String {
         ".{}",
         runtime_ref.strip_prefix('.').unwrap_or(runtime_ref)
     ));
-    format!(
-        "_ct = (__import__(\"importlib\").import_module({relative}, __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__({})).Module({path})",
-        quote(name)
-    )
+    forms::BINDING.fill(&[&relative, &quote(name), &path])
 }
 
 /// True for an `async def`.
@@ -1472,7 +1485,8 @@ fn yields(def: Node) -> bool {
 
 /// True for the text of a span registration (see `Planner::register_span`).
 fn is_registration(text: &str) -> bool {
-    text.trim_start_matches("; ").starts_with("_ct.at(")
+    text.trim_start_matches("; ")
+        .starts_with(forms::AT.prefix())
 }
 
 /// Byte ranges of the string literals and comments of `src`, sorted; `None`
@@ -1559,48 +1573,17 @@ fn strings_and_comments(src: &str) -> Option<Vec<Range<usize>>> {
     Some(out)
 }
 
-/// The texts the planner inserts, and nothing else (see the table at the top).
-fn insert_forms() -> &'static regex::Regex {
-    static FORMS: OnceLock<regex::Regex> = OnceLock::new();
-    FORMS.get_or_init(|| {
-        let n = r"-?[0-9]+";
-        let q = r#""(?:[^"\\\r\n]|\\.)*""#;
-        let id = r"[\p{XID_Start}_][\p{XID_Continue}]*";
-        let nl = r"(?:\r?\n)";
-        let ws = r"[ \t\x0c]*";
-        let vars = format!(r"_ct\.v\({n}(?:, {q}, {id})+\)");
-        let forms = [
-            format!(
-                r#"(?:; |{nl})?_ct = \(__import__\("importlib"\)\.import_module\("\.+_ctinject", __package__ or __spec__\.parent\) if __package__ or __spec__ and __spec__\.parent else __import__\("_ctinject"\)\)\.Module\({q}\)(?:; |{nl})?"#
-            ),
-            format!(r"; {vars}"),
-            format!(r", _ct\.vwith\({n}(?:, {q}, {id})+\)"),
-            format!(r"{vars}; "),
-            format!(r"_ct\.(?:ex|lb)\({n}\); "),
-            format!(r"{ws}@_ct\.fn\({n}\)"),
-            format!(r"(?:; )?_ct\.at\({n}, {q}(?:, {n})?\)(?:; )?"),
-            format!(r"(?:{nl}|; )?{ws}(?P<a>{id}) = _ct\.late\({n}, (?P<b>{id})\)(?:; |{nl})?"),
-            // Openers: a space first where the node follows a word (`if(x)`).
-            format!(r" ?_ct\.(?:deco|lam|wt|exm)\({n}, "),
-            format!(r" ?_ct\.vw\({n}, {q}, "),
-            format!(r" ?_ct\.(?:br|brx|caseg)\({n}, {n}, "),
-            format!(r" ?_ct\.a?loop\({n}, {q}, \(?"),
-            format!(r" if _ct\.case\({n}, {n}\)"),
-            format!(r"(?:, {n})?\)\)?"),
-            format!(r", {q}\)"),
-        ];
-        regex::Regex::new(&format!("^(?:{})$", forms.join("|"))).expect("the insert forms compile")
-    })
-}
-
 impl Python {
     fn check_insert(&self, text: &str) -> Result<(), String> {
-        let caps = insert_forms()
-            .captures(text)
-            .ok_or_else(|| format!("not a ctinject insert: {text:?}"))?;
+        let form = forms::recogniser().recognise(text)?;
         // A late wrap rebinds the function to a wrapper of itself, nothing else.
-        if let (Some(a), Some(b)) = (caps.name("a"), caps.name("b")) {
-            if a.as_str() != b.as_str() {
+        if forms::is(form, &forms::LATE) {
+            let statement = text.trim_matches(|c: char| c.is_whitespace() || c == ';');
+            let rebinds_itself = statement
+                .split_once(" = _ct.late(")
+                .and_then(|(name, rest)| Some((name, rest.strip_suffix(')')?.rsplit_once(", ")?.1)))
+                .is_some_and(|(name, wrapped)| name == wrapped);
+            if !rebinds_itself {
                 return Err(format!("a late wrap that rebinds another name: {text:?}"));
             }
         }

@@ -564,6 +564,13 @@ fn check_plan_refuses_tampered_inserts() {
         &|p| p.units[f].inserts[1].text = "; _ct.v(4, \"b\"), os.system(\"x\", b)".into()
     )
     .is_err());
+    // A binding that imports another module than the runtime.
+    let binding = &plan.header[0].text;
+    assert!(binding.contains("__import__(\"_ctinject\")"), "{binding}");
+    let evil = binding.replace("__import__(\"_ctinject\")", "__import__(\"evil\")");
+    assert!(tamper(&|p| p.header[0].text = evil.clone()).is_err());
+    let relative = binding.replace("\"._ctinject\"", "\".evil\"");
+    assert!(tamper(&|p| p.header[0].text = relative.clone()).is_err());
 }
 
 #[test]
