@@ -860,14 +860,14 @@ pub fn run(job: &Job) -> Result<Report> {
     };
     for (lang_name, dir) in &runtime_dirs {
         let lang = lang::by_name(lang_name).expect("a language of this run");
-        for (name, text) in lang.runtime_files(&job.config) {
+        for (name, text) in lang.runtime().files(&job.config) {
             let rel = if dir.is_empty() {
                 name.to_string()
             } else {
                 format!("{dir}/{name}")
             };
             if let Some(existing) = existing(&rel) {
-                if !lang.is_runtime_file(&existing) {
+                if !lang.runtime().is_copy(&existing) {
                     bail!(
                         "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument this folder",
                         display_of(&rel)

@@ -9,7 +9,6 @@
 pub mod kit;
 pub mod python;
 
-use crate::config::Config;
 use crate::engine::{FilePlan, PointKind};
 use std::collections::BTreeSet;
 
@@ -72,25 +71,21 @@ pub trait Language: Send + Sync {
     /// The cache holds data, never code to run (DESIGN.md, principle 6).
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String>;
     /// True when [`Language::check_plan`] can check every position of a plan
-    /// for `source`; files where it cannot are never cached.
-    fn cache_safe(&self, source: &str) -> bool;
+    /// for `source`; files where it cannot are never cached. By default it
+    /// can.
+    fn cache_safe(&self, _source: &str) -> bool {
+        true
+    }
     /// Where the runtime goes for the file at `rel`, and how that file refers to it.
     fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace;
-    /// The names of the runtime files: never instrumented, and refused as
-    /// output names when a user's file of that name is in the way.
-    fn runtime_file_names(&self) -> &'static [&'static str];
-    /// The runtime files each runtime folder gets, by name, with the
-    /// recording options of `config` baked in.
-    fn runtime_files(&self, config: &Config) -> Vec<(&'static str, String)>;
+    /// The runtime that the file's inserted code calls.
+    fn runtime(&self) -> &'static crate::runtime::Spec;
     /// True when a file's top-level statements parse alone exactly as they
     /// do in the file, so that a large file can be validated in segments
     /// (see [`crate::engine::segment_bounds`]).
     fn validates_in_segments(&self) -> bool {
         false
     }
-    /// True when `text` is a copy of one of this language's runtime files
-    /// (of any configuration), so that writing over it loses nothing.
-    fn is_runtime_file(&self, text: &str) -> bool;
 }
 
 /// Every language ctinject has a grammar for.
@@ -107,7 +102,7 @@ pub fn by_name(name: &str) -> Option<&'static dyn Language> {
 pub fn runtime_file_names() -> Vec<&'static str> {
     all()
         .into_iter()
-        .flat_map(|l| l.runtime_file_names().iter().copied())
+        .flat_map(|l| l.runtime().names())
         .collect()
 }
 

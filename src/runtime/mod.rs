@@ -18,32 +18,79 @@ pub const PYTHON_FILE_NAME: &str = "_ctinject.py";
 /// The Python runtime itself, beside the shim.
 pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py";
 
-const PYTHON_SHIM: &str = include_str!("python/_ctinject.py");
-const PYTHON_RUNTIME: &str = include_str!("python/_ctinject_runtime.py");
-const PYTHON_CONFIG_LINE: &str = "_CONFIG_JSON = \"{}\"";
-
-/// The Python files to write into each runtime folder, by name: the shim and
-/// the runtime with `config` baked in.
-pub fn python(config: &Config) -> [(&'static str, String); 2] {
-    let literal =
-        serde_json::to_string(&config.runtime_json()).expect("a string always serializes");
-    let runtime =
-        PYTHON_RUNTIME.replacen(PYTHON_CONFIG_LINE, &format!("_CONFIG_JSON = {literal}"), 1);
-    debug_assert_ne!(runtime, PYTHON_RUNTIME, "the runtime lost its config line");
-    [
-        (PYTHON_FILE_NAME, PYTHON_SHIM.to_string()),
-        (PYTHON_RUNTIME_FILE_NAME, runtime),
-    ]
+/// One file of a runtime: its name in the output, its text, and where the
+/// recording options go into it.
+pub struct RuntimeFile {
+    pub name: &'static str,
+    template: &'static str,
+    config_line: Option<ConfigLine>,
 }
 
-/// True when `text` is a copy of one of ctinject's Python runtime files (of
-/// any configuration).
-pub fn is_python_runtime(text: &str) -> bool {
-    [PYTHON_SHIM, PYTHON_RUNTIME].iter().any(|f| {
-        let marker = f.lines().next().unwrap_or_default();
-        !marker.is_empty() && text.starts_with(marker)
-    })
+/// The template's line that stands for the configuration, and the line that
+/// replaces it given the configuration as a JSON string literal.
+type ConfigLine = (&'static str, fn(&str) -> String);
+
+/// A language's runtime: the files every runtime folder gets.
+pub struct Spec {
+    pub files: &'static [RuntimeFile],
 }
+
+impl Spec {
+    /// The names of the runtime files: never instrumented, and refused as
+    /// output names when a user's file of that name is in the way.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.files.iter().map(|f| f.name)
+    }
+
+    /// The files to write into each runtime folder, by name, with the
+    /// recording options of `config` baked in.
+    pub fn files(&self, config: &Config) -> Vec<(&'static str, String)> {
+        let literal =
+            serde_json::to_string(&config.runtime_json()).expect("a string always serializes");
+        self.files
+            .iter()
+            .map(|f| {
+                let text = match f.config_line {
+                    Some((line, with)) => {
+                        let text = f.template.replacen(line, &with(&literal), 1);
+                        debug_assert_ne!(text, f.template, "{} lost its config line", f.name);
+                        text
+                    }
+                    None => f.template.to_string(),
+                };
+                (f.name, text)
+            })
+            .collect()
+    }
+
+    /// True when `text` is a copy of one of these files (of any
+    /// configuration): each starts with a first line of its own.
+    pub fn is_copy(&self, text: &str) -> bool {
+        self.files.iter().any(|f| {
+            let marker = f.template.lines().next().unwrap_or_default();
+            !marker.is_empty() && text.starts_with(marker)
+        })
+    }
+}
+
+/// Python's runtime: the shim that instrumented modules import, and the
+/// runtime itself with the configuration baked in.
+pub static PYTHON: Spec = Spec {
+    files: &[
+        RuntimeFile {
+            name: PYTHON_FILE_NAME,
+            template: include_str!("python/_ctinject.py"),
+            config_line: None,
+        },
+        RuntimeFile {
+            name: PYTHON_RUNTIME_FILE_NAME,
+            template: include_str!("python/_ctinject_runtime.py"),
+            config_line: Some(("_CONFIG_JSON = \"{}\"", |json| {
+                format!("_CONFIG_JSON = {json}")
+            })),
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {
@@ -54,9 +101,10 @@ mod tests {
         let mut c = Config::default();
         c.values.cap = 77;
         c.runtime.max_trace_mb = 5000;
-        let [(shim_name, shim), (name, text)] = python(&c);
+        let files = PYTHON.files(&c);
+        let [(shim_name, shim), (name, text)] = [&files[0], &files[1]];
         assert_eq!(
-            (shim_name, name),
+            (*shim_name, *name),
             (PYTHON_FILE_NAME, PYTHON_RUNTIME_FILE_NAME)
         );
         let line = text
@@ -66,7 +114,7 @@ mod tests {
         assert!(line.contains(r#"\"value_cap\":77"#), "{line}");
         // Megabytes in the configuration, bytes (past 32 bits) for the runtime.
         assert!(line.contains(r#"\"max_trace_bytes\":5000000000"#), "{line}");
-        assert!(is_python_runtime(&text) && is_python_runtime(&shim));
-        assert!(!is_python_runtime("x = 1\n"));
+        assert!(PYTHON.is_copy(text) && PYTHON.is_copy(shim));
+        assert!(!PYTHON.is_copy("x = 1\n"));
     }
 }

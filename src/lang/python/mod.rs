@@ -24,7 +24,6 @@ use super::kit::{
     Marks, WordSet, SKIP_SYNTAX_POINT,
 };
 use super::{Language, Layout, PlanContext, RuntimePlace};
-use crate::config::Config;
 use crate::engine::{FilePlan, Insert, Point, PointKind, Slot, Unit};
 use crate::runtime;
 use std::collections::HashSet;
@@ -180,14 +179,8 @@ impl Language for Python {
             reference: format!("{}{module}", ".".repeat(dots)),
         }
     }
-    fn runtime_file_names(&self) -> &'static [&'static str] {
-        &[runtime::PYTHON_FILE_NAME, runtime::PYTHON_RUNTIME_FILE_NAME]
-    }
-    fn runtime_files(&self, config: &Config) -> Vec<(&'static str, String)> {
-        runtime::python(config).into()
-    }
-    fn is_runtime_file(&self, text: &str) -> bool {
-        runtime::is_python_runtime(text)
+    fn runtime(&self) -> &'static runtime::Spec {
+        &runtime::PYTHON
     }
     /// A top-level statement starts at column 0 with nothing open: the
     /// indentation stack is empty and no bracket or string spans the line
