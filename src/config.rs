@@ -176,7 +176,7 @@ impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
 
 /// Compiled as a run compiles them (anchors, `*` within a folder).
 fn check_glob(g: &str) -> Result<(), String> {
-    crate::discover::Selection::new(&[g.to_string()], &[])
+    crate::select::Selection::new(&[g.to_string()], &[])
         .map(drop)
         .map_err(|e| format!("bad glob {g:?}: {}", e.root_cause()))
 }
@@ -384,7 +384,7 @@ impl Config {
 
     /// Finds `.ctinject.yml` in `start` or a folder above it.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let start = std::fs::canonicalize(crate::discover::folder_of(start)).ok()?;
+        let start = std::fs::canonicalize(crate::select::folder_of(start)).ok()?;
         start
             .ancestors()
             .map(|d| d.join(FILE_NAME))

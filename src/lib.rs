@@ -19,3 +19,4 @@ pub mod outputs;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod select;
