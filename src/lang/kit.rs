@@ -333,6 +333,60 @@ pub fn check_positions(
     Ok(())
 }
 
+/// Each function's inserts lie in the function, on the line above it, or on
+/// the blank and comment lines (comments start with `comment`) after it up
+/// to the next statement, or at the end of the file; `elsewhere` accepts an
+/// insert that the language puts elsewhere on purpose.
+pub fn check_units_stay_in_place(
+    source: &str,
+    plan: &FilePlan,
+    comment: &str,
+    elsewhere: impl Fn(&Insert) -> bool,
+) -> Result<(), String> {
+    let line_start = |offset: usize| source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    for u in plan.units.iter().filter(|u| !u.is_module()) {
+        if u.bytes.end > source.len() || u.bytes.start > u.bytes.end {
+            return Err(format!("{} lies outside the source", u.name));
+        }
+        let from = line_start(u.bytes.start).saturating_sub(1);
+        let from = line_start(from);
+        // Up to the start of the next statement (after its indentation).
+        let mut to = source.len();
+        let mut line = source[u.bytes.end..]
+            .find('\n')
+            .map_or(source.len(), |i| u.bytes.end + i + 1);
+        while line < source.len() {
+            let end = source[line..]
+                .find('\n')
+                .map_or(source.len(), |i| line + i + 1);
+            let t = source[line..end].trim_start_matches([' ', '\t', '\x0c']);
+            if !(t.trim_end().is_empty() || t.starts_with(comment)) {
+                to = end - t.len();
+                break;
+            }
+            line = end;
+        }
+        if let Some(bad) = u.inserts.iter().find(|i| {
+            (i.offset < from || (i.offset > to && i.offset != source.len())) && !elsewhere(i)
+        }) {
+            return Err(format!(
+                "an insert of {} at byte {} lies outside it",
+                u.name, bad.offset
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The id of a grammar's field, looked up once by the caller and kept:
+/// `child_by_field_name` compares strings on every call.
+pub fn field_id(grammar: &tree_sitter::Language, name: &str) -> u16 {
+    grammar
+        .field_id_for_name(name)
+        .unwrap_or_else(|| panic!("the grammar has no field {name}"))
+        .get()
+}
+
 /// Each wrapper's two halves pair up, within one unit (or the header).
 pub fn check_wrappers(plan: &FilePlan) -> Result<(), String> {
     for inserts in std::iter::once(&plan.header).chain(plan.units.iter().map(|u| &u.inserts)) {

@@ -20,8 +20,8 @@
 //! `warnings.warn` stack levels for the wrapper frames.
 
 use super::kit::{
-    attach_header, check_positions, check_wrappers, last_row, line_of, named_children, text, Base,
-    Marks, WordSet, SKIP_SYNTAX_POINT,
+    attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
+    line_of, named_children, text, Base, Marks, WordSet, SKIP_SYNTAX_POINT,
 };
 use super::{Language, Layout, PlanContext, RuntimePlace};
 use crate::engine::{FilePlan, Insert, Point, PointKind, Slot, Unit};
@@ -196,50 +196,15 @@ impl Language for Python {
             strings_and_comments(source).ok_or("the positions of this file cannot be checked")?;
         check_positions(source, plan, &quiet, |text| self.check_insert(text))?;
         check_wrappers(plan)?;
-        // Each function's inserts lie in the function, on the line above it,
-        // or on the blank and comment lines after it up to the next statement
-        // (or the end of the file).
-        let line_start = |offset: usize| source[..offset].rfind('\n').map_or(0, |i| i + 1);
-        for u in plan.units.iter().filter(|u| !u.is_module()) {
-            if u.bytes.end > source.len() || u.bytes.start > u.bytes.end {
-                return Err(format!("{} lies outside the source", u.name));
-            }
-            let from = line_start(u.bytes.start).saturating_sub(1);
-            let from = line_start(from);
-            // Up to the start of the next statement (after its indentation).
-            let mut to = source.len();
-            let mut line = source[u.bytes.end..]
-                .find('\n')
-                .map_or(source.len(), |i| u.bytes.end + i + 1);
-            while line < source.len() {
-                let end = source[line..]
-                    .find('\n')
-                    .map_or(source.len(), |i| line + i + 1);
-                let t = source[line..end].trim_start_matches([' ', '\t', '\x0c']);
-                if !(t.trim_end().is_empty() || t.starts_with('#')) {
-                    to = end - t.len();
-                    break;
-                }
-                line = end;
-            }
-            // A span registration follows the binding.
-            let follows_binding = |i: &Insert| {
-                is_registration(&i.text)
-                    && plan
-                        .header
-                        .iter()
-                        .any(|h| h.offset == i.offset && h.slot == i.slot)
-            };
-            if let Some(bad) = u.inserts.iter().find(|i| {
-                (i.offset < from || (i.offset > to && i.offset != source.len()))
-                    && !follows_binding(i)
-            }) {
-                return Err(format!(
-                    "an insert of {} at byte {} lies outside it",
-                    u.name, bad.offset
-                ));
-            }
-        }
+        // A span registration follows the binding, at its place.
+        let follows_binding = |i: &Insert| {
+            is_registration(&i.text)
+                && plan
+                    .header
+                    .iter()
+                    .any(|h| h.offset == i.offset && h.slot == i.slot)
+        };
+        check_units_stay_in_place(source, plan, "#", follows_binding)?;
         Ok(())
     }
 
@@ -373,12 +338,7 @@ fn fields() -> &'static Fields {
     static FIELDS: OnceLock<Fields> = OnceLock::new();
     FIELDS.get_or_init(|| {
         let grammar = Python.grammar();
-        let id = |name: &str| {
-            grammar
-                .field_id_for_name(name)
-                .unwrap_or_else(|| panic!("the Python grammar has no field {name}"))
-                .get()
-        };
+        let id = |name: &str| field_id(&grammar, name);
         Fields {
             module_name: id("module_name"),
             alias: id("alias"),
