@@ -336,12 +336,12 @@ pub fn check_positions(
 /// Each function's inserts lie in the function, on the line above it, or on
 /// the blank and comment lines (comments start with `comment`) after it up
 /// to the next statement, or at the end of the file; `elsewhere` accepts an
-/// insert that the language puts elsewhere on purpose.
+/// insert that the language puts elsewhere on purpose (given its unit).
 pub fn check_units_stay_in_place(
     source: &str,
     plan: &FilePlan,
     comment: &str,
-    elsewhere: impl Fn(&Insert) -> bool,
+    elsewhere: impl Fn(&Unit, &Insert) -> bool,
 ) -> Result<(), String> {
     let line_start = |offset: usize| source[..offset].rfind('\n').map_or(0, |i| i + 1);
     for u in plan.units.iter().filter(|u| !u.is_module()) {
@@ -367,7 +367,7 @@ pub fn check_units_stay_in_place(
             line = end;
         }
         if let Some(bad) = u.inserts.iter().find(|i| {
-            (i.offset < from || (i.offset > to && i.offset != source.len())) && !elsewhere(i)
+            (i.offset < from || (i.offset > to && i.offset != source.len())) && !elsewhere(u, i)
         }) {
             return Err(format!(
                 "an insert of {} at byte {} lies outside it",

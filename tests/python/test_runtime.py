@@ -240,6 +240,36 @@ class RuntimeCase(unittest.TestCase):
 
 class TestContractCalls(RuntimeCase):
 
+    def test_meth_wraps_a_method_after_its_class(self):
+        """`_ct.meth(Class, line, "name")` after a class statement: the method
+        defined at that line gets its span on every version (a wrapper put in
+        the class before 3.12, the function itself registered from 3.12);
+        a private name is looked up mangled, and an attribute that is not
+        that very function (another line, a replaced attribute) is left
+        alone. (Decorated methods always have a line of their own: the
+        decorator's.)"""
+        src = textwrap.dedent("""\
+            class A:
+                def f(self, a):
+                    return a + 1
+                def __p(self):
+                    return "p"
+                def g(self): return "g"
+                def call_p(self): return self.__p()
+            A.g = lambda self: "replaced"
+            _ct.meth(A, 2, "f"); _ct.meth(A, 4, "__p")
+            _ct.meth(A, 6, "g"); _ct.meth(A, 99, "call_p"); _ct.meth(None, 2, "f")
+            """)
+        ns = {"_ct": self.ct, "__name__": "pkg.mod"}
+        exec(compile(src, "pkg/mod.py", "exec"), ns)
+        A = ns["A"]
+        self.assertEqual((A().f(1), A().call_p(), A().g()), (2, "p", "replaced"))
+        self.assertEqual(A.__dict__["f"].__name__, "f")
+        spans = sorted(s["name"] for s in self.spans())
+        self.assertEqual(spans, ["A.__p", "A.f"])
+        f = self.one_span(name="A.f")
+        self.assertEqual((f["line"], f["args"]["a"], f["return"]), (2, "1", "2"))
+
     def test_at_registers_a_function_by_its_lines_for_sys_monitoring(self):
         """`_ct.at(line, name[, first])` after the binding: the function's
         code object, found by name and first line among the module's code,

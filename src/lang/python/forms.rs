@@ -18,6 +18,8 @@ pub static BINDING: Form = Form::new(
 pub static FN: Form = Form::new("@_ct.fn({})", &[Int], Line);
 pub static DECO: Form = Form::new("_ct.deco({}, ", &[Int], Opener);
 pub static LATE: Form = Form::new("{} = _ct.late({}, {})", &[Name, Int, Name], Statement);
+/// After a class, for a method that had no line for a wrapper of its own.
+pub static METH: Form = Form::new("_ct.meth({}, {}, {})", &[Name, Int, Str], Statement);
 pub static AT: Form = Form::new("_ct.at({}, {})", &[Int, Str], Statement);
 pub static AT_FIRST: Form = Form::new("_ct.at({}, {}, {})", &[Int, Str, Int], Statement);
 pub static LAM: Form = Form::new("_ct.lam({}, ", &[Int], Opener);
@@ -48,6 +50,7 @@ static TABLE: &[&Form] = &[
     &FN,
     &DECO,
     &LATE,
+    &METH,
     &AT,
     &AT_FIRST,
     &LAM,

@@ -6,7 +6,7 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime import | appended to the docstring / last `from __future__` line, or put before the first simple statement, or on a blank or comment line above the first statement, or, when that is a plain `def` whose signature takes no insert, on a blank line after it, before the next simple statement, or (the def being the whole module) on a line appended to the file; else on a new line (a line moved) |
-//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file; else `_ct.at(L, "f")` after the binding, a span from `sys.monitoring` (CPython 3.12+ only, reported as limited) |
+//! | function span | `@d` -> `@_ct.deco(L, d)` on the decorator closest to the `def`; else `@_ct.fn(L)` on a blank or comment line just above the `def`; else `f = _ct.late(L, f)` before the next simple statement or on a blank line after the function; else at the end of the file (a late wrap may go past sibling definitions whose running does not name the function); for a method of a class without blank lines, `_ct.meth(C, L, "f")` after the class; else `_ct.at(L, "f")` after the binding, a span from `sys.monitoring` (CPython 3.12+ only, reported as limited) |
 //! | lambda | `_ct.lam(L, lambda ...)` |
 //! | variable | `x = 1; _ct.v(L, "x", x)`; walrus `_ct.vw(L, "y", y := f())`; with-as before the body's first simple statement, or else as one more with item `, _ct.vwith(L, "f", f)`; for targets in the loop event |
 //! | branch | `if _ct.br(S, 0, test):`, `elif _ct.brx(S, 1, test, -1):`, `a if _ct.brx(S, 0, c, 1) else b`, `case P if _ct.case(S, k):` |
@@ -196,15 +196,23 @@ impl Language for Python {
             strings_and_comments(source).ok_or("the positions of this file cannot be checked")?;
         check_positions(source, plan, &quiet, |text| self.check_insert(text))?;
         check_wrappers(plan)?;
-        // A span registration follows the binding, at its place.
-        let follows_binding = |i: &Insert| {
+        // A span registration follows the binding, at its place; a method
+        // wrap follows the method's class.
+        let elsewhere = |u: &Unit, i: &Insert| {
+            // Past the definitions after it (see `next_statement_past_definitions`).
+            let past = forms::recogniser()
+                .recognise(&i.text)
+                .is_ok_and(|f| forms::is(f, &forms::METH) || forms::is(f, &forms::LATE));
+            if past {
+                return i.offset >= u.bytes.end;
+            }
             is_registration(&i.text)
                 && plan
                     .header
                     .iter()
                     .any(|h| h.offset == i.offset && h.slot == i.slot)
         };
-        check_units_stay_in_place(source, plan, "#", follows_binding)?;
+        check_units_stay_in_place(source, plan, "#", elsewhere)?;
         Ok(())
     }
 
@@ -301,6 +309,22 @@ struct Planner<'a> {
     /// The units whose span is a registration: (unit, def line, the reason
     /// it would be left out without one), undone if the binding moves.
     registered: Vec<(usize, u32, &'static str)>,
+    /// For each class being walked (innermost last), its methods that have
+    /// no line for a wrapper of their own: wrapped after the class instead
+    /// (see [`Planner::wrap_methods_after`]).
+    methods: Vec<Vec<Method<'a>>>,
+    /// Blank or comment rows given to `_ct.meth(...)` statements, which
+    /// several methods may share.
+    method_rows: HashSet<usize>,
+}
+
+/// A method waiting for its class's end, to be wrapped after it.
+struct Method<'a> {
+    unit: usize,
+    outer: Node<'a>,
+    def: Node<'a>,
+    name: &'a str,
+    line: u32,
 }
 
 /// Where span registrations go: at the binding's offset and slot, after it.
@@ -442,6 +466,8 @@ impl<'a> Planner<'a> {
             header_row: None,
             registration: None,
             registered: Vec::new(),
+            methods: Vec::new(),
+            method_rows: HashSet::new(),
         }
     }
 
@@ -746,6 +772,21 @@ impl<'a> Planner<'a> {
                     self.base.units[unit].inserts.extend(inserts);
                     Point::instrumented(PointKind::Function, line)
                 }
+                // A method of a class written without blank lines: after the
+                // class, if there is a place (see `wrap_methods_after`).
+                Err(SKIP_NO_LINE) if self.is_method_of_walked_class(outer) => {
+                    self.methods
+                        .last_mut()
+                        .expect("a class is walked")
+                        .push(Method {
+                            unit,
+                            outer,
+                            def,
+                            name,
+                            line,
+                        });
+                    Point::skipped(PointKind::Function, line, SKIP_NO_LINE)
+                }
                 Err(reason) => match self.register_span(outer, def, name, line, reason) {
                     Some((insert, limit)) => {
                         self.base.units[unit].inserts.push(insert);
@@ -872,12 +913,10 @@ impl<'a> Planner<'a> {
                 format!("{indent}{}", forms::FN.fill(&[&line])),
             )]);
         }
-        // 3. Wrap it right after the def: before the next simple statement ...
+        // 3. Wrap it right after the def: before the next simple statement
+        // (past definitions whose running does not name it) ...
         let late = forms::LATE.fill(&[&name, &line, &name]);
-        let mut next = outer.next_named_sibling();
-        while let Some(n) = next.filter(|n| n.kind() == "comment") {
-            next = n.next_named_sibling();
-        }
+        let next = self.next_statement_past_definitions(outer, name);
         let end_row = last_row(outer);
         if let Some(n) = next {
             if is_simple_statement(n)
@@ -888,6 +927,16 @@ impl<'a> Planner<'a> {
             }
         }
         // ... or on a blank or comment line before the next statement ...
+        // (Not the last method of a module-level class whose other methods
+        // wait for a line after it: it joins them on that line, which takes
+        // them all, where its own wrap would have taken the line alone.)
+        let class = outer.parent().and_then(|b| b.parent());
+        if self.is_method_of_walked_class(outer)
+            && self.methods.last().is_some_and(|m| !m.is_empty())
+            && class.is_some_and(|c| c.start_position().column == 0)
+        {
+            return Err(SKIP_NO_LINE);
+        }
         let mut row = end_row + 1;
         while row < self.base.rows() && self.blank_or_comment(row) {
             if self.free_row(row) {
@@ -930,9 +979,144 @@ impl<'a> Planner<'a> {
             qual: format!("{}{}.", scope.qual, name),
             loops: Vec::new(),
         };
+        self.methods.push(Vec::new());
         if let Some(body) = def.child_by_field_id(fields().body) {
             self.visit_children(body, &inner);
         }
+        let methods = self.methods.pop().unwrap_or_default();
+        if !methods.is_empty() {
+            self.wrap_methods_after(def, name, methods);
+        }
+    }
+
+    /// True for a def directly in the body of the class being walked.
+    fn is_method_of_walked_class(&self, outer: Node<'a>) -> bool {
+        !self.methods.is_empty()
+            && outer
+                .parent()
+                .filter(|b| b.kind() == "block")
+                .and_then(|b| b.parent())
+                .is_some_and(|c| c.kind() == "class_definition")
+    }
+
+    /// Methods with no line for a wrapper of their own, wrapped after their
+    /// class by `_ct.meth(Class, LINE, "name")` (which works on every
+    /// version): before the next simple statement after the class, or on a
+    /// blank or comment line after a module-level class (several methods
+    /// share it: `_ct.meth(...); _ct.meth(...); `), or at the end of the
+    /// file. Where there is none, a span from sys.monitoring (`_ct.at`).
+    fn wrap_methods_after(
+        &mut self,
+        class: Node<'a>,
+        class_name: &'a str,
+        methods: Vec<Method<'a>>,
+    ) {
+        let outer = class
+            .parent()
+            .filter(|p| p.kind() == "decorated_definition")
+            .unwrap_or(class);
+        // A private name is mangled in the class that holds it.
+        let plain_name = !class_name.starts_with("__") && class_name != "<unknown>";
+        let place = if plain_name {
+            self.after_class(outer, class_name)
+        } else {
+            None
+        };
+        for m in methods {
+            let point = match place {
+                Some((offset, appended)) => {
+                    let call = forms::METH.fill(&[&class_name, &m.line, &quote(m.name)]);
+                    let insert = if appended {
+                        // After every late wrap appended there (`Before`
+                        // sorts after `After`): those may be indented in
+                        // the class, which this line ends.
+                        Insert::before(offset, self.base.appended_line(&call))
+                    } else {
+                        Insert::before(offset, format!("{call}; "))
+                    };
+                    self.base.units[m.unit].inserts.push(insert);
+                    Point::instrumented(PointKind::Function, m.line)
+                }
+                None => match self.register_span(m.outer, m.def, m.name, m.line, SKIP_NO_LINE) {
+                    Some((insert, limit)) => {
+                        self.base.units[m.unit].inserts.push(insert);
+                        self.registered.push((m.unit, m.line, SKIP_NO_LINE));
+                        Point::limited(PointKind::Function, m.line, limit)
+                    }
+                    None => continue,
+                },
+            };
+            self.base.units[m.unit].points[0] = point;
+        }
+    }
+
+    /// The statement after `n`, past comments and past definitions whose
+    /// running does not name `name` (its decorators, default values and
+    /// annotations for a def; the whole of a class, whose body runs): a
+    /// wrap there is the same as a wrap right after `n`, since nothing in
+    /// between can reach what it wraps.
+    fn next_statement_past_definitions(&self, n: Node<'a>, name: &str) -> Option<Node<'a>> {
+        let names = |t: &str| {
+            t.match_indices(name).any(|(i, _)| {
+                !t[..i].chars().next_back().is_some_and(is_word_char)
+                    && !t[i + name.len()..].chars().next().is_some_and(is_word_char)
+            })
+        };
+        let runs_naming = |d: Node| {
+            let def = match d.kind() {
+                "decorated_definition" => d.child_by_field_id(fields().definition),
+                _ => Some(d),
+            };
+            match def {
+                // Up to its body: what runs when the def does.
+                Some(def) if def.kind() == "function_definition" => {
+                    let body = def
+                        .child_by_field_id(fields().body)
+                        .map_or(def.end_byte(), |b| b.start_byte());
+                    names(&self.base.src[d.start_byte()..body])
+                }
+                _ => names(text(self.base.src, d)),
+            }
+        };
+        let mut next = n.next_named_sibling();
+        while let Some(s) = next.filter(|s| {
+            s.kind() == "comment"
+                || (matches!(
+                    s.kind(),
+                    "class_definition" | "function_definition" | "decorated_definition"
+                ) && !runs_naming(*s))
+        }) {
+            next = s.next_named_sibling();
+        }
+        next
+    }
+
+    /// Where statements can follow a class: (offset, appended at the end of
+    /// the file) or None.
+    fn after_class(&mut self, outer: Node<'a>, class_name: &str) -> Option<(usize, bool)> {
+        let next = self.next_statement_past_definitions(outer, class_name);
+        let end_row = last_row(outer);
+        if let Some(n) = next {
+            if is_simple_statement(n)
+                && n.start_position().row > end_row
+                && !self.base.overlaps_error(n.byte_range())
+            {
+                return Some((n.start_byte(), false));
+            }
+        }
+        if !self.base.indent_of(outer).is_empty() {
+            return None;
+        }
+        let mut row = end_row + 1;
+        while row < self.base.rows() && self.blank_or_comment(row) {
+            if self.method_rows.contains(&row) || self.free_row(row) {
+                self.base.claimed.insert(row);
+                self.method_rows.insert(row);
+                return Some((self.base.line_starts[row], false));
+            }
+            row += 1;
+        }
+        (row >= self.base.rows()).then_some((self.base.src.len(), true))
     }
 
     fn lambda(&mut self, n: Node<'a>, scope: &Scope) {

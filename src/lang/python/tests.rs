@@ -921,3 +921,58 @@ fn a_module_that_assigns_code_objects_keeps_its_functions() {
         instrumented("import os\n\ndef f(g):\n    return g.__code__ == 1\n").contains("@_ct.fn(3)")
     );
 }
+
+/// Methods of a class written without blank lines are wrapped after the
+/// class, which works on every CPython: on a blank line after a module-level
+/// class (shared by all of them, the last method included), and before the
+/// next simple statement past definitions that do not name the class.
+#[test]
+fn methods_without_a_line_are_wrapped_after_their_class() {
+    check(
+        "import os\nclass A:\n    def a(self): pass\n    def __b(self): pass\n\ndef f(): pass\n",
+        "IMPORT; import os\nclass A:\n    def a(self): pass\n    def __b(self): pass\n_ct.meth(A, 3, \"a\"); _ct.meth(A, 4, \"__b\"); \ndef f(): pass\nf = _ct.late(6, f)\n",
+    );
+    let (out, plan) = run_plan(
+        "def t():\n    class C:\n        def m(self): pass\n    class D(object):\n        def n(self): pass\n    x = C().m()\n",
+    );
+    assert!(
+        out.contains("    _ct.meth(C, 3, \"m\"); _ct.meth(D, 5, \"n\"); x = C().m()"),
+        "{out}"
+    );
+    assert!(
+        skipped(&plan).is_empty() && limited(&plan).is_empty(),
+        "{out}"
+    );
+    // A class that names the first one runs its body in between: no wrap
+    // past it, and the first class's method gets its span from
+    // sys.monitoring instead.
+    let (out, plan) = run_plan(
+        "import os\ndef t():\n    class C:\n        def m(self): pass\n    class D(C):\n        def n(self): pass\n    x = 1\n",
+    );
+    assert!(!out.contains("_ct.meth(C"), "{out}");
+    assert!(out.contains("_ct.meth(D, 6, \"n\"); x = 1"), "{out}");
+    assert_eq!(
+        limited(&plan),
+        vec![(PointKind::Function, 4, LIMITED_NO_LINE.to_string())]
+    );
+}
+
+/// A late wrap goes past sibling definitions whose running (decorators,
+/// defaults, annotations) does not name the function: their bodies may
+/// call it, but only later, after the wrap.
+#[test]
+fn late_wraps_go_past_definitions_that_do_not_run_the_function() {
+    let (out, plan) = run_plan(
+        "import os\ndef outer():\n    def a(): pass\n    def b(): return a()\n    def c(y=a): pass\n    return b\n",
+    );
+    assert!(
+        out.contains("    b = _ct.late(4, b); c = _ct.late(5, c); return b"),
+        "{out}"
+    );
+    // `a` is a default value of `c`: c's def runs it, so no wrap past it.
+    assert!(!out.contains("a = _ct.late"), "{out}");
+    assert_eq!(
+        limited(&plan),
+        vec![(PointKind::Function, 3, LIMITED_NO_LINE.to_string())]
+    );
+}

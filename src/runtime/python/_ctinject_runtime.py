@@ -1961,6 +1961,32 @@ class _Module(object):
     def wrap(self, f, line=0):
         return _wrap(self, f, line)
 
+    def meth(self, cls, line, name):
+        """After a class statement: wraps the method `name` defined at `line`
+        of the class body (a plain function, or a staticmethod or
+        classmethod of one), for methods of a class written without blank
+        lines, which have no line of their own for a wrapper. The class's
+        attribute is replaced only by a wrapper of that very function (on
+        CPython 3.12+ the function is registered with sys.monitoring and
+        stays as it is); anything else is left alone."""
+        try:
+            if not isinstance(cls, type):
+                return
+            key = name
+            if name.startswith("__") and not name.endswith("__"):
+                key = "_" + cls.__name__.lstrip("_") + name  # mangled in the class
+            f = cls.__dict__.get(key)
+            t = type(f)
+            inner = f.__func__ if t is staticmethod or t is classmethod else f
+            if type(inner) is not _FunctionType or inner.__name__ != name \
+                    or inner.__code__.co_firstlineno != line:
+                return
+            w = _wrap(self, f, line)
+            if w is not f:
+                setattr(cls, key, w)
+        except Exception:
+            pass
+
     def at(self, line, name, first=0):
         """A span from sys.monitoring (CPython 3.12+) for the function `name`
         defined at `line` of the calling module, whose code starts on line
