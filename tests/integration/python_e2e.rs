@@ -13,8 +13,18 @@ fn events(path: &std::path::Path) -> Vec<Value> {
 }
 
 fn python(dir: &std::path::Path, trace: Option<&std::path::Path>) -> std::process::Output {
+    python_of("python3".as_ref(), dir, trace)
+}
+
+/// `main.py` in `dir` run by the interpreter `py`, with warnings as errors
+/// and telemetry to `trace` when given.
+fn python_of(
+    py: &std::path::Path,
+    dir: &std::path::Path,
+    trace: Option<&std::path::Path>,
+) -> std::process::Output {
     // Without the caller's CTINJECT_* (a CTINJECT_DISABLE would pass).
-    let mut cmd = clean_command("python3");
+    let mut cmd = clean_command(py);
     cmd.args(["-W", "error", "main.py"])
         .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1");
@@ -305,16 +315,7 @@ main()
         eprintln!("\n*** SKIPPED in part: no python3.12 or python3.13 here; spans from sys.monitoring were not run ***\n");
     }
     for (label, py) in pythons {
-        let run_in = |dir: &std::path::Path, trace: Option<&std::path::Path>| {
-            let mut cmd = clean_command(&py);
-            cmd.args(["-W", "error", "main.py"])
-                .current_dir(dir)
-                .env("PYTHONDONTWRITEBYTECODE", "1");
-            if let Some(t) = trace {
-                cmd.env("CTINJECT_TRACE_FILE", t);
-            }
-            run(&mut cmd)
-        };
+        let run_in = |dir: &std::path::Path, trace| python_of(&py, dir, trace);
         let original = run_in(&t.path().join("app"), None);
         assert_eq!(
             stdout(&original),
