@@ -20,7 +20,7 @@ import os
 import json
 import time
 import types
-import random
+import itertools
 import re
 import threading
 import contextvars
@@ -38,8 +38,8 @@ _REGISTRY = "__ctinject_runtime_v2__"
 _get_ident = threading.get_ident
 _time_ns = time.time_ns
 _perf_ns = time.perf_counter_ns
-_monotonic = time.monotonic
 _exc_info = sys.exc_info
+_modules = sys.modules
 _q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
 _FunctionType = types.FunctionType
 
@@ -54,7 +54,7 @@ _REDACTED = "[REDACTED]"
 _DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
                    "private_?key", "session", "cookie"]
 _FLUSH_BYTES = 65536
-_FLUSH_SECONDS = 1.0
+_FLUSH_NS = 1000000000  # at least once a second when events keep coming
 _MAX_DEPTH = 6
 _NO = object()  # "no value" sentinel
 
@@ -64,7 +64,8 @@ _NO = object()  # "no value" sentinel
 # Wrappers and instrumented functions reach these objects through closures
 # and globals. Libraries that pickle functions by value (cloudpickle, dill)
 # pickle those too, so each pickles as a reference to the live object of this
-# process (and the context variable is never captured directly: see _cur_set).
+# process (and the context variable is never captured directly: the wrappers
+# reach it through _start and _finish).
 
 class _State(object):
     __slots__ = ("on", "gc")
@@ -98,14 +99,6 @@ _HIDDEN = set()        # code objects of the runtime's own frames (warnings fix)
 _cur = contextvars.ContextVar("ctinject_current_span", default=None)
 
 
-def _cur_set(sp):
-    return _cur.set(sp)
-
-
-def _cur_reset(tok):
-    _cur.reset(tok)
-
-
 def _gc_phase(phase, info):
     """gc.callbacks hook. On CPython before 3.12, a ContextVar.set made by a
     finalizer or weakref callback while the collection runs inside another
@@ -118,12 +111,35 @@ def _gc_phase(phase, info):
 
 
 _TL = threading.local()
-_RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never the global random
+
+
+def _new_ids():
+    """Span ids count up from a random start, in [2^60, 2^62) so that each
+    has 16 hex digits: unique in the process, and almost surely across
+    processes. A trace id is a random 64-bit prefix of the process followed
+    by its root span's id. Called at import and in a forked child; the
+    program's random module is never used."""
+    global _IDS, _TRACE_HEAD
+    r = int.from_bytes(os.urandom(16), "big")
+    _IDS = itertools.count((1 << 60) + (r & ((1 << 61) - 1)))  # "%x": 16 digits
+    _TRACE_HEAD = '"%016x' % ((r >> 64) or 1)  # + a span id's digits and quote
+
+
+_IDS = _TRACE_HEAD = None
+_new_ids()
+_TAILS = {}  # thread id -> ',"pid":P,"tid":T', the end of every event line
+
+
+def _tail(tid):
+    if len(_TAILS) > 1000:
+        _TAILS.clear()
+    t = _TAILS[tid] = ',"pid":%d,"tid":%d' % (_W.pid, tid)
+    return t
 
 
 class _Writer(object):
-    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "last", "exiting", "hooked", "eager",
-                 "limit")
+    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "due", "duew", "exiting", "hooked",
+                 "eager", "limit")
 
     def __init__(self):
         self.path = None
@@ -132,7 +148,10 @@ class _Writer(object):
         self.size = 0
         self.lock = threading.Lock()
         self.pid = os.getpid()
-        self.last = _monotonic()
+        # The next write by the clock: perf_counter_ns (spans, other events)
+        # and time_ns (variable events, which read that clock anyway).
+        self.due = _perf_ns() + _FLUSH_NS
+        self.duew = _time_ns() + _FLUSH_NS
         self.exiting = False
         self.hooked = False
         # Worker processes (forked, or multiprocessing children) are often ended
@@ -213,15 +232,23 @@ def _open_or_warn(w):
 
 
 def _flush_locked(w):
+    """Writes the buffer; the caller holds w.lock. Events are appended to
+    the buffer without the lock (list.append is atomic): the lines written
+    are taken out of the same list, so none appended meanwhile is lost."""
     buf = w.buf
-    w.last = _monotonic()
+    if w.exiting:
+        w.due = w.duew = 0  # every later event is written at once
+    else:
+        w.due = _perf_ns() + _FLUSH_NS
+        w.duew = _time_ns() + _FLUSH_NS
     if not buf:
         return
-    w.buf = []
+    lines = buf[:]
+    del buf[:len(lines)]
     w.size = 0
     if w.path is None:
         return
-    data = "".join(buf).encode("ascii", "backslashreplace")
+    data = "".join(lines).encode("ascii", "backslashreplace")
     fd = w.fd
     if fd is None:
         fd = w.fd = _open(w)
@@ -278,11 +305,24 @@ def _at_exit():
 
 def _emit(s):
     w = _W
-    with w.lock:
-        w.buf.append(s)
-        w.size += len(s)
-        if w.size > _FLUSH_BYTES or w.exiting or _monotonic() - w.last >= _FLUSH_SECONDS:
+    w.buf.append(s)
+    w.size += len(s)
+    if w.size > _FLUSH_BYTES or _perf_ns() >= w.due:
+        _flush_due(w)
+
+
+def _flush_due(w):
+    """The buffer is full or a second old: write it, unless another thread
+    is writing (it takes these lines or the next write does), or this thread
+    is, in a finalizer or signal handler that ran while it wrote (nothing
+    waits on the lock, so nothing deadlocks). Once the process exits, at once."""
+    if w.exiting:
+        _flush()
+    elif w.lock.acquire(False):
+        try:
             _flush_locked(w)
+        finally:
+            w.lock.release()
 
 
 def _before_fork():
@@ -300,7 +340,9 @@ def _after_fork_child():
     w.size = 0
     w.exiting = False
     w.eager = True
-    w.last = _monotonic()
+    w.due = _perf_ns() + _FLUSH_NS
+    w.duew = _time_ns() + _FLUSH_NS
+    _TAILS.clear()
     fd = w.fd
     w.fd = None
     if fd is not None:
@@ -313,7 +355,7 @@ def _after_fork_child():
     except Exception:
         pass
     try:
-        _RNG.seed(int.from_bytes(os.urandom(16), "big"))
+        _new_ids()
     except Exception:
         pass
     _BUSY.clear()
@@ -515,8 +557,30 @@ def _rec(cfg, v, depth, room, seen):
         seen.discard(i)
 
 
+def _busy_call(f, v):
+    """f(v) with this thread marked busy: code that f runs (a repr() or
+    __str__ of the program's, in `full` mode) records nothing."""
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return f(v)
+    B.add(tid)
+    try:
+        return f(v)
+    finally:
+        B.discard(tid)
+
+
 def _fmt(cfg, v):
-    """The recorded text of a value: at most cfg.cap characters; never raises."""
+    """The recorded text of a value: at most cfg.cap characters; never raises.
+    In `safe` mode no code of the program runs; in `full` mode, repr() does,
+    with the thread marked busy."""
+    if cfg.full:
+        return _busy_call(functools.partial(_fmt_value, cfg), v)
+    return _fmt_value(cfg, v)
+
+
+def _fmt_value(cfg, v):
     cap = cfg.cap
     try:
         t = type(v)
@@ -565,7 +629,7 @@ def _exc_json(cfg, e):
     msg = None
     try:
         if cfg.full:
-            msg = str(e)
+            msg = _busy_call(str, e)
         else:
             args = _exc_args(e)
             own_str = False
@@ -607,11 +671,12 @@ def _exc_json(cfg, e):
 
 class _Root(object):
     """Per-thread (and per-asyncio-task) state outside any span."""
-    __slots__ = ("counts", "wt", "qt", "qs", "tasks")
+    __slots__ = ("counts", "over", "wt", "qt", "qs", "tasks")
     quiet = False  # as a _Span's: module-level events are always written
 
     def __init__(self):
         self.counts = None
+        self.over = False
         self.wt = None
         self.qt = "null"
         self.qs = "null"
@@ -619,10 +684,10 @@ class _Root(object):
 
 
 class _Span(object):
-    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "wt", "quiet",
-                 "raw")
+    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "over", "wt",
+                 "quiet", "raw", "tok")
 
-    def __init__(self, info, qt, qs, qp, args, start_ns, t0):
+    def __init__(self, info, qt, qs, qp, args, start_ns, t0, quiet, raw):
         self.info = info
         self.qt = qt          # trace id, as a JSON string literal
         self.qs = qs          # span id, as a JSON string literal
@@ -630,12 +695,25 @@ class _Span(object):
         self.args = args      # JSON object text
         self.start_ns = start_ns
         self.t0 = t0
-        self.counts = None    # {(kind, module, line/site, name/arm): count}
+        self.counts = None    # {_Site: count}: events of this span per site
+        self.over = False     # some site went over max_events_per_site (`suppressed`)
         self.wt = None        # {(module, site): pending while-iterations}
         # A call over its function's max_spans_per_function: nothing of it is
-        # written unless it fails; raw holds (args, kwargs, frame) until then.
-        self.quiet = False
-        self.raw = None
+        # written unless it fails; raw holds (args, kwargs, frame, api) until
+        # then. Its ids are given only when needed (_ids): qs (and, for a
+        # root span, qt) are None until then.
+        self.quiet = quiet
+        self.raw = raw
+        self.tok = None       # the context variable's token, when _start set it
+
+
+def _ids(sp):
+    """Gives a quiet span its ids (see _Span.raw); returns its span id."""
+    qs = '"%x"' % next(_IDS)
+    if sp.qt is None:
+        sp.qt = _TRACE_HEAD + qs[1:]
+    sp.qs = qs
+    return qs
 
 
 def _root_state():
@@ -665,7 +743,8 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "aparams", "apos", "static", "calls", "omitted",
+                 "varargs", "varkw", "named", "aparams", "apos", "simple", "lkeys", "one", "static",
+                 "calls", "omitted",
                  "omitted_ns", "omitted_max_ns")
 
     def __init__(self, mod, f, line, kind):
@@ -704,6 +783,18 @@ class _Info(object):
         cfg = self.cfg
         self.aparams = tuple((n, _q(n) + ":", cfg.redacted(n)) for n in params)
         self.apos = tuple((key, red) for _, key, red in self.aparams[:npos])
+        # The same keys with the "{" or "," before them, for the usual case
+        # of _fmt_args (only positional parameters, all passed: a wrapper of
+        # the exact signature) and of _fmt_locals.
+        self.simple = tuple((("," if i else "{") + key, red)
+                            for i, (key, red) in enumerate(self.apos)) \
+            if not (self.varargs or self.varkw or self.kwonly) else None
+        self.lkeys = tuple((n, ("," if i else "{") + key, red)
+                           for i, (n, key, red) in enumerate(self.aparams))
+        # ("{" + JSON key, redacted, name) of a function whose only parameter is
+        # positional (see _start), else None.
+        self.one = (self.simple[0][0], self.simple[0][1], self.pos[0]) \
+            if self.simple is not None and len(self.simple) == 1 else None
         name = getattr(f, "__qualname__", None)
         m = getattr(f, "__module__", None)
         self.static = ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
@@ -719,7 +810,7 @@ def _val(cfg, v):
     t = type(v)
     if t is int:
         if -1000000000000000000 < v < 1000000000000000000:
-            return '"%d"' % v
+            return f'"{v}"'
     elif t is str:
         if len(v) < cfg.cap - 2:
             r = repr(v)
@@ -738,6 +829,15 @@ def _arg_json(cfg, name, value):
 
 def _fmt_args(info, args, kwargs):
     cfg = info.cfg
+    keys = info.simple
+    if kwargs is None and keys is not None and len(args) == len(keys):
+        if len(keys) == 1:
+            k, red = keys[0]
+            return k + (_QREDACTED if red else _val(cfg, args[0])) + "}"
+        if not keys:
+            return "{}"
+        return "".join([k + (_QREDACTED if red else _val(cfg, v))
+                        for (k, red), v in zip(keys, args)]) + "}"
     n = len(info.pos)
     na = len(args)
     parts = []
@@ -749,6 +849,8 @@ def _fmt_args(info, args, kwargs):
             add(k + _QREDACTED if red else k + _val(cfg, args[i]))
     if na >= n and not kwargs and info.varargs is None and info.varkw is None and not info.kwonly:
         return "{" + ",".join(parts) + "}"
+    if kwargs is None:  # a wrapper's call with no keyword parameters
+        kwargs = {}
     pos = info.pos
     if na < n:
         defaults = info.f.__defaults__ or ()
@@ -784,6 +886,21 @@ def _fmt_locals(info, frame, getvar):
     _mon_register); PyFrame_GetVar reads the fast locals, cells included, and
     leaves nothing."""
     cfg = info.cfg
+    keys = info.lkeys
+    try:
+        # Every parameter is bound as the function starts.
+        if getvar is None:
+            loc = frame.f_locals
+            if len(keys) == 1:
+                nm, k, red = keys[0]
+                return k + (_QREDACTED if red else _val(cfg, loc[nm])) + "}"
+            parts = [k + (_QREDACTED if red else _val(cfg, loc[nm])) for nm, k, red in keys]
+        else:
+            parts = [k + (_QREDACTED if red else _val(cfg, getvar(frame, nm)))
+                     for nm, k, red in keys]
+        return "".join(parts) + "}" if parts else "{}"
+    except (KeyError, NameError):
+        pass
     parts = []
     add = parts.append
     if getvar is None:
@@ -804,47 +921,72 @@ def _fmt_locals(info, frame, getvar):
     return "{" + ",".join(parts) + "}"
 
 
-def _start(info, args, kwargs, frame=None, api=None):
-    """A new span (not yet current), its arguments read from (args, kwargs)
-    or else from the locals of `frame` as the function starts. Called only
-    when telemetry is on and not busy."""
+def _start(info, args, kwargs, frame, api, enter):
+    """A new span, its arguments read from (args, kwargs) or else from the
+    locals of `frame` as the function starts; with `enter`, made current
+    (_finish puts the previous one back). Called only when telemetry is on
+    and not busy."""
     parent = _cur.get()
-    info.calls += 1
-    cap = info.cfg.max_calls
-    quiet = cap and info.calls > cap
-    if quiet:
-        a = None  # read only if the call fails (see _finish)
-    else:
-        a = _read_args(info, args, kwargs, frame, api)
-    rnd = _RNG.getrandbits
-    qs = '"%016x"' % (rnd(64) or 1)
+    n = info.calls + 1
+    info.calls = n
     if parent is None:
-        qt = '"%032x"' % (rnd(128) or 1)
+        qt = None
         qp = "null"
     else:
         qt = parent.qt
         qp = parent.qs
-    sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
-    if quiet:
-        sp.quiet = True
-        sp.raw = (args, kwargs, frame, api)
+        if qp is None:
+            qp = _ids(parent)
+            qt = parent.qt
+    cap = info.cfg.max_calls
+    if cap and n > cap:
+        # Over the limit: its arguments are read only if it fails, its ids
+        # given only if needed (see _finish).
+        sp = _Span(info, qt, None, qp, None, 0, _perf_ns(), True, (args, kwargs, frame, api))
+    else:
+        one = info.one
+        try:
+            if one is not None and kwargs is None:
+                # One parameter (self, often), passed by a wrapper of the
+                # exact signature or bound in the frame: _fmt_args's and
+                # _fmt_locals's result, without their calls.
+                if one[1]:
+                    a = one[0] + _QREDACTED + "}"
+                else:
+                    if frame is None:
+                        v = args[0]
+                    elif api.getvar is None:
+                        v = frame.f_locals[one[2]]
+                    else:
+                        v = api.getvar(frame, one[2])
+                    if type(v) is int and -1000000000000000000 < v < 1000000000000000000:
+                        a = f'{one[0]}"{v}"}}'
+                    else:
+                        a = one[0] + _val(info.cfg, v) + "}"
+            elif frame is None:
+                a = _fmt_args(info, args, kwargs)
+            else:
+                a = _fmt_locals(info, frame, api.getvar)
+        except Exception:
+            a = "{}"
+        qs = '"%x"' % next(_IDS)
+        if qt is None:
+            qt = _TRACE_HEAD + qs[1:]
+        sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns(), False, None)
+    if enter:
+        sp.tok = _cur.set(sp)
     return sp
 
 
 def _read_args(info, args, kwargs, frame, api):
     """The arguments as JSON object text, from (args, kwargs) or else from
     `frame` (see _fmt_locals)."""
-    tid = _get_ident()
-    B = _BUSY
-    B.add(tid)
     try:
         if frame is None:
             return _fmt_args(info, args, kwargs)
         return _fmt_locals(info, frame, api.getvar)
     except Exception:
         return "{}"
-    finally:
-        B.discard(tid)
 
 
 _OMITTED = {}  # the _Info of every function with calls not written, in order
@@ -873,83 +1015,94 @@ def _loop_line(mod, st, tid, kind, site, n, target, last):
 
 def _finish(sp, mode, value):
     """End a span: mode 1 = returned value, 2 = finished without a value (closed,
-    async generator), 0 = the exception `value` escaped."""
+    async generator), 0 = the exception `value` escaped. Puts back the span
+    that was current before it, if _start made it current."""
     t1 = _perf_ns()
-    tid = _get_ident()
+    tok = sp.tok
+    if tok is not None:
+        sp.tok = None
+        try:
+            _cur.reset(tok)
+        except Exception:
+            pass
     B = _BUSY
-    if tid in B:
+    if B and _get_ident() in B:
         return
-    B.add(tid)
     try:
         info = sp.info
-        cfg = info.cfg
         if sp.quiet:
             raw = sp.raw
             sp.raw = None
             if mode:
                 d = t1 - sp.t0
-                info.omitted += 1
+                n = info.omitted + 1
+                info.omitted = n
                 info.omitted_ns += d
                 if d > info.omitted_max_ns:
                     info.omitted_max_ns = d
-                _OMITTED[info] = None
+                if n == 1:
+                    _OMITTED[info] = None
                 return
             # Every failing call is written, its arguments read now.
-            B.discard(tid)
             sp.args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
-            B.add(tid)
+            sp.start_ns = _time_ns() - (t1 - sp.t0)
+            if sp.qs is None:
+                _ids(sp)
             sp.wt = None  # its point events were not written
+        tid = _get_ident()
+        cfg = info.cfg
         wt = sp.wt
         if wt:
             sp.wt = None
             for key, n in list(wt.items()):
                 _emit(_loop_line(key[0], sp, tid, "while", key[1], n, "null", "null"))
         if mode == 1:
-            ret = _val(cfg, value)
-            status = '"ok"'
-            exc = "null"
+            if type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                ret = f'"{value}"'  # _val's first fast path, without the call
+            else:
+                ret = _val(cfg, value)
+            status = '"ok","exception":null'
         elif mode == 2:
             ret = "null"
-            status = '"ok"'
-            exc = "null"
+            status = '"ok","exception":null'
         else:
             ret = "null"
-            status = '"error"'
-            exc = _exc_json(cfg, value)
+            status = '"error","exception":' + _exc_json(cfg, value)
         sup = ""
-        counts = sp.counts
-        if counts:
+        if sp.over:
+            counts = sp.counts
             entries = []
-            for key, c in list(counts.items()):
-                kmod = key[1]
-                over = c - kmod._c.max_site
+            for site, c in list(counts.items()):
+                over = c - site.mod._c.max_site
                 if over > 0:
-                    if key[0] == 1:
-                        entries.append('{"type":"var","file":%s,"line":%d,"name":%s,"count":%d}'
-                                       % (kmod._qf, key[2], _q(key[3]), over))
-                    else:
-                        entries.append('{"type":"branch","file":%s,"site":%d,"arm":%d,"count":%d}'
-                                       % (kmod._qf, key[2], key[3], over))
+                    entries.append('%s,"count":%d}' % (site.sup, over))
             if entries:
                 sup = ',"suppressed":[' + ",".join(entries) + "]"
-        _emit('{"v":1,"type":"span","trace_id":%s,"span_id":%s,"parent_id":%s,%s'
-              '"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s,"status":%s,'
-              '"exception":%s,"pid":%d,"tid":%d%s}\n'
-              % (sp.qt, sp.qs, sp.qp, info.static, sp.start_ns, t1 - sp.t0, sp.args, ret,
-                 status, exc, _W.pid, tid, sup))
-        if sp.qp == "null" and (_W.eager or _mp_child()):
-            with _W.lock:
-                _flush_locked(_W)
+        pt = _TAILS.get(tid) or _tail(tid)
+        line = (f'{{"v":1,"type":"span","trace_id":{sp.qt},"span_id":{sp.qs},'
+                f'"parent_id":{sp.qp},{info.static}"start_unix_ns":{sp.start_ns},'
+                f'"duration_ns":{t1 - sp.t0},"args":{sp.args},"return":{ret},'
+                f'"status":{status}{pt}{sup}}}\n')
+        w = _W
+        w.buf.append(line)
+        w.size += len(line)
+        if sp.qp == "null" and (w.eager or ("multiprocessing.process" in _modules
+                                            and _mp_child())):
+            _flush()
+        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+            _flush_due(w)
     except Exception:
         pass
-    finally:
-        B.discard(tid)
 
 
 def _mp_child():
-    """True in a multiprocessing child (spawn, forkserver), once it has started."""
-    m = sys.modules.get("multiprocessing.process")
-    return m is not None and getattr(m, "_parent_process", None) is not None
+    """True in a multiprocessing child (spawn, forkserver), once it has started
+    (from then on the writer is eager)."""
+    m = _modules.get("multiprocessing.process")
+    if m is not None and getattr(m, "_parent_process", None) is not None:
+        _W.eager = True
+        return True
+    return False
 
 
 def _finish_exc(sp):
@@ -1065,7 +1218,7 @@ def _drive(info, f, args, kwargs):
     current."""
     __tracebackhide__ = True
     try:
-        sp = _start(info, args, kwargs)
+        sp = _start(info, args, kwargs, None, None, False)
         cur = _cur
         S = _S
         tok = None if S.gc else cur.set(sp)
@@ -1364,7 +1517,7 @@ def _code_at(module_code, first, name):
 # there if the interpreter clears this module's globals while it shuts down
 # (the wrappers hold theirs in closures for the same reason).
 
-def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
+def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, ident=_get_ident,
                getframe=_getframe, start=_start, api=_API,
                DISABLE=getattr(_mon, "DISABLE", None)):
     try:
@@ -1375,37 +1528,27 @@ def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
         info = M.codes.get(code)
         if info is not None:
             frame = getframe(1)
-            sp = start(info, None, None, frame, api)
-            M.frames[id(frame)] = (sp, cur.set(sp))
+            M.frames[id(frame)] = start(info, None, None, frame, api, True)
     except Exception:
         pass
     return None
 
 
-def _mon_end(mode, value, M, cur, getframe, finish):
-    rec = M.frames.pop(id(getframe(2)), None)
-    if rec is not None:
-        sp, tok = rec
-        try:
-            cur.reset(tok)
-        except Exception:
-            pass
-        finish(sp, mode, value)
-
-
-def _mon_return(code, offset, value, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
-                end=_mon_end):
+def _mon_return(code, offset, value, M=_M, getframe=_getframe, finish=_finish):
     try:
-        end(1, value, M, cur, getframe, finish)
+        sp = M.frames.pop(id(getframe(1)), None)
+        if sp is not None:
+            finish(sp, 1, value)
     except Exception:
         pass
 
 
-def _mon_unwind(code, offset, exc, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
-                end=_mon_end):
+def _mon_unwind(code, offset, exc, M=_M, getframe=_getframe, finish=_finish):
     try:
         if code in M.codes:
-            end(0, exc, M, cur, getframe, finish)
+            sp = M.frames.pop(id(getframe(1)), None)
+            if sp is not None:
+                finish(sp, 0, exc)
     except Exception:
         pass
 
@@ -1429,16 +1572,13 @@ _TEMPLATES = {
             except __ct_BE as __ct_x:
                 __ct_skip(__ct_x)
                 raise
-        __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
-        __ct_t = __ct_cset(__ct_sp)
+        __ct_sp = __ct_start(__ct_i, %(tup)s, %(dctn)s, None, None, True)
         try:
             __ct_r = __ct_f(%(call)s)
         except __ct_BE as __ct_x:
-            __ct_creset(__ct_t)
             __ct_fin(__ct_sp, 0, __ct_x)
             __ct_skip(__ct_x)
             raise
-        __ct_creset(__ct_t)
         __ct_fin(__ct_sp, 1, __ct_r)
         return __ct_r
 ''',
@@ -1471,7 +1611,7 @@ _TEMPLATES = {
             __ct_g = __ct_f(%(call)s)
             __ct_sp = None
             if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
-                __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
+                __ct_sp = __ct_start(__ct_i, %(tup)s, %(dctn)s, None, None, False)
             __ct_v = __ct_e = __ct_w = None
             # What is being yielded: taken out before the yield, so that it is not
             # kept alive while the generator is suspended.
@@ -1524,7 +1664,7 @@ _TEMPLATES = {
 
 _FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
                  " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE,"
-                 " __ct_cset, __ct_creset, __ct_skip, __ct_untb):")
+                 " __ct_skip, __ct_untb):")
 _FACTORY_TAIL = "    return _ctinject_wrapper\n"
 _FACTORIES = {}
 _KEYWORDS = frozenset((
@@ -1590,7 +1730,9 @@ def _factory(kind, shape):
     if fac is None:
         params, call, tup, dct = shape
         src = _FACTORY_HEAD + _TEMPLATES[kind] % {
-            "params": params, "call": call, "tup": tup, "dct": dct
+            "params": params, "call": call, "tup": tup, "dct": dct,
+            # the keyword arguments for _start alone (no dict when none)
+            "dctn": "None" if dct == "{}" else dct,
         } + _FACTORY_TAIL
         ns = {"__builtins__": __builtins__, "__name__": __name__}
         exec(compile(src, "<ctinject wrapper>", "exec"), ns)
@@ -1616,8 +1758,7 @@ def _exact(f, info, kind):
     if fac is None:
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
-            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
-            _cur_set, _cur_reset, _skip, _untb)
+            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException, _skip, _untb)
     if shape is not None:
         w.__defaults__ = f.__defaults__
         w.__kwdefaults__ = f.__kwdefaults__
@@ -1682,43 +1823,96 @@ def _head(typ, mod, st, line):
             % (typ, _time_ns(), st.qt, st.qs, mod._qf, line))
 
 
-def _counted(st, key, cap):
-    """Count one event of a site; True while under the per-site cap."""
-    counts = st.counts
-    if counts is None:
-        counts = st.counts = {}
-    c = counts.get(key, 0) + 1
-    counts[key] = c
-    return c <= cap
+class _Site(object):
+    """One variable of one line (`var` events), or one arm of one branch
+    point (`branch` events), of one Module: what its lines hold that does
+    not change, and how a span reports the events it did not write."""
+    __slots__ = ("mod", "line", "name", "mid", "red", "sup")
+
+    def __init__(self, mod, line, name, mid, red, sup):
+        self.mod = mod
+        self.line = line
+        self.name = name
+        self.mid = mid    # the line's keys from "file" to the value (var) or arm (branch)
+        self.red = red    # var: the name is redacted
+        self.sup = sup    # the span's `suppressed` entry, without its count and "}"
 
 
-def _var(mod, line, name, value, more):
+def _var_site(mod, line, name):
+    """The _Site of variable `name` at `line`. mod._vs maps a line to the
+    site of its first name (most lines assign one), and (line, name) to
+    every site."""
+    vs = mod._vs
+    site = vs.get((line, name))
+    if site is None:
+        qn = _q(name)
+        site = vs[(line, name)] = _Site(
+            mod, line, name,
+            '"file":%s,"line":%d,"name":%s,"value":' % (mod._qf, line, qn),
+            mod._c.redacted(name),
+            '{"type":"var","file":%s,"line":%d,"name":%s' % (mod._qf, line, qn))
+        if line not in vs:
+            vs[line] = site
+    return site
+
+
+def _branch_site(mod, site, arm):
+    s = _Site(mod, site, arm,
+              '"file":%s,"line":%d,"site":%d,"arm":%d' % (mod._qf, site, site, arm),
+              False,
+              '{"type":"branch","file":%s,"site":%d,"arm":%d' % (mod._qf, site, arm))
+    mod._bs[(site, arm)] = s
+    return s
+
+
+def _var(mod, line, name, value, *more):
+    """`var` events: one per (name, value) pair. The Module's v()."""
+    if not _S.on:
+        return
     sp = _cur.get()
     if sp is not None and sp.quiet:
         return
     tid = _get_ident()
     B = _BUSY
-    if tid in B:
+    if B and tid in B:
         return
-    B.add(tid)
     try:
-        sp = _cur.get()
         st = sp if sp is not None else _root_state()
         cfg = mod._c
+        sites = mod._vs
         while True:
-            if _counted(st, (1, mod, line, name), cfg.max_site):
-                val = _REDACTED if cfg.redacted(name) else _fmt(cfg, value)
-                _emit(_head("var", mod, st, line)
-                      + '"name":%s,"value":%s,"pid":%d,"tid":%d}\n'
-                      % (_q(name), _q(val), _W.pid, tid))
+            site = sites.get(line)
+            if site is None or site.name is not name:
+                site = _var_site(mod, line, name)
+            counts = st.counts
+            if counts is None:
+                counts = st.counts = {}
+            c = counts.get(site, 0) + 1
+            counts[site] = c
+            if c > cfg.max_site:
+                st.over = True
+            else:
+                if site.red:
+                    val = _QREDACTED
+                elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                    val = f'"{value}"'  # _val's first fast path, without the call
+                else:
+                    val = _val(cfg, value)
+                now = _time_ns()
+                pt = _TAILS.get(tid) or _tail(tid)
+                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st.qt},'
+                     f'"span_id":{st.qs},{site.mid}{val}{pt}}}\n')
+                w = _W
+                w.buf.append(s)
+                w.size += len(s)
+                if w.size > _FLUSH_BYTES or now >= w.duew:
+                    _flush_due(w)
             if len(more) < 2:
                 break
             name, value = more[0], more[1]
             more = more[2:]
     except Exception:
         pass
-    finally:
-        B.discard(tid)
 
 
 def _branch(mod, site, arm):
@@ -1727,19 +1921,26 @@ def _branch(mod, site, arm):
         return
     tid = _get_ident()
     B = _BUSY
-    if tid in B:
+    if B and tid in B:
         return
-    B.add(tid)
     try:
-        sp = _cur.get()
         st = sp if sp is not None else _root_state()
-        if _counted(st, (2, mod, site, arm), mod._c.max_site):
-            _emit(_head("branch", mod, st, site)
-                  + '"site":%d,"arm":%d,"pid":%d,"tid":%d}\n' % (site, arm, _W.pid, tid))
+        bs = mod._bs.get((site, arm))
+        if bs is None:
+            bs = _branch_site(mod, site, arm)
+        counts = st.counts
+        if counts is None:
+            counts = st.counts = {}
+        c = counts.get(bs, 0) + 1
+        counts[bs] = c
+        if c > mod._c.max_site:
+            st.over = True
+        else:
+            pt = _TAILS.get(tid) or _tail(tid)
+            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st.qt},'
+                  f'"span_id":{st.qs},{bs.mid}{pt}}}\n')
     except Exception:
         pass
-    finally:
-        B.discard(tid)
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
@@ -1929,12 +2130,14 @@ _NO_OP_CONTEXT = _NoOpContext()
 
 class _Module(object):
     """The object instrumented code calls (bound to the name _ct)."""
-    __slots__ = ("file", "_qf")
+    __slots__ = ("file", "_qf", "_vs", "_bs")
     _c = None  # the configuration; set by the subclass made per config
 
     def __init__(self, file):
         self.file = file if type(file) is str else str(file)
         self._qf = _q(self.file)
+        self._vs = {}  # line and (line, name) -> _Site of `var` events (see _var_site)
+        self._bs = {}  # (site, arm) -> _Site of `branch` events
 
     def __repr__(self):
         return "<ctinject Module %r>" % (self.file,)
@@ -1982,18 +2185,16 @@ class _Module(object):
             pass
 
     # -- variables
-    def v(self, line, name, value, *more):
-        if _S.on:
-            _var(self, line, name, value, more)
+    v = _var  # v(line, name, value, [name2, value2, ...]): the hot path, with no call between
 
     def vw(self, line, name, value):
         if _S.on:
-            _var(self, line, name, value, ())
+            _var(self, line, name, value)
         return value
 
     def vwith(self, line, name, value, *more):
         if _S.on:
-            _var(self, line, name, value, more)
+            _var(self, line, name, value, *more)
         return _NO_OP_CONTEXT
 
     # -- branches
@@ -2072,7 +2273,7 @@ class _Module(object):
                     _exc_event(self, line, e)
                     if name is not None:
                         # `except E as name`: what the handler binds to `name`.
-                        _var(self, line, name, e, ())
+                        _var(self, line, name, e)
         return types
 
 
