@@ -239,6 +239,8 @@ def _flush_locked(w):
     if w.exiting:
         w.due = w.duew = 0  # every later event is written at once
     else:
+        if not w.eager and _mp_child():
+            w.eager = True  # (see _mp_spawned: a child not known at import)
         w.due = _perf_ns() + _FLUSH_NS
         w.duew = _time_ns() + _FLUSH_NS
     if not buf:
@@ -332,8 +334,13 @@ def _before_fork():
 def _after_fork_child():
     # The parent writes its own "calls" events; the child counts afresh.
     for info in list(_OMITTED):
-        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+        _reset_omitted(info)
     _OMITTED.clear()
+    for site in _SITES:
+        site.left = site.mod._c.max_proc or _NO_LIMIT
+        site.omitted = 0
+        site.last = None
+    _OMITTED_SITES.clear()
     w = _W
     w.lock = threading.Lock()
     w.buf = []
@@ -371,7 +378,8 @@ def _redact_all(name):
 
 
 class _Config(object):
-    __slots__ = ("cap", "full", "max_site", "max_calls", "max_bytes", "_red", "_red_cache")
+    __slots__ = ("cap", "full", "max_site", "max_proc", "max_calls", "slowest", "max_bytes",
+                 "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -389,6 +397,14 @@ class _Config(object):
         if type(ms) is not int or ms < 0:
             ms = 16
         self.max_site = ms
+        mp = d.get("max_events_per_site_per_process", 200)
+        if type(mp) is not int or mp < 0:
+            mp = 200
+        self.max_proc = mp  # 0: no limit
+        sl = d.get("slowest_calls", 5)
+        if type(sl) is not int or sl < 0:
+            sl = 5
+        self.slowest = sl
         mc = d.get("max_spans_per_function", 1000)
         if type(mc) is not int or mc < 0:
             mc = 1000
@@ -669,50 +685,41 @@ def _exc_json(cfg, e):
 
 # ---------------------------------------------------------------- spans
 
-class _Root(object):
-    """Per-thread (and per-asyncio-task) state outside any span."""
-    __slots__ = ("counts", "over", "wt", "qt", "qs", "tasks")
-    quiet = False  # as a _Span's: module-level events are always written
+# A span is a list, indexed by these (a list is made three times faster
+# than an object with the same fields, on the hot path of every call).
+_SP_INFO = 0     # the function's _Info
+_SP_QT = 1       # trace id, as a JSON string literal
+_SP_QS = 2       # span id, as a JSON string literal
+_SP_QP = 3       # parent span id, JSON literal or "null"
+_SP_ARGS = 4     # the arguments, JSON object text
+_SP_START = 5    # start_unix_ns
+_SP_T0 = 6       # perf_counter_ns at the start
+_SP_COUNTS = 7   # {_Site: count}: events of this span per site, or None
+_SP_OVER = 8     # some site went over max_events_per_site (the span's `suppressed`)
+_SP_WT = 9       # {(module, site): pending while-iterations}, or None
+# A call over its function's max_spans_per_function: nothing of it is
+# written unless it fails; raw holds (args, kwargs, frame, api) until then.
+# Its ids are given only when needed (_ids): its span id (and, for a root
+# span, its trace id) are None until then.
+_SP_QUIET = 10
+_SP_RAW = 11
+_SP_TOK = 12     # the context variable's token, when _start made it current
+_SP_TASKS = 13   # a root state's states of asyncio tasks (root states only)
 
-    def __init__(self):
-        self.counts = None
-        self.over = False
-        self.wt = None
-        self.qt = "null"
-        self.qs = "null"
-        self.tasks = None
 
-
-class _Span(object):
-    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "over", "wt",
-                 "quiet", "raw", "tok")
-
-    def __init__(self, info, qt, qs, qp, args, start_ns, t0, quiet, raw):
-        self.info = info
-        self.qt = qt          # trace id, as a JSON string literal
-        self.qs = qs          # span id, as a JSON string literal
-        self.qp = qp          # parent span id, JSON literal or "null"
-        self.args = args      # JSON object text
-        self.start_ns = start_ns
-        self.t0 = t0
-        self.counts = None    # {_Site: count}: events of this span per site
-        self.over = False     # some site went over max_events_per_site (`suppressed`)
-        self.wt = None        # {(module, site): pending while-iterations}
-        # A call over its function's max_spans_per_function: nothing of it is
-        # written unless it fails; raw holds (args, kwargs, frame, api) until
-        # then. Its ids are given only when needed (_ids): qs (and, for a
-        # root span, qt) are None until then.
-        self.quiet = quiet
-        self.raw = raw
-        self.tok = None       # the context variable's token, when _start set it
+def _new_root():
+    """Per-thread (and per-asyncio-task) state outside any span: a list
+    laid out as a span's, whose point events have no trace or span id and
+    are always written."""
+    return [None, "null", "null", "null", None, 0, 0, None, False, None, False, None, None, None]
 
 
 def _ids(sp):
-    """Gives a quiet span its ids (see _Span.raw); returns its span id."""
+    """Gives a quiet span its ids (see _SP_QUIET); returns its span id."""
     qs = '"%x"' % next(_IDS)
-    if sp.qt is None:
-        sp.qt = _TRACE_HEAD + qs[1:]
-    sp.qs = qs
+    if sp[_SP_QT] is None:
+        sp[_SP_QT] = _TRACE_HEAD + qs[1:]
+    sp[_SP_QS] = qs
     return qs
 
 
@@ -720,7 +727,7 @@ def _root_state():
     tl = _TL
     r = tl.__dict__.get("root")
     if r is None:
-        r = tl.root = _Root()
+        r = tl.root = _new_root()
     aio = sys.modules.get("asyncio")
     if aio is not None:
         try:
@@ -728,12 +735,12 @@ def _root_state():
             if loop is not None:
                 task = aio.current_task(loop)
                 if task is not None:
-                    m = r.tasks
+                    m = r[_SP_TASKS]
                     if m is None:
-                        m = r.tasks = weakref.WeakKeyDictionary()
+                        m = r[_SP_TASKS] = weakref.WeakKeyDictionary()
                     s = m.get(task)
                     if s is None:
-                        s = m[task] = _Root()
+                        s = m[task] = _new_root()
                     return s
         except Exception:
             pass
@@ -743,9 +750,9 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "aparams", "apos", "simple", "lkeys", "one", "static",
+                 "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
-                 "omitted_ns", "omitted_max_ns")
+                 "omitted_ns", "omitted_max_ns", "slow", "slow_min")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -756,10 +763,14 @@ class _Info(object):
         self.kind = kind
         # Calls in this process, and those over the limit that were not
         # written (see _finish and _write_omitted).
-        self.calls = 0
+        self.code = None  # the code object, for spans from sys.monitoring
+        self.cap = self.cfg.max_calls
+        self.calls = 0  # counted when cap is not 0
         self.omitted = 0
         self.omitted_ns = 0
         self.omitted_max_ns = 0
+        self.slow = []  # the slowest omitted calls: [(duration, JSON object text)], slowest first
+        self.slow_min = -1 if self.cfg.slowest else _NO_LIMIT  # a call slower joins them
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -927,22 +938,24 @@ def _start(info, args, kwargs, frame, api, enter):
     (_finish puts the previous one back). Called only when telemetry is on
     and not busy."""
     parent = _cur.get()
-    n = info.calls + 1
-    info.calls = n
+    cap = info.cap
+    if cap:
+        n = info.calls + 1
+        info.calls = n
     if parent is None:
         qt = None
         qp = "null"
     else:
-        qt = parent.qt
-        qp = parent.qs
+        qt = parent[_SP_QT]
+        qp = parent[_SP_QS]
         if qp is None:
             qp = _ids(parent)
-            qt = parent.qt
-    cap = info.cfg.max_calls
+            qt = parent[_SP_QT]
     if cap and n > cap:
         # Over the limit: its arguments are read only if it fails, its ids
         # given only if needed (see _finish).
-        sp = _Span(info, qt, None, qp, None, 0, _perf_ns(), True, (args, kwargs, frame, api))
+        sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
+              (args, kwargs, frame, api), None]
     else:
         one = info.one
         try:
@@ -972,9 +985,9 @@ def _start(info, args, kwargs, frame, api, enter):
         qs = '"%x"' % next(_IDS)
         if qt is None:
             qt = _TRACE_HEAD + qs[1:]
-        sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns(), False, None)
+        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None]
     if enter:
-        sp.tok = _cur.set(sp)
+        sp[_SP_TOK] = _cur.set(sp)
     return sp
 
 
@@ -992,25 +1005,77 @@ def _read_args(info, args, kwargs, frame, api):
 _OMITTED = {}  # the _Info of every function with calls not written, in order
 
 
+def _reset_omitted(info):
+    info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    info.slow = []
+    info.slow_min = -1 if info.cfg.slowest else _NO_LIMIT
+
+
+def _slow(info, sp, d, raw, mode, value):
+    """An omitted call among the slowest of its function so far: kept for
+    its `calls` event, with its arguments (read now, as it ends) and its
+    return value."""
+    qs = sp[_SP_QS]
+    if qs is None:
+        qs = _ids(sp)
+    args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
+    ret = _val(info.cfg, value) if mode == 1 else "null"
+    slow = info.slow
+    i = len(slow)
+    while i and slow[i - 1][0] < d:
+        i -= 1
+    slow.insert(i, (d, '{"span_id":%s,"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s}'
+                    % (qs, _time_ns() - d, d, args, ret)))
+    n = info.cfg.slowest
+    if len(slow) > n:
+        del slow[n:]
+    if len(slow) >= n:
+        info.slow_min = slow[-1][0]
+
+
 def _write_omitted():
-    """One "calls" event per function whose calls over the limit were not
-    written: how many, and how long they took."""
+    """At exit: one "calls" event per function whose calls over the limit
+    were not written (how many, how long they took, the slowest), one
+    "vars" or "branches" event per site whose events over the limit were
+    not written (how many, the last value)."""
+    now = _time_ns()
+    pid = _W.pid
     for info in list(_OMITTED):
         n = info.omitted
         if n:
             _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
-                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"pid":%d}\n'
-                  % (_time_ns(), info.static, info.calls - n, n, info.omitted_ns,
-                     info.omitted_max_ns, _W.pid))
-        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"slowest":[%s],'
+                  '"pid":%d}\n'
+                  % (now, info.static, info.calls - n, n, info.omitted_ns,
+                     info.omitted_max_ns, ",".join(e[1] for e in info.slow), pid))
+        _reset_omitted(info)
     _OMITTED.clear()
+    for site in list(_OMITTED_SITES):
+        n = site.omitted
+        if n:
+            cfg = site.mod._c
+            rec = cfg.max_proc - site.left
+            if site.kind == "var":
+                last = site.last
+                last = _q(last) if type(last) is str else _val(cfg, last)
+                _emit('{"v":1,"type":"vars","time_unix_ns":%d,"file":%s,"line":%d,"name":%s,'
+                      '"recorded":%d,"omitted":%d,"last":%s,"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, _q(site.name), rec, n, last, pid))
+            else:
+                _emit('{"v":1,"type":"branches","time_unix_ns":%d,"file":%s,"line":%d,'
+                      '"site":%d,"arm":%d,"recorded":%d,"omitted":%d,"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, site.line, site.name, rec, n, pid))
+        site.left = site.mod._c.max_proc or _NO_LIMIT
+        site.omitted = 0
+        site.last = None
+    _OMITTED_SITES.clear()
 
 
 def _loop_line(mod, st, tid, kind, site, n, target, last):
     return ('{"v":1,"type":"loop","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,'
             '"line":%d,"site":%d,"kind":"%s","iterations":%d,"target":%s,"last":%s,'
             '"pid":%d,"tid":%d}\n'
-            % (_time_ns(), st.qt, st.qs, mod._qf, site, site, kind, n, target, last, _W.pid, tid))
+            % (_time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, site, site, kind, n, target, last, _W.pid, tid))
 
 
 def _finish(sp, mode, value):
@@ -1018,9 +1083,9 @@ def _finish(sp, mode, value):
     async generator), 0 = the exception `value` escaped. Puts back the span
     that was current before it, if _start made it current."""
     t1 = _perf_ns()
-    tok = sp.tok
+    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok = sp
     if tok is not None:
-        sp.tok = None
+        sp[_SP_TOK] = None
         try:
             _cur.reset(tok)
         except Exception:
@@ -1029,12 +1094,10 @@ def _finish(sp, mode, value):
     if B and _get_ident() in B:
         return
     try:
-        info = sp.info
-        if sp.quiet:
-            raw = sp.raw
-            sp.raw = None
+        if quiet:
+            sp[_SP_RAW] = None
             if mode:
-                d = t1 - sp.t0
+                d = t1 - t0
                 n = info.omitted + 1
                 info.omitted = n
                 info.omitted_ns += d
@@ -1042,52 +1105,50 @@ def _finish(sp, mode, value):
                     info.omitted_max_ns = d
                 if n == 1:
                     _OMITTED[info] = None
+                if d > info.slow_min:
+                    _slow(info, sp, d, raw, mode, value)
                 return
             # Every failing call is written, its arguments read now.
-            sp.args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
-            sp.start_ns = _time_ns() - (t1 - sp.t0)
-            if sp.qs is None:
-                _ids(sp)
-            sp.wt = None  # its point events were not written
+            args = sp[_SP_ARGS] = _read_args(info, raw[0], raw[1], raw[2], raw[3])
+            start = sp[_SP_START] = _time_ns() - (t1 - t0)
+            if qs is None:
+                qs = _ids(sp)
+                qt = sp[_SP_QT]
+            wt = None  # its point events were not written
         tid = _get_ident()
-        cfg = info.cfg
-        wt = sp.wt
         if wt:
-            sp.wt = None
+            sp[_SP_WT] = None
             for key, n in list(wt.items()):
                 _emit(_loop_line(key[0], sp, tid, "while", key[1], n, "null", "null"))
         if mode == 1:
             if type(value) is int and -1000000000000000000 < value < 1000000000000000000:
                 ret = f'"{value}"'  # _val's first fast path, without the call
             else:
-                ret = _val(cfg, value)
+                ret = _val(info.cfg, value)
             status = '"ok","exception":null'
         elif mode == 2:
             ret = "null"
             status = '"ok","exception":null'
         else:
             ret = "null"
-            status = '"error","exception":' + _exc_json(cfg, value)
+            status = '"error","exception":' + _exc_json(info.cfg, value)
         sup = ""
-        if sp.over:
-            counts = sp.counts
+        if over:
             entries = []
             for site, c in list(counts.items()):
-                over = c - site.mod._c.max_site
-                if over > 0:
-                    entries.append('%s,"count":%d}' % (site.sup, over))
+                c -= site.cap
+                if c > 0:
+                    entries.append('%s,"count":%d}' % (site.sup, c))
             if entries:
                 sup = ',"suppressed":[' + ",".join(entries) + "]"
         pt = _TAILS.get(tid) or _tail(tid)
-        line = (f'{{"v":1,"type":"span","trace_id":{sp.qt},"span_id":{sp.qs},'
-                f'"parent_id":{sp.qp},{info.static}"start_unix_ns":{sp.start_ns},'
-                f'"duration_ns":{t1 - sp.t0},"args":{sp.args},"return":{ret},'
-                f'"status":{status}{pt}{sup}}}\n')
+        line = (f'{{"v":1,"type":"span","trace_id":{qt},"span_id":{qs},"parent_id":{qp},'
+                f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
+                f'"return":{ret},"status":{status}{pt}{sup}}}\n')
         w = _W
         w.buf.append(line)
         w.size += len(line)
-        if sp.qp == "null" and (w.eager or ("multiprocessing.process" in _modules
-                                            and _mp_child())):
+        if w.eager and qp == "null":
             _flush()
         elif w.size > _FLUSH_BYTES or t1 >= w.due:
             _flush_due(w)
@@ -1096,13 +1157,21 @@ def _finish(sp, mode, value):
 
 
 def _mp_child():
-    """True in a multiprocessing child (spawn, forkserver), once it has started
-    (from then on the writer is eager)."""
+    """True in a multiprocessing child (spawn, forkserver), once it has started."""
     m = _modules.get("multiprocessing.process")
-    if m is not None and getattr(m, "_parent_process", None) is not None:
-        _W.eager = True
+    return m is not None and getattr(m, "_parent_process", None) is not None
+
+
+def _mp_spawned():
+    """True in a multiprocessing child (spawn, forkserver) that has started,
+    or that is being prepared: it imports the parent's __main__ and unpickles
+    its process object (which may import the runtime) before _parent_process
+    is set. A forked child is known by os.register_at_fork."""
+    if _mp_child():
         return True
-    return False
+    m = _modules.get("multiprocessing.process")
+    return m is not None and \
+        getattr(getattr(m, "_current_process", None), "_inheriting", False) is True
 
 
 def _finish_exc(sp):
@@ -1381,15 +1450,15 @@ _getframe = sys._getframe
 
 class _Mon(object):
     """The monitoring state: the tool id (None until taken, False when none
-    was free), the registered code objects, and the open span of each running
-    frame, by the frame's id (stable while it runs; the entry goes at
-    PY_RETURN or PY_UNWIND)."""
-    __slots__ = ("tool", "codes", "frames", "lock")
+    was free) and the registered code objects. The callbacks look a code
+    object up by its id (hashing a code object hashes its bytecode and
+    constants, at every call); codes keeps the objects, so ids stay theirs."""
+    __slots__ = ("tool", "codes", "ids", "lock")
 
     def __init__(self):
         self.tool = None
         self.codes = {}     # code -> _Info (the function itself is not kept)
-        self.frames = {}    # id(frame) -> (span, context token)
+        self.ids = {}       # id(code) -> _Info, for the same codes
         self.lock = threading.Lock()  # taking the tool id (two importing threads)
 
 
@@ -1440,6 +1509,7 @@ def _mon_enable():
             for code in list(m.codes):
                 if not _mon_watch(tool, code):
                     del m.codes[code]
+                    m.ids.pop(id(code), None)
         m.tool = tool
 
 
@@ -1460,7 +1530,7 @@ def _mon_stop():
         _mon_free(m.tool)
     m.tool = None
     m.codes.clear()
-    m.frames.clear()
+    m.ids.clear()
 
 
 def _mon_register(mod, f, line):
@@ -1481,10 +1551,12 @@ def _mon_register(mod, f, line):
         return True
     info = _Info(mod, f, line, "function")
     info.f = None
+    info.code = code
     with m.lock:  # watched here, or by _mon_enable's pass over the codes
         if m.tool and not _mon_watch(m.tool, code):
             return False
         m.codes[code] = info
+        m.ids[id(code)] = info
     return True
 
 
@@ -1517,7 +1589,7 @@ def _code_at(module_code, first, name):
 # there if the interpreter clears this module's globals while it shuts down
 # (the wrappers hold theirs in closures for the same reason).
 
-def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, ident=_get_ident,
+def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
                getframe=_getframe, start=_start, api=_API,
                DISABLE=getattr(_mon, "DISABLE", None)):
     try:
@@ -1525,30 +1597,38 @@ def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, ident=_get_ident,
             return DISABLE
         if B and ident() in B:
             return None  # the runtime formatting a value: no span (as the wrappers)
-        info = M.codes.get(code)
+        info = ids.get(id(code))
         if info is not None:
-            frame = getframe(1)
-            M.frames[id(frame)] = start(info, None, None, frame, api, True)
+            start(info, None, None, getframe(1), api, True)
     except Exception:
         pass
     return None
 
 
-def _mon_return(code, offset, value, M=_M, getframe=_getframe, finish=_finish):
+# A plain function's PY_START and its PY_RETURN or PY_UNWIND come in pairs,
+# nested, in one thread and one context (it cannot suspend), and its span
+# is the current one from the first to the second: the span to end is the
+# current span if it is one of this code's. Its PY_START made none when
+# the runtime was busy (then it still is) or telemetry was off; a span of
+# the same code then current is that of a call further out, which is left
+# to its own end.
+
+def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
     try:
-        sp = M.frames.pop(id(getframe(1)), None)
-        if sp is not None:
+        sp = cur.get()
+        if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
+                and not (B and ident() in B):
             finish(sp, 1, value)
     except Exception:
         pass
 
 
-def _mon_unwind(code, offset, exc, M=_M, getframe=_getframe, finish=_finish):
+def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
     try:
-        if code in M.codes:
-            sp = M.frames.pop(id(getframe(1)), None)
-            if sp is not None:
-                finish(sp, 0, exc)
+        sp = cur.get()
+        if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
+                and not (B and ident() in B):
+            finish(sp, 0, exc)
     except Exception:
         pass
 
@@ -1820,22 +1900,38 @@ _HIDDEN.add(_deco(None, 0, None).__code__)
 
 def _head(typ, mod, st, line):
     return ('{"v":1,"type":"%s","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,"line":%d,'
-            % (typ, _time_ns(), st.qt, st.qs, mod._qf, line))
+            % (typ, _time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, line))
 
 
 class _Site(object):
     """One variable of one line (`var` events), or one arm of one branch
     point (`branch` events), of one Module: what its lines hold that does
-    not change, and how a span reports the events it did not write."""
-    __slots__ = ("mod", "line", "name", "mid", "red", "sup")
+    not change, how a span reports the events it did not write, and the
+    events of the process that went over max_events_per_site_per_process."""
+    __slots__ = ("kind", "mod", "line", "name", "mid", "red", "sup", "cap", "left", "omitted",
+                 "last")
 
-    def __init__(self, mod, line, name, mid, red, sup):
+    def __init__(self, kind, mod, line, name, mid, red, sup):
+        cfg = mod._c
+        self.kind = kind  # "var" or "branch"
         self.mod = mod
-        self.line = line
-        self.name = name
+        self.line = line  # the line (var) or the branch point (branch)
+        self.name = name  # the variable (var) or the arm (branch)
         self.mid = mid    # the line's keys from "file" to the value (var) or arm (branch)
         self.red = red    # var: the name is redacted
         self.sup = sup    # the span's `suppressed` entry, without its count and "}"
+        self.cap = cfg.max_site  # events written per span
+        # Events the process may still write (max_events_per_site_per_process);
+        # the rest are counted, with the last value, in one event at exit.
+        self.left = cfg.max_proc or _NO_LIMIT
+        self.omitted = 0
+        self.last = None  # var: the value of the last omitted event (an int as it is)
+        _SITES.append(self)
+
+
+_NO_LIMIT = 1 << 62
+_SITES = []            # every _Site, to count afresh in a forked child
+_OMITTED_SITES = {}    # the _Sites with omitted events, in order
 
 
 def _var_site(mod, line, name):
@@ -1847,7 +1943,7 @@ def _var_site(mod, line, name):
     if site is None:
         qn = _q(name)
         site = vs[(line, name)] = _Site(
-            mod, line, name,
+            "var", mod, line, name,
             '"file":%s,"line":%d,"name":%s,"value":' % (mod._qf, line, qn),
             mod._c.redacted(name),
             '{"type":"var","file":%s,"line":%d,"name":%s' % (mod._qf, line, qn))
@@ -1857,11 +1953,11 @@ def _var_site(mod, line, name):
 
 
 def _branch_site(mod, site, arm):
-    s = _Site(mod, site, arm,
-              '"file":%s,"line":%d,"site":%d,"arm":%d' % (mod._qf, site, site, arm),
-              False,
-              '{"type":"branch","file":%s,"site":%d,"arm":%d' % (mod._qf, site, arm))
-    mod._bs[(site, arm)] = s
+    s = mod._bs[(site, arm)] = _Site(
+        "branch", mod, site, arm,
+        '"file":%s,"line":%d,"site":%d,"arm":%d' % (mod._qf, site, site, arm),
+        False,
+        '{"type":"branch","file":%s,"site":%d,"arm":%d' % (mod._qf, site, arm))
     return s
 
 
@@ -1870,7 +1966,7 @@ def _var(mod, line, name, value, *more):
     if not _S.on:
         return
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -1878,35 +1974,39 @@ def _var(mod, line, name, value, *more):
         return
     try:
         st = sp if sp is not None else _root_state()
-        cfg = mod._c
         sites = mod._vs
         while True:
             site = sites.get(line)
             if site is None or site.name is not name:
                 site = _var_site(mod, line, name)
-            counts = st.counts
+            counts = st[_SP_COUNTS]
             if counts is None:
-                counts = st.counts = {}
-            c = counts.get(site, 0) + 1
-            counts[site] = c
-            if c > cfg.max_site:
-                st.over = True
+                st[_SP_COUNTS] = {site: 1}
+                c = 1
             else:
+                c = counts.get(site, 0) + 1
+                counts[site] = c
+            if c > site.cap:
+                st[_SP_OVER] = True
+            elif site.left:
+                site.left -= 1
                 if site.red:
                     val = _QREDACTED
                 elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
                     val = f'"{value}"'  # _val's first fast path, without the call
                 else:
-                    val = _val(cfg, value)
+                    val = _val(mod._c, value)
                 now = _time_ns()
                 pt = _TAILS.get(tid) or _tail(tid)
-                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st.qt},'
-                     f'"span_id":{st.qs},{site.mid}{val}{pt}}}\n')
+                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
+                     f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
                 w = _W
                 w.buf.append(s)
                 w.size += len(s)
                 if w.size > _FLUSH_BYTES or now >= w.duew:
                     _flush_due(w)
+            else:
+                _var_omitted(site, value)
             if len(more) < 2:
                 break
             name, value = more[0], more[1]
@@ -1915,9 +2015,25 @@ def _var(mod, line, name, value, *more):
         pass
 
 
+def _var_omitted(site, value):
+    """A variable event over max_events_per_site_per_process: counted, and
+    its value kept as the site's last (an int as it is, formatted at exit;
+    any other value formatted now, so that nothing of the program is kept)."""
+    n = site.omitted + 1
+    site.omitted = n
+    if n == 1:
+        _OMITTED_SITES[site] = None
+    if site.red:
+        site.last = _REDACTED
+    elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+        site.last = value
+    else:
+        site.last = _fmt(site.mod._c, value)
+
+
 def _branch(mod, site, arm):
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -1928,23 +2044,31 @@ def _branch(mod, site, arm):
         bs = mod._bs.get((site, arm))
         if bs is None:
             bs = _branch_site(mod, site, arm)
-        counts = st.counts
+        counts = st[_SP_COUNTS]
         if counts is None:
-            counts = st.counts = {}
-        c = counts.get(bs, 0) + 1
-        counts[bs] = c
-        if c > mod._c.max_site:
-            st.over = True
+            st[_SP_COUNTS] = {bs: 1}
+            c = 1
         else:
+            c = counts.get(bs, 0) + 1
+            counts[bs] = c
+        if c > bs.cap:
+            st[_SP_OVER] = True
+        elif bs.left:
+            bs.left -= 1
             pt = _TAILS.get(tid) or _tail(tid)
-            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st.qt},'
-                  f'"span_id":{st.qs},{bs.mid}{pt}}}\n')
+            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
+                  f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
+        else:
+            n = bs.omitted + 1
+            bs.omitted = n
+            if n == 1:
+                _OMITTED_SITES[bs] = None
     except Exception:
         pass
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
-    if st.quiet:
+    if st[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -2062,9 +2186,9 @@ def _while(mod, site, c):
         return
     sp = _cur.get()
     st = sp if sp is not None else _root_state()
-    d = st.wt
+    d = st[_SP_WT]
     if d is None:
-        d = st.wt = {}
+        d = st[_SP_WT] = {}
     key = (mod, site)
     if c:
         d[key] = d.get(key, 0) + 1
@@ -2078,14 +2202,14 @@ def _while_break(mod, site):
         return
     sp = _cur.get()
     st = sp if sp is not None else _root_state()
-    d = st.wt
+    d = st[_SP_WT]
     n = d.pop((mod, site), 0) if d else 0
     _loop_done(mod, st, site, "while", None, n, _NO)
 
 
 def _exc_event(mod, line, e):
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -2374,4 +2498,6 @@ else:
         gc.callbacks.append(_gc_phase)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+    if _mp_spawned():
+        _W.eager = True
 del _first
