@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -1951,6 +1952,66 @@ class TestSpansPerFunction(RuntimeCase):
 
     def test_the_same_through_wrappers(self):
         self.check(self.run_calls(wrappers=True))
+
+
+class TestSameLinesOnEveryPath(RuntimeCase):
+    # A span line is built in more than one place (sys.monitoring's return
+    # callback writes the usual case itself): every path writes the same text.
+
+    def normalized_lines(self):
+        self.rt._flush()
+        with open(self.trace, encoding="ascii") as f:
+            text = f.read()
+        text = re.sub(r'"(trace_id|span_id|parent_id)":"[0-9a-f]+"', r'"\1":"ID"', text)
+        return re.sub(r'"(start_unix_ns|duration_ns|time_unix_ns|pid|tid)":[0-9]+', r'"\1":N',
+                      text).splitlines()
+
+    def test_monitoring_and_wrappers_write_the_same_span(self):
+        ct = self.ct
+
+        def f(x, password=None):
+            return "r%s" % (x,)
+
+        monitored = ct.fn(1)(f)
+        self.use_wrappers()
+        # The same function with a code object of its own (f's may be watched).
+        g = types.FunctionType(f.__code__.replace(), f.__globals__, f.__name__, f.__defaults__,
+                               f.__closure__)
+        g.__qualname__ = f.__qualname__
+        wrapped = ct.fn(1)(g)
+        self.assertIsNot(wrapped, g)
+        for g in (monitored, wrapped):
+            g(7, password="pw")
+            g([1, "two"])
+            g(2 ** 70)
+        lines = self.normalized_lines()
+        self.assertEqual(len(lines), 6)
+        self.assertEqual(lines[:3], lines[3:])
+        self.assertEqual(lines[0], '{"v":1,"type":"span","trace_id":"ID","span_id":"ID",'
+                         '"parent_id":null,"name":"%s","module":"%s","file":"pkg/mod.py",'
+                         '"line":1,"kind":"function","start_unix_ns":N,"duration_ns":N,'
+                         '"args":{"x":"7","password":"[REDACTED]"},"return":"\'r7\'",'
+                         '"status":"ok","exception":null,"pid":N,"tid":N}'
+                         % (f.__qualname__, __name__))
+
+    def test_a_span_with_suppressed_events_and_one_without_agree(self):
+        rt = self.load({"max_events_per_site": 1})
+        ct = rt.Module("pkg/mod.py")
+
+        @ct.fn(1)
+        def f(n):
+            for i in range(n):
+                ct.v(2, "i", i)
+            return n
+
+        f(1)
+        f(2)  # one event over the per-span cap: the general path
+        rt._flush()
+        lines = [l for l in self.normalized_lines() if '"type":"span"' in l]
+        self.assertEqual(lines[1], lines[0].replace('"x":"1"', '"x":"2"').replace(
+            '"n":"1"', '"n":"2"').replace('"return":"1"', '"return":"2"').replace(
+            '"tid":N}', '"tid":N,"suppressed":[{"type":"var","file":"pkg/mod.py","line":2,'
+            '"name":"i","count":1}]}'))
 
 
 class TestSlowestOmittedCalls(RuntimeCase):

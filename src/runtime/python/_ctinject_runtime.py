@@ -694,7 +694,7 @@ _SP_QP = 3       # parent span id, JSON literal or "null"
 _SP_ARGS = 4     # the arguments, JSON object text
 _SP_START = 5    # start_unix_ns
 _SP_T0 = 6       # perf_counter_ns at the start
-_SP_COUNTS = 7   # {_Site: count}: events of this span per site, or None
+_SP_COUNTS = 7   # {_Site: count}: events of this span per site but the first, or None
 _SP_OVER = 8     # some site went over max_events_per_site (the span's `suppressed`)
 _SP_WT = 9       # {(module, site): pending while-iterations}, or None
 # A call over its function's max_spans_per_function: nothing of it is
@@ -704,14 +704,17 @@ _SP_WT = 9       # {(module, site): pending while-iterations}, or None
 _SP_QUIET = 10
 _SP_RAW = 11
 _SP_TOK = 12     # the context variable's token, when _start made it current
-_SP_TASKS = 13   # a root state's states of asyncio tasks (root states only)
+_SP_SITE = 13    # the _Site of the span's first point event (no dict for one site)
+_SP_N = 14       # its count
+_SP_TASKS = 15   # a root state's states of asyncio tasks (root states only)
 
 
 def _new_root():
     """Per-thread (and per-asyncio-task) state outside any span: a list
     laid out as a span's, whose point events have no trace or span id and
     are always written."""
-    return [None, "null", "null", "null", None, 0, 0, None, False, None, False, None, None, None]
+    return [None, "null", "null", "null", None, 0, 0, None, False, None, False, None, None, None,
+            0, None]
 
 
 def _ids(sp):
@@ -770,7 +773,7 @@ class _Info(object):
         self.omitted_ns = 0
         self.omitted_max_ns = 0
         self.slow = []  # the slowest omitted calls: [(duration, JSON object text)], slowest first
-        self.slow_min = -1 if self.cfg.slowest else _NO_LIMIT  # a call slower joins them
+        self.slow_min = -1 if self.cfg.slowest else _NEVER  # a call slower joins them
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -955,7 +958,7 @@ def _start(info, args, kwargs, frame, api, enter):
         # Over the limit: its arguments are read only if it fails, its ids
         # given only if needed (see _finish).
         sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
-              (args, kwargs, frame, api), None]
+              (args, kwargs, frame, api), None, None, 0]
     else:
         one = info.one
         try:
@@ -985,7 +988,8 @@ def _start(info, args, kwargs, frame, api, enter):
         qs = '"%x"' % next(_IDS)
         if qt is None:
             qt = _TRACE_HEAD + qs[1:]
-        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None]
+        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+              None, 0]
     if enter:
         sp[_SP_TOK] = _cur.set(sp)
     return sp
@@ -1008,7 +1012,7 @@ _OMITTED = {}  # the _Info of every function with calls not written, in order
 def _reset_omitted(info):
     info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
     info.slow = []
-    info.slow_min = -1 if info.cfg.slowest else _NO_LIMIT
+    info.slow_min = -1 if info.cfg.slowest else _NEVER
 
 
 def _slow(info, sp, d, raw, mode, value):
@@ -1083,7 +1087,7 @@ def _finish(sp, mode, value):
     async generator), 0 = the exception `value` escaped. Puts back the span
     that was current before it, if _start made it current."""
     t1 = _perf_ns()
-    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok = sp
+    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, site1, n1 = sp
     if tok is not None:
         sp[_SP_TOK] = None
         try:
@@ -1135,7 +1139,7 @@ def _finish(sp, mode, value):
         sup = ""
         if over:
             entries = []
-            for site, c in list(counts.items()):
+            for site, c in [(site1, n1)] + (list(counts.items()) if counts else []):
                 c -= site.cap
                 if c > 0:
                     entries.append('%s,"count":%d}' % (site.sup, c))
@@ -1590,16 +1594,59 @@ def _code_at(module_code, first, name):
 # (the wrappers hold theirs in closures for the same reason).
 
 def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
-               getframe=_getframe, start=_start, api=_API,
-               DISABLE=getattr(_mon, "DISABLE", None)):
+               getframe=_getframe, api=_API, DISABLE=getattr(_mon, "DISABLE", None)):
+    """PY_START of a registered code object: _start(info, None, None, frame,
+    api, True), written out here (it runs at every call)."""
     try:
         if not S.on:
             return DISABLE
         if B and ident() in B:
             return None  # the runtime formatting a value: no span (as the wrappers)
         info = ids.get(id(code))
-        if info is not None:
-            start(info, None, None, getframe(1), api, True)
+        if info is None:
+            return None
+        frame = getframe(1)
+        parent = _cur.get()
+        if parent is None:
+            qt = None
+            qp = "null"
+        else:
+            qt = parent[_SP_QT]
+            qp = parent[_SP_QS]
+            if qp is None:
+                qp = _ids(parent)
+                qt = parent[_SP_QT]
+        cap = info.cap
+        if cap:
+            n = info.calls + 1
+            info.calls = n
+            if n > cap:
+                sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
+                      (None, None, frame, api), None, None, 0]
+                sp[_SP_TOK] = _cur.set(sp)
+                return None
+        one = info.one
+        try:
+            if one is not None:
+                if one[1]:
+                    a = one[0] + _QREDACTED + "}"
+                else:
+                    getvar = api.getvar
+                    v = frame.f_locals[one[2]] if getvar is None else getvar(frame, one[2])
+                    if type(v) is int and -1000000000000000000 < v < 1000000000000000000:
+                        a = f'{one[0]}"{v}"}}'
+                    else:
+                        a = one[0] + _val(info.cfg, v) + "}"
+            else:
+                a = _fmt_locals(info, frame, api.getvar)
+        except Exception:
+            a = "{}"
+        qs = '"%x"' % next(_IDS)
+        if qt is None:
+            qt = _TRACE_HEAD + qs[1:]
+        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+              None, 0]
+        sp[_SP_TOK] = _cur.set(sp)
     except Exception:
         pass
     return None
@@ -1615,10 +1662,39 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
 
 def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
     try:
+        t1 = _perf_ns()
         sp = cur.get()
-        if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
-                and not (B and ident() in B):
+        if sp is None or sp[_SP_INFO].code is not code or sp[_SP_TOK] is None \
+                or (B and ident() in B):
+            return
+        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
+        if quiet or wt or over:
             finish(sp, 1, value)
+            return
+        # _finish(sp, 1, value), written out for the usual case (this runs at
+        # every call): a call recorded in full, with no pending while loop
+        # and no event over the per-span cap.
+        sp[_SP_TOK] = None
+        try:
+            cur.reset(tok)
+        except Exception:
+            pass
+        if type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+            ret = f'"{value}"'  # _val's first fast path, without the call
+        else:
+            ret = _val(info.cfg, value)
+        tid = ident()
+        pt = _TAILS.get(tid) or _tail(tid)
+        line = (f'{{"v":1,"type":"span","trace_id":{qt},"span_id":{qs},"parent_id":{qp},'
+                f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
+                f'"return":{ret},"status":"ok","exception":null{pt}}}\n')
+        w = _W
+        w.buf.append(line)
+        w.size += len(line)
+        if w.eager and qp == "null":
+            _flush()
+        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+            _flush_due(w)
     except Exception:
         pass
 
@@ -1921,15 +1997,17 @@ class _Site(object):
         self.red = red    # var: the name is redacted
         self.sup = sup    # the span's `suppressed` entry, without its count and "}"
         self.cap = cfg.max_site  # events written per span
-        # Events the process may still write (max_events_per_site_per_process);
-        # the rest are counted, with the last value, in one event at exit.
+        # Events the process may still write (max_events_per_site_per_process,
+        # or _NO_LIMIT); the rest are counted, with the last value, in one
+        # event at exit.
         self.left = cfg.max_proc or _NO_LIMIT
         self.omitted = 0
         self.last = None  # var: the value of the last omitted event (an int as it is)
         _SITES.append(self)
 
 
-_NO_LIMIT = 1 << 62
+_NO_LIMIT = -1         # a site's `left` when it has no limit (never counted down)
+_NEVER = 1 << 62       # a duration no call reaches
 _SITES = []            # every _Site, to count afresh in a forked child
 _OMITTED_SITES = {}    # the _Sites with omitted events, in order
 
@@ -1974,11 +2052,16 @@ def _var(mod, line, name, value, *more):
         return
     try:
         st = sp if sp is not None else _root_state()
-        sites = mod._vs
-        while True:
-            site = sites.get(line)
-            if site is None or site.name is not name:
-                site = _var_site(mod, line, name)
+        site = mod._vs.get(line)
+        if site is None or site.name is not name:
+            site = _var_site(mod, line, name)
+        first = st[_SP_SITE]
+        if first is site:
+            c = st[_SP_N] = st[_SP_N] + 1
+        elif first is None:
+            st[_SP_SITE] = site
+            c = st[_SP_N] = 1
+        else:
             counts = st[_SP_COUNTS]
             if counts is None:
                 st[_SP_COUNTS] = {site: 1}
@@ -1986,33 +2069,32 @@ def _var(mod, line, name, value, *more):
             else:
                 c = counts.get(site, 0) + 1
                 counts[site] = c
-            if c > site.cap:
-                st[_SP_OVER] = True
-            elif site.left:
+        if c > site.cap:
+            st[_SP_OVER] = True
+        elif site.left:
+            if site.left > 0:
                 site.left -= 1
-                if site.red:
-                    val = _QREDACTED
-                elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
-                    val = f'"{value}"'  # _val's first fast path, without the call
-                else:
-                    val = _val(mod._c, value)
-                now = _time_ns()
-                pt = _TAILS.get(tid) or _tail(tid)
-                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
-                     f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
-                w = _W
-                w.buf.append(s)
-                w.size += len(s)
-                if w.size > _FLUSH_BYTES or now >= w.duew:
-                    _flush_due(w)
+            if site.red:
+                val = _QREDACTED
+            elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                val = f'"{value}"'  # _val's first fast path, without the call
             else:
-                _var_omitted(site, value)
-            if len(more) < 2:
-                break
-            name, value = more[0], more[1]
-            more = more[2:]
+                val = _val(mod._c, value)
+            now = _time_ns()
+            pt = _TAILS.get(tid) or _tail(tid)
+            s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
+                 f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
+            w = _W
+            w.buf.append(s)
+            w.size += len(s)
+            if w.size > _FLUSH_BYTES or now >= w.duew:
+                _flush_due(w)
+        else:
+            _var_omitted(site, value)
     except Exception:
         pass
+    if len(more) >= 2:  # `a, b = ...`: the next pairs, one by one
+        _var(mod, line, more[0], more[1], *more[2:])
 
 
 def _var_omitted(site, value):
@@ -2044,17 +2126,25 @@ def _branch(mod, site, arm):
         bs = mod._bs.get((site, arm))
         if bs is None:
             bs = _branch_site(mod, site, arm)
-        counts = st[_SP_COUNTS]
-        if counts is None:
-            st[_SP_COUNTS] = {bs: 1}
-            c = 1
+        first = st[_SP_SITE]
+        if first is bs:
+            c = st[_SP_N] = st[_SP_N] + 1
+        elif first is None:
+            st[_SP_SITE] = bs
+            c = st[_SP_N] = 1
         else:
-            c = counts.get(bs, 0) + 1
-            counts[bs] = c
+            counts = st[_SP_COUNTS]
+            if counts is None:
+                st[_SP_COUNTS] = {bs: 1}
+                c = 1
+            else:
+                c = counts.get(bs, 0) + 1
+                counts[bs] = c
         if c > bs.cap:
             st[_SP_OVER] = True
         elif bs.left:
-            bs.left -= 1
+            if bs.left > 0:
+                bs.left -= 1
             pt = _TAILS.get(tid) or _tail(tid)
             _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
                   f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
