@@ -51,10 +51,17 @@ values:
 runtime:
   # Variable and branch events kept per site and span; the rest are counted.
   max_events_per_site: 16
+  # Variable and branch events kept per site and process; later ones are
+  # counted (with the last value) in one "vars" or "branches" event per site
+  # at exit. 0: every event.
+  max_events_per_site_per_process: 200
   # Calls of one function recorded in full, per process; later calls are
   # counted (a "calls" event per function at exit), and written in full only
   # when they fail. 0: every call.
   max_spans_per_function: 1000
+  # The slowest of the calls not recorded in full, kept per function (with
+  # their arguments and return value) in its "calls" event.
+  slowest_calls: 5
   # The trace file stops growing at about this many megabytes (10^6 bytes),
   # with a last "truncated" line; 0: no limit. A test suite that calls a
   # function millions of times would otherwise fill the disk.
@@ -295,7 +302,11 @@ pub struct Runtime {
     #[serde(deserialize_with = "any_u32")]
     pub max_events_per_site: u32,
     #[serde(deserialize_with = "any_u32")]
+    pub max_events_per_site_per_process: u32,
+    #[serde(deserialize_with = "any_u32")]
     pub max_spans_per_function: u32,
+    #[serde(deserialize_with = "any_u32")]
+    pub slowest_calls: u32,
     #[serde(deserialize_with = "any_u32")]
     pub max_trace_mb: u32,
 }
@@ -352,7 +363,9 @@ impl Default for Runtime {
     fn default() -> Self {
         Runtime {
             max_events_per_site: 16,
+            max_events_per_site_per_process: 200,
             max_spans_per_function: 1000,
+            slowest_calls: 5,
             max_trace_mb: 1000,
         }
     }
@@ -413,7 +426,9 @@ impl Config {
             "redact": self.values.redact,
             "repr": self.values.repr,
             "max_events_per_site": self.runtime.max_events_per_site,
+            "max_events_per_site_per_process": self.runtime.max_events_per_site_per_process,
             "max_spans_per_function": self.runtime.max_spans_per_function,
+            "slowest_calls": self.runtime.slowest_calls,
             "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
         })
         .to_string()
@@ -599,6 +614,24 @@ mod tests {
             (8, 0, 1)
         );
         assert_eq!(c.values.redact, ["^pin$", "api_?key"]);
+        let c = Config::parse(
+            "runtime:\n  max_events_per_site_per_process: 0\n  slowest_calls: 9\n",
+            Path::new("c.yml"),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.runtime.max_events_per_site_per_process,
+                c.runtime.slowest_calls
+            ),
+            (0, 9)
+        );
+        let json = c.runtime_json();
+        assert!(
+            json.contains(r#""max_events_per_site_per_process":0"#)
+                && json.contains(r#""slowest_calls":9"#),
+            "{json}"
+        );
     }
 
     #[test]

@@ -20,12 +20,14 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
+import time
 import traceback
 import types
 import unittest
@@ -227,7 +229,7 @@ class RuntimeCase(unittest.TestCase):
 
     def current_span_id(self):
         sp = self.rt._cur.get()
-        return None if sp is None else json.loads(sp.qs)
+        return None if sp is None else json.loads(sp[self.rt._SP_QS])
 
     def use_wrappers(self, rt=None):
         """Span wrappers for plain functions too, as before CPython 3.13: for
@@ -1982,6 +1984,305 @@ class TestSpansPerFunction(RuntimeCase):
         self.check(self.run_calls(wrappers=True))
 
 
+class TestSameLinesOnEveryPath(RuntimeCase):
+    # A span line is built in more than one place (sys.monitoring's return
+    # callback writes the usual case itself): every path writes the same text.
+
+    def normalized_lines(self):
+        self.rt._flush()
+        with open(self.trace, encoding="ascii") as f:
+            text = f.read()
+        text = re.sub(r'"(trace_id|span_id|parent_id)":"[0-9a-f]+"', r'"\1":"ID"', text)
+        return re.sub(r'"(start_unix_ns|duration_ns|time_unix_ns|pid|tid)":[0-9]+', r'"\1":N',
+                      text).splitlines()
+
+    def test_monitoring_and_wrappers_write_the_same_span(self):
+        ct = self.ct
+
+        def f(x, password=None):
+            return "r%s" % (x,)
+
+        monitored = ct.fn(1)(f)
+        self.use_wrappers()
+        # The same function with a code object of its own (f's may be watched).
+        g = types.FunctionType(f.__code__.replace(), f.__globals__, f.__name__, f.__defaults__,
+                               f.__closure__)
+        g.__qualname__ = f.__qualname__
+        wrapped = ct.fn(1)(g)
+        self.assertIsNot(wrapped, g)
+        for g in (monitored, wrapped):
+            g(7, password="pw")
+            g([1, "two"])
+            g(2 ** 70)
+        lines = self.normalized_lines()
+        self.assertEqual(len(lines), 6)
+        self.assertEqual(lines[:3], lines[3:])
+        self.assertEqual(lines[0], '{"v":1,"type":"span","trace_id":"ID","span_id":"ID",'
+                         '"parent_id":null,"name":"%s","module":"%s","file":"pkg/mod.py",'
+                         '"line":1,"kind":"function","start_unix_ns":N,"duration_ns":N,'
+                         '"args":{"x":"7","password":"[REDACTED]"},"return":"\'r7\'",'
+                         '"status":"ok","exception":null,"pid":N,"tid":N}'
+                         % (f.__qualname__, __name__))
+
+    def test_a_span_with_suppressed_events_and_one_without_agree(self):
+        rt = self.load({"max_events_per_site": 1})
+        ct = rt.Module("pkg/mod.py")
+
+        @ct.fn(1)
+        def f(n):
+            for i in range(n):
+                ct.v(2, "i", i)
+            return n
+
+        f(1)
+        f(2)  # one event over the per-span cap: the general path
+        rt._flush()
+        lines = [l for l in self.normalized_lines() if '"type":"span"' in l]
+        self.assertEqual(lines[1], lines[0].replace('"x":"1"', '"x":"2"').replace(
+            '"n":"1"', '"n":"2"').replace('"return":"1"', '"return":"2"').replace(
+            '"tid":N}', '"tid":N,"suppressed":[{"type":"var","file":"pkg/mod.py","line":2,'
+            '"name":"i","count":1}]}'))
+
+
+class TestSlowestOmittedCalls(RuntimeCase):
+    # The calls past max_spans_per_function are counted; the slowest of them
+    # are kept, with their arguments and return value, in the "calls" event.
+    config = {"max_spans_per_function": 2, "slowest_calls": 2}
+
+    def check_slowest(self, wrappers):
+        if wrappers:
+            self.use_wrappers()
+        ct = self.ct
+
+        @ct.fn(1)
+        def nap(ms):
+            time.sleep(ms / 1000.0)
+            return ms * 2
+
+        for ms in (0, 0, 1, 30, 2, 60, 0, 15):
+            nap(ms)
+        self.rt._at_exit()
+        self.assertEqual([s["args"]["ms"] for s in self.spans()], ["0", "0"])
+        c = self.one_event("calls")
+        self.assertEqual((c["recorded"], c["omitted"]), (2, 6))
+        self.assertEqual(list(c)[-2:], ["slowest", "pid"])
+        slowest = c["slowest"]
+        self.assertEqual([(e["args"], e["return"]) for e in slowest],
+                         [({"ms": "60"}, "120"), ({"ms": "30"}, "60")])
+        for e in slowest:
+            self.assertEqual(list(e), ["span_id", "start_unix_ns", "duration_ns", "args",
+                                       "return"])
+            self.assertRegex(e["span_id"], "^[0-9a-f]{16}$")
+            self.assertLess(abs(e["start_unix_ns"] - time.time_ns()), 60 * 10**9)
+        self.assertGreaterEqual(slowest[0]["duration_ns"], 60 * 10**6)
+        self.assertGreaterEqual(slowest[1]["duration_ns"], 30 * 10**6)
+        self.assertEqual(c["omitted_max_duration_ns"], slowest[0]["duration_ns"])
+        self.assertNotEqual(slowest[0]["span_id"], slowest[1]["span_id"])
+
+    def one_event(self, type):
+        evs = self.events(type)
+        self.assertEqual(len(evs), 1, evs)
+        return evs[0]
+
+    def test_the_slowest_omitted_calls_are_kept(self):
+        self.check_slowest(wrappers=False)
+
+    def test_the_same_through_wrappers(self):
+        self.check_slowest(wrappers=True)
+
+    def test_an_omitted_call_gets_the_ids_its_children_name(self):
+        # An omitted call's ids are made only when needed: by a child that
+        # is written, by its own failure, or by its place among the slowest.
+        ct = self.ct
+
+        @ct.fn(1)
+        def child(i):
+            return i
+
+        @ct.fn(2)
+        def parent(i, fail):
+            child(i)
+            if fail:
+                raise KeyError(i)
+            return i
+
+        parent(0, False)
+        parent(1, False)
+        try:
+            parent(2, True)  # omitted (over 2) until it fails: then written in full
+        except KeyError:
+            pass
+        self.rt._at_exit()
+        spans = self.spans()
+        by = {(s["name"].rsplit(".", 1)[-1], s["args"]["i"]): s for s in spans}
+        failed = by[("parent", "2")]
+        self.assertEqual(failed["status"], "error")
+        # child(2) was the third call of child: omitted, but one of the slowest.
+        kids = self.one_event("calls")
+        self.assertEqual(kids["name"].rsplit(".", 1)[-1], "child")
+        self.assertEqual(len(kids["slowest"]), 1)
+        for i in ("0", "1"):
+            self.assertEqual(by[("child", i)]["parent_id"], by[("parent", i)]["span_id"])
+            self.assertEqual(by[("child", i)]["trace_id"], by[("parent", i)]["trace_id"])
+        self.assertRegex(failed["span_id"], "^[0-9a-f]{16}$")
+        self.assertRegex(failed["trace_id"], "^[0-9a-f]{32}$")
+        self.assertNotEqual(failed["trace_id"], by[("parent", "0")]["trace_id"])
+
+    def test_a_written_child_names_its_omitted_parent(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def child(i):
+            return i
+
+        @ct.fn(2)
+        def parent(i):
+            if i == 2:
+                child(i)  # child's first call: written
+            return i
+
+        for i in range(3):
+            parent(i)  # the third is omitted
+        self.rt._at_exit()
+        (kid,) = [s for s in self.spans() if s["name"].endswith("child")]
+        self.assertEqual(kid["args"], {"i": "2"})
+        c = self.one_event("calls")
+        self.assertEqual(c["omitted"], 1)
+        omitted = c["slowest"][0]
+        self.assertEqual(kid["parent_id"], omitted["span_id"])
+        self.assertEqual(kid["trace_id"][16:], omitted["span_id"])  # its root: the parent
+
+
+class TestNoSlowest(RuntimeCase):
+    config = {"max_spans_per_function": 1, "slowest_calls": 0}
+
+    def test_zero_keeps_none(self):
+        @self.ct.fn(1)
+        def f(i):
+            return i
+
+        for i in range(4):
+            f(i)
+        self.rt._at_exit()
+        (c,) = self.events("calls")
+        self.assertEqual((c["omitted"], c["slowest"]), (3, []))
+
+
+class TestEventsPerSitePerProcess(RuntimeCase):
+    # A variable assigned in a hot loop, a branch taken on every call: past
+    # max_events_per_site_per_process a site's events are counted, and its
+    # last value kept, for one "vars" or "branches" event at exit.
+    config = {"max_events_per_site_per_process": 3, "max_spans_per_function": 0}
+
+    def test_events_over_the_cap_are_summarized_at_exit(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def step(i):
+            ct.v(2, "i", i)
+            ct.br(3, 0, True)
+            ct.v(4, "password", "hunter%d" % i)
+            return i
+
+        for i in range(10):
+            step(i)
+        ct.v(9, "once", 1)  # under the cap: no summary
+        self.rt._at_exit()
+        self.assertEqual([e["value"] for e in self.events("var", line=2)], ["0", "1", "2"])
+        self.assertEqual(len(self.events("branch")), 3)
+        self.assertEqual(len(self.spans()), 10)
+        v2, v4 = self.events("vars")
+        self.assertEqual(list(v2), ["v", "type", "time_unix_ns", "file", "line", "name",
+                                    "recorded", "omitted", "last", "pid"])
+        self.assertEqual((v2["file"], v2["line"], v2["name"], v2["recorded"], v2["omitted"],
+                          v2["last"]), ("pkg/mod.py", 2, "i", 3, 7, "9"))
+        self.assertEqual((v4["name"], v4["omitted"], v4["last"]), ("password", 7, "[REDACTED]"))
+        (b,) = self.events("branches")
+        self.assertEqual(list(b), ["v", "type", "time_unix_ns", "file", "line", "site", "arm",
+                                   "recorded", "omitted", "pid"])
+        self.assertEqual((b["site"], b["arm"], b["recorded"], b["omitted"]), (3, 0, 3, 7))
+        for s in self.spans():
+            self.assertNotIn("suppressed", s)  # not the per-span cap
+
+    def test_the_last_value_is_the_value_as_it_was_assigned(self):
+        ct = self.ct
+        items = []
+        for i in range(5):
+            items.append(i)
+            ct.v(1, "items", items)
+        items.append("later")  # after the last assignment: not in `last`
+        ct.v(2, "big", 10**30)
+        for i in range(3):
+            ct.v(2, "big", 10**30 + i)  # the fourth is over the cap
+        self.rt._at_exit()
+        vs = {e["name"]: e for e in self.events("vars")}
+        self.assertEqual((vs["items"]["omitted"], vs["items"]["last"]), (2, "[0, 1, 2, 3, 4]"))
+        self.assertEqual(vs["big"]["last"], str(10**30 + 2))
+
+    def test_the_per_span_cap_comes_first(self):
+        rt = self.load({"max_events_per_site_per_process": 5, "max_events_per_site": 2,
+                        "max_spans_per_function": 0})
+        ct = rt.Module("pkg/mod.py")
+
+        @ct.fn(1)
+        def loop(n):
+            for i in range(n):
+                ct.v(2, "i", i)
+
+        for _ in range(4):
+            loop(3)  # 2 written, 1 suppressed per span, until 5 are written
+        rt._at_exit()
+        rt._flush()
+        evs = read_events(self.trace)
+        self.assertEqual([e["value"] for e in evs if e["type"] == "var"],
+                         ["0", "1", "0", "1", "0"])
+        self.assertEqual([[x["count"] for x in e.get("suppressed", [])]
+                          for e in evs if e["type"] == "span"], [[1], [1], [1], [1]])
+        (v,) = [e for e in evs if e["type"] == "vars"]
+        self.assertEqual((v["recorded"], v["omitted"], v["last"]), (5, 3, "1"))
+
+    def test_a_forked_child_counts_afresh(self):
+        rt = self.rt
+        for i in range(5):
+            self.ct.v(1, "x", i)
+        other = os.path.join(self.dir, "child.jsonl")
+        saved = os.environ.get("CTINJECT_TRACE_FILE")
+        os.environ["CTINJECT_TRACE_FILE"] = other
+        try:
+            rt._after_fork_child()  # what os.register_at_fork runs in a child
+        finally:
+            if saved is None:
+                del os.environ["CTINJECT_TRACE_FILE"]
+            else:
+                os.environ["CTINJECT_TRACE_FILE"] = saved
+        for i in range(4):
+            self.ct.v(1, "x", 10 + i)
+        rt._at_exit()
+        child = read_events(other)
+        self.assertEqual([e["value"] for e in child if e["type"] == "var"], ["10", "11", "12"])
+        self.assertEqual([(e["omitted"], e["last"]) for e in child if e["type"] == "vars"],
+                         [(1, "13")])
+
+
+class TestEverySiteEvent(RuntimeCase):
+    config = {"max_events_per_site_per_process": 0, "max_spans_per_function": 0}
+
+    def test_zero_writes_every_event(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f(i):
+            ct.v(2, "i", i)
+            ct.br(3, 1, True)
+
+        for i in range(300):
+            f(i)
+        self.rt._at_exit()
+        self.assertEqual(len(self.events("var")), 300)
+        self.assertEqual(len(self.events("branch")), 300)
+        self.assertEqual(self.events("vars") + self.events("branches"), [])
+
+
 @unittest.skipUnless(MONITORING, "spans come from sys.monitoring on CPython 3.12+ only")
 class TestMonitoring(RuntimeCase):
     """Plain functions keep their own code and frame: nothing a program can
@@ -2011,7 +2312,7 @@ class TestMonitoring(RuntimeCase):
         self.assertEqual(spans["boom"]["status"], "error")
         self.assertEqual(spans["boom"]["exception"], {"type": "ValueError", "message": "x"})
         self.assertEqual(spans["asks"]["return"], "'asks'")
-        self.assertEqual(self.rt._M.frames, {})  # nothing kept after the calls
+        self.assertIsNone(self.rt._cur.get())  # every span ended
 
         @ct.fn(3)
         def gen():
@@ -2287,8 +2588,9 @@ class TestBadRedactPattern(RuntimeCase):
 class TestProcess(RuntimeCase):
 
     def test_threads_write_valid_lines(self):
-        # Every call written (no per-function limit): 2,400 spans.
-        self.rt = self.load({"max_spans_per_function": 0})
+        # Every call and every event written (no per-function or per-site
+        # limit): 2,400 spans.
+        self.rt = self.load({"max_spans_per_function": 0, "max_events_per_site_per_process": 0})
         ct = self.rt.Module(self.module_file)
 
         @ct.fn(1)

@@ -20,7 +20,7 @@ import os
 import json
 import time
 import types
-import random
+import itertools
 import re
 import threading
 import contextvars
@@ -38,8 +38,8 @@ _REGISTRY = "__ctinject_runtime_v2__"
 _get_ident = threading.get_ident
 _time_ns = time.time_ns
 _perf_ns = time.perf_counter_ns
-_monotonic = time.monotonic
 _exc_info = sys.exc_info
+_modules = sys.modules
 _q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
 _FunctionType = types.FunctionType
 
@@ -54,7 +54,7 @@ _REDACTED = "[REDACTED]"
 _DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
                    "private_?key", "session", "cookie"]
 _FLUSH_BYTES = 65536
-_FLUSH_SECONDS = 1.0
+_FLUSH_NS = 1000000000  # at least once a second when events keep coming
 _MAX_DEPTH = 6
 _NO = object()  # "no value" sentinel
 
@@ -64,7 +64,8 @@ _NO = object()  # "no value" sentinel
 # Wrappers and instrumented functions reach these objects through closures
 # and globals. Libraries that pickle functions by value (cloudpickle, dill)
 # pickle those too, so each pickles as a reference to the live object of this
-# process (and the context variable is never captured directly: see _cur_set).
+# process (and the context variable is never captured directly: the wrappers
+# reach it through _start and _finish).
 
 class _State(object):
     __slots__ = ("on", "gc")
@@ -98,14 +99,6 @@ _HIDDEN = set()        # code objects of the runtime's own frames (warnings fix)
 _cur = contextvars.ContextVar("ctinject_current_span", default=None)
 
 
-def _cur_set(sp):
-    return _cur.set(sp)
-
-
-def _cur_reset(tok):
-    _cur.reset(tok)
-
-
 def _gc_phase(phase, info):
     """gc.callbacks hook. On CPython before 3.12, a ContextVar.set made by a
     finalizer or weakref callback while the collection runs inside another
@@ -118,12 +111,35 @@ def _gc_phase(phase, info):
 
 
 _TL = threading.local()
-_RNG = random.Random(int.from_bytes(os.urandom(16), "big"))  # private: never the global random
+
+
+def _new_ids():
+    """Span ids count up from a random start, in [2^60, 2^62) so that each
+    has 16 hex digits: unique in the process, and almost surely across
+    processes. A trace id is a random 64-bit prefix of the process followed
+    by its root span's id. Called at import and in a forked child; the
+    program's random module is never used."""
+    global _IDS, _TRACE_HEAD
+    r = int.from_bytes(os.urandom(16), "big")
+    _IDS = itertools.count((1 << 60) + (r & ((1 << 61) - 1)))  # "%x": 16 digits
+    _TRACE_HEAD = '"%016x' % ((r >> 64) or 1)  # + a span id's digits and quote
+
+
+_IDS = _TRACE_HEAD = None
+_new_ids()
+_TAILS = {}  # thread id -> ',"pid":P,"tid":T', the end of every event line
+
+
+def _tail(tid):
+    if len(_TAILS) > 1000:
+        _TAILS.clear()
+    t = _TAILS[tid] = ',"pid":%d,"tid":%d' % (_W.pid, tid)
+    return t
 
 
 class _Writer(object):
-    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "last", "exiting", "hooked", "eager",
-                 "limit")
+    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "due", "duew", "exiting", "hooked",
+                 "eager", "limit")
 
     def __init__(self):
         self.path = None
@@ -132,7 +148,10 @@ class _Writer(object):
         self.size = 0
         self.lock = threading.Lock()
         self.pid = os.getpid()
-        self.last = _monotonic()
+        # The next write by the clock: perf_counter_ns (spans, other events)
+        # and time_ns (variable events, which read that clock anyway).
+        self.due = _perf_ns() + _FLUSH_NS
+        self.duew = _time_ns() + _FLUSH_NS
         self.exiting = False
         self.hooked = False
         # Worker processes (forked, or multiprocessing children) are often ended
@@ -213,15 +232,25 @@ def _open_or_warn(w):
 
 
 def _flush_locked(w):
+    """Writes the buffer; the caller holds w.lock. Events are appended to
+    the buffer without the lock (list.append is atomic): the lines written
+    are taken out of the same list, so none appended meanwhile is lost."""
     buf = w.buf
-    w.last = _monotonic()
+    if w.exiting:
+        w.due = w.duew = 0  # every later event is written at once
+    else:
+        if not w.eager and _mp_child():
+            w.eager = True  # (see _mp_spawned: a child not known at import)
+        w.due = _perf_ns() + _FLUSH_NS
+        w.duew = _time_ns() + _FLUSH_NS
     if not buf:
         return
-    w.buf = []
+    lines = buf[:]
+    del buf[:len(lines)]
     w.size = 0
     if w.path is None:
         return
-    data = "".join(buf).encode("ascii", "backslashreplace")
+    data = "".join(lines).encode("ascii", "backslashreplace")
     fd = w.fd
     if fd is None:
         fd = w.fd = _open(w)
@@ -278,11 +307,24 @@ def _at_exit():
 
 def _emit(s):
     w = _W
-    with w.lock:
-        w.buf.append(s)
-        w.size += len(s)
-        if w.size > _FLUSH_BYTES or w.exiting or _monotonic() - w.last >= _FLUSH_SECONDS:
+    w.buf.append(s)
+    w.size += len(s)
+    if w.size > _FLUSH_BYTES or _perf_ns() >= w.due:
+        _flush_due(w)
+
+
+def _flush_due(w):
+    """The buffer is full or a second old: write it, unless another thread
+    is writing (it takes these lines or the next write does), or this thread
+    is, in a finalizer or signal handler that ran while it wrote (nothing
+    waits on the lock, so nothing deadlocks). Once the process exits, at once."""
+    if w.exiting:
+        _flush()
+    elif w.lock.acquire(False):
+        try:
             _flush_locked(w)
+        finally:
+            w.lock.release()
 
 
 def _before_fork():
@@ -292,15 +334,22 @@ def _before_fork():
 def _after_fork_child():
     # The parent writes its own "calls" events; the child counts afresh.
     for info in list(_OMITTED):
-        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+        _reset_omitted(info)
     _OMITTED.clear()
+    for site in _SITES:
+        site.left = site.mod._c.max_proc or _NO_LIMIT
+        site.omitted = 0
+        site.last = None
+    _OMITTED_SITES.clear()
     w = _W
     w.lock = threading.Lock()
     w.buf = []
     w.size = 0
     w.exiting = False
     w.eager = True
-    w.last = _monotonic()
+    w.due = _perf_ns() + _FLUSH_NS
+    w.duew = _time_ns() + _FLUSH_NS
+    _TAILS.clear()
     fd = w.fd
     w.fd = None
     if fd is not None:
@@ -313,7 +362,7 @@ def _after_fork_child():
     except Exception:
         pass
     try:
-        _RNG.seed(int.from_bytes(os.urandom(16), "big"))
+        _new_ids()
     except Exception:
         pass
     _BUSY.clear()
@@ -329,7 +378,8 @@ def _redact_all(name):
 
 
 class _Config(object):
-    __slots__ = ("cap", "full", "max_site", "max_calls", "max_bytes", "_red", "_red_cache")
+    __slots__ = ("cap", "full", "max_site", "max_proc", "max_calls", "slowest", "max_bytes",
+                 "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -347,6 +397,14 @@ class _Config(object):
         if type(ms) is not int or ms < 0:
             ms = 16
         self.max_site = ms
+        mp = d.get("max_events_per_site_per_process", 200)
+        if type(mp) is not int or mp < 0:
+            mp = 200
+        self.max_proc = mp  # 0: no limit
+        sl = d.get("slowest_calls", 5)
+        if type(sl) is not int or sl < 0:
+            sl = 5
+        self.slowest = sl
         mc = d.get("max_spans_per_function", 1000)
         if type(mc) is not int or mc < 0:
             mc = 1000
@@ -515,8 +573,30 @@ def _rec(cfg, v, depth, room, seen):
         seen.discard(i)
 
 
+def _busy_call(f, v):
+    """f(v) with this thread marked busy: code that f runs (a repr() or
+    __str__ of the program's, in `full` mode) records nothing."""
+    tid = _get_ident()
+    B = _BUSY
+    if tid in B:
+        return f(v)
+    B.add(tid)
+    try:
+        return f(v)
+    finally:
+        B.discard(tid)
+
+
 def _fmt(cfg, v):
-    """The recorded text of a value: at most cfg.cap characters; never raises."""
+    """The recorded text of a value: at most cfg.cap characters; never raises.
+    In `safe` mode no code of the program runs; in `full` mode, repr() does,
+    with the thread marked busy."""
+    if cfg.full:
+        return _busy_call(functools.partial(_fmt_value, cfg), v)
+    return _fmt_value(cfg, v)
+
+
+def _fmt_value(cfg, v):
     cap = cfg.cap
     try:
         t = type(v)
@@ -565,7 +645,7 @@ def _exc_json(cfg, e):
     msg = None
     try:
         if cfg.full:
-            msg = str(e)
+            msg = _busy_call(str, e)
         else:
             args = _exc_args(e)
             own_str = False
@@ -605,44 +685,52 @@ def _exc_json(cfg, e):
 
 # ---------------------------------------------------------------- spans
 
-class _Root(object):
-    """Per-thread (and per-asyncio-task) state outside any span."""
-    __slots__ = ("counts", "wt", "qt", "qs", "tasks")
-    quiet = False  # as a _Span's: module-level events are always written
+# A span is a list, indexed by these (a list is made three times faster
+# than an object with the same fields, on the hot path of every call).
+_SP_INFO = 0     # the function's _Info
+_SP_QT = 1       # trace id, as a JSON string literal
+_SP_QS = 2       # span id, as a JSON string literal
+_SP_QP = 3       # parent span id, JSON literal or "null"
+_SP_ARGS = 4     # the arguments, JSON object text
+_SP_START = 5    # start_unix_ns
+_SP_T0 = 6       # perf_counter_ns at the start
+_SP_COUNTS = 7   # {_Site: count}: events of this span per site but the first, or None
+_SP_OVER = 8     # some site went over max_events_per_site (the span's `suppressed`)
+_SP_WT = 9       # {(module, site): pending while-iterations}, or None
+# A call over its function's max_spans_per_function: nothing of it is
+# written unless it fails; raw holds (args, kwargs, frame, api) until then.
+# Its ids are given only when needed (_ids): its span id (and, for a root
+# span, its trace id) are None until then.
+_SP_QUIET = 10
+_SP_RAW = 11
+_SP_TOK = 12     # the context variable's token, when _start made it current
+_SP_SITE = 13    # the _Site of the span's first point event (no dict for one site)
+_SP_N = 14       # its count
+_SP_TASKS = 15   # a root state's states of asyncio tasks (root states only)
 
-    def __init__(self):
-        self.counts = None
-        self.wt = None
-        self.qt = "null"
-        self.qs = "null"
-        self.tasks = None
+
+def _new_root():
+    """Per-thread (and per-asyncio-task) state outside any span: a list
+    laid out as a span's, whose point events have no trace or span id and
+    are always written."""
+    return [None, "null", "null", "null", None, 0, 0, None, False, None, False, None, None, None,
+            0, None]
 
 
-class _Span(object):
-    __slots__ = ("info", "qt", "qs", "qp", "args", "start_ns", "t0", "counts", "wt", "quiet",
-                 "raw")
-
-    def __init__(self, info, qt, qs, qp, args, start_ns, t0):
-        self.info = info
-        self.qt = qt          # trace id, as a JSON string literal
-        self.qs = qs          # span id, as a JSON string literal
-        self.qp = qp          # parent span id, JSON literal or "null"
-        self.args = args      # JSON object text
-        self.start_ns = start_ns
-        self.t0 = t0
-        self.counts = None    # {(kind, module, line/site, name/arm): count}
-        self.wt = None        # {(module, site): pending while-iterations}
-        # A call over its function's max_spans_per_function: nothing of it is
-        # written unless it fails; raw holds (args, kwargs, frame) until then.
-        self.quiet = False
-        self.raw = None
+def _ids(sp):
+    """Gives a quiet span its ids (see _SP_QUIET); returns its span id."""
+    qs = '"%x"' % next(_IDS)
+    if sp[_SP_QT] is None:
+        sp[_SP_QT] = _TRACE_HEAD + qs[1:]
+    sp[_SP_QS] = qs
+    return qs
 
 
 def _root_state():
     tl = _TL
     r = tl.__dict__.get("root")
     if r is None:
-        r = tl.root = _Root()
+        r = tl.root = _new_root()
     aio = sys.modules.get("asyncio")
     if aio is not None:
         try:
@@ -650,12 +738,12 @@ def _root_state():
             if loop is not None:
                 task = aio.current_task(loop)
                 if task is not None:
-                    m = r.tasks
+                    m = r[_SP_TASKS]
                     if m is None:
-                        m = r.tasks = weakref.WeakKeyDictionary()
+                        m = r[_SP_TASKS] = weakref.WeakKeyDictionary()
                     s = m.get(task)
                     if s is None:
-                        s = m[task] = _Root()
+                        s = m[task] = _new_root()
                     return s
         except Exception:
             pass
@@ -665,8 +753,9 @@ def _root_state():
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
-                 "varargs", "varkw", "named", "aparams", "apos", "static", "calls", "omitted",
-                 "omitted_ns", "omitted_max_ns")
+                 "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
+                 "calls", "omitted",
+                 "omitted_ns", "omitted_max_ns", "slow", "slow_min")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -677,10 +766,14 @@ class _Info(object):
         self.kind = kind
         # Calls in this process, and those over the limit that were not
         # written (see _finish and _write_omitted).
-        self.calls = 0
+        self.code = None  # the code object, for spans from sys.monitoring
+        self.cap = self.cfg.max_calls
+        self.calls = 0  # counted when cap is not 0
         self.omitted = 0
         self.omitted_ns = 0
         self.omitted_max_ns = 0
+        self.slow = []  # the slowest omitted calls: [(duration, JSON object text)], slowest first
+        self.slow_min = -1 if self.cfg.slowest else _NEVER  # a call slower joins them
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -704,6 +797,18 @@ class _Info(object):
         cfg = self.cfg
         self.aparams = tuple((n, _q(n) + ":", cfg.redacted(n)) for n in params)
         self.apos = tuple((key, red) for _, key, red in self.aparams[:npos])
+        # The same keys with the "{" or "," before them, for the usual case
+        # of _fmt_args (only positional parameters, all passed: a wrapper of
+        # the exact signature) and of _fmt_locals.
+        self.simple = tuple((("," if i else "{") + key, red)
+                            for i, (key, red) in enumerate(self.apos)) \
+            if not (self.varargs or self.varkw or self.kwonly) else None
+        self.lkeys = tuple((n, ("," if i else "{") + key, red)
+                           for i, (n, key, red) in enumerate(self.aparams))
+        # ("{" + JSON key, redacted, name) of a function whose only parameter is
+        # positional (see _start), else None.
+        self.one = (self.simple[0][0], self.simple[0][1], self.pos[0]) \
+            if self.simple is not None and len(self.simple) == 1 else None
         name = getattr(f, "__qualname__", None)
         m = getattr(f, "__module__", None)
         self.static = ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
@@ -719,7 +824,7 @@ def _val(cfg, v):
     t = type(v)
     if t is int:
         if -1000000000000000000 < v < 1000000000000000000:
-            return '"%d"' % v
+            return f'"{v}"'
     elif t is str:
         if len(v) < cfg.cap - 2:
             r = repr(v)
@@ -738,6 +843,15 @@ def _arg_json(cfg, name, value):
 
 def _fmt_args(info, args, kwargs):
     cfg = info.cfg
+    keys = info.simple
+    if kwargs is None and keys is not None and len(args) == len(keys):
+        if len(keys) == 1:
+            k, red = keys[0]
+            return k + (_QREDACTED if red else _val(cfg, args[0])) + "}"
+        if not keys:
+            return "{}"
+        return "".join([k + (_QREDACTED if red else _val(cfg, v))
+                        for (k, red), v in zip(keys, args)]) + "}"
     n = len(info.pos)
     na = len(args)
     parts = []
@@ -749,6 +863,8 @@ def _fmt_args(info, args, kwargs):
             add(k + _QREDACTED if red else k + _val(cfg, args[i]))
     if na >= n and not kwargs and info.varargs is None and info.varkw is None and not info.kwonly:
         return "{" + ",".join(parts) + "}"
+    if kwargs is None:  # a wrapper's call with no keyword parameters
+        kwargs = {}
     pos = info.pos
     if na < n:
         defaults = info.f.__defaults__ or ()
@@ -784,6 +900,21 @@ def _fmt_locals(info, frame, getvar):
     _mon_register); PyFrame_GetVar reads the fast locals, cells included, and
     leaves nothing."""
     cfg = info.cfg
+    keys = info.lkeys
+    try:
+        # Every parameter is bound as the function starts.
+        if getvar is None:
+            loc = frame.f_locals
+            if len(keys) == 1:
+                nm, k, red = keys[0]
+                return k + (_QREDACTED if red else _val(cfg, loc[nm])) + "}"
+            parts = [k + (_QREDACTED if red else _val(cfg, loc[nm])) for nm, k, red in keys]
+        else:
+            parts = [k + (_QREDACTED if red else _val(cfg, getvar(frame, nm)))
+                     for nm, k, red in keys]
+        return "".join(parts) + "}" if parts else "{}"
+    except (KeyError, NameError):
+        pass
     parts = []
     add = parts.append
     if getvar is None:
@@ -804,152 +935,247 @@ def _fmt_locals(info, frame, getvar):
     return "{" + ",".join(parts) + "}"
 
 
-def _start(info, args, kwargs, frame=None, api=None):
-    """A new span (not yet current), its arguments read from (args, kwargs)
-    or else from the locals of `frame` as the function starts. Called only
-    when telemetry is on and not busy."""
+def _start(info, args, kwargs, frame, api, enter):
+    """A new span, its arguments read from (args, kwargs) or else from the
+    locals of `frame` as the function starts; with `enter`, made current
+    (_finish puts the previous one back). Called only when telemetry is on
+    and not busy."""
     parent = _cur.get()
-    info.calls += 1
-    cap = info.cfg.max_calls
-    quiet = cap and info.calls > cap
-    if quiet:
-        a = None  # read only if the call fails (see _finish)
-    else:
-        a = _read_args(info, args, kwargs, frame, api)
-    rnd = _RNG.getrandbits
-    qs = '"%016x"' % (rnd(64) or 1)
+    cap = info.cap
+    if cap:
+        n = info.calls + 1
+        info.calls = n
     if parent is None:
-        qt = '"%032x"' % (rnd(128) or 1)
+        qt = None
         qp = "null"
     else:
-        qt = parent.qt
-        qp = parent.qs
-    sp = _Span(info, qt, qs, qp, a, _time_ns(), _perf_ns())
-    if quiet:
-        sp.quiet = True
-        sp.raw = (args, kwargs, frame, api)
+        qt = parent[_SP_QT]
+        qp = parent[_SP_QS]
+        if qp is None:
+            qp = _ids(parent)
+            qt = parent[_SP_QT]
+    if cap and n > cap:
+        # Over the limit: its arguments are read only if it fails, its ids
+        # given only if needed (see _finish).
+        sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
+              (args, kwargs, frame, api), None, None, 0]
+    else:
+        one = info.one
+        try:
+            if one is not None and kwargs is None:
+                # One parameter (self, often), passed by a wrapper of the
+                # exact signature or bound in the frame: _fmt_args's and
+                # _fmt_locals's result, without their calls.
+                if one[1]:
+                    a = one[0] + _QREDACTED + "}"
+                else:
+                    if frame is None:
+                        v = args[0]
+                    elif api.getvar is None:
+                        v = frame.f_locals[one[2]]
+                    else:
+                        v = api.getvar(frame, one[2])
+                    if type(v) is int and -1000000000000000000 < v < 1000000000000000000:
+                        a = f'{one[0]}"{v}"}}'
+                    else:
+                        a = one[0] + _val(info.cfg, v) + "}"
+            elif frame is None:
+                a = _fmt_args(info, args, kwargs)
+            else:
+                a = _fmt_locals(info, frame, api.getvar)
+        except Exception:
+            a = "{}"
+        qs = '"%x"' % next(_IDS)
+        if qt is None:
+            qt = _TRACE_HEAD + qs[1:]
+        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+              None, 0]
+    if enter:
+        sp[_SP_TOK] = _cur.set(sp)
     return sp
 
 
 def _read_args(info, args, kwargs, frame, api):
     """The arguments as JSON object text, from (args, kwargs) or else from
     `frame` (see _fmt_locals)."""
-    tid = _get_ident()
-    B = _BUSY
-    B.add(tid)
     try:
         if frame is None:
             return _fmt_args(info, args, kwargs)
         return _fmt_locals(info, frame, api.getvar)
     except Exception:
         return "{}"
-    finally:
-        B.discard(tid)
 
 
 _OMITTED = {}  # the _Info of every function with calls not written, in order
 
 
+def _reset_omitted(info):
+    info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    info.slow = []
+    info.slow_min = -1 if info.cfg.slowest else _NEVER
+
+
+def _slow(info, sp, d, raw, mode, value):
+    """An omitted call among the slowest of its function so far: kept for
+    its `calls` event, with its arguments (read now, as it ends) and its
+    return value."""
+    qs = sp[_SP_QS]
+    if qs is None:
+        qs = _ids(sp)
+    args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
+    ret = _val(info.cfg, value) if mode == 1 else "null"
+    slow = info.slow
+    i = len(slow)
+    while i and slow[i - 1][0] < d:
+        i -= 1
+    slow.insert(i, (d, '{"span_id":%s,"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s}'
+                    % (qs, _time_ns() - d, d, args, ret)))
+    n = info.cfg.slowest
+    if len(slow) > n:
+        del slow[n:]
+    if len(slow) >= n:
+        info.slow_min = slow[-1][0]
+
+
 def _write_omitted():
-    """One "calls" event per function whose calls over the limit were not
-    written: how many, and how long they took."""
+    """At exit: one "calls" event per function whose calls over the limit
+    were not written (how many, how long they took, the slowest), one
+    "vars" or "branches" event per site whose events over the limit were
+    not written (how many, the last value)."""
+    now = _time_ns()
+    pid = _W.pid
     for info in list(_OMITTED):
         n = info.omitted
         if n:
             _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
-                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"pid":%d}\n'
-                  % (_time_ns(), info.static, info.calls - n, n, info.omitted_ns,
-                     info.omitted_max_ns, _W.pid))
-        info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"slowest":[%s],'
+                  '"pid":%d}\n'
+                  % (now, info.static, info.calls - n, n, info.omitted_ns,
+                     info.omitted_max_ns, ",".join(e[1] for e in info.slow), pid))
+        _reset_omitted(info)
     _OMITTED.clear()
+    for site in list(_OMITTED_SITES):
+        n = site.omitted
+        if n:
+            cfg = site.mod._c
+            rec = cfg.max_proc - site.left
+            if site.kind == "var":
+                last = site.last
+                last = _q(last) if type(last) is str else _val(cfg, last)
+                _emit('{"v":1,"type":"vars","time_unix_ns":%d,"file":%s,"line":%d,"name":%s,'
+                      '"recorded":%d,"omitted":%d,"last":%s,"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, _q(site.name), rec, n, last, pid))
+            else:
+                _emit('{"v":1,"type":"branches","time_unix_ns":%d,"file":%s,"line":%d,'
+                      '"site":%d,"arm":%d,"recorded":%d,"omitted":%d,"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, site.line, site.name, rec, n, pid))
+        site.left = site.mod._c.max_proc or _NO_LIMIT
+        site.omitted = 0
+        site.last = None
+    _OMITTED_SITES.clear()
 
 
 def _loop_line(mod, st, tid, kind, site, n, target, last):
     return ('{"v":1,"type":"loop","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,'
             '"line":%d,"site":%d,"kind":"%s","iterations":%d,"target":%s,"last":%s,'
             '"pid":%d,"tid":%d}\n'
-            % (_time_ns(), st.qt, st.qs, mod._qf, site, site, kind, n, target, last, _W.pid, tid))
+            % (_time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, site, site, kind, n, target, last, _W.pid, tid))
 
 
 def _finish(sp, mode, value):
     """End a span: mode 1 = returned value, 2 = finished without a value (closed,
-    async generator), 0 = the exception `value` escaped."""
+    async generator), 0 = the exception `value` escaped. Puts back the span
+    that was current before it, if _start made it current."""
     t1 = _perf_ns()
-    tid = _get_ident()
+    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, site1, n1 = sp
+    if tok is not None:
+        sp[_SP_TOK] = None
+        try:
+            _cur.reset(tok)
+        except Exception:
+            pass
     B = _BUSY
-    if tid in B:
+    if B and _get_ident() in B:
         return
-    B.add(tid)
     try:
-        info = sp.info
-        cfg = info.cfg
-        if sp.quiet:
-            raw = sp.raw
-            sp.raw = None
+        if quiet:
+            sp[_SP_RAW] = None
             if mode:
-                d = t1 - sp.t0
-                info.omitted += 1
+                d = t1 - t0
+                n = info.omitted + 1
+                info.omitted = n
                 info.omitted_ns += d
                 if d > info.omitted_max_ns:
                     info.omitted_max_ns = d
-                _OMITTED[info] = None
+                if n == 1:
+                    _OMITTED[info] = None
+                if d > info.slow_min:
+                    _slow(info, sp, d, raw, mode, value)
                 return
             # Every failing call is written, its arguments read now.
-            B.discard(tid)
-            sp.args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
-            B.add(tid)
-            sp.wt = None  # its point events were not written
-        wt = sp.wt
+            args = sp[_SP_ARGS] = _read_args(info, raw[0], raw[1], raw[2], raw[3])
+            start = sp[_SP_START] = _time_ns() - (t1 - t0)
+            if qs is None:
+                qs = _ids(sp)
+                qt = sp[_SP_QT]
+            wt = None  # its point events were not written
+        tid = _get_ident()
         if wt:
-            sp.wt = None
+            sp[_SP_WT] = None
             for key, n in list(wt.items()):
                 _emit(_loop_line(key[0], sp, tid, "while", key[1], n, "null", "null"))
         if mode == 1:
-            ret = _val(cfg, value)
-            status = '"ok"'
-            exc = "null"
+            if type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                ret = f'"{value}"'  # _val's first fast path, without the call
+            else:
+                ret = _val(info.cfg, value)
+            status = '"ok","exception":null'
         elif mode == 2:
             ret = "null"
-            status = '"ok"'
-            exc = "null"
+            status = '"ok","exception":null'
         else:
             ret = "null"
-            status = '"error"'
-            exc = _exc_json(cfg, value)
+            status = '"error","exception":' + _exc_json(info.cfg, value)
         sup = ""
-        counts = sp.counts
-        if counts:
+        if over:
             entries = []
-            for key, c in list(counts.items()):
-                kmod = key[1]
-                over = c - kmod._c.max_site
-                if over > 0:
-                    if key[0] == 1:
-                        entries.append('{"type":"var","file":%s,"line":%d,"name":%s,"count":%d}'
-                                       % (kmod._qf, key[2], _q(key[3]), over))
-                    else:
-                        entries.append('{"type":"branch","file":%s,"site":%d,"arm":%d,"count":%d}'
-                                       % (kmod._qf, key[2], key[3], over))
+            for site, c in [(site1, n1)] + (list(counts.items()) if counts else []):
+                c -= site.cap
+                if c > 0:
+                    entries.append('%s,"count":%d}' % (site.sup, c))
             if entries:
                 sup = ',"suppressed":[' + ",".join(entries) + "]"
-        _emit('{"v":1,"type":"span","trace_id":%s,"span_id":%s,"parent_id":%s,%s'
-              '"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s,"status":%s,'
-              '"exception":%s,"pid":%d,"tid":%d%s}\n'
-              % (sp.qt, sp.qs, sp.qp, info.static, sp.start_ns, t1 - sp.t0, sp.args, ret,
-                 status, exc, _W.pid, tid, sup))
-        if sp.qp == "null" and (_W.eager or _mp_child()):
-            with _W.lock:
-                _flush_locked(_W)
+        pt = _TAILS.get(tid) or _tail(tid)
+        line = (f'{{"v":1,"type":"span","trace_id":{qt},"span_id":{qs},"parent_id":{qp},'
+                f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
+                f'"return":{ret},"status":{status}{pt}{sup}}}\n')
+        w = _W
+        w.buf.append(line)
+        w.size += len(line)
+        if w.eager and qp == "null":
+            _flush()
+        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+            _flush_due(w)
     except Exception:
         pass
-    finally:
-        B.discard(tid)
 
 
 def _mp_child():
     """True in a multiprocessing child (spawn, forkserver), once it has started."""
-    m = sys.modules.get("multiprocessing.process")
+    m = _modules.get("multiprocessing.process")
     return m is not None and getattr(m, "_parent_process", None) is not None
+
+
+def _mp_spawned():
+    """True in a multiprocessing child (spawn, forkserver) that has started,
+    or that is being prepared: it imports the parent's __main__ and unpickles
+    its process object (which may import the runtime) before _parent_process
+    is set. A forked child is known by os.register_at_fork."""
+    if _mp_child():
+        return True
+    m = _modules.get("multiprocessing.process")
+    return m is not None and \
+        getattr(getattr(m, "_current_process", None), "_inheriting", False) is True
 
 
 def _finish_exc(sp):
@@ -1065,7 +1291,7 @@ def _drive(info, f, args, kwargs):
     current."""
     __tracebackhide__ = True
     try:
-        sp = _start(info, args, kwargs)
+        sp = _start(info, args, kwargs, None, None, False)
         cur = _cur
         S = _S
         tok = None if S.gc else cur.set(sp)
@@ -1228,15 +1454,15 @@ _getframe = sys._getframe
 
 class _Mon(object):
     """The monitoring state: the tool id (None until taken, False when none
-    was free), the registered code objects, and the open span of each running
-    frame, by the frame's id (stable while it runs; the entry goes at
-    PY_RETURN or PY_UNWIND)."""
-    __slots__ = ("tool", "codes", "frames", "lock")
+    was free) and the registered code objects. The callbacks look a code
+    object up by its id (hashing a code object hashes its bytecode and
+    constants, at every call); codes keeps the objects, so ids stay theirs."""
+    __slots__ = ("tool", "codes", "ids", "lock")
 
     def __init__(self):
         self.tool = None
         self.codes = {}     # code -> _Info (the function itself is not kept)
-        self.frames = {}    # id(frame) -> (span, context token)
+        self.ids = {}       # id(code) -> _Info, for the same codes
         self.lock = threading.Lock()  # taking the tool id (two importing threads)
 
 
@@ -1287,6 +1513,7 @@ def _mon_enable():
             for code in list(m.codes):
                 if not _mon_watch(tool, code):
                     del m.codes[code]
+                    m.ids.pop(id(code), None)
         m.tool = tool
 
 
@@ -1307,7 +1534,7 @@ def _mon_stop():
         _mon_free(m.tool)
     m.tool = None
     m.codes.clear()
-    m.frames.clear()
+    m.ids.clear()
 
 
 def _mon_register(mod, f, line):
@@ -1328,10 +1555,12 @@ def _mon_register(mod, f, line):
         return True
     info = _Info(mod, f, line, "function")
     info.f = None
+    info.code = code
     with m.lock:  # watched here, or by _mon_enable's pass over the codes
         if m.tool and not _mon_watch(m.tool, code):
             return False
         m.codes[code] = info
+        m.ids[id(code)] = info
     return True
 
 
@@ -1364,48 +1593,118 @@ def _code_at(module_code, first, name):
 # there if the interpreter clears this module's globals while it shuts down
 # (the wrappers hold theirs in closures for the same reason).
 
-def _mon_start(code, offset, S=_S, B=_BUSY, M=_M, cur=_cur, ident=_get_ident,
-               getframe=_getframe, start=_start, api=_API,
-               DISABLE=getattr(_mon, "DISABLE", None)):
+def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
+               getframe=_getframe, api=_API, DISABLE=getattr(_mon, "DISABLE", None)):
+    """PY_START of a registered code object: _start(info, None, None, frame,
+    api, True), written out here (it runs at every call)."""
     try:
         if not S.on:
             return DISABLE
         if B and ident() in B:
             return None  # the runtime formatting a value: no span (as the wrappers)
-        info = M.codes.get(code)
-        if info is not None:
-            frame = getframe(1)
-            sp = start(info, None, None, frame, api)
-            M.frames[id(frame)] = (sp, cur.set(sp))
+        info = ids.get(id(code))
+        if info is None:
+            return None
+        frame = getframe(1)
+        parent = _cur.get()
+        if parent is None:
+            qt = None
+            qp = "null"
+        else:
+            qt = parent[_SP_QT]
+            qp = parent[_SP_QS]
+            if qp is None:
+                qp = _ids(parent)
+                qt = parent[_SP_QT]
+        cap = info.cap
+        if cap:
+            n = info.calls + 1
+            info.calls = n
+            if n > cap:
+                sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
+                      (None, None, frame, api), None, None, 0]
+                sp[_SP_TOK] = _cur.set(sp)
+                return None
+        one = info.one
+        try:
+            if one is not None:
+                if one[1]:
+                    a = one[0] + _QREDACTED + "}"
+                else:
+                    getvar = api.getvar
+                    v = frame.f_locals[one[2]] if getvar is None else getvar(frame, one[2])
+                    if type(v) is int and -1000000000000000000 < v < 1000000000000000000:
+                        a = f'{one[0]}"{v}"}}'
+                    else:
+                        a = one[0] + _val(info.cfg, v) + "}"
+            else:
+                a = _fmt_locals(info, frame, api.getvar)
+        except Exception:
+            a = "{}"
+        qs = '"%x"' % next(_IDS)
+        if qt is None:
+            qt = _TRACE_HEAD + qs[1:]
+        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+              None, 0]
+        sp[_SP_TOK] = _cur.set(sp)
     except Exception:
         pass
     return None
 
 
-def _mon_end(mode, value, M, cur, getframe, finish):
-    rec = M.frames.pop(id(getframe(2)), None)
-    if rec is not None:
-        sp, tok = rec
+# A plain function's PY_START and its PY_RETURN or PY_UNWIND come in pairs,
+# nested, in one thread and one context (it cannot suspend), and its span
+# is the current one from the first to the second: the span to end is the
+# current span if it is one of this code's. Its PY_START made none when
+# the runtime was busy (then it still is) or telemetry was off; a span of
+# the same code then current is that of a call further out, which is left
+# to its own end.
+
+def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
+    try:
+        t1 = _perf_ns()
+        sp = cur.get()
+        if sp is None or sp[_SP_INFO].code is not code or sp[_SP_TOK] is None \
+                or (B and ident() in B):
+            return
+        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
+        if quiet or wt or over:
+            finish(sp, 1, value)
+            return
+        # _finish(sp, 1, value), written out for the usual case (this runs at
+        # every call): a call recorded in full, with no pending while loop
+        # and no event over the per-span cap.
+        sp[_SP_TOK] = None
         try:
             cur.reset(tok)
         except Exception:
             pass
-        finish(sp, mode, value)
-
-
-def _mon_return(code, offset, value, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
-                end=_mon_end):
-    try:
-        end(1, value, M, cur, getframe, finish)
+        if type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+            ret = f'"{value}"'  # _val's first fast path, without the call
+        else:
+            ret = _val(info.cfg, value)
+        tid = ident()
+        pt = _TAILS.get(tid) or _tail(tid)
+        line = (f'{{"v":1,"type":"span","trace_id":{qt},"span_id":{qs},"parent_id":{qp},'
+                f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
+                f'"return":{ret},"status":"ok","exception":null{pt}}}\n')
+        w = _W
+        w.buf.append(line)
+        w.size += len(line)
+        if w.eager and qp == "null":
+            _flush()
+        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+            _flush_due(w)
     except Exception:
         pass
 
 
-def _mon_unwind(code, offset, exc, M=_M, cur=_cur, getframe=_getframe, finish=_finish,
-                end=_mon_end):
+def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
     try:
-        if code in M.codes:
-            end(0, exc, M, cur, getframe, finish)
+        sp = cur.get()
+        if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
+                and not (B and ident() in B):
+            finish(sp, 0, exc)
     except Exception:
         pass
 
@@ -1429,16 +1728,13 @@ _TEMPLATES = {
             except __ct_BE as __ct_x:
                 __ct_skip(__ct_x)
                 raise
-        __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
-        __ct_t = __ct_cset(__ct_sp)
+        __ct_sp = __ct_start(__ct_i, %(tup)s, %(dctn)s, None, None, True)
         try:
             __ct_r = __ct_f(%(call)s)
         except __ct_BE as __ct_x:
-            __ct_creset(__ct_t)
             __ct_fin(__ct_sp, 0, __ct_x)
             __ct_skip(__ct_x)
             raise
-        __ct_creset(__ct_t)
         __ct_fin(__ct_sp, 1, __ct_r)
         return __ct_r
 ''',
@@ -1471,7 +1767,7 @@ _TEMPLATES = {
             __ct_g = __ct_f(%(call)s)
             __ct_sp = None
             if __ct_S.on and not __ct_S.gc and not (__ct_B and __ct_id() in __ct_B):
-                __ct_sp = __ct_start(__ct_i, %(tup)s, %(dct)s)
+                __ct_sp = __ct_start(__ct_i, %(tup)s, %(dctn)s, None, None, False)
             __ct_v = __ct_e = __ct_w = None
             # What is being yielded: taken out before the yield, so that it is not
             # kept alive while the generator is suspended.
@@ -1524,7 +1820,7 @@ _TEMPLATES = {
 
 _FACTORY_HEAD = ("def __ct_factory(__ct_f, __ct_i, __ct_S, __ct_B, __ct_id, __ct_drive, __ct_Step,"
                  " __ct_steps, __ct_start, __ct_fin, __ct_finx, __ct_SAI, __ct_GE, __ct_BE,"
-                 " __ct_cset, __ct_creset, __ct_skip, __ct_untb):")
+                 " __ct_skip, __ct_untb):")
 _FACTORY_TAIL = "    return _ctinject_wrapper\n"
 _FACTORIES = {}
 _KEYWORDS = frozenset((
@@ -1590,7 +1886,9 @@ def _factory(kind, shape):
     if fac is None:
         params, call, tup, dct = shape
         src = _FACTORY_HEAD + _TEMPLATES[kind] % {
-            "params": params, "call": call, "tup": tup, "dct": dct
+            "params": params, "call": call, "tup": tup, "dct": dct,
+            # the keyword arguments for _start alone (no dict when none)
+            "dctn": "None" if dct == "{}" else dct,
         } + _FACTORY_TAIL
         ns = {"__builtins__": __builtins__, "__name__": __name__}
         exec(compile(src, "<ctinject wrapper>", "exec"), ns)
@@ -1616,8 +1914,7 @@ def _exact(f, info, kind):
     if fac is None:
         fac = _factory(kind, _GENERIC_SHAPE)
     w = fac(f, info, _S, _BUSY, _get_ident, _drive, _Step, _steps, _start, _finish,
-            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException,
-            _cur_set, _cur_reset, _skip, _untb)
+            _finish_exc, StopAsyncIteration, GeneratorExit, BaseException, _skip, _untb)
     if shape is not None:
         w.__defaults__ = f.__defaults__
         w.__kwdefaults__ = f.__kwdefaults__
@@ -1679,71 +1976,189 @@ _HIDDEN.add(_deco(None, 0, None).__code__)
 
 def _head(typ, mod, st, line):
     return ('{"v":1,"type":"%s","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,"line":%d,'
-            % (typ, _time_ns(), st.qt, st.qs, mod._qf, line))
+            % (typ, _time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, line))
 
 
-def _counted(st, key, cap):
-    """Count one event of a site; True while under the per-site cap."""
-    counts = st.counts
-    if counts is None:
-        counts = st.counts = {}
-    c = counts.get(key, 0) + 1
-    counts[key] = c
-    return c <= cap
+class _Site(object):
+    """One variable of one line (`var` events), or one arm of one branch
+    point (`branch` events), of one Module: what its lines hold that does
+    not change, how a span reports the events it did not write, and the
+    events of the process that went over max_events_per_site_per_process."""
+    __slots__ = ("kind", "mod", "line", "name", "mid", "red", "sup", "cap", "left", "omitted",
+                 "last")
+
+    def __init__(self, kind, mod, line, name, mid, red, sup):
+        cfg = mod._c
+        self.kind = kind  # "var" or "branch"
+        self.mod = mod
+        self.line = line  # the line (var) or the branch point (branch)
+        self.name = name  # the variable (var) or the arm (branch)
+        self.mid = mid    # the line's keys from "file" to the value (var) or arm (branch)
+        self.red = red    # var: the name is redacted
+        self.sup = sup    # the span's `suppressed` entry, without its count and "}"
+        self.cap = cfg.max_site  # events written per span
+        # Events the process may still write (max_events_per_site_per_process,
+        # or _NO_LIMIT); the rest are counted, with the last value, in one
+        # event at exit.
+        self.left = cfg.max_proc or _NO_LIMIT
+        self.omitted = 0
+        self.last = None  # var: the value of the last omitted event (an int as it is)
+        _SITES.append(self)
 
 
-def _var(mod, line, name, value, more):
+_NO_LIMIT = -1         # a site's `left` when it has no limit (never counted down)
+_NEVER = 1 << 62       # a duration no call reaches
+_SITES = []            # every _Site, to count afresh in a forked child
+_OMITTED_SITES = {}    # the _Sites with omitted events, in order
+
+
+def _var_site(mod, line, name):
+    """The _Site of variable `name` at `line`. mod._vs maps a line to the
+    site of its first name (most lines assign one), and (line, name) to
+    every site."""
+    vs = mod._vs
+    site = vs.get((line, name))
+    if site is None:
+        qn = _q(name)
+        site = vs[(line, name)] = _Site(
+            "var", mod, line, name,
+            '"file":%s,"line":%d,"name":%s,"value":' % (mod._qf, line, qn),
+            mod._c.redacted(name),
+            '{"type":"var","file":%s,"line":%d,"name":%s' % (mod._qf, line, qn))
+        if line not in vs:
+            vs[line] = site
+    return site
+
+
+def _branch_site(mod, site, arm):
+    s = mod._bs[(site, arm)] = _Site(
+        "branch", mod, site, arm,
+        '"file":%s,"line":%d,"site":%d,"arm":%d' % (mod._qf, site, site, arm),
+        False,
+        '{"type":"branch","file":%s,"site":%d,"arm":%d' % (mod._qf, site, arm))
+    return s
+
+
+def _var(mod, line, name, value, *more):
+    """`var` events: one per (name, value) pair. The Module's v()."""
+    if not _S.on:
+        return
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
-    if tid in B:
+    if B and tid in B:
         return
-    B.add(tid)
     try:
-        sp = _cur.get()
         st = sp if sp is not None else _root_state()
-        cfg = mod._c
-        while True:
-            if _counted(st, (1, mod, line, name), cfg.max_site):
-                val = _REDACTED if cfg.redacted(name) else _fmt(cfg, value)
-                _emit(_head("var", mod, st, line)
-                      + '"name":%s,"value":%s,"pid":%d,"tid":%d}\n'
-                      % (_q(name), _q(val), _W.pid, tid))
-            if len(more) < 2:
-                break
-            name, value = more[0], more[1]
-            more = more[2:]
+        site = mod._vs.get(line)
+        if site is None or site.name is not name:
+            site = _var_site(mod, line, name)
+        first = st[_SP_SITE]
+        if first is site:
+            c = st[_SP_N] = st[_SP_N] + 1
+        elif first is None:
+            st[_SP_SITE] = site
+            c = st[_SP_N] = 1
+        else:
+            counts = st[_SP_COUNTS]
+            if counts is None:
+                st[_SP_COUNTS] = {site: 1}
+                c = 1
+            else:
+                c = counts.get(site, 0) + 1
+                counts[site] = c
+        if c > site.cap:
+            st[_SP_OVER] = True
+        elif site.left:
+            if site.left > 0:
+                site.left -= 1
+            if site.red:
+                val = _QREDACTED
+            elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                val = f'"{value}"'  # _val's first fast path, without the call
+            else:
+                val = _val(mod._c, value)
+            now = _time_ns()
+            pt = _TAILS.get(tid) or _tail(tid)
+            s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
+                 f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
+            w = _W
+            w.buf.append(s)
+            w.size += len(s)
+            if w.size > _FLUSH_BYTES or now >= w.duew:
+                _flush_due(w)
+        else:
+            _var_omitted(site, value)
     except Exception:
         pass
-    finally:
-        B.discard(tid)
+    if len(more) >= 2:  # `a, b = ...`: the next pairs, one by one
+        _var(mod, line, more[0], more[1], *more[2:])
+
+
+def _var_omitted(site, value):
+    """A variable event over max_events_per_site_per_process: counted, and
+    its value kept as the site's last (an int as it is, formatted at exit;
+    any other value formatted now, so that nothing of the program is kept)."""
+    n = site.omitted + 1
+    site.omitted = n
+    if n == 1:
+        _OMITTED_SITES[site] = None
+    if site.red:
+        site.last = _REDACTED
+    elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+        site.last = value
+    else:
+        site.last = _fmt(site.mod._c, value)
 
 
 def _branch(mod, site, arm):
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
-    if tid in B:
+    if B and tid in B:
         return
-    B.add(tid)
     try:
-        sp = _cur.get()
         st = sp if sp is not None else _root_state()
-        if _counted(st, (2, mod, site, arm), mod._c.max_site):
-            _emit(_head("branch", mod, st, site)
-                  + '"site":%d,"arm":%d,"pid":%d,"tid":%d}\n' % (site, arm, _W.pid, tid))
+        bs = mod._bs.get((site, arm))
+        if bs is None:
+            bs = _branch_site(mod, site, arm)
+        first = st[_SP_SITE]
+        if first is bs:
+            c = st[_SP_N] = st[_SP_N] + 1
+        elif first is None:
+            st[_SP_SITE] = bs
+            c = st[_SP_N] = 1
+        else:
+            counts = st[_SP_COUNTS]
+            if counts is None:
+                st[_SP_COUNTS] = {bs: 1}
+                c = 1
+            else:
+                c = counts.get(bs, 0) + 1
+                counts[bs] = c
+        if c > bs.cap:
+            st[_SP_OVER] = True
+        elif bs.left:
+            if bs.left > 0:
+                bs.left -= 1
+            pt = _TAILS.get(tid) or _tail(tid)
+            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
+                  f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
+        else:
+            n = bs.omitted + 1
+            bs.omitted = n
+            if n == 1:
+                _OMITTED_SITES[bs] = None
     except Exception:
         pass
-    finally:
-        B.discard(tid)
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
-    if st.quiet:
+    if st[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -1861,9 +2276,9 @@ def _while(mod, site, c):
         return
     sp = _cur.get()
     st = sp if sp is not None else _root_state()
-    d = st.wt
+    d = st[_SP_WT]
     if d is None:
-        d = st.wt = {}
+        d = st[_SP_WT] = {}
     key = (mod, site)
     if c:
         d[key] = d.get(key, 0) + 1
@@ -1877,14 +2292,14 @@ def _while_break(mod, site):
         return
     sp = _cur.get()
     st = sp if sp is not None else _root_state()
-    d = st.wt
+    d = st[_SP_WT]
     n = d.pop((mod, site), 0) if d else 0
     _loop_done(mod, st, site, "while", None, n, _NO)
 
 
 def _exc_event(mod, line, e):
     sp = _cur.get()
-    if sp is not None and sp.quiet:
+    if sp is not None and sp[_SP_QUIET]:
         return
     tid = _get_ident()
     B = _BUSY
@@ -1929,12 +2344,14 @@ _NO_OP_CONTEXT = _NoOpContext()
 
 class _Module(object):
     """The object instrumented code calls (bound to the name _ct)."""
-    __slots__ = ("file", "_qf")
+    __slots__ = ("file", "_qf", "_vs", "_bs")
     _c = None  # the configuration; set by the subclass made per config
 
     def __init__(self, file):
         self.file = file if type(file) is str else str(file)
         self._qf = _q(self.file)
+        self._vs = {}  # line and (line, name) -> _Site of `var` events (see _var_site)
+        self._bs = {}  # (site, arm) -> _Site of `branch` events
 
     def __repr__(self):
         return "<ctinject Module %r>" % (self.file,)
@@ -2008,18 +2425,16 @@ class _Module(object):
             pass
 
     # -- variables
-    def v(self, line, name, value, *more):
-        if _S.on:
-            _var(self, line, name, value, more)
+    v = _var  # v(line, name, value, [name2, value2, ...]): the hot path, with no call between
 
     def vw(self, line, name, value):
         if _S.on:
-            _var(self, line, name, value, ())
+            _var(self, line, name, value)
         return value
 
     def vwith(self, line, name, value, *more):
         if _S.on:
-            _var(self, line, name, value, more)
+            _var(self, line, name, value, *more)
         return _NO_OP_CONTEXT
 
     # -- branches
@@ -2098,7 +2513,7 @@ class _Module(object):
                     _exc_event(self, line, e)
                     if name is not None:
                         # `except E as name`: what the handler binds to `name`.
-                        _var(self, line, name, e, ())
+                        _var(self, line, name, e)
         return types
 
 
@@ -2199,4 +2614,6 @@ else:
         gc.callbacks.append(_gc_phase)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+    if _mp_spawned():
+        _W.eager = True
 del _first
