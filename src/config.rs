@@ -51,14 +51,18 @@ values:
 runtime:
   # Variable and branch events kept per site and span; the rest are counted.
   max_events_per_site: 16
-  # Variable and branch events kept per site and process; later ones are
-  # counted (with the last value) in one "vars" or "branches" event per site
-  # at exit. 0: every event.
+  # Variable, branch, loop and exception events kept per site and process;
+  # later ones are counted (a variable's with its last value) in one "vars",
+  # "branches", "loops" or "exceptions" event per site at exit. 0: every event.
   max_events_per_site_per_process: 200
   # Calls of one function recorded in full, per process; later calls are
   # counted (a "calls" event per function at exit), and written in full only
   # when they fail. 0: every call.
   max_spans_per_function: 1000
+  # Of those later calls, the failing ones written in full per function and
+  # process; the rest are counted by exception type in its "calls" event.
+  # 0: every failing call.
+  max_failures_per_function: 100
   # The slowest of the calls not recorded in full, kept per function (with
   # their arguments and return value) in its "calls" event.
   slowest_calls: 5
@@ -306,6 +310,8 @@ pub struct Runtime {
     #[serde(deserialize_with = "any_u32")]
     pub max_spans_per_function: u32,
     #[serde(deserialize_with = "any_u32")]
+    pub max_failures_per_function: u32,
+    #[serde(deserialize_with = "any_u32")]
     pub slowest_calls: u32,
     #[serde(deserialize_with = "any_u32")]
     pub max_trace_mb: u32,
@@ -365,6 +371,7 @@ impl Default for Runtime {
             max_events_per_site: 16,
             max_events_per_site_per_process: 200,
             max_spans_per_function: 1000,
+            max_failures_per_function: 100,
             slowest_calls: 5,
             max_trace_mb: 1000,
         }
@@ -428,6 +435,7 @@ impl Config {
             "max_events_per_site": self.runtime.max_events_per_site,
             "max_events_per_site_per_process": self.runtime.max_events_per_site_per_process,
             "max_spans_per_function": self.runtime.max_spans_per_function,
+            "max_failures_per_function": self.runtime.max_failures_per_function,
             "slowest_calls": self.runtime.slowest_calls,
             "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
         })
@@ -615,21 +623,24 @@ mod tests {
         );
         assert_eq!(c.values.redact, ["^pin$", "api_?key"]);
         let c = Config::parse(
-            "runtime:\n  max_events_per_site_per_process: 0\n  slowest_calls: 9\n",
+            "runtime:\n  max_events_per_site_per_process: 0\n  slowest_calls: 9\n  \
+             max_failures_per_function: 3\n",
             Path::new("c.yml"),
         )
         .unwrap();
         assert_eq!(
             (
                 c.runtime.max_events_per_site_per_process,
-                c.runtime.slowest_calls
+                c.runtime.slowest_calls,
+                c.runtime.max_failures_per_function
             ),
-            (0, 9)
+            (0, 9, 3)
         );
         let json = c.runtime_json();
         assert!(
             json.contains(r#""max_events_per_site_per_process":0"#)
-                && json.contains(r#""slowest_calls":9"#),
+                && json.contains(r#""slowest_calls":9"#)
+                && json.contains(r#""max_failures_per_function":3"#),
             "{json}"
         );
     }

@@ -2071,7 +2071,8 @@ class TestSlowestOmittedCalls(RuntimeCase):
                          [({"ms": "60"}, "120"), ({"ms": "30"}, "60")])
         for e in slowest:
             self.assertEqual(list(e), ["span_id", "start_unix_ns", "duration_ns", "args",
-                                       "return"])
+                                       "return", "exception"])
+            self.assertIsNone(e["exception"])
             self.assertRegex(e["span_id"], "^[0-9a-f]{16}$")
             self.assertLess(abs(e["start_unix_ns"] - time.time_ns()), 60 * 10**9)
         self.assertGreaterEqual(slowest[0]["duration_ns"], 60 * 10**6)
@@ -2151,6 +2152,124 @@ class TestSlowestOmittedCalls(RuntimeCase):
         omitted = c["slowest"][0]
         self.assertEqual(kid["parent_id"], omitted["span_id"])
         self.assertEqual(kid["trace_id"][16:], omitted["span_id"])  # its root: the parent
+
+
+class TestFailuresPerFunction(RuntimeCase):
+    # Past max_spans_per_function, failing calls are still written, up to
+    # max_failures_per_function of them; later ones are counted by
+    # exception type in the "calls" event (a parser that fails by design
+    # would otherwise write a span per attempt).
+    config = {"max_spans_per_function": 2, "max_failures_per_function": 2, "slowest_calls": 1}
+
+    def test_failures_over_the_cap_are_counted_by_type(self):
+        @self.ct.fn(1)
+        def parse(i):
+            if i % 3 == 1:
+                raise ValueError(i)
+            if i % 3 == 2:
+                raise KeyError(i)
+            return i
+
+        for i in range(12):
+            try:
+                parse(i)
+            except (ValueError, KeyError):
+                pass
+        self.rt._at_exit()
+        spans = self.spans()
+        # The first two calls, then the first two failures after them.
+        self.assertEqual([(s["args"]["i"], s["status"]) for s in spans],
+                         [("0", "ok"), ("1", "error"), ("2", "error"), ("4", "error")])
+        (c,) = self.events("calls")
+        self.assertEqual(list(c)[-5:], ["omitted_max_duration_ns", "omitted_failed",
+                                        "omitted_exceptions", "slowest", "pid"])
+        # Of calls 3 and 5 to 11: 3 returned, 5 failed (KeyError 5, 8, 11;
+        # ValueError 7, 10).
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_failed"]), (4, 8, 5))
+        self.assertEqual(c["omitted_exceptions"], {"KeyError": 3, "ValueError": 2})
+        (slow,) = c["slowest"]
+        if slow["exception"] is not None:
+            self.assertIn(slow["exception"]["type"], ("KeyError", "ValueError"))
+            self.assertIsNone(slow["return"])
+
+    def test_zero_writes_every_failing_call(self):
+        rt = self.load({"max_spans_per_function": 1, "max_failures_per_function": 0})
+        ct = rt.Module("pkg/mod.py")
+
+        @ct.fn(1)
+        def f(i):
+            raise ValueError(i)
+
+        for i in range(300):
+            try:
+                f(i)
+            except ValueError:
+                pass
+        rt._at_exit()
+        rt._flush()
+        evs = read_events(self.trace)
+        self.assertEqual(len([e for e in evs if e["type"] == "span"]), 300)
+        self.assertEqual([e for e in evs if e["type"] == "calls"], [])
+
+
+class TestLoopsAndExceptionsPerSitePerProcess(RuntimeCase):
+    # Loop and exception events have the same per-process cap as variables
+    # and branches: a loop run at every call of a hot function, or a handler
+    # entered at each attempt, writes its first events, then counts.
+    config = {"max_events_per_site_per_process": 2, "max_spans_per_function": 0}
+
+    def test_loops_over_the_cap_are_summarized_at_exit(self):
+        ct = self.ct
+
+        @ct.fn(1)
+        def f(n):
+            for x in ct.loop(2, "x", range(n)):
+                pass
+            i = 0
+            while ct.wt(3, i < n):
+                i += 1
+            return n
+
+        for n in (1, 2, 5, 3, 0):
+            f(n)
+        self.rt._at_exit()
+        loops = self.events("loop")
+        self.assertEqual([(e["site"], e["iterations"]) for e in loops],
+                         [(2, 1), (3, 1), (2, 2), (3, 2)])
+        fors, whiles = self.events("loops")
+        self.assertEqual(list(fors), ["v", "type", "time_unix_ns", "file", "line", "site", "kind",
+                                      "recorded", "omitted", "omitted_iterations",
+                                      "omitted_max_iterations", "pid"])
+        self.assertEqual((fors["site"], fors["kind"], fors["recorded"], fors["omitted"],
+                          fors["omitted_iterations"], fors["omitted_max_iterations"]),
+                         (2, "for", 2, 3, 8, 5))
+        self.assertEqual((whiles["site"], whiles["kind"], whiles["omitted"],
+                          whiles["omitted_iterations"]), (3, "while", 3, 8))
+
+    def test_exceptions_over_the_cap_are_counted_by_type(self):
+        ct = self.ct
+        for e in (ValueError(1), KeyError(2), ValueError(3), KeyError(4), ValueError(5)):
+            try:
+                raise e
+            except Exception:
+                ct.ex(7)
+        self.rt._at_exit()
+        self.assertEqual([e["exception"]["type"] for e in self.events("exception")],
+                         ["ValueError", "KeyError"])
+        (x,) = self.events("exceptions")
+        self.assertEqual(list(x), ["v", "type", "time_unix_ns", "file", "line", "recorded",
+                                   "omitted", "omitted_types", "pid"])
+        self.assertEqual((x["line"], x["recorded"], x["omitted"], x["omitted_types"]),
+                         (7, 2, 3, {"ValueError": 2, "KeyError": 1}))
+
+    def test_a_forked_child_counts_loops_afresh(self):
+        ct = self.ct
+        for _ in range(3):
+            for x in ct.loop(2, "x", [1]):
+                pass
+        self.rt._after_fork_child()
+        self.assertEqual([s.omitted for s in self.rt._SITES if s.kind == "loop"], [0])
+        self.assertEqual([s.left for s in self.rt._SITES if s.kind == "loop"], [2])
 
 
 class TestNoSlowest(RuntimeCase):
@@ -2642,7 +2761,7 @@ class TestProcess(RuntimeCase):
                 del os.environ["CTINJECT_TRACE_FILE"]
             else:
                 os.environ["CTINJECT_TRACE_FILE"] = saved
-        self.assertEqual((rt._W.buf, rt._W.size), ([], 0))
+        self.assertEqual(rt._W.buf, [])
         self.assertIsNot(rt._W.lock, lock)
         # The inherited descriptor is closed, and the child's file opened at
         # once (a file it cannot write is said at start-up); the number may

@@ -53,7 +53,8 @@ _CO_ASYNC_GENERATOR = 0x200
 _REDACTED = "[REDACTED]"
 _DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
                    "private_?key", "session", "cookie"]
-_FLUSH_BYTES = 65536
+_NEVER = 1 << 62  # a duration no call reaches, a count no function reaches
+_FLUSH_LINES = 256  # about 64 KB: a line is 150 to 500 bytes
 _FLUSH_NS = 1000000000  # at least once a second when events keep coming
 _MAX_DEPTH = 6
 _NO = object()  # "no value" sentinel
@@ -145,7 +146,6 @@ class _Writer(object):
         self.path = None
         self.fd = None
         self.buf = []
-        self.size = 0
         self.lock = threading.Lock()
         self.pid = os.getpid()
         # The next write by the clock: perf_counter_ns (spans, other events)
@@ -247,7 +247,6 @@ def _flush_locked(w):
         return
     lines = buf[:]
     del buf[:len(lines)]
-    w.size = 0
     if w.path is None:
         return
     data = "".join(lines).encode("ascii", "backslashreplace")
@@ -307,9 +306,9 @@ def _at_exit():
 
 def _emit(s):
     w = _W
-    w.buf.append(s)
-    w.size += len(s)
-    if w.size > _FLUSH_BYTES or _perf_ns() >= w.due:
+    buf = w.buf
+    buf.append(s)
+    if len(buf) > _FLUSH_LINES or _perf_ns() >= w.due:
         _flush_due(w)
 
 
@@ -337,14 +336,11 @@ def _after_fork_child():
         _reset_omitted(info)
     _OMITTED.clear()
     for site in _SITES:
-        site.left = site.mod._c.max_proc or _NO_LIMIT
-        site.omitted = 0
-        site.last = None
+        site.reset()
     _OMITTED_SITES.clear()
     w = _W
     w.lock = threading.Lock()
     w.buf = []
-    w.size = 0
     w.exiting = False
     w.eager = True
     w.due = _perf_ns() + _FLUSH_NS
@@ -378,8 +374,8 @@ def _redact_all(name):
 
 
 class _Config(object):
-    __slots__ = ("cap", "full", "max_site", "max_proc", "max_calls", "slowest", "max_bytes",
-                 "_red", "_red_cache")
+    __slots__ = ("cap", "full", "max_site", "max_proc", "max_calls", "max_fail", "slowest",
+                 "max_bytes", "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -409,6 +405,10 @@ class _Config(object):
         if type(mc) is not int or mc < 0:
             mc = 1000
         self.max_calls = mc  # 0: no limit
+        mf = d.get("max_failures_per_function", 100)
+        if type(mf) is not int or mf < 0:
+            mf = 100
+        self.max_fail = mf or _NEVER  # 0: no limit
         mb = d.get("max_trace_bytes", 1000000000)
         if type(mb) is not int or mb < 0:
             mb = 1000000000
@@ -628,11 +628,9 @@ def _safe_str_ok(v):
     return type(v) in (str, int, float, bool, bytes, type(None))
 
 
-def _exc_json(cfg, e):
-    """{"type": ..., "message": ...} of an exception, as JSON text."""
-    if e is None:
-        return "null"
-    t = type(e)
+def _exc_name(t):
+    """An exception type's name as events show it: qualified by its module
+    unless builtin (read without running code of the program)."""
     try:
         m = _type_module(t)
     except Exception:
@@ -641,7 +639,15 @@ def _exc_json(cfg, e):
         q = _type_qualname(t)
     except Exception:
         q = "?"
-    name = q if (m == "builtins" or type(m) is not str) else m + "." + q
+    return q if (m == "builtins" or type(m) is not str) else m + "." + q
+
+
+def _exc_json(cfg, e):
+    """{"type": ..., "message": ...} of an exception, as JSON text."""
+    if e is None:
+        return "null"
+    t = type(e)
+    name = _exc_name(t)
     msg = None
     try:
         if cfg.full:
@@ -755,7 +761,8 @@ class _Info(object):
     __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
-                 "omitted_ns", "omitted_max_ns", "slow", "slow_min")
+                 "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
+                 "omitted_exc")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -774,6 +781,9 @@ class _Info(object):
         self.omitted_max_ns = 0
         self.slow = []  # the slowest omitted calls: [(duration, JSON object text)], slowest first
         self.slow_min = -1 if self.cfg.slowest else _NEVER  # a call slower joins them
+        self.failed = 0  # failing calls over the limit written (max_failures_per_function)
+        self.omitted_failed = 0  # ... and those counted instead
+        self.omitted_exc = {}  # their exception types: {name: count}
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -1011,6 +1021,8 @@ _OMITTED = {}  # the _Info of every function with calls not written, in order
 
 def _reset_omitted(info):
     info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    info.failed = info.omitted_failed = 0
+    info.omitted_exc = {}
     info.slow = []
     info.slow_min = -1 if info.cfg.slowest else _NEVER
 
@@ -1024,12 +1036,13 @@ def _slow(info, sp, d, raw, mode, value):
         qs = _ids(sp)
     args = _read_args(info, raw[0], raw[1], raw[2], raw[3])
     ret = _val(info.cfg, value) if mode == 1 else "null"
+    exc = _exc_json(info.cfg, value) if mode == 0 else "null"
     slow = info.slow
     i = len(slow)
     while i and slow[i - 1][0] < d:
         i -= 1
-    slow.insert(i, (d, '{"span_id":%s,"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s}'
-                    % (qs, _time_ns() - d, d, args, ret)))
+    slow.insert(i, (d, '{"span_id":%s,"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s,'
+                       '"exception":%s}' % (qs, _time_ns() - d, d, args, ret, exc)))
     n = info.cfg.slowest
     if len(slow) > n:
         del slow[n:]
@@ -1047,11 +1060,13 @@ def _write_omitted():
     for info in list(_OMITTED):
         n = info.omitted
         if n:
+            exc = ",".join('%s:%d' % (_q(k), c) for k, c in info.omitted_exc.items())
             _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
-                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"slowest":[%s],'
-                  '"pid":%d}\n'
+                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"omitted_failed":%d,'
+                  '"omitted_exceptions":{%s},"slowest":[%s],"pid":%d}\n'
                   % (now, info.static, info.calls - n, n, info.omitted_ns,
-                     info.omitted_max_ns, ",".join(e[1] for e in info.slow), pid))
+                     info.omitted_max_ns, info.omitted_failed, exc,
+                     ",".join(e[1] for e in info.slow), pid))
         _reset_omitted(info)
     _OMITTED.clear()
     for site in list(_OMITTED_SITES):
@@ -1065,13 +1080,22 @@ def _write_omitted():
                 _emit('{"v":1,"type":"vars","time_unix_ns":%d,"file":%s,"line":%d,"name":%s,'
                       '"recorded":%d,"omitted":%d,"last":%s,"pid":%d}\n'
                       % (now, site.mod._qf, site.line, _q(site.name), rec, n, last, pid))
-            else:
+            elif site.kind == "branch":
                 _emit('{"v":1,"type":"branches","time_unix_ns":%d,"file":%s,"line":%d,'
                       '"site":%d,"arm":%d,"recorded":%d,"omitted":%d,"pid":%d}\n'
                       % (now, site.mod._qf, site.line, site.line, site.name, rec, n, pid))
-        site.left = site.mod._c.max_proc or _NO_LIMIT
-        site.omitted = 0
-        site.last = None
+            elif site.kind == "loop":
+                _emit('{"v":1,"type":"loops","time_unix_ns":%d,"file":%s,"line":%d,"site":%d,'
+                      '"kind":"%s","recorded":%d,"omitted":%d,"omitted_iterations":%d,'
+                      '"omitted_max_iterations":%d,"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, site.line, site.name, rec, n,
+                         site.iterations, site.most, pid))
+            else:
+                types = ",".join('%s:%d' % (_q(k), c) for k, c in site.last.items())
+                _emit('{"v":1,"type":"exceptions","time_unix_ns":%d,"file":%s,"line":%d,'
+                      '"recorded":%d,"omitted":%d,"omitted_types":{%s},"pid":%d}\n'
+                      % (now, site.mod._qf, site.line, rec, n, types, pid))
+        site.reset()
     _OMITTED_SITES.clear()
 
 
@@ -1100,7 +1124,8 @@ def _finish(sp, mode, value):
     try:
         if quiet:
             sp[_SP_RAW] = None
-            if mode:
+            if mode or info.failed >= info.cfg.max_fail:
+                # (every failing call is written, up to max_failures_per_function)
                 d = t1 - t0
                 n = info.omitted + 1
                 info.omitted = n
@@ -1109,10 +1134,15 @@ def _finish(sp, mode, value):
                     info.omitted_max_ns = d
                 if n == 1:
                     _OMITTED[info] = None
+                if not mode:
+                    info.omitted_failed += 1
+                    k = _exc_name(type(value))
+                    info.omitted_exc[k] = info.omitted_exc.get(k, 0) + 1
                 if d > info.slow_min:
                     _slow(info, sp, d, raw, mode, value)
                 return
-            # Every failing call is written, its arguments read now.
+            # A failing call is written, its arguments read now.
+            info.failed += 1
             args = sp[_SP_ARGS] = _read_args(info, raw[0], raw[1], raw[2], raw[3])
             start = sp[_SP_START] = _time_ns() - (t1 - t0)
             if qs is None:
@@ -1150,11 +1180,11 @@ def _finish(sp, mode, value):
                 f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
                 f'"return":{ret},"status":{status}{pt}{sup}}}\n')
         w = _W
-        w.buf.append(line)
-        w.size += len(line)
+        buf = w.buf
+        buf.append(line)
         if w.eager and qp == "null":
             _flush()
-        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+        elif len(buf) > _FLUSH_LINES or t1 >= w.due:
             _flush_due(w)
     except Exception:
         pass
@@ -1689,11 +1719,11 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
                 f'{info.static}"start_unix_ns":{start},"duration_ns":{t1 - t0},"args":{args},'
                 f'"return":{ret},"status":"ok","exception":null{pt}}}\n')
         w = _W
-        w.buf.append(line)
-        w.size += len(line)
+        buf = w.buf
+        buf.append(line)
         if w.eager and qp == "null":
             _flush()
-        elif w.size > _FLUSH_BYTES or t1 >= w.due:
+        elif len(buf) > _FLUSH_LINES or t1 >= w.due:
             _flush_due(w)
     except Exception:
         pass
@@ -1980,34 +2010,40 @@ def _head(typ, mod, st, line):
 
 
 class _Site(object):
-    """One variable of one line (`var` events), or one arm of one branch
-    point (`branch` events), of one Module: what its lines hold that does
-    not change, how a span reports the events it did not write, and the
-    events of the process that went over max_events_per_site_per_process."""
+    """One variable of one line (`var` events), one arm of one branch point
+    (`branch`), one loop (`loop`) or one exception handler (`exception`) of
+    one Module: what its lines hold that does not change, how a span
+    reports the events it did not write, and the events of the process that
+    went over max_events_per_site_per_process."""
     __slots__ = ("kind", "mod", "line", "name", "mid", "red", "sup", "cap", "left", "omitted",
-                 "last")
+                 "last", "iterations", "most")
 
     def __init__(self, kind, mod, line, name, mid, red, sup):
         cfg = mod._c
-        self.kind = kind  # "var" or "branch"
+        self.kind = kind  # "var", "branch", "loop" or "exception"
         self.mod = mod
-        self.line = line  # the line (var) or the branch point (branch)
-        self.name = name  # the variable (var) or the arm (branch)
+        self.line = line  # the line (var, exception), the branch point or the loop's site
+        self.name = name  # the variable (var), the arm (branch), the loop's kind (loop)
         self.mid = mid    # the line's keys from "file" to the value (var) or arm (branch)
         self.red = red    # var: the name is redacted
         self.sup = sup    # the span's `suppressed` entry, without its count and "}"
-        self.cap = cfg.max_site  # events written per span
-        # Events the process may still write (max_events_per_site_per_process,
-        # or _NO_LIMIT); the rest are counted, with the last value, in one
-        # event at exit.
-        self.left = cfg.max_proc or _NO_LIMIT
-        self.omitted = 0
-        self.last = None  # var: the value of the last omitted event (an int as it is)
+        self.cap = cfg.max_site  # events written per span (var, branch)
+        self.reset()
         _SITES.append(self)
+
+    def reset(self):
+        # Events the process may still write (max_events_per_site_per_process,
+        # or _NO_LIMIT); the rest are counted in one event at exit.
+        self.left = self.mod._c.max_proc or _NO_LIMIT
+        self.omitted = 0
+        # var: the value of the last omitted event (an int as it is);
+        # exception: {type name: count} of the omitted ones.
+        self.last = None
+        self.iterations = 0  # loop: of the omitted runs, in all
+        self.most = 0        # ... and of the longest
 
 
 _NO_LIMIT = -1         # a site's `left` when it has no limit (never counted down)
-_NEVER = 1 << 62       # a duration no call reaches
 _SITES = []            # every _Site, to count afresh in a forked child
 _OMITTED_SITES = {}    # the _Sites with omitted events, in order
 
@@ -2085,9 +2121,9 @@ def _var(mod, line, name, value, *more):
             s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
                  f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
             w = _W
-            w.buf.append(s)
-            w.size += len(s)
-            if w.size > _FLUSH_BYTES or now >= w.duew:
+            buf = w.buf
+            buf.append(s)
+            if len(buf) > _FLUSH_LINES or now >= w.duew:
                 _flush_due(w)
         else:
             _var_omitted(site, value)
@@ -2164,6 +2200,21 @@ def _loop_done(mod, st, site, kind, target, n, last):
     B = _BUSY
     if tid in B:
         return
+    ls = mod._ls.get(site)
+    if ls is None:
+        ls = mod._ls[site] = _Site("loop", mod, site, kind, None, False, None)
+    if not ls.left:
+        # Over max_events_per_site_per_process: counted for the "loops" event.
+        c = ls.omitted + 1
+        ls.omitted = c
+        if c == 1:
+            _OMITTED_SITES[ls] = None
+        ls.iterations += n
+        if n > ls.most:
+            ls.most = n
+        return
+    if ls.left > 0:
+        ls.left -= 1
     B.add(tid)
     try:
         cfg = mod._c
@@ -2269,12 +2320,12 @@ def _special(obj, name):
     return None
 
 
-def _while(mod, site, c):
-    tid = _get_ident()
+def _while(mod, sp, site, c):
+    """One test of a while loop's condition (wt): counted in the current
+    span (`sp`, or the thread's root state) until the condition is false."""
     B = _BUSY
-    if B and tid in B:
+    if B and _get_ident() in B:
         return
-    sp = _cur.get()
     st = sp if sp is not None else _root_state()
     d = st[_SP_WT]
     if d is None:
@@ -2286,11 +2337,10 @@ def _while(mod, site, c):
         _loop_done(mod, st, site, "while", None, d.pop(key, 0), _NO)
 
 
-def _while_break(mod, site):
-    tid = _get_ident()
-    if tid in _BUSY:
+def _while_break(mod, sp, site):
+    B = _BUSY
+    if B and _get_ident() in B:
         return
-    sp = _cur.get()
     st = sp if sp is not None else _root_state()
     d = st[_SP_WT]
     n = d.pop((mod, site), 0) if d else 0
@@ -2305,6 +2355,21 @@ def _exc_event(mod, line, e):
     B = _BUSY
     if tid in B:
         return
+    es = mod._es.get(line)
+    if es is None:
+        es = mod._es[line] = _Site("exception", mod, line, None, None, False, None)
+    if not es.left:
+        # Over max_events_per_site_per_process: counted for the "exceptions" event.
+        c = es.omitted + 1
+        es.omitted = c
+        if c == 1:
+            _OMITTED_SITES[es] = None
+            es.last = {}
+        k = _exc_name(type(e))
+        es.last[k] = es.last.get(k, 0) + 1
+        return
+    if es.left > 0:
+        es.left -= 1
     B.add(tid)
     try:
         sp = _cur.get()
@@ -2344,7 +2409,7 @@ _NO_OP_CONTEXT = _NoOpContext()
 
 class _Module(object):
     """The object instrumented code calls (bound to the name _ct)."""
-    __slots__ = ("file", "_qf", "_vs", "_bs")
+    __slots__ = ("file", "_qf", "_vs", "_bs", "_ls", "_es")
     _c = None  # the configuration; set by the subclass made per config
 
     def __init__(self, file):
@@ -2352,6 +2417,8 @@ class _Module(object):
         self._qf = _q(self.file)
         self._vs = {}  # line and (line, name) -> _Site of `var` events (see _var_site)
         self._bs = {}  # (site, arm) -> _Site of `branch` events
+        self._ls = {}  # site -> _Site of `loop` events
+        self._es = {}  # line -> _Site of `exception` events
 
     def __repr__(self):
         return "<ctinject Module %r>" % (self.file,)
@@ -2428,8 +2495,7 @@ class _Module(object):
     v = _var  # v(line, name, value, [name2, value2, ...]): the hot path, with no call between
 
     def vw(self, line, name, value):
-        if _S.on:
-            _var(self, line, name, value)
+        _var(self, line, name, value)  # (which does nothing when telemetry is off)
         return value
 
     def vwith(self, line, name, value, *more):
@@ -2466,7 +2532,11 @@ class _Module(object):
         if not _S.on or (_BUSY and _get_ident() in _BUSY):
             return it
         sp = _cur.get()
-        return _loop_gen(self, sp if sp is not None else _root_state(), site, target, it)
+        if sp is None:
+            return _loop_gen(self, _root_state(), site, target, it)
+        if sp[_SP_QUIET]:
+            return it  # a call over max_spans_per_function: its loops are not written
+        return _loop_gen(self, sp, site, target, it)
 
     def aloop(self, site, target, aiterable):
         t = type(aiterable)
@@ -2487,12 +2557,17 @@ class _Module(object):
     def wt(self, site, cond):
         c = True if cond else False
         if _S.on:
-            _while(self, site, c)
+            sp = _cur.get()
+            # (a call over max_spans_per_function: its loops are not written)
+            if sp is None or not sp[_SP_QUIET]:
+                _while(self, sp, site, c)
         return c
 
     def lb(self, site):
         if _S.on:
-            _while_break(self, site)
+            sp = _cur.get()
+            if sp is None or not sp[_SP_QUIET]:
+                _while_break(self, sp, site)
 
     # -- exceptions
     def ex(self, line):
