@@ -2129,6 +2129,43 @@ class TestSlowestOmittedCalls(RuntimeCase):
         self.assertRegex(failed["trace_id"], "^[0-9a-f]{32}$")
         self.assertNotEqual(failed["trace_id"], by[("parent", "0")]["trace_id"])
 
+    def test_a_written_child_of_nested_omitted_calls_names_them(self):
+        # A written span inside two omitted calls, inside a written one: the
+        # omitted ones get their ids then, outermost first, in the trace of
+        # the written one (regression: they once got them at every start).
+        ct = self.ct
+
+        @ct.fn(1)
+        def leaf():
+            return 0
+
+        @ct.fn(2)
+        def inner(last):
+            if last:
+                leaf()
+
+        @ct.fn(3)
+        def outer(last):
+            inner(last)
+
+        @ct.fn(4)
+        def top():
+            outer(True)
+
+        outer(False)
+        outer(False)  # outer and inner have had their two calls
+        top()
+        self.rt._at_exit()
+        spans = {s["name"].rsplit(".", 1)[-1]: s for s in self.spans()}
+        calls = {c["name"].rsplit(".", 1)[-1]: c for c in self.events("calls")}
+        o = [e for e in calls["outer"]["slowest"] if e["args"] == {"last": "True"}][0]
+        i = [e for e in calls["inner"]["slowest"] if e["args"] == {"last": "True"}][0]
+        self.assertEqual(spans["leaf"]["parent_id"], i["span_id"])
+        self.assertEqual(spans["leaf"]["trace_id"], spans["top"]["trace_id"])
+        self.assertEqual(len({o["span_id"], i["span_id"], spans["top"]["span_id"]}), 3)
+        # Ids count up from one random start: the outer one was given first.
+        self.assertLess(int(o["span_id"], 16), int(i["span_id"], 16))
+
     def test_a_written_child_names_its_omitted_parent(self):
         ct = self.ct
 
@@ -2270,6 +2307,46 @@ class TestLoopsAndExceptionsPerSitePerProcess(RuntimeCase):
         self.rt._after_fork_child()
         self.assertEqual([s.omitted for s in self.rt._SITES if s.kind == "loop"], [0])
         self.assertEqual([s.left for s in self.rt._SITES if s.kind == "loop"], [2])
+
+
+class TestClosuresShareTheirCap(RuntimeCase):
+    # A def run at every call makes a new function each time, all with one
+    # code object: max_spans_per_function counts their calls together (a
+    # tokenizer's nested helper wrote a span per call of each closure).
+    config = {"max_spans_per_function": 3}
+
+    def calls_of_closures(self, defaults):
+        ct = self.ct
+
+        def make(k):
+            if defaults:
+                @ct.fn(3)
+                def helper(x, k=k):
+                    return x + k
+            else:
+                @ct.fn(3)
+                def helper(x):
+                    return x + k
+            return helper
+
+        for k in range(4):
+            h = make(k)
+            h(1)
+            h(2)
+        self.rt._at_exit()
+        return len(self.spans()), [c["omitted"] for c in self.events("calls")]
+
+    def test_closures_count_together(self):
+        self.assertEqual(self.calls_of_closures(False), (3, [5]))
+
+    def test_the_same_through_wrappers(self):
+        self.use_wrappers()
+        self.assertEqual(self.calls_of_closures(False), (3, [5]))
+
+    def test_closures_with_defaults_of_their_own_count_apart(self):
+        # (a generic wrapper reads the function's own defaults)
+        self.use_wrappers()
+        self.assertEqual(self.calls_of_closures(True), (8, []))
 
 
 class TestNoSlowest(RuntimeCase):
@@ -2600,6 +2677,10 @@ class TestGarbageCollection(RuntimeCase):
                 return real.reset(tok)
 
         rt._cur = Watch()
+        # A real collection meanwhile would end the phase (its "stop"
+        # callback): none runs until this one is over.
+        was_enabled = gc.isenabled()
+        gc.disable()
         try:
             rt._gc_phase("start", {})
             try:
@@ -2615,6 +2696,8 @@ class TestGarbageCollection(RuntimeCase):
             self.assertEqual(len(sets), 1)
         finally:
             rt._cur = real
+            if was_enabled:
+                gc.enable()
         # What ran during the collection wrote no span; the generator started
         # before it ends its span when closed, and f's call after it is recorded.
         names = [s["name"].rsplit(".", 1)[-1] for s in self.spans()]

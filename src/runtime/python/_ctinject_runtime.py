@@ -704,9 +704,10 @@ _SP_COUNTS = 7   # {_Site: count}: events of this span per site but the first, o
 _SP_OVER = 8     # some site went over max_events_per_site (the span's `suppressed`)
 _SP_WT = 9       # {(module, site): pending while-iterations}, or None
 # A call over its function's max_spans_per_function: nothing of it is
-# written unless it fails; raw holds (args, kwargs, frame, api) until then.
-# Its ids are given only when needed (_ids): its span id (and, for a root
-# span, its trace id) are None until then.
+# written unless it fails; raw holds (args, kwargs, frame, api) until then
+# (from sys.monitoring the frame is taken when the call ends). Its ids are
+# given only when needed (_ids): until then its trace and span ids are
+# None and _SP_QP holds the parent span (a list) or None.
 _SP_QUIET = 10
 _SP_RAW = 11
 _SP_TOK = 12     # the context variable's token, when _start made it current
@@ -724,12 +725,24 @@ def _new_root():
 
 
 def _ids(sp):
-    """Gives a quiet span its ids (see _SP_QUIET); returns its span id."""
-    qs = '"%x"' % next(_IDS)
-    if sp[_SP_QT] is None:
-        sp[_SP_QT] = _TRACE_HEAD + qs[1:]
-    sp[_SP_QS] = qs
-    return qs
+    """Gives a quiet span its ids (see _SP_QUIET), and first those of its
+    quiet ancestors that have none yet; returns its span id."""
+    chain = []
+    s = sp
+    while s is not None and s[_SP_QS] is None:
+        chain.append(s)
+        s = s[_SP_QP]
+    for s in reversed(chain):  # outermost first
+        parent = s[_SP_QP]
+        qs = '"%x"' % next(_IDS)
+        if parent is None:
+            s[_SP_QT] = _TRACE_HEAD + qs[1:]
+            s[_SP_QP] = "null"
+        else:
+            s[_SP_QT] = parent[_SP_QT]
+            s[_SP_QP] = parent[_SP_QS]
+        s[_SP_QS] = qs
+    return sp[_SP_QS]
 
 
 def _root_state():
@@ -758,7 +771,7 @@ def _root_state():
 
 class _Info(object):
     """What is known about a wrapped function at wrap time."""
-    __slots__ = ("mod", "cfg", "f", "line", "kind", "pos", "nposonly", "kwonly",
+    __slots__ = ("mod", "cfg", "defaults", "kwdefaults", "line", "kind", "pos", "nposonly", "kwonly",
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
                  "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
@@ -768,7 +781,9 @@ class _Info(object):
         code = f.__code__
         self.mod = mod
         self.cfg = mod._c
-        self.f = f
+        # (only for the generic wrapper's arguments; `at` passes no function)
+        self.defaults = getattr(f, "__defaults__", None)
+        self.kwdefaults = getattr(f, "__kwdefaults__", None)
         self.line = line if type(line) is int else 0
         self.kind = kind
         # Calls in this process, and those over the limit that were not
@@ -819,11 +834,16 @@ class _Info(object):
         # positional (see _start), else None.
         self.one = (self.simple[0][0], self.simple[0][1], self.pos[0]) \
             if self.simple is not None and len(self.simple) == 1 else None
-        name = getattr(f, "__qualname__", None)
-        m = getattr(f, "__module__", None)
-        self.static = ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
-                       % (_q(name if type(name) is str else "?"),
-                          _q(m) if type(m) is str else "null", mod._qf, self.line, kind))
+        self.static = _static(mod, f, self.line, kind)
+
+
+def _static(mod, f, line, kind):
+    """The keys of f's spans from "name" to "kind", as JSON text."""
+    name = getattr(f, "__qualname__", None)
+    m = getattr(f, "__module__", None)
+    return ('"name":%s,"module":%s,"file":%s,"line":%d,"kind":"%s",'
+            % (_q(name if type(name) is str else "?"),
+               _q(m) if type(m) is str else "null", mod._qf, line, kind))
 
 
 _QREDACTED = _q(_REDACTED)
@@ -877,7 +897,7 @@ def _fmt_args(info, args, kwargs):
         kwargs = {}
     pos = info.pos
     if na < n:
-        defaults = info.f.__defaults__ or ()
+        defaults = info.defaults or ()
         first = n - len(defaults)
         nposonly = info.nposonly
         for i in range(na, n):
@@ -889,7 +909,7 @@ def _fmt_args(info, args, kwargs):
     if info.varargs is not None:
         add(_arg_json(cfg, info.varargs, args[n:]))
     if info.kwonly:
-        kwd = info.f.__kwdefaults__ or {}
+        kwd = info.kwdefaults or {}
         for nm in info.kwonly:
             if nm in kwargs:
                 add(_arg_json(cfg, nm, kwargs[nm]))
@@ -955,21 +975,21 @@ def _start(info, args, kwargs, frame, api, enter):
     if cap:
         n = info.calls + 1
         info.calls = n
-    if parent is None:
-        qt = None
-        qp = "null"
-    else:
-        qt = parent[_SP_QT]
-        qp = parent[_SP_QS]
-        if qp is None:
-            qp = _ids(parent)
-            qt = parent[_SP_QT]
     if cap and n > cap:
         # Over the limit: its arguments are read only if it fails, its ids
         # given only if needed (see _finish).
-        sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
+        sp = [info, None, None, parent, None, 0, _perf_ns(), None, False, None, True,
               (args, kwargs, frame, api), None, None, 0]
     else:
+        if parent is None:
+            qt = None
+            qp = "null"
+        else:
+            qt = parent[_SP_QT]
+            qp = parent[_SP_QS]
+            if qp is None:
+                qp = _ids(parent)
+                qt = parent[_SP_QT]
         one = info.one
         try:
             if one is not None and kwargs is None:
@@ -1148,6 +1168,7 @@ def _finish(sp, mode, value):
             if qs is None:
                 qs = _ids(sp)
                 qt = sp[_SP_QT]
+                qp = sp[_SP_QP]
             wt = None  # its point events were not written
         tid = _get_ident()
         if wt:
@@ -1584,7 +1605,6 @@ def _mon_register(mod, f, line):
     if code in m.codes:
         return True
     info = _Info(mod, f, line, "function")
-    info.f = None
     info.code = code
     with m.lock:  # watched here, or by _mon_enable's pass over the codes
         if m.tool and not _mon_watch(m.tool, code):
@@ -1635,8 +1655,17 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         info = ids.get(id(code))
         if info is None:
             return None
-        frame = getframe(1)
         parent = _cur.get()
+        cap = info.cap
+        if cap:
+            n = info.calls + 1
+            info.calls = n
+            if n > cap:
+                # (the frame is taken when the call ends, if its arguments are needed)
+                sp = [info, None, None, parent, None, 0, _perf_ns(), None, False, None, True,
+                      (None, None, None, api), None, None, 0]
+                sp[_SP_TOK] = _cur.set(sp)
+                return None
         if parent is None:
             qt = None
             qp = "null"
@@ -1646,15 +1675,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             if qp is None:
                 qp = _ids(parent)
                 qt = parent[_SP_QT]
-        cap = info.cap
-        if cap:
-            n = info.calls + 1
-            info.calls = n
-            if n > cap:
-                sp = [info, qt, None, qp, None, 0, _perf_ns(), None, False, None, True,
-                      (None, None, frame, api), None, None, 0]
-                sp[_SP_TOK] = _cur.set(sp)
-                return None
+        frame = getframe(1)
         one = info.one
         try:
             if one is not None:
@@ -1690,7 +1711,8 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
 # the same code then current is that of a call further out, which is left
 # to its own end.
 
-def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
+def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish,
+                getframe=_getframe, api=_API):
     try:
         t1 = _perf_ns()
         sp = cur.get()
@@ -1698,7 +1720,27 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
                 or (B and ident() in B):
             return
         info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
-        if quiet or wt or over:
+        if quiet:
+            # _finish(sp, 1, value) of a call over the limit, written out:
+            # counted, and kept (its arguments read from its frame, still
+            # there) if it is among the slowest.
+            sp[_SP_TOK] = None
+            try:
+                cur.reset(tok)
+            except Exception:
+                pass
+            d = t1 - t0
+            n = info.omitted + 1
+            info.omitted = n
+            info.omitted_ns += d
+            if d > info.omitted_max_ns:
+                info.omitted_max_ns = d
+            if n == 1:
+                _OMITTED[info] = None
+            if d > info.slow_min:
+                _slow(info, sp, d, (None, None, getframe(1), api), 1, value)
+            return
+        if wt or over:
             finish(sp, 1, value)
             return
         # _finish(sp, 1, value), written out for the usual case (this runs at
@@ -1729,11 +1771,14 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
         pass
 
 
-def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish):
+def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish,
+                getframe=_getframe, api=_API):
     try:
         sp = cur.get()
         if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
                 and not (B and ident() in B):
+            if sp[_SP_QUIET]:
+                sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
             finish(sp, 0, exc)
     except Exception:
         pass
@@ -1867,7 +1912,6 @@ def _ok_name(n):
 
 def _shape(info):
     """(params, call, tup, dct) source fragments for the exact signature, or None."""
-    f = info.f
     pos = info.pos
     names = list(pos) + list(info.kwonly)
     if info.varargs is not None:
@@ -1876,8 +1920,8 @@ def _shape(info):
         names.append(info.varkw)
     if not all(_ok_name(n) for n in names) or len(set(names)) != len(names):
         return None
-    ndef = len(f.__defaults__ or ())
-    kwd = f.__kwdefaults__ or {}
+    ndef = len(info.defaults or ())
+    kwd = info.kwdefaults or {}
     params = []
     npos = len(pos)
     for j, n in enumerate(pos):
@@ -1954,6 +1998,28 @@ def _exact(f, info, kind):
     return w
 
 
+# A def run many times (a nested function, a closure made per call) makes
+# a function each time, all with one code object: their calls are counted
+# together against max_spans_per_function, as from sys.monitoring (which
+# knows code objects only). Not when defaults differ (a generic wrapper
+# reads them).
+_INFOS = weakref.WeakKeyDictionary()  # code object -> _Info
+
+
+def _info_of(mod, f, line, kind):
+    code = f.__code__
+    shared = f.__defaults__ is None and f.__kwdefaults__ is None
+    if shared:
+        info = _INFOS.get(code)
+        if info is not None and info.mod is mod and info.kind == kind and info.line == line \
+                and info.static == _static(mod, f, info.line, kind):
+            return info
+    info = _Info(mod, f, line, kind)
+    if shared:
+        _INFOS[code] = info
+    return info
+
+
 def _make(mod, f, line):
     flags = f.__code__.co_flags
     if flags & _CO_ASYNC_GENERATOR:
@@ -1964,7 +2030,7 @@ def _make(mod, f, line):
         kind = "generator"
     else:
         kind = "function"
-    info = _Info(mod, f, line, kind)
+    info = _info_of(mod, f, line, kind)
     w = _exact(f, info, kind)
     functools.update_wrapper(w, f)
     return w
@@ -2149,10 +2215,9 @@ def _var_omitted(site, value):
         site.last = _fmt(site.mod._c, value)
 
 
-def _branch(mod, site, arm):
-    sp = _cur.get()
-    if sp is not None and sp[_SP_QUIET]:
-        return
+def _branch(mod, sp, site, arm):
+    """A `branch` event in the current span `sp` (or the thread's root
+    state), which is not a call over max_spans_per_function."""
     tid = _get_ident()
     B = _BUSY
     if B and tid in B:
@@ -2494,8 +2559,15 @@ class _Module(object):
     # -- variables
     v = _var  # v(line, name, value, [name2, value2, ...]): the hot path, with no call between
 
+    # Each point call below looks at the current span first: in a call over
+    # max_spans_per_function (sp[_SP_QUIET]) it records nothing, and a hot
+    # function's calls are mostly such calls.
+
     def vw(self, line, name, value):
-        _var(self, line, name, value)  # (which does nothing when telemetry is off)
+        if _S.on:
+            sp = _cur.get()
+            if sp is None or not sp[_SP_QUIET]:
+                _var(self, line, name, value)
         return value
 
     def vwith(self, line, name, value, *more):
@@ -2507,21 +2579,27 @@ class _Module(object):
     def br(self, site, arm, cond):
         c = True if cond else False
         if c and _S.on:
-            _branch(self, site, arm)
+            sp = _cur.get()
+            if sp is None or not sp[_SP_QUIET]:
+                _branch(self, sp, site, arm)
         return c
 
     def brx(self, site, arm, cond, other):
         c = True if cond else False
         if _S.on:
-            if c:
-                _branch(self, site, arm)
-            elif other != -1:
-                _branch(self, site, other)
+            sp = _cur.get()
+            if sp is None or not sp[_SP_QUIET]:
+                if c:
+                    _branch(self, sp, site, arm)
+                elif other != -1:
+                    _branch(self, sp, site, other)
         return c
 
     def case(self, site, arm):
         if _S.on:
-            _branch(self, site, arm)
+            sp = _cur.get()
+            if sp is None or not sp[_SP_QUIET]:
+                _branch(self, sp, site, arm)
         return True
 
     caseg = br  # a case's guard: an arm taken when it is true, like an if
