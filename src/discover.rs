@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Folder names never copied nor instrumented.
-pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__"];
+pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__", "node_modules"];
 
 /// A file to instrument.
 #[derive(Clone)]

@@ -185,6 +185,9 @@ impl Layout for DiskLayout<'_> {
     fn is_file(&self, rel: &str) -> bool {
         self.0.join(rel).is_file()
     }
+    fn read(&self, rel: &str) -> Option<String> {
+        std::fs::read_to_string(self.0.join(rel)).ok()
+    }
 }
 
 /// A file to plan: its language, its path relative to the root, and where

@@ -6,6 +6,7 @@
 //! for where its runtime goes, a [`Layout`] that the caller backs with the
 //! disk or with a git tree.
 
+pub mod javascript;
 pub mod kit;
 pub mod python;
 
@@ -17,6 +18,11 @@ use std::collections::BTreeSet;
 /// Paths are relative to the root, with `/`.
 pub trait Layout {
     fn is_file(&self, rel: &str) -> bool;
+    /// The text of a file, where the layout has it (JavaScript reads the
+    /// `"type"` of the nearest `package.json`); by default none.
+    fn read(&self, _rel: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A listing of the files (a git tree's, or a test's).
@@ -90,7 +96,7 @@ pub trait Language: Send + Sync {
 
 /// Every language ctinject has a grammar for.
 pub fn all() -> Vec<&'static dyn Language> {
-    vec![&python::Python]
+    vec![&python::Python, &javascript::JavaScript]
 }
 
 /// The language called `name`.

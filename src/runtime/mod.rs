@@ -18,6 +18,10 @@ pub const PYTHON_FILE_NAME: &str = "_ctinject.py";
 /// The Python runtime itself, beside the shim.
 pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py";
 
+/// The JavaScript runtime, one CommonJS file at the root of the output,
+/// which CommonJS files `require` and ES modules `import`.
+pub const JAVASCRIPT_FILE_NAME: &str = "_ctinject.cjs";
+
 /// One file of a runtime: its name in the output, its text, and where the
 /// recording options go into it.
 pub struct RuntimeFile {
@@ -90,6 +94,17 @@ pub static PYTHON: Spec = Spec {
             })),
         },
     ],
+};
+
+/// JavaScript's runtime, with the configuration baked in.
+pub static JAVASCRIPT: Spec = Spec {
+    files: &[RuntimeFile {
+        name: JAVASCRIPT_FILE_NAME,
+        template: include_str!("javascript/_ctinject.cjs"),
+        config_line: Some(("const CONFIG_JSON = \"{}\";", |json| {
+            format!("const CONFIG_JSON = {json};")
+        })),
+    }],
 };
 
 #[cfg(test)]

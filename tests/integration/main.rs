@@ -8,6 +8,8 @@ mod cache;
 mod cli;
 mod gate;
 mod git_mode;
+mod javascript_e2e;
+mod js_corpus;
 mod output;
 mod overwrite;
 mod pre_commit;

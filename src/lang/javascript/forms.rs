@@ -1,0 +1,160 @@
+//! Every text the JavaScript planner inserts, written once: the planner
+//! fills these forms, and `check_plan` accepts an insert only when it is
+//! one of them. `F` in the comments is the file's path as a string literal.
+
+use crate::lang::kit::{Form, Forms, Hole, Join, Lexicon};
+use std::sync::OnceLock;
+
+use Hole::{Exact, Int, Str};
+
+/// The runtime's path from the file, as a string literal: `"./_ctinject.cjs"`
+/// or `"../../_ctinject.cjs"`.
+const RUNTIME_PATH: &str = r#""(?:\./|(?:\.\./)+)_ctinject\.cjs""#;
+
+/// The binding of a CommonJS file, first statement of the file: after a
+/// directive (`; ` or a space first), or before the first statement
+/// ([`REQUIRE_FIRST`]).
+pub static REQUIRE: Form = Form::new(
+    "const __ct = require({});",
+    &[Exact(RUNTIME_PATH)],
+    Join::Statement,
+);
+pub static REQUIRE_FIRST: Form = Form::new(
+    "const __ct = require({}); ",
+    &[Exact(RUNTIME_PATH)],
+    Join::Exact,
+);
+/// The binding of an ES module (an import is hoisted and bound before any
+/// code of the module runs, even in an import cycle).
+pub static IMPORT: Form = Form::new(
+    "import __ct from {};",
+    &[Exact(RUNTIME_PATH)],
+    Join::Statement,
+);
+pub static IMPORT_FIRST: Form =
+    Form::new("import __ct from {}; ", &[Exact(RUNTIME_PATH)], Join::Exact);
+/// A span, opened after the body's `{` (and directives): file, line, name,
+/// kind, parameter names, and the arguments (`arguments`, an array of the
+/// parameters for an arrow, or `null`).
+pub static OPEN: Form = Form::new(
+    "const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try {",
+    &[
+        Str,
+        Int,
+        Str,
+        Str,
+        Str,
+        Exact(r"arguments|null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
+    ],
+    Join::Statement,
+);
+/// The span's end, before the body's `}`.
+pub static CLOSE: Form = Form::new(
+    " } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } ",
+    &[],
+    Join::Exact,
+);
+/// An arrow's expression body, made a block on the same line.
+pub static ARROW_OPEN: Form = Form::new(
+    "{ const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try { return __ct.r(__ct_s, ",
+    &[
+        Str,
+        Int,
+        Str,
+        Str,
+        Str,
+        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
+    ],
+    Join::Exact,
+);
+pub static ARROW_CLOSE: Form = Form::new(
+    "); } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }",
+    &[],
+    Join::Exact,
+);
+/// `return X` -> `return __ct.r(__ct_s, X)`.
+pub static RETURN: Form = Form::new("__ct.r(__ct_s, ", &[], Join::Opener);
+/// `await X` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, X))`, and so for `yield`.
+pub static RESUME: Form = Form::new("__ct.ar(__ct_s, ", &[], Join::Opener);
+pub static SUSPEND: Form = Form::new("__ct.aw(__ct_s, ", &[], Join::Opener);
+/// The close of a bare `yield`'s wrapper: `__ct.ar(__ct_s, yield __ct.aw(__ct_s))`
+/// (what it yields is `undefined` either way).
+pub static SUSPEND_NOTHING: Form = Form::new(" __ct.aw(__ct_s))", &[], Join::Exact);
+/// A variable event after a statement (`;` first where the statement has none).
+pub static V: Form = Form::new(
+    "__ct.v({}, {}{});",
+    &[Str, Int, Hole::Pairs],
+    Join::Statement,
+);
+/// A branch arm taken, as a statement at the start of the arm.
+pub static B: Form = Form::new("__ct.b({}, {}, {});", &[Str, Int, Int], Join::Statement);
+/// A branch arm taken, in an expression: `(__ct.b(F, 3, 0), x)`.
+pub static B_EXPR: Form = Form::new("(__ct.b({}, {}, {}), ", &[Str, Int, Int], Join::Opener);
+/// A loop iteration, at the start of the loop's body.
+pub static LI: Form = Form::new("__ct.li({}, {}, {});", &[Str, Int, Str], Join::Statement);
+/// A catch handler entered, at the start of its block.
+pub static C: Form = Form::new(
+    "__ct.c({}, {}, {});",
+    &[Str, Int, Hole::Name],
+    Join::Statement,
+);
+pub static C_NONE: Form = Form::new("__ct.c({}, {});", &[Str, Int], Join::Statement);
+/// Braces around an arm or a loop body that had none, with the arm's or
+/// iteration's event first.
+pub static BRACE_B: Form = Form::new("{ __ct.b({}, {}, {}); ", &[Str, Int, Int], Join::Opener);
+pub static BRACE_LI: Form = Form::new("{ __ct.li({}, {}, {}); ", &[Str, Int, Str], Join::Opener);
+pub static BRACE_CLOSE: Form = Form::new(" }", &[], Join::Exact);
+/// The close of braces around a statement whose variables are recorded.
+pub static V_BRACE_CLOSE: Form = Form::new(
+    "__ct.v({}, {}{}); }",
+    &[Str, Int, Hole::Pairs],
+    Join::Statement,
+);
+/// The closing halves of the expression wrappers.
+pub static PAREN: Form = Form::new(")", &[], Join::Exact);
+pub static PAREN_SEQ_OPEN: Form = Form::new("__ct.r(__ct_s, (", &[], Join::Opener);
+pub static PAREN2: Form = Form::new("))", &[], Join::Exact);
+
+static TABLE: &[&Form] = &[
+    &REQUIRE,
+    &REQUIRE_FIRST,
+    &IMPORT,
+    &IMPORT_FIRST,
+    &OPEN,
+    &CLOSE,
+    &ARROW_OPEN,
+    &ARROW_CLOSE,
+    &RETURN,
+    &RESUME,
+    &SUSPEND,
+    &SUSPEND_NOTHING,
+    &V,
+    &B,
+    &B_EXPR,
+    &LI,
+    &C,
+    &C_NONE,
+    &BRACE_B,
+    &BRACE_LI,
+    &BRACE_CLOSE,
+    &V_BRACE_CLOSE,
+    &PAREN,
+    &PAREN_SEQ_OPEN,
+    &PAREN2,
+];
+
+/// JavaScript's strings (as `quote` writes them: JSON, which JavaScript
+/// reads the same way), names (ASCII ones: the planner records no other),
+/// line ends and indentation.
+static LEXICON: Lexicon = Lexicon {
+    string: r#""(?:[^"\\\r\n]|\\.)*""#,
+    name: r"[A-Za-z_$][A-Za-z0-9_$]*",
+    newline: r"(?:\r?\n)",
+    indent: r"[ \t]*",
+};
+
+/// The recogniser of every form.
+pub fn recogniser() -> &'static Forms {
+    static FORMS: OnceLock<Forms> = OnceLock::new();
+    FORMS.get_or_init(|| Forms::new(TABLE, &LEXICON))
+}

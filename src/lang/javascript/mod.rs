@@ -1,0 +1,1085 @@
+//! JavaScript and JSX: every point kind, on the lines where the code
+//! already is (no line break is ever inserted, so no line moves).
+//!
+//! | point | form |
+//! | --- | --- |
+//! | runtime binding | `const __ct = require("./_ctinject.cjs");` (CommonJS) or `import __ct from "./_ctinject.cjs";` (ES module), before the first statement, after a shebang and the directive prologue |
+//! | function span | inside the body, so the function stays what it is (its `this`, `arguments`, `new.target`, `super`, `.length`, `.name` and kind): `{ const __ct_s = __ct.s(F, L, "name", "kind", "a,b", arguments); try { ... } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }`; `return x` -> `return __ct.r(__ct_s, x)`; an arrow's expression body becomes a block on its line; `await x` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, x))` (and so `yield`), so that a span is never current while its function is suspended |
+//! | variable | `let x = 1; __ct.v(F, L, "x", x);` after a declaration or an assignment statement (`;` first where the statement has none) |
+//! | branch | `__ct.b(F, S, arm);` first in an `if`/`else` arm or a `switch` case (an arm without braces gets them, on its line); `c ? (__ct.b(F, S, 0), a) : (__ct.b(F, S, 1), b)`; `a && (__ct.b(F, S, 0), b)` for `&&`, `\|\|` and `??` |
+//! | loop | `__ct.li(F, S, "for");` first in the body of every loop, counted per span |
+//! | exception | `catch (e) { __ct.c(F, L, e); ...` |
+
+use super::kit::{
+    attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
+    line_of, text, Base, WordSet,
+};
+use super::{quote, Language, Layout, PlanContext, RuntimePlace};
+use crate::engine::{FilePlan, Insert, Point, PointKind, Unit};
+use crate::runtime;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::OnceLock;
+use tree_sitter::Node;
+
+mod forms;
+#[cfg(test)]
+mod tests;
+
+pub struct JavaScript;
+
+/// An instrumented file binds the runtime with one of these texts.
+static BINDING_MARKS: WordSet = WordSet::new(&["const __ct = require(\"", "import __ct from \""]);
+
+/// The names the inserted code binds (`__ct`, `__ct_s`, `__ct_e`): a file
+/// that uses one is left alone.
+fn uses_reserved_name(src: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[^A-Za-z0-9_$])__ct(?:_s|_e)?(?:[^A-Za-z0-9_$]|$)")
+            .expect("a valid regex")
+    })
+    .is_match(src)
+}
+
+const SKIP_RESERVED: &str =
+    "the file uses a name that starts with `__ct`, which ctinject's inserted code binds (rename it to instrument this file)";
+const SKIP_BLOCK_FUNCTION: &str = "a function declared at the top of its body has the name of a `var` or of another function declaration, which the span's `try` block would turn into a syntax error";
+const SKIP_UNBRACED: &str =
+    "the statement is the whole body of an `if`, `else` or loop written without braces";
+
+/// How a file's module system was decided (see [`JavaScript::runtime_place`]):
+/// the part of [`PlanContext::runtime_ref`] before `|`.
+const CJS: &str = "cjs";
+const ESM: &str = "esm";
+/// A `.js` file whose package does not say: CommonJS for Node unless the file
+/// has `import` or `export` statements (Node's syntax detection); an import
+/// added to a CommonJS file would make it an ES module.
+const AUTO: &str = "auto";
+
+impl Language for JavaScript {
+    fn name(&self) -> &'static str {
+        "javascript"
+    }
+    fn extensions(&self) -> &'static [&'static str] {
+        &["js", "mjs", "cjs", "jsx"]
+    }
+    fn grammar(&self) -> tree_sitter::Language {
+        tree_sitter_javascript::LANGUAGE.into()
+    }
+    fn is_instrumented(&self, source: &str) -> bool {
+        BINDING_MARKS.regex().is_match(source)
+    }
+    fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace {
+        let depth = rel.matches('/').count();
+        let path = if depth == 0 {
+            format!("./{}", runtime::JAVASCRIPT_FILE_NAME)
+        } else {
+            format!("{}{}", "../".repeat(depth), runtime::JAVASCRIPT_FILE_NAME)
+        };
+        let system = match rel.rsplit_once('.').map(|(_, e)| e) {
+            Some("mjs") => ESM,
+            Some("cjs") => CJS,
+            _ => match package_type(rel, layout).as_deref() {
+                Some("module") => ESM,
+                Some("commonjs") => CJS,
+                _ => AUTO,
+            },
+        };
+        RuntimePlace {
+            dir: String::new(),
+            reference: format!("{system}|{path}"),
+        }
+    }
+    fn runtime(&self) -> &'static runtime::Spec {
+        &runtime::JAVASCRIPT
+    }
+    fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
+        let quiet = strings_and_comments(self, source)?;
+        check_positions(source, plan, &quiet, |text| {
+            forms::recogniser().recognise(text).map(|_| ())
+        })?;
+        check_wrappers(plan)?;
+        check_units_stay_in_place(source, plan, "//", |_, _| false)
+    }
+    fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
+        if self.is_instrumented(source) {
+            return FilePlan::skipped("already instrumented by ctinject");
+        }
+        let root = tree.root_node();
+        let (system, path) = ctx
+            .runtime_ref
+            .split_once('|')
+            .unwrap_or((AUTO, ctx.runtime_ref.as_str()));
+        let esm = match system {
+            ESM => true,
+            CJS => false,
+            _ => has_module_syntax(root),
+        };
+        let mut p = Planner {
+            base: Base::new(source, tree),
+            ctx,
+            file: quote(&ctx.rel_path),
+            f: fields(),
+            braced: HashSet::new(),
+        };
+        p.visit_children(root, &Scope::default());
+        let header = p.header(root, esm, path);
+        let mut units = p.base.units;
+        if units.iter().any(|u| !u.inserts.is_empty()) && uses_reserved_name(source) {
+            for u in &mut units {
+                u.drop_with_reason(SKIP_RESERVED);
+            }
+        }
+        attach_header(units, header)
+    }
+}
+
+/// The `"type"` of the nearest `package.json` above `rel`, as Node reads it.
+fn package_type(rel: &str, layout: &dyn Layout) -> Option<String> {
+    let mut dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    loop {
+        let manifest = if dir.is_empty() {
+            "package.json".to_string()
+        } else {
+            format!("{dir}/package.json")
+        };
+        if let Some(text) = layout.read(&manifest) {
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            return json.get("type")?.as_str().map(str::to_string);
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+    }
+}
+
+/// True when the program has an `import` or `export` statement.
+fn has_module_syntax(root: Node) -> bool {
+    let mut c = root.walk();
+    let found = root
+        .named_children(&mut c)
+        .any(|n| matches!(n.kind(), "import_statement" | "export_statement"));
+    found
+}
+
+/// The string, template (outside its substitutions), regex and comment
+/// ranges of `source`, sorted, from a parse: an insert strictly inside one
+/// could turn the form's quotes into code.
+fn strings_and_comments(lang: &JavaScript, source: &str) -> Result<Vec<Range<usize>>, String> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&lang.grammar())
+        .map_err(|e| e.to_string())?;
+    let tree = parser
+        .parse(source, None)
+        .ok_or("the parser gave up on the source")?;
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "string" | "regex" | "comment" | "jsx_text" => out.push(n.byte_range()),
+            "template_string" => {
+                // The text between substitutions.
+                let mut from = n.start_byte();
+                let mut c = n.walk();
+                for s in n.named_children(&mut c) {
+                    if s.kind() == "template_substitution" {
+                        out.push(from..s.start_byte() + 2);
+                        stack.push(s);
+                        from = s.end_byte() - 1;
+                    }
+                }
+                out.push(from..n.end_byte());
+            }
+            _ => {
+                let mut c = n.walk();
+                stack.extend(n.children(&mut c));
+            }
+        }
+    }
+    out.sort_by_key(|r| r.start);
+    Ok(out)
+}
+
+struct Fields {
+    alternative: u16,
+    argument: u16,
+    body: u16,
+    consequence: u16,
+    handler_parameter: u16,
+    key: u16,
+    left: u16,
+    name: u16,
+    operator: u16,
+    parameter: u16,
+    parameters: u16,
+    property: u16,
+    right: u16,
+    value: u16,
+}
+
+fn fields() -> &'static Fields {
+    static FIELDS: OnceLock<Fields> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let grammar = JavaScript.grammar();
+        let id = |name: &str| field_id(&grammar, name);
+        Fields {
+            alternative: id("alternative"),
+            argument: id("argument"),
+            body: id("body"),
+            consequence: id("consequence"),
+            handler_parameter: id("parameter"),
+            key: id("key"),
+            left: id("left"),
+            name: id("name"),
+            operator: id("operator"),
+            parameter: id("parameter"),
+            parameters: id("parameters"),
+            property: id("property"),
+            right: id("right"),
+            value: id("value"),
+        }
+    })
+}
+
+/// What the function being walked is, for the inserts that name its span.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+enum Span {
+    /// Module code, or a function without a span: nothing names `__ct_s`.
+    #[default]
+    None,
+    /// A function with a span; `await` and `yield` suspend it when they are its own.
+    Open { is_async: bool, is_generator: bool },
+}
+
+#[derive(Clone, Default)]
+struct Scope {
+    unit: usize,
+    /// The qualified-name prefix: `outer.<locals>.`, `Class.`.
+    qual: String,
+    span: Span,
+}
+
+struct Planner<'a> {
+    base: Base<'a>,
+    ctx: &'a PlanContext,
+    /// The file's path as a string literal, for every event.
+    file: String,
+    f: &'static Fields,
+    /// Statements (by start) whose variable event went into braces that an
+    /// arm or a loop added around them.
+    braced: HashSet<usize>,
+}
+
+fn is_word_char(c: char) -> bool {
+    c == '_' || c == '$' || c.is_alphanumeric()
+}
+
+fn is_function(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_declaration"
+            | "function_expression"
+            | "generator_function"
+            | "generator_function_declaration"
+            | "arrow_function"
+            | "method_definition"
+            | "class_static_block"
+    )
+}
+
+/// True for a node that holds a list of statements (where a statement may be added).
+fn is_statement_list(kind: &str) -> bool {
+    matches!(
+        kind,
+        "program" | "statement_block" | "switch_case" | "switch_default"
+    )
+}
+
+impl<'a> Planner<'a> {
+    fn src(&self) -> &'a str {
+        self.base.src
+    }
+
+    fn visit_children(&mut self, n: Node<'a>, sc: &Scope) {
+        let range = self.base.push_children(n);
+        for i in range.clone() {
+            let child = self.base.stack[i];
+            self.visit(child, sc);
+        }
+        self.base.stack.truncate(range.start);
+    }
+
+    fn visit(&mut self, n: Node<'a>, sc: &Scope) {
+        let kind = n.kind();
+        if is_function(kind) {
+            return self.function(n, sc);
+        }
+        match kind {
+            "class_declaration" | "class" => {
+                let name = n
+                    .child_by_field_id(self.f.name)
+                    .map(|x| text(self.src(), x).to_string())
+                    .or_else(|| self.inferred_name(n))
+                    .unwrap_or_else(|| "<anonymous>".into());
+                let inner = Scope {
+                    qual: format!("{}{name}.", sc.qual),
+                    ..sc.clone()
+                };
+                return self.visit_children(n, &inner);
+            }
+            "if_statement" => self.if_arms(n, sc),
+            "switch_statement" => self.switch_cases(n, sc),
+            "ternary_expression" => self.ternary(n, sc),
+            "binary_expression" => self.logical(n, sc),
+            "for_statement" | "for_in_statement" | "while_statement" | "do_statement" => {
+                self.loop_body(n, sc)
+            }
+            "catch_clause" => self.catch(n, sc),
+            "lexical_declaration" | "variable_declaration" | "expression_statement" => {
+                self.variables(n, sc)
+            }
+            "return_statement" => self.return_value(n, sc),
+            "await_expression" | "yield_expression" => self.suspension(n, sc),
+            _ => {}
+        }
+        self.visit_children(n, sc);
+    }
+
+    /// The name a function or class gets from where it is defined.
+    fn inferred_name(&self, n: Node<'a>) -> Option<String> {
+        let p = n.parent()?;
+        let f = self.f;
+        let name = match p.kind() {
+            "variable_declarator" => p.child_by_field_id(f.name)?,
+            "assignment_expression" => p.child_by_field_id(f.left)?,
+            "pair" => p.child_by_field_id(f.key)?,
+            "field_definition" => p.child_by_field_id(f.property)?,
+            "export_statement" => return Some("default".into()),
+            _ => return None,
+        };
+        let t = text(self.src(), name);
+        (t.len() <= 80 && !t.contains('\n')).then(|| t.trim_matches(['"', '\'']).to_string())
+    }
+
+    fn function(&mut self, n: Node<'a>, sc: &Scope) {
+        let f = self.f;
+        let src = self.src();
+        let kind = n.kind();
+        let mut is_async = false;
+        let mut is_generator = kind.starts_with("generator");
+        let mut accessor = None;
+        let mut is_static = false;
+        let mut c = n.walk();
+        for t in n.children(&mut c) {
+            match t.kind() {
+                "async" => is_async = true,
+                "*" => is_generator = true,
+                "get" => accessor = Some("getter"),
+                "set" => accessor = Some("setter"),
+                "static" => is_static = true,
+                _ => {}
+            }
+            if t.is_named() && t.kind() != "decorator" {
+                break;
+            }
+        }
+        let own_name = match kind {
+            "class_static_block" => Some("<static>".to_string()),
+            _ => n
+                .child_by_field_id(f.name)
+                .map(|x| text(src, x).trim_matches(['"', '\'']).to_string()),
+        };
+        let name = own_name
+            .or_else(|| self.inferred_name(n))
+            .unwrap_or_else(|| "<anonymous>".into());
+        let qual = format!("{}{name}", sc.qual);
+        let span_kind = match kind {
+            "class_static_block" => "static_block",
+            "method_definition" if name == "constructor" && !is_static => "constructor",
+            "method_definition" => accessor.unwrap_or(match (is_async, is_generator) {
+                (true, true) => "async_generator",
+                (true, false) => "async",
+                (false, true) => "generator",
+                _ => "method",
+            }),
+            _ => match (is_async, is_generator, kind == "arrow_function") {
+                (true, true, _) => "async_generator",
+                (true, false, _) => "async",
+                (false, true, _) => "generator",
+                (false, false, true) => "arrow",
+                _ => "function",
+            },
+        };
+        let unit = self.base.units.len();
+        self.base.units.push(Unit {
+            name: qual.clone(),
+            lines: (line_of(n), last_row(n) as u32 + 1),
+            bytes: n.byte_range(),
+            inserts: Vec::new(),
+            points: Vec::new(),
+            selected: true,
+        });
+        let mut inner = Scope {
+            unit,
+            qual: format!("{qual}.<locals>."),
+            span: Span::None,
+        };
+        let wanted = self.ctx.wants(PointKind::Function);
+        let body = n.child_by_field_id(f.body);
+        if let (true, Some(body)) = (wanted, body) {
+            let line = line_of(n);
+            let mut point = Point::instrumented(PointKind::Function, line);
+            let (params, args) = self.parameters(n, kind);
+            let site = [
+                &self.file as &dyn std::fmt::Display,
+                &line,
+                &quote(&qual),
+                &quote(span_kind),
+                &quote(&params),
+                &args,
+            ];
+            let inserts: Vec<Insert> = if body.kind() == "statement_block" {
+                if block_scope_conflict(src, body) {
+                    point.skip(SKIP_BLOCK_FUNCTION);
+                }
+                let (at, lead) = self.after_directives(body);
+                vec![
+                    Insert::after(at, format!("{lead}{}", forms::OPEN.fill(&site))),
+                    Insert::before(body.end_byte() - 1, forms::CLOSE.fill(&[])),
+                ]
+            } else {
+                Insert::wrap(
+                    body.byte_range(),
+                    forms::ARROW_OPEN.fill(&site),
+                    forms::ARROW_CLOSE.fill(&[]),
+                )
+                .into()
+            };
+            let opened = point.skipped.is_none();
+            self.base.push(unit, point, inserts);
+            // A point skipped for a syntax error inserts nothing either.
+            if opened && !self.base.units[unit].inserts.is_empty() {
+                inner.span = Span::Open {
+                    is_async,
+                    is_generator,
+                };
+            }
+        }
+        self.visit_children(n, &inner);
+    }
+
+    /// The parameter names (`a,b,...rest`, with "" for a pattern) and what
+    /// the span reads their values from: `arguments`, or for an arrow an
+    /// array of its parameters (`null` when one is a pattern).
+    fn parameters(&self, n: Node<'a>, kind: &str) -> (String, String) {
+        let src = self.src();
+        let mut names = Vec::new();
+        let mut simple = true;
+        if let Some(p) = n.child_by_field_id(self.f.parameter) {
+            names.push(text(src, p).to_string()); // `x => ...`
+        } else if let Some(ps) = n.child_by_field_id(self.f.parameters) {
+            let mut c = ps.walk();
+            for p in ps.named_children(&mut c) {
+                let (name, rest) = match p.kind() {
+                    "identifier" => (Some(p), ""),
+                    "assignment_pattern" => (p.child_by_field_id(self.f.left), ""),
+                    "rest_pattern" => (p.named_child(0), "..."),
+                    "comment" => continue,
+                    _ => (None, ""),
+                };
+                match name.filter(|x| x.kind() == "identifier") {
+                    Some(x) => names.push(format!("{rest}{}", text(src, x))),
+                    None => {
+                        simple = false;
+                        names.push(String::new());
+                    }
+                }
+            }
+        }
+        let ascii = names.iter().all(|n| {
+            n.trim_start_matches('.')
+                .chars()
+                .all(|c| is_word_char(c) && c.is_ascii())
+        });
+        let args = match kind {
+            "class_static_block" => "null".to_string(),
+            "arrow_function" if simple && ascii && !names.is_empty() => format!(
+                "[{}]",
+                names
+                    .iter()
+                    .map(|n| n.trim_start_matches('.'))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "arrow_function" => "null".to_string(),
+            _ => "arguments".to_string(),
+        };
+        (names.join(","), args)
+    }
+
+    /// Where a span opens in a body: after its `{`, or after its directive
+    /// prologue (`"use strict";`), with what goes first (`; ` after a
+    /// directive without one).
+    fn after_directives(&self, body: Node<'a>) -> (usize, &'static str) {
+        let mut at = body.start_byte() + 1;
+        let mut lead = " ";
+        let mut c = body.walk();
+        for s in body.named_children(&mut c) {
+            if s.kind() == "comment" {
+                continue;
+            }
+            if s.kind() != "expression_statement" || !is_directive(s) {
+                break;
+            }
+            at = statement_end(s);
+            lead = if ends_with_semicolon(self.src(), s) {
+                " "
+            } else {
+                "; "
+            };
+        }
+        (at, lead)
+    }
+
+    /// The runtime binding, before the program's first statement (after a
+    /// shebang and the directive prologue).
+    fn header(&self, root: Node<'a>, esm: bool, path: &str) -> Option<(Insert, u32)> {
+        let (form, first) = if esm {
+            (&forms::IMPORT, &forms::IMPORT_FIRST)
+        } else {
+            (&forms::REQUIRE, &forms::REQUIRE_FIRST)
+        };
+        let path = quote(path);
+        let text = form.fill(&[&path]);
+        let src = self.src();
+        let after_directive = |d: Node| {
+            let lead = if ends_with_semicolon(src, d) {
+                " "
+            } else {
+                "; "
+            };
+            Insert::after(statement_end(d), format!("{lead}{text}"))
+        };
+        let mut c = root.walk();
+        let mut directive: Option<Node> = None;
+        for s in root.named_children(&mut c) {
+            match s.kind() {
+                "comment" | "hash_bang_line" => continue,
+                "expression_statement" if is_directive(s) => directive = Some(s),
+                _ => {
+                    let at = match directive {
+                        Some(d) => after_directive(d),
+                        None => Insert::before(s.start_byte(), first.fill(&[&path])),
+                    };
+                    return Some((at, 0));
+                }
+            }
+        }
+        directive.map(|d| (after_directive(d), 0))
+    }
+
+    // ------------------------------------------------------------ branches
+
+    /// An arm's event first in the arm: after its `{`, or in braces added
+    /// around an arm that had none.
+    fn arm(&self, body: Node<'a>, site: u32, arm: usize) -> Vec<Insert> {
+        if body.kind() == "statement_block" {
+            vec![Insert::after(
+                body.start_byte() + 1,
+                format!(" {}", forms::B.fill(&[&self.file, &site, &arm])),
+            )]
+        } else {
+            self.braces(body, forms::BRACE_B.fill(&[&self.file, &site, &arm]))
+        }
+    }
+
+    /// Braces around a statement that is a whole arm or loop body, with
+    /// `open` first in them, and the statement's variable event, if it has
+    /// one, last (after the statement, inside the braces).
+    fn braces(&self, body: Node<'a>, open: String) -> Vec<Insert> {
+        let close = match self.var_event(body) {
+            Some(event) => format!("{event} }}"),
+            None => forms::BRACE_CLOSE.fill(&[]),
+        };
+        Insert::wrap(body.start_byte()..statement_end(body), open, close).into()
+    }
+
+    /// After [`Planner::braces`] was pushed: the variable point of the
+    /// statement it put in braces, instrumented when the braces were.
+    fn braced_variables(&mut self, unit: usize, body: Node<'a>) {
+        if body.kind() == "statement_block" || self.var_event(body).is_none() {
+            return;
+        }
+        self.braced.insert(body.start_byte());
+        let braced = self.base.units[unit]
+            .points
+            .last()
+            .is_some_and(|p| p.skipped.is_none());
+        let mut point = Point::instrumented(PointKind::Variable, line_of(body));
+        if !braced {
+            point.skip(super::kit::SKIP_SYNTAX_POINT);
+        }
+        self.base.units[unit].points.push(point);
+    }
+
+    fn if_arms(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let site = line_of(n);
+        if let Some(then) = n.child_by_field_id(self.f.consequence) {
+            let inserts = self.arm(then, site, 0);
+            self.base.push(
+                sc.unit,
+                Point::instrumented(PointKind::Branch, site),
+                inserts,
+            );
+            self.braced_variables(sc.unit, then);
+        }
+        if let Some(alt) = n.child_by_field_id(self.f.alternative) {
+            if let Some(body) = alt
+                .named_children(&mut alt.walk())
+                .find(|c| c.kind() != "comment")
+            {
+                let inserts = self.arm(body, site, 1);
+                self.base.push(
+                    sc.unit,
+                    Point::instrumented(PointKind::Branch, line_of(alt)),
+                    inserts,
+                );
+                self.braced_variables(sc.unit, body);
+            }
+        }
+    }
+
+    fn switch_cases(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let site = line_of(n);
+        let Some(body) = n.child_by_field_id(self.f.body) else {
+            return;
+        };
+        let mut c = body.walk();
+        let cases: Vec<Node> = body
+            .named_children(&mut c)
+            .filter(|x| matches!(x.kind(), "switch_case" | "switch_default"))
+            .collect();
+        for (arm, case) in cases.into_iter().enumerate() {
+            let mut cc = case.walk();
+            let colon = case.children(&mut cc).find(|t| t.kind() == ":");
+            if let Some(colon) = colon {
+                let ins = Insert::after(
+                    colon.end_byte(),
+                    format!(" {}", forms::B.fill(&[&self.file, &site, &arm])),
+                );
+                self.base.push(
+                    sc.unit,
+                    Point::instrumented(PointKind::Branch, line_of(case)),
+                    [ins],
+                );
+            }
+        }
+    }
+
+    fn expression_arm(&self, e: Node<'a>, site: u32, arm: usize) -> [Insert; 2] {
+        self.base.wrap(
+            e.byte_range(),
+            forms::B_EXPR.fill(&[&self.file, &site, &arm]),
+            forms::PAREN.fill(&[]),
+            is_word_char,
+        )
+    }
+
+    fn ternary(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let site = line_of(n);
+        for (arm, field) in [self.f.consequence, self.f.alternative]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(e) = n.child_by_field_id(field) {
+                let inserts = self.expression_arm(e, site, arm);
+                self.base.push(
+                    sc.unit,
+                    Point::instrumented(PointKind::Branch, line_of(e)),
+                    inserts,
+                );
+            }
+        }
+    }
+
+    fn logical(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Branch) {
+            return;
+        }
+        let op = n.child_by_field_id(self.f.operator).map(|o| o.kind());
+        if !matches!(op, Some("&&" | "||" | "??")) {
+            return;
+        }
+        if let Some(right) = n.child_by_field_id(self.f.right) {
+            let site = line_of(n);
+            let inserts = self.expression_arm(right, site, 0);
+            self.base.push(
+                sc.unit,
+                Point::instrumented(PointKind::Branch, line_of(right)),
+                inserts,
+            );
+        }
+    }
+
+    // ------------------------------------------------------------ loops
+
+    fn loop_body(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Loop) {
+            return;
+        }
+        let Some(body) = n.child_by_field_id(self.f.body) else {
+            return;
+        };
+        let kind = match n.kind() {
+            "for_statement" => "for",
+            "while_statement" => "while",
+            "do_statement" => "do",
+            _ => {
+                let mut c = n.walk();
+                let tokens: Vec<&str> = n.children(&mut c).map(|t| t.kind()).collect();
+                if tokens.contains(&"await") {
+                    "for_await"
+                } else if tokens.contains(&"of") {
+                    "for_of"
+                } else {
+                    "for_in"
+                }
+            }
+        };
+        let site = line_of(n);
+        let args = [&self.file as &dyn std::fmt::Display, &site, &quote(kind)];
+        let inserts: Vec<Insert> = if body.kind() == "statement_block" {
+            vec![Insert::after(
+                body.start_byte() + 1,
+                format!(" {}", forms::LI.fill(&args)),
+            )]
+        } else {
+            self.braces(body, forms::BRACE_LI.fill(&args))
+        };
+        self.base
+            .push(sc.unit, Point::instrumented(PointKind::Loop, site), inserts);
+        self.braced_variables(sc.unit, body);
+    }
+
+    // ------------------------------------------------------------ exceptions
+
+    fn catch(&mut self, n: Node<'a>, sc: &Scope) {
+        if !self.ctx.wants(PointKind::Exception) {
+            return;
+        }
+        let Some(body) = n.child_by_field_id(self.f.body) else {
+            return;
+        };
+        let line = line_of(n);
+        let param = n
+            .child_by_field_id(self.f.handler_parameter)
+            .filter(|p| p.kind() == "identifier")
+            .map(|p| text(self.src(), p))
+            .filter(|p| p.chars().all(|c| is_word_char(c) && c.is_ascii()));
+        let event = match param {
+            Some(p) => forms::C.fill(&[&self.file, &line, &p]),
+            None => forms::C_NONE.fill(&[&self.file, &line]),
+        };
+        let ins = Insert::after(body.start_byte() + 1, format!(" {event}"));
+        self.base.push(
+            sc.unit,
+            Point::instrumented(PointKind::Exception, line),
+            [ins],
+        );
+    }
+
+    // ------------------------------------------------------------ variables
+
+    /// A declaration or an assignment statement: its variables after it.
+    /// The variables a declaration or an assignment statement sets, as the
+    /// event to append to it (with `; ` first where it has none), or None.
+    fn var_event(&self, n: Node<'a>) -> Option<String> {
+        if !self.ctx.wants(PointKind::Variable)
+            || !matches!(
+                n.kind(),
+                "lexical_declaration" | "variable_declaration" | "expression_statement"
+            )
+        {
+            return None;
+        }
+        let mut names = Vec::new();
+        let src = self.src();
+        if n.kind() == "expression_statement" {
+            let e = n.named_child(0)?;
+            let exprs: Vec<Node> = if e.kind() == "sequence_expression" {
+                let mut c = e.walk();
+                e.named_children(&mut c).collect()
+            } else {
+                vec![e]
+            };
+            for e in exprs {
+                let target = match e.kind() {
+                    "assignment_expression" | "augmented_assignment_expression" => {
+                        e.child_by_field_id(self.f.left)
+                    }
+                    "update_expression" => e.child_by_field_id(self.f.argument),
+                    _ => None,
+                };
+                if let Some(t) = target {
+                    bound_names(src, t, &mut names);
+                }
+            }
+        } else {
+            let mut c = n.walk();
+            for d in n.named_children(&mut c) {
+                if d.kind() == "variable_declarator" && d.child_by_field_id(self.f.value).is_some()
+                {
+                    if let Some(name) = d.child_by_field_id(self.f.name) {
+                        bound_names(src, name, &mut names);
+                    }
+                }
+            }
+        }
+        names.retain(|n| n.chars().all(|c| is_word_char(c) && c.is_ascii()) && n != "undefined");
+        if names.is_empty() {
+            return None;
+        }
+        let pairs: String = names
+            .iter()
+            .map(|n| format!(", {}, {n}", quote(n)))
+            .collect();
+        let lead = if ends_with_semicolon(self.src(), n) {
+            " "
+        } else {
+            "; "
+        };
+        Some(format!(
+            "{lead}{}",
+            forms::V.fill(&[&self.file, &line_of(n), &pairs])
+        ))
+    }
+
+    /// A declaration or an assignment statement: its variables after it.
+    fn variables(&mut self, n: Node<'a>, sc: &Scope) {
+        if self.braced.contains(&n.start_byte()) {
+            return; // its event is in the braces an arm or loop added around it
+        }
+        let Some(event) = self.var_event(n) else {
+            return;
+        };
+        let line = line_of(n);
+        // The statement's place: in a list of statements, or the whole body
+        // of an arm or loop (whose braces, added by the branch or loop, would
+        // close before it), or the declaration of an `export`.
+        let holder = match n.parent() {
+            Some(p) if p.kind() == "export_statement" => p,
+            _ => n,
+        };
+        let parent = holder.parent();
+        let in_list = parent.is_some_and(|p| is_statement_list(p.kind()));
+        let mut point = Point::instrumented(PointKind::Variable, line);
+        if !in_list {
+            let is_body = parent.is_some_and(|p| p.child_by_field_id(self.f.body) == Some(holder))
+                || parent.is_some_and(|p| matches!(p.kind(), "if_statement" | "else_clause"));
+            if !is_body {
+                return; // a loop's own head (`for (let i = 0; ...)`): not a statement
+            }
+            point.skip(SKIP_UNBRACED);
+        }
+        let ins = Insert::after(statement_end(holder), event);
+        self.base.push(sc.unit, point, [ins]);
+    }
+
+    // ------------------------------------------------------------ spans
+
+    fn return_value(&mut self, n: Node<'a>, sc: &Scope) {
+        if sc.span == Span::None {
+            return;
+        }
+        let Some(value) = n
+            .named_children(&mut n.walk())
+            .find(|c| c.kind() != "comment")
+        else {
+            return;
+        };
+        let inserts = if value.kind() == "sequence_expression" {
+            Insert::wrap(
+                value.byte_range(),
+                forms::PAREN_SEQ_OPEN.fill(&[]),
+                forms::PAREN2.fill(&[]),
+            )
+        } else {
+            self.base.wrap(
+                value.byte_range(),
+                forms::RETURN.fill(&[]),
+                forms::PAREN.fill(&[]),
+                is_word_char,
+            )
+        };
+        self.base.units[sc.unit].inserts.extend(inserts);
+    }
+
+    fn suspension(&mut self, n: Node<'a>, sc: &Scope) {
+        let Span::Open {
+            is_async,
+            is_generator,
+        } = sc.span
+        else {
+            return;
+        };
+        let own = if n.kind() == "await_expression" {
+            is_async
+        } else {
+            is_generator
+        };
+        if !own {
+            return;
+        }
+        let operand = n
+            .named_children(&mut n.walk())
+            .find(|c| c.kind() != "comment");
+        let close = match operand {
+            Some(_) => forms::PAREN.fill(&[]),
+            None => forms::SUSPEND_NOTHING.fill(&[]), // a bare `yield`
+        };
+        let mut inserts: Vec<Insert> = self
+            .base
+            .wrap(n.byte_range(), forms::RESUME.fill(&[]), close, is_word_char)
+            .into();
+        if let Some(x) = operand {
+            inserts.extend(Insert::wrap(
+                x.byte_range(),
+                forms::SUSPEND.fill(&[]),
+                forms::PAREN.fill(&[]),
+            ));
+        }
+        self.base.units[sc.unit].inserts.extend(inserts);
+    }
+}
+
+/// Where a statement's code ends: past its `;`, before a comment that
+/// tree-sitter counts in a statement without one.
+fn statement_end(n: Node) -> usize {
+    let mut end = n;
+    while let Some(last) = last_child(end) {
+        if last.kind() == "comment" {
+            let mut prev = last.prev_sibling();
+            while let Some(p) = prev.filter(|p| p.kind() == "comment") {
+                prev = p.prev_sibling();
+            }
+            match prev {
+                Some(p) => return statement_end(p),
+                None => return end.start_byte(),
+            }
+        }
+        if last.end_byte() != end.end_byte() {
+            break;
+        }
+        end = last;
+    }
+    n.end_byte()
+}
+
+fn last_child(n: Node) -> Option<Node> {
+    n.child(n.child_count().checked_sub(1)?)
+}
+
+/// True when the statement's code ends with its `;` (a missing one has no text).
+fn ends_with_semicolon(src: &str, n: Node) -> bool {
+    src[..statement_end(n)].ends_with(';')
+}
+
+/// A statement of a directive prologue: a string alone (`"use strict";`).
+fn is_directive(s: Node) -> bool {
+    s.named_child(0).map(|x| x.kind()) == Some("string")
+        && s.named_children(&mut s.walk())
+            .filter(|x| x.kind() != "comment")
+            .count()
+            == 1
+}
+
+/// The variables a target or pattern binds.
+fn bound_names(src: &str, n: Node, out: &mut Vec<String>) {
+    match n.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => {
+            out.push(text(src, n).to_string())
+        }
+        "array_pattern" | "object_pattern" | "rest_pattern" | "parenthesized_expression" => {
+            let mut c = n.walk();
+            for x in n.named_children(&mut c) {
+                bound_names(src, x, out);
+            }
+        }
+        "assignment_pattern" | "object_assignment_pattern" => {
+            if let Some(l) = n.child_by_field_name("left") {
+                bound_names(src, l, out);
+            }
+        }
+        "pair_pattern" => {
+            if let Some(v) = n.child_by_field_name("value") {
+                bound_names(src, v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// True when wrapping `body`'s statements in a `try` block would make a
+/// syntax error: a function declared at its top level shares its name with
+/// a `var` of the function or with another such declaration (legal in a
+/// function body, an early error in a block).
+fn block_scope_conflict(src: &str, body: Node) -> bool {
+    let mut declared = HashSet::new();
+    let mut c = body.walk();
+    for s in body.named_children(&mut c) {
+        if matches!(
+            s.kind(),
+            "function_declaration" | "generator_function_declaration"
+        ) {
+            if let Some(name) = s.child_by_field_name("name") {
+                if !declared.insert(text(src, name)) {
+                    return true;
+                }
+            }
+        }
+    }
+    if declared.is_empty() {
+        return false;
+    }
+    let mut vars = Vec::new();
+    var_names(src, body, &mut vars);
+    vars.iter().any(|v| declared.contains(v.as_str()))
+}
+
+/// The names `var` declares in `n`, not entering nested functions.
+fn var_names(src: &str, n: Node, out: &mut Vec<String>) {
+    let mut c = n.walk();
+    for x in n.named_children(&mut c) {
+        if is_function(x.kind()) || x.kind() == "class_body" {
+            continue;
+        }
+        if x.kind() == "variable_declaration" {
+            let mut cc = x.walk();
+            for d in x.named_children(&mut cc) {
+                if let Some(name) = d.child_by_field_name("name") {
+                    bound_names(src, name, out);
+                }
+            }
+        } else if x.kind() == "for_in_statement"
+            && x.child_by_field_name("kind")
+                .is_some_and(|k| k.kind() == "var")
+        {
+            if let Some(l) = x.child_by_field_name("left") {
+                bound_names(src, l, out);
+            }
+        }
+        var_names(src, x, out);
+    }
+}
