@@ -9,6 +9,7 @@ mod cli;
 mod gate;
 mod git_mode;
 mod javascript_e2e;
+mod javascript_workflow;
 mod js_corpus;
 mod output;
 mod overwrite;
