@@ -43,9 +43,16 @@ class Span {
     this.info = info;     // the function's FnInfo (null: the dummy, a root state)
     this.quiet = quiet;   // a call over max_spans_per_function (written only if it fails)
     this.dummy = false;   // the shared handle that records nothing
-    this.qt = null;       // trace id, as a JSON string literal ("null" outside spans)
-    this.qs = null;       // span id, as a JSON string literal
-    this.qp = "null";     // parent span id, JSON literal or "null"
+    this.isRoot = false;  // the state of events outside any span (no ids)
+    // Ids are 16 hex digits: a prefix of the thread (8 digits, changed
+    // rarely) and 8 more, kept apart as flat strings so that the lines
+    // that hold them are made of few pieces (see spanLine).
+    this.c8 = null;       // its id's last 8 digits (null: not given yet, a quiet span)
+    this.p = "";          // ... and its prefix
+    this.r8 = null;       // its trace's root span's id: last digits
+    this.rp = "";         // ... and prefix
+    this.pc8 = null;      // its parent's id: last digits (null: no parent)
+    this.pp = "";         // ... and prefix
     this.parent = null;   // a quiet span's parent Span, until its ids are given
     this.aj = "{}";       // the arguments as JSON object text
     this.args = null;     // a quiet span's arguments, formatted only if needed
@@ -70,7 +77,6 @@ class Span {
 
 const DUMMY = new Span(null, false);
 DUMMY.dummy = true;
-DUMMY.qt = DUMMY.qs = "null";
 
 function offS() { return DUMMY; }
 function offValue(sp, v) { return v; }
@@ -192,8 +198,6 @@ function makeOnCore(tracePath) {
   let domException = undefined; // [prototype, name getter, message getter], looked up when needed
 
   const SCHEMA_TAIL = `,"pid":${process.pid | 0},"tid":${threadId}`;
-  const END = SCHEMA_TAIL + "}\n";                        // the end of a point event's line
-  const END_OK = '"ok","exception":null' + END;           // ... of a span's that returned
   const REDACTED = "[REDACTED]";
   const QREDACTED = '"[REDACTED]"';
   const DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
@@ -333,11 +337,30 @@ function makeOnCore(tracePath) {
     if (t >= due) flush();
   }
 
-  // ------------------------------------------------------------ clocks and ids
+  // ------------------------------------------------------------ clocks, ids, line pieces
+
+  // A line is built by concatenation, as a tree of pieces that V8 copies
+  // into one string when it is written: each piece costs about as much as
+  // fifty bytes. So the constant parts of lines are joined into single
+  // flat strings ahead of time (per thread, per second, per function, per
+  // site), and ids and times are short flat strings.
+  let flatSink = 0;
+  function flat(str) {
+    flatSink ^= str | 0; // (ToNumber makes V8 copy a string into one piece)
+    return str;
+  }
+
+  const END = flat(SCHEMA_TAIL + "}\n");                             // a point event's line's end
+  const END_OK = flat(',"status":"ok","exception":null' + END);    // ... a span's that returned
+  const K_NULLIDS = ',"trace_id":null,"span_id":null';
+  const K_DUR = ',"duration_ns":';
+  const K_ARGS = ',"args":';
+  const K_RET = ',"return":';
 
   // Wall-clock nanoseconds from the monotonic clock: performance.timeOrigin
   // split into whole seconds and nanoseconds (a double cannot hold a
-  // nanosecond count since 1970), then the seconds' digits cached.
+  // nanosecond count since 1970). A time is written as the second's digits
+  // (joined to the constant before them, once a second) and nine more.
   const origin = performance.timeOrigin;
   const originMs = Math.floor(origin);
   const ORIGIN_SEC = Math.floor(originMs / 1000);
@@ -345,81 +368,130 @@ function makeOnCore(tracePath) {
   let secLo = 1;   // ns since the origin where secStr's second starts
   let secHi = 0;   // ... and ends
   let secStr = "";
-  function unixNs(t) {
+  // the heads of point events' lines, up to the time's last nine digits
+  let K_VT = "";
+  let K_BT = "";
+  let K_LT = "";
+  let K_ET = "";
+  function setSecond(n) {
+    const total = ORIGIN_NS + n;
+    const rem = total % 1e9;
+    secStr = String(ORIGIN_SEC + (total - rem) / 1e9);
+    secLo = n - rem;
+    secHi = secLo + 1e9;
+    const head = '{"v":1,"type":"';
+    const tail = '","lang":"javascript","time_unix_ns":' + secStr;
+    K_VT = flat(head + "var" + tail);
+    K_BT = flat(head + "branch" + tail);
+    K_LT = flat(head + "loop" + tail);
+    K_ET = flat(head + "exception" + tail);
+  }
+  // The last nine digits of time t (performance.now() ms); secStr holds the others.
+  function timeLow(t) {
     const n = Math.floor(t * 1e6);
-    if (n < secLo || n >= secHi) {
-      const total = ORIGIN_NS + n;
-      const rem = total % 1e9;
-      secStr = String(ORIGIN_SEC + (total - rem) / 1e9);
-      secLo = n - rem;
-      secHi = secLo + 1e9;
-    }
+    if (n < secLo || n >= secHi) setSecond(n);
     const low = n - secLo;
-    return low >= 100000000 ? secStr + low : secStr + String(low).padStart(9, "0");
+    return low >= 100000000 ? "" + low : ("" + (low + 1000000000)).slice(1);
+  }
+  function unixNs(t) {
+    const low = timeLow(t);
+    return secStr + low;
   }
   function durNs(t0, t1) {
     const d = Math.round((t1 - t0) * 1e6);
     return d > 0 ? d : 0;
   }
 
-  // Span ids count up from a random start: a 52-bit head (13 hex digits,
-  // the first 1 to 3) and 12 bits from a table. A trace id is a random
-  // 64-bit prefix of the thread followed by its root span's id. The
-  // program's Math.random is never used.
-  const HEX3 = [];
-  for (let i = 0; i < 4096; i++) HEX3.push((i + 4096).toString(16).slice(1) + '"');
-  let idHeadNum = 0;
-  let idLow = 0;
-  let idHead = "";      // '"' and the head's 13 digits
-  let idBare = "";      // the head's 13 digits
-  let traceHead = "";
-  {
-    const r = new Uint32Array(4);
-    require("crypto").randomFillSync(r);
-    idHeadNum = 2 ** 48 + (r[0] % 2 ** 17) * 2 ** 32 + r[1]; // [2^48, 2^49 + 2^48)
-    idLow = r[2] & 0xfff;
-    idBare = idHeadNum.toString(16);
-    idHead = '"' + idBare;
-    traceHead = '"' + ((r[3] >>> 0) + 2 ** 32).toString(16).slice(1) +
-      ((r[0] ^ r[1] ^ r[2]) >>> 0 || 1).toString(16).padStart(8, "0");
+  // A span id: the thread's prefix (8 random hex digits) and a counter in
+  // [2^28, 2^30) (8 hex digits, from a random start); when the counter runs
+  // out, a new random prefix. A trace id is 16 random hex digits of the
+  // thread followed by its root span's id. The program's Math.random is
+  // never used.
+  const randomFillSync = require("crypto").randomFillSync;
+  const H2 = [];
+  for (let i = 0; i < 256; i++) H2.push((i + 256).toString(16).slice(1));
+  const rnd = new Uint32Array(2);
+  function hex8(x) {
+    return H2[x >>> 24] + H2[(x >>> 16) & 255] + H2[(x >>> 8) & 255] + H2[x & 255];
   }
-  function nextId() {
-    if (++idLow === 4096) {
-      idLow = 0;
-      idHeadNum++;
-      idBare = idHeadNum.toString(16);
-      idHead = '"' + idBare;
+  randomFillSync(rnd);
+  const TRACE16 = hex8(rnd[0]) + hex8(rnd[1]);
+  let PFX = "";
+  let ctr = 0;
+  let hi6 = "";
+  // the constant pieces that hold the prefix
+  let K_SH = "";  // a span's line, to its root's last digits
+  let K_SI = "";  // ... from there to its own last digits
+  let K_PA = "";  // ... from there to its parent's last digits
+  let K_PN = "";  // ... or to the function's keys, for a root span
+  let K_TR = "";  // a point event's trace_id, to the root's last digits
+  function newPrefix() {
+    randomFillSync(rnd);
+    PFX = hex8(rnd[0]);
+    ctr = 0x10000000 + (rnd[1] & 0x07ffff00);
+    hi6 = (ctr >>> 8).toString(16);
+    K_SH = flat('{"v":1,"type":"span","lang":"javascript","trace_id":"' + TRACE16 + PFX);
+    K_SI = flat('","span_id":"' + PFX);
+    K_PA = flat('","parent_id":"' + PFX);
+    K_PN = '","parent_id":null';
+    K_TR = flat(',"trace_id":"' + TRACE16 + PFX);
+  }
+  newPrefix();
+  function nextC8() {
+    let c = ++ctr;
+    if ((c & 255) === 0) {
+      if (c >= 0x40000000) {
+        newPrefix();
+        c = ctr;
+      }
+      hi6 = (c >>> 8).toString(16);
     }
-    return idHead + HEX3[idLow];
+    return hi6 + H2[c & 255];
   }
-  // the trace id of a root span whose id nextId() just gave
-  function lastTrace() {
-    return traceHead + idBare + HEX3[idLow];
+
+  // ids as JSON literals (the general case; the lines' fast paths use the pieces)
+  function qsOf(sp) {
+    return sp.isRoot || sp.c8 === null ? "null" : '"' + sp.p + sp.c8 + '"';
+  }
+  function qtOf(sp) {
+    return sp.isRoot || sp.c8 === null ? "null" : '"' + TRACE16 + sp.rp + sp.r8 + '"';
+  }
+  function qpOf(sp) {
+    return sp.pc8 === null ? "null" : '"' + sp.pp + sp.pc8 + '"';
   }
 
   // Gives a quiet span (and first its quiet ancestors) its ids.
   function ids(sp) {
     const chain = [];
     let x = sp;
-    while (x !== null && x.qs === null) {
+    while (x !== null && x.c8 === null) {
       chain.push(x);
       x = x.parent;
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const y = chain[i];
       const p = y.parent;
-      const qs = nextId();
+      y.c8 = nextC8();
+      y.p = PFX;
       if (p === null) {
-        y.qt = lastTrace();
-        y.qp = "null";
+        y.r8 = y.c8;
+        y.rp = PFX;
       } else {
-        y.qt = p.qt;
-        y.qp = p.qs;
+        y.r8 = p.r8;
+        y.rp = p.rp;
+        y.pc8 = p.c8;
+        y.pp = p.p;
       }
-      y.qs = qs;
       y.parent = null;
     }
-    return sp.qs;
+  }
+
+  // The keys of a point event from "trace_id" to the site's (site.mid:
+  // from ',"file"'; site.midQ: the same after the span id's closing quote).
+  function idsMid(st, site) {
+    if (st.isRoot) return K_NULLIDS + site.mid;
+    if (st.p === PFX && st.rp === PFX) return K_TR + st.r8 + K_SI + st.c8 + site.midQ;
+    return ',"trace_id":' + qtOf(st) + ',"span_id":' + qsOf(st) + site.mid;
   }
 
   // ------------------------------------------------------------ configuration
@@ -923,6 +995,9 @@ function makeOnCore(tracePath) {
       this.static = `"name":${q(String(name))},"module":null,"file":${fi.qf},` +
         `"line":${line | 0},"kind":${q(String(kind))},`;
       this.mid = "," + this.static + '"start_unix_ns":';
+      this.sec = null;      // the second of ms and msQ
+      this.ms = "";         // mid and that second's digits
+      this.msQ = "";        // ... after a closing quote
       // [JSON key with "{" or "," before it, redacted, rest parameter]
       const names = typeof params === "string" && params !== ""
         ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
@@ -954,7 +1029,8 @@ function makeOnCore(tracePath) {
       this.cfg = cfg;
       this.line = line;
       this.name = name;   // var: the variable; branch: the arm; loop: its kind
-      this.mid = mid;     // the line's keys from "file" to the value (var) or arm (branch)
+      this.mid = mid === null ? null : flat(mid); // its keys from ',"file"' to the value (var), arm (branch)...
+      this.midQ = mid === null ? null : flat('"' + mid);
       this.red = red;
       this.sup = sup;     // the span's `suppressed` entry without its count
       this.cap = cfg.maxSite;
@@ -984,7 +1060,7 @@ function makeOnCore(tracePath) {
   }
 
   const root = new Span(null, false); // events outside any span
-  root.qt = root.qs = "null";
+  root.isRoot = true;
 
   // ------------------------------------------------------------ ending spans
 
@@ -1025,7 +1101,8 @@ function makeOnCore(tracePath) {
   function loopSite(fi, api, site, kind) {
     let ls = fi.ls.get(site);
     if (ls === undefined) {
-      ls = new Site(api, "loop", fi, site, kind, null, false, null);
+      ls = new Site(api, "loop", fi, site, kind,
+        `,"file":${fi.qf},"line":${site},"site":${site},"kind":${q(String(kind))}`, false, null);
       fi.ls.set(site, ls);
     }
     return ls;
@@ -1043,9 +1120,8 @@ function makeOnCore(tracePath) {
       return;
     }
     if (ls.left > 0) ls.left--;
-    emit(`{"v":1,"type":"loop","lang":"javascript","time_unix_ns":${unixNs(t)},"trace_id":${st.qt},` +
-      `"span_id":${st.qs},"file":${fi.qf},"line":${site},"site":${site},"kind":${q(String(kind))},` +
-      `"iterations":${n},"target":null,"last":null${END}`, t);
+    const low = timeLow(t);
+    emit(`${K_LT}${low}${idsMid(st, ls)},"iterations":${n},"target":null,"last":null${END}`, t);
   }
 
   function loopEvents(st, t) {
@@ -1062,7 +1138,7 @@ function makeOnCore(tracePath) {
   }
 
   function slowCall(info, sp, d, t1) {
-    if (sp.qs === null) ids(sp);
+    if (sp.c8 === null) ids(sp);
     const cfg = info.cfg;
     const args = argsJson(info, sp.args);
     const ret = sp.st === 1 ? val(cfg, sp.ret) : (sp.st === 2 ? "null" : '"undefined"');
@@ -1070,7 +1146,7 @@ function makeOnCore(tracePath) {
     const slow = info.slow;
     let i = slow.length;
     while (i && slow[i - 1][0] < d) i--;
-    slow.splice(i, 0, [d, `{"span_id":${sp.qs},"start_unix_ns":${unixNs(sp.t0)},` +
+    slow.splice(i, 0, [d, `{"span_id":${qsOf(sp)},"start_unix_ns":${unixNs(sp.t0)},` +
       `"duration_ns":${durNs(sp.t0, t1)},"args":${args},"return":${ret},"exception":${exc}}`]);
     const n = cfg.slowest;
     if (slow.length > n) slow.length = n;
@@ -1105,7 +1181,7 @@ function makeOnCore(tracePath) {
       info.failed++;
       sp.aj = argsJson(info, sp.args);
       sp.args = null;
-      if (sp.qs === null) ids(sp);
+      if (sp.c8 === null) ids(sp);
     }
     if (sp.lfile !== null || sp.loops !== null) loopEvents(sp, t1);
     let ret, end;
@@ -1115,7 +1191,7 @@ function makeOnCore(tracePath) {
       end = END_OK;
     } else if (sp.st === 2) {
       ret = "null";
-      end = '"error","exception":' + excJson(cfg, sp.err) + END;
+      end = ',"status":"error","exception":' + excJson(cfg, sp.err) + END;
     } else {
       ret = '"undefined"';
       end = END_OK;
@@ -1125,9 +1201,27 @@ function makeOnCore(tracePath) {
       const sup = suppressed(sp);
       if (sup !== "") end = end.slice(0, -2) + sup + "}\n";
     }
-    emit(`{"v":1,"type":"span","lang":"javascript","trace_id":${sp.qt},"span_id":${sp.qs},` +
-      `"parent_id":${sp.qp}${info.mid}${unixNs(sp.t0)},"duration_ns":${durNs(sp.t0, t1)},` +
-      `"args":${sp.aj},"return":${ret},"status":${end}`, t1);
+    emit(spanLine(sp, info, durNs(sp.t0, t1), ret, end), t1);
+  }
+
+  // A span's line, of 15 pieces in the usual case (see flat()).
+  function spanLine(sp, info, d, ret, end) {
+    const low = timeLow(sp.t0);
+    if (info.sec !== secStr) {
+      info.sec = secStr;
+      info.ms = flat(info.mid + secStr);
+      info.msQ = flat('"' + info.mid + secStr);
+    }
+    if (sp.p === PFX && sp.rp === PFX) {
+      if (sp.pc8 === null) {
+        return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PN}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+      }
+      if (sp.pp === PFX) {
+        return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PA}${sp.pc8}${info.msQ}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+      }
+    }
+    return `{"v":1,"type":"span","lang":"javascript","trace_id":${qtOf(sp)},"span_id":${qsOf(sp)},` +
+      `"parent_id":${qpOf(sp)}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
   }
 
   function suppressed(sp) {
@@ -1269,15 +1363,19 @@ function makeOnCore(tracePath) {
           sp.args = args;
         } else {
           sp = new Span(info, false);
-          const qs = nextId();
+          const c8 = nextC8();
+          sp.c8 = c8;
+          sp.p = PFX;
           if (parent === null) {
-            sp.qt = lastTrace();
+            sp.r8 = c8;
+            sp.rp = PFX;
           } else {
-            if (parent.qs === null) ids(parent);
-            sp.qt = parent.qt;
-            sp.qp = parent.qs;
+            if (parent.c8 === null) ids(parent);
+            sp.r8 = parent.r8;
+            sp.rp = parent.rp;
+            sp.pc8 = parent.c8;
+            sp.pp = parent.p;
           }
-          sp.qs = qs;
           const keys = info.keys;
           if (info.nkeys === 1 && !info.hasRest && args !== null && typeof args === "object" && args.length === 1) {
             const k = keys[0];
@@ -1371,8 +1469,12 @@ function makeOnCore(tracePath) {
           : typeof value === "number" && value === (value | 0) && (value !== 0 || 1 / value > 0)
             ? '"' + value + '"' : val(cfg, value);
         const t = now();
-        emit(`{"v":1,"type":"var","lang":"javascript","time_unix_ns":${unixNs(t)},"trace_id":${st.qt},` +
-          `"span_id":${st.qs},${site.mid}${val_}${END}`, t);
+        const low = timeLow(t);
+        if (st.p === PFX && st.rp === PFX) {
+          emit(`${K_VT}${low}${K_TR}${st.r8}${K_SI}${st.c8}${site.midQ}${val_}${END}`, t);
+        } else {
+          emit(`${K_VT}${low}${idsMid(st, site)}${val_}${END}`, t);
+        }
       } else {
         if (++site.omitted === 1) omittedSites.add(site);
         site.last = site.red ? REDACTED : fmt(cfg, value);
@@ -1386,7 +1488,7 @@ function makeOnCore(tracePath) {
       if (site === undefined) {
         const qn = q(String(name));
         site = new Site(A, "var", fi, line, String(name),
-          `"file":${fi.qf},"line":${line},"name":${qn},"value":`, redacted(cfg, String(name)),
+          `,"file":${fi.qf},"line":${line},"name":${qn},"value":`, redacted(cfg, String(name)),
           `{"type":"var","file":${fi.qf},"line":${line},"name":${qn}`);
         fi.vsn.set(key, site);
         if (first === undefined) fi.vs.set(line, site);
@@ -1435,7 +1537,7 @@ function makeOnCore(tracePath) {
         let bs = arms[arm];
         if (bs === undefined) {
           bs = arms[arm] = new Site(A, "branch", fi, site, arm | 0,
-            `"file":${fi.qf},"line":${site},"site":${site},"arm":${arm | 0}`, false,
+            `,"file":${fi.qf},"line":${site},"site":${site},"arm":${arm | 0}`, false,
             `{"type":"branch","file":${fi.qf},"site":${site},"arm":${arm | 0}`);
         }
         let c;
@@ -1454,8 +1556,8 @@ function makeOnCore(tracePath) {
         } else if (bs.left !== 0) {
           if (bs.left > 0) bs.left--;
           const t = now();
-          emit(`{"v":1,"type":"branch","lang":"javascript","time_unix_ns":${unixNs(t)},"trace_id":${st.qt},` +
-            `"span_id":${st.qs},${bs.mid}${END}`, t);
+          const low = timeLow(t);
+          emit(`${K_BT}${low}${idsMid(st, bs)}${END}`, t);
         } else if (++bs.omitted === 1) {
           omittedSites.add(bs);
         }
@@ -1506,7 +1608,7 @@ function makeOnCore(tracePath) {
         const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
         let es = fi.es.get(line);
         if (es === undefined) {
-          es = new Site(A, "exception", fi, line, null, null, false, null);
+          es = new Site(A, "exception", fi, line, null, `,"file":${fi.qf},"line":${line}`, false, null);
           fi.es.set(line, es);
         }
         if (es.left === 0) {
@@ -1525,8 +1627,8 @@ function makeOnCore(tracePath) {
         }
         if (es.left > 0) es.left--;
         const t = now();
-        emit(`{"v":1,"type":"exception","lang":"javascript","time_unix_ns":${unixNs(t)},"trace_id":${st.qt},` +
-          `"span_id":${st.qs},"file":${fi.qf},"line":${line},"exception":${excJson(cfg, err)}${END}`, t);
+        const low = timeLow(t);
+        emit(`${K_ET}${low}${idsMid(st, es)},"exception":${excJson(cfg, err)}${END}`, t);
       } catch (_) {
         // never into the program
       }
