@@ -12,7 +12,10 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Folder names never copied nor instrumented.
-pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__", "node_modules"];
+pub const SKIPPED_DIRS: &[&str] = &[".git", ".ctinject", "__pycache__", NODE_MODULES];
+
+/// Installed JavaScript packages: never instrumented; a copy links to them.
+pub const NODE_MODULES: &str = "node_modules";
 
 /// A file to instrument.
 #[derive(Clone)]
@@ -175,6 +178,9 @@ pub fn changed_candidates(
 
 /// Every file and symlink under `root` for a complete copy, relative, sorted.
 /// `skip` holds absolute folders to leave out (the output folder itself).
+/// A `node_modules` folder is listed as itself, not its files: the copy
+/// links to it (see [`crate::emit`]), so that a JavaScript copy runs with
+/// the packages it was installed with.
 pub fn all_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -189,6 +195,12 @@ pub fn all_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<String>> {
                 .with_context(|| format!("cannot stat {}", path.display()))?;
             if ty.is_dir() {
                 let name = entry.file_name();
+                if name == NODE_MODULES && !skip.iter().any(|s| s == &path) {
+                    if let Some(rel) = relative(root, &path) {
+                        out.push(rel);
+                    }
+                    continue;
+                }
                 if SKIPPED_DIRS.iter().any(|d| name == *d) || skip.iter().any(|s| s == &path) {
                     continue;
                 }

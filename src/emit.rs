@@ -206,6 +206,16 @@ pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()
 fn copy_entry(src: &Path, dst: &Path, inside: &[PathBuf]) -> Result<()> {
     let meta =
         std::fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+    if meta.is_dir() {
+        // A node_modules folder (the only folder discover lists): linked,
+        // by its absolute path, not copied.
+        let target =
+            std::fs::canonicalize(src).with_context(|| format!("cannot read {}", src.display()))?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dst)
+            .with_context(|| format!("cannot create link {}", dst.display()))?;
+        return Ok(());
+    }
     if meta.file_type().is_symlink() {
         let mut target = std::fs::read_link(src)?;
         if target.is_absolute() {

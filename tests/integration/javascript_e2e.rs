@@ -30,8 +30,21 @@ fn shop_example_behaves_the_same_and_explains_itself() {
     let t = tempfile::tempdir().unwrap();
     let src = t.path().join("shop");
     copy_dir(&repo_dir().join("fixtures/javascript/shop"), &src);
+    // Installed packages are never instrumented; the copy links to them.
+    let pkg = src.join("node_modules/pad");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("index.js"), "module.exports = (s) => ' ' + s\n").unwrap();
     ok(&ctinject(t.path(), &["shop", "--out", "out"]));
     let out = t.path().join("out");
+    let link = out.join("node_modules");
+    assert!(link.is_symlink(), "node_modules is linked, not copied");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::fs::canonicalize(src.join("node_modules")).unwrap()
+    );
+    assert!(!std::fs::read_to_string(link.join("pad/index.js"))
+        .unwrap()
+        .contains("__ct"));
     let cart = std::fs::read_to_string(out.join("lib/cart.js")).unwrap();
     assert!(cart.contains("require(\"../_ctinject.cjs\")"), "{cart}");
     let pay = std::fs::read_to_string(out.join("lib/pay.mjs")).unwrap();
