@@ -1027,7 +1027,7 @@ function makeOnCore(tracePath) {
       this.kind = kind;   // "var", "branch", "loop", "exception"
       this.fi = fi;
       this.cfg = cfg;
-      this.line = line;
+      this.line = line | 0;
       this.name = name;   // var: the variable; branch: the arm; loop: its kind
       this.mid = mid === null ? null : flat(mid); // its keys from ',"file"' to the value (var), arm (branch)...
       this.midQ = mid === null ? null : flat('"' + mid);
@@ -1102,7 +1102,7 @@ function makeOnCore(tracePath) {
     let ls = fi.ls.get(site);
     if (ls === undefined) {
       ls = new Site(api, "loop", fi, site, kind,
-        `,"file":${fi.qf},"line":${site},"site":${site},"kind":${q(String(kind))}`, false, null);
+        `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"kind":${q(String(kind))}`, false, null);
       fi.ls.set(site, ls);
     }
     return ls;
@@ -1126,14 +1126,26 @@ function makeOnCore(tracePath) {
 
   function loopEvents(st, t) {
     if (st.lfile !== null) {
-      loopEvent(st, st.lfile, st.lsite, st.lkind, st.ln, t);
+      const file = st.lfile;
       st.lfile = null;
+      try {
+        loopEvent(st, file, st.lsite, st.lkind, st.ln, t);
+      } catch (_) {
+        // (a site the program made up) the span is still written
+      }
       st.ln = 0;
+      st.lsite = 0;
     }
     const l = st.loops;
     if (l !== null) {
       st.loops = null;
-      for (let i = 0; i < l.length; i += 4) loopEvent(st, l[i], l[i + 1], l[i + 2], l[i + 3], t);
+      for (let i = 0; i < l.length; i += 4) {
+        try {
+          loopEvent(st, l[i], l[i + 1], l[i + 2], l[i + 3], t);
+        } catch (_) {
+          // as above
+        }
+      }
     }
   }
 
@@ -1399,8 +1411,9 @@ function makeOnCore(tracePath) {
       }
     }
 
+    // (sp is checked to be a handle: the runtime never throws into the program)
     function r(sp, v) {
-      if (!sp.dummy) {
+      if (sp instanceof Span && !sp.dummy) {
         sp.st = 1;
         sp.ret = v;
       }
@@ -1408,7 +1421,7 @@ function makeOnCore(tracePath) {
     }
 
     function x(sp, err) {
-      if (!sp.dummy) {
+      if (sp instanceof Span && !sp.dummy) {
         sp.st = 2;
         sp.err = err;
         sp.ret = undefined;
@@ -1416,7 +1429,7 @@ function makeOnCore(tracePath) {
     }
 
     function e(sp) {
-      if (sp.dummy) return;
+      if (!(sp instanceof Span) || sp.dummy) return;
       const t1 = now();
       if (cur === sp) cur = sp.prev;
       sp.prev = null;
@@ -1431,7 +1444,7 @@ function makeOnCore(tracePath) {
     }
 
     function aw(sp, v) {
-      if (cur === sp) {
+      if (cur === sp && sp !== null) {
         cur = sp.prev;
         sp.prev = null;
       }
@@ -1439,7 +1452,7 @@ function makeOnCore(tracePath) {
     }
 
     function ar(sp, v) {
-      if (cur !== sp && !sp.dummy && !sp.done) {
+      if (cur !== sp && sp instanceof Span && !sp.dummy && !sp.done && !sp.isRoot) {
         sp.prev = cur;
         cur = sp;
       }
@@ -1488,8 +1501,8 @@ function makeOnCore(tracePath) {
       if (site === undefined) {
         const qn = q(String(name));
         site = new Site(A, "var", fi, line, String(name),
-          `,"file":${fi.qf},"line":${line},"name":${qn},"value":`, redacted(cfg, String(name)),
-          `{"type":"var","file":${fi.qf},"line":${line},"name":${qn}`);
+          `,"file":${fi.qf},"line":${line | 0},"name":${qn},"value":`, redacted(cfg, String(name)),
+          `{"type":"var","file":${fi.qf},"line":${line | 0},"name":${qn}`);
         fi.vsn.set(key, site);
         if (first === undefined) fi.vs.set(line, site);
       }
@@ -1537,8 +1550,8 @@ function makeOnCore(tracePath) {
         let bs = arms[arm];
         if (bs === undefined) {
           bs = arms[arm] = new Site(A, "branch", fi, site, arm | 0,
-            `,"file":${fi.qf},"line":${site},"site":${site},"arm":${arm | 0}`, false,
-            `{"type":"branch","file":${fi.qf},"site":${site},"arm":${arm | 0}`);
+            `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"arm":${arm | 0}`, false,
+            `{"type":"branch","file":${fi.qf},"site":${site | 0},"arm":${arm | 0}`);
         }
         let c;
         if (st.site1 === bs) {
@@ -1608,7 +1621,7 @@ function makeOnCore(tracePath) {
         const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
         let es = fi.es.get(line);
         if (es === undefined) {
-          es = new Site(A, "exception", fi, line, null, `,"file":${fi.qf},"line":${line}`, false, null);
+          es = new Site(A, "exception", fi, line, null, `,"file":${fi.qf},"line":${line | 0}`, false, null);
           fi.es.set(line, es);
         }
         if (es.left === 0) {
