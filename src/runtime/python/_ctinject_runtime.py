@@ -38,6 +38,9 @@ _REGISTRY = "__ctinject_runtime_v2__"
 _get_ident = threading.get_ident
 _time_ns = time.time_ns
 _perf_ns = time.perf_counter_ns
+# A span's start on the wall clock: its start on the monotonic clock that
+# times it, plus this offset, taken once (one clock read per span less).
+_WALL_OFFSET = _time_ns() - _perf_ns()
 _exc_info = sys.exc_info
 _modules = sys.modules
 _q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
@@ -1018,7 +1021,8 @@ def _start(info, args, kwargs, frame, api, enter):
         qs = '"%x"' % next(_IDS)
         if qt is None:
             qt = _TRACE_HEAD + qs[1:]
-        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+        t0 = _perf_ns()
+        sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
               None, 0]
     if enter:
         sp[_SP_TOK] = _cur.set(sp)
@@ -1695,7 +1699,8 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         qs = '"%x"' % next(_IDS)
         if qt is None:
             qt = _TRACE_HEAD + qs[1:]
-        sp = [info, qt, qs, qp, a, _time_ns(), _perf_ns(), None, False, None, False, None, None,
+        t0 = _perf_ns()
+        sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
               None, 0]
         sp[_SP_TOK] = _cur.set(sp)
     except Exception:
