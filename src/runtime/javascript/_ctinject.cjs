@@ -357,6 +357,34 @@ function makeOnCore(tracePath) {
   const K_ARGS = ',"args":';
   const K_RET = ',"return":';
 
+  // Integers as text from tables of three digits: V8's own conversion keeps
+  // each result in a cache that the garbage collector copies at each young
+  // collection (half a megabyte: a sixth of the time of a call that writes
+  // two lines).
+  const D3 = [];   // "0" to "999"
+  const P3 = [];   // "000" to "999"
+  for (let i = 0; i < 1000; i++) {
+    D3.push(String(i));
+    P3.push(String(i + 1000).slice(1));
+  }
+  // a non-negative integer below 10^9 (anything else through String())
+  function itoa(n) {
+    if (n < 1000 && n >= 0 && n === (n | 0)) return D3[n];
+    if (n !== (n | 0) || n < 0 || n >= 1000000000) return String(n);
+    if (n < 1000000) {
+      const h = (n / 1000) | 0;
+      return D3[h] + P3[n - h * 1000];
+    }
+    const h = (n / 1000000) | 0;
+    const m = n - h * 1000000;
+    const k = (m / 1000) | 0;
+    return D3[h] + P3[k] + P3[m - k * 1000];
+  }
+  // an int32 as a JSON string literal ("-0" is not one)
+  function qint(n) {
+    return n >= 0 ? '"' + itoa(n) + '"' : (n === -2147483648 ? '"-2147483648"' : '"-' + itoa(-n) + '"');
+  }
+
   // Wall-clock nanoseconds from the monotonic clock: performance.timeOrigin
   // split into whole seconds and nanoseconds (a double cannot hold a
   // nanosecond count since 1970). A time is written as the second's digits
@@ -391,7 +419,10 @@ function makeOnCore(tracePath) {
     const n = Math.floor(t * 1e6);
     if (n < secLo || n >= secHi) setSecond(n);
     const low = n - secLo;
-    return low >= 100000000 ? "" + low : ("" + (low + 1000000000)).slice(1);
+    const h = (low / 1000000) | 0;
+    const m = low - h * 1000000;
+    const k = (m / 1000) | 0;
+    return P3[h] + P3[k] + P3[m - k * 1000];
   }
   function unixNs(t) {
     const low = timeLow(t);
@@ -399,7 +430,7 @@ function makeOnCore(tracePath) {
   }
   function durNs(t0, t1) {
     const d = Math.round((t1 - t0) * 1e6);
-    return d > 0 ? d : 0;
+    return d > 0 ? (d < 2147483648 ? itoa(d) : String(d)) : "0";
   }
 
   // A span id: the thread's prefix (8 random hex digits) and a counter in
@@ -965,7 +996,7 @@ function makeOnCore(tracePath) {
   function val(cfg, v) {
     switch (typeof v) {
       case "number": {
-        const s = v === 0 && 1 / v < 0 ? "-0" : "" + v;
+        const s = v === 0 && 1 / v < 0 ? "-0" : v === (v | 0) ? (v >= 0 ? itoa(v) : "-" + itoa(-v)) : "" + v;
         if (s.length <= cfg.cap) return '"' + s + '"';
         break;
       }
@@ -1199,7 +1230,7 @@ function makeOnCore(tracePath) {
     let ret, end;
     if (sp.st === 1) {
       const v = sp.ret;
-      ret = typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0) ? '"' + v + '"' : val(cfg, v);
+      ret = typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0) ? qint(v) : val(cfg, v);
       end = END_OK;
     } else if (sp.st === 2) {
       ret = "null";
@@ -1396,7 +1427,7 @@ function makeOnCore(tracePath) {
             } else {
               const v = args[0];
               sp.aj = k[0] + (typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0)
-                ? '"' + v + '"' : val(cfg, v)) + "}";
+                ? qint(v) : val(cfg, v)) + "}";
             }
           } else {
             sp.aj = argsJson(info, args);
@@ -1480,7 +1511,7 @@ function makeOnCore(tracePath) {
         if (site.left > 0) site.left--;
         const val_ = site.red ? QREDACTED
           : typeof value === "number" && value === (value | 0) && (value !== 0 || 1 / value > 0)
-            ? '"' + value + '"' : val(cfg, value);
+            ? qint(value) : val(cfg, value);
         const t = now();
         const low = timeLow(t);
         if (st.p === PFX && st.rp === PFX) {
