@@ -1073,6 +1073,13 @@ function makeOnCore(tracePath) {
     }
   }
 
+  // a value already formatted (a site's last omitted value)
+  class Formatted {
+    constructor(text) {
+      this.text = text;
+    }
+  }
+
   const omittedFns = new Set();    // FnInfos with calls not written, in order
   const omittedSites = new Set();  // Sites with events not written, in order
 
@@ -1306,8 +1313,9 @@ function makeOnCore(tracePath) {
         `"file":${fi.qf},"line":${site.line},`;
       let mid;
       if (site.kind === "var") {
+        const last = site.last;
         mid = `"name":${q(site.name)},"recorded":${rec},"omitted":${n},"last":` +
-          q(site.last === null ? "" : site.last);
+          (last instanceof Formatted ? q(last.text) : site.red ? q(REDACTED) : val(site.cfg, last));
       } else if (site.kind === "branch") {
         mid = `"site":${site.line},"arm":${site.name},"recorded":${rec},"omitted":${n}`;
       } else if (site.kind === "loop") {
@@ -1521,7 +1529,13 @@ function makeOnCore(tracePath) {
         }
       } else {
         if (++site.omitted === 1) omittedSites.add(site);
-        site.last = site.red ? REDACTED : fmt(cfg, value);
+        // the last value: a number, boolean or short string as it is
+        // (formatted at exit), anything else formatted now, so that nothing
+        // of the program is kept
+        const ty = typeof value;
+        site.last = site.red ? REDACTED
+          : ty === "number" || ty === "boolean" || ty === "undefined" || value === null ||
+            (ty === "string" && value.length <= cfg.cap) ? value : new Formatted(fmt(cfg, value));
       }
     }
 
