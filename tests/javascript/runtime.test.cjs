@@ -351,6 +351,25 @@ test("async generators: awaits and yields both leave the span", () => {
   assert.equal(parentOf("out"), main.span_id);
 });
 
+test("ar() on a span already current changes nothing; after a rejected await it makes it current again", () => {
+  const r = run(`
+    ${fn("work", "x", "return __ct.r(__ct_s, x);", 1)}
+    async function job() { const __ct_s = __ct.s(F, 3, "job", "async", "", arguments); try {
+      __ct.ar(__ct_s); __ct.ar(__ct_s); work("sync");
+      try { __ct.ar(__ct_s, await __ct.aw(__ct_s, Promise.reject(new Error("no")))); }
+      catch (err) { __ct.ar(__ct_s); __ct.c(F, 6, err); work("in catch"); }
+    } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }
+    job().then(() => { work("later root"); });
+  `);
+  const job = spans(r.events, "job")[0];
+  const work = spans(r.events, "work");
+  const parentOf = (x) => work.find((w) => w.args.x === `'${x}'`).parent_id;
+  assert.equal(parentOf("sync"), job.span_id);
+  assert.equal(parentOf("in catch"), job.span_id);
+  assert.equal(parentOf("later root"), null, "nothing is left current after the span ends");
+  assert.equal(ofType(r.events, "exception")[0].span_id, job.span_id);
+});
+
 // ------------------------------------------------------------------ point events
 
 test("var, branch, loop and exception events", () => {
@@ -445,6 +464,29 @@ test("max_events_per_site_per_process: vars, branches, loops and exceptions summ
   assert.deepEqual([es.recorded, es.omitted, es.omitted_types], [2, 4, { RangeError: 2, TypeError: 2 }]);
   const last = r.events.at(-1);
   assert.ok(["vars", "branches", "loops", "exceptions"].includes(last.type), "summaries come at exit");
+});
+
+test("a variable's last omitted value is the value at the time of that event", () => {
+  const r = run(`
+    const o = { n: 0 };
+    for (let i = 1; i <= 3; i++) { o.n = i; __ct.v(F, 1, "o", o); __ct.v(F, 2, "i", i); __ct.v(F, 3, "s", "s" + i); }
+    o.n = 99;
+  `, { config: { max_events_per_site_per_process: 1 } });
+  const last = Object.fromEntries(ofType(r.events, "vars").map((e) => [e.name, [e.omitted, e.last]]));
+  assert.deepEqual(last, { o: [2, "{n: 3}"], i: [2, "3"], s: [2, "'s3'"] });
+});
+
+test("loops and point events inside calls over max_spans_per_function are not counted", () => {
+  const r = run(`
+    ${fn("f", "", "for (let i = 0; i < 3; i++) __ct.li(F, 2, 'for'); __ct.b(F, 3, 0); __ct.c(F, 4, new Error('x'));")}
+    for (let i = 0; i < 5; i++) f();
+  `, { config: { max_spans_per_function: 2, max_events_per_site_per_process: 1 } });
+  assert.equal(spans(r.events).length, 2);
+  assert.deepEqual(ofType(r.events, "loop").map((e) => e.iterations), [3]);
+  // the second recorded call's events went over the per-process cap; the omitted calls' are not counted
+  assert.deepEqual(ofType(r.events, "loops").map((e) => [e.recorded, e.omitted, e.omitted_iterations]), [[1, 1, 3]]);
+  assert.deepEqual(ofType(r.events, "branches").map((e) => e.omitted), [1]);
+  assert.deepEqual(ofType(r.events, "exceptions").map((e) => e.omitted), [1]);
 });
 
 test("max_spans_per_function: calls over it counted, the slowest kept, children still written", () => {
