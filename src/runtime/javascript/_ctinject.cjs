@@ -28,16 +28,26 @@ const CONFIG_JSON = "{}";
 // original. Nothing here runs code of the program: no getters, no toJSON,
 // no toString or valueOf of its objects, no Proxy traps, no `then`.
 //
+// A span is current from s() to e(), except between aw() and ar(): across
+// an await or a yield the span that was current before it is put back. ar()
+// on a span that is current already changes nothing, so it may also open a
+// catch block after an await that rejected.
+//
 // Several copies of this file may be loaded in one thread (one per folder
 // of instrumented output): the first one's code serves them all, through a
 // registry on globalThis, so that ids, caps and the trace file's buffer are
-// shared. Dependency-free; Node.js 18 and later.
+// shared. Each worker thread has its own: its own buffer and file
+// descriptor (whole lines per write, to a file opened for appending), its
+// own id prefix, and its own counts for the caps. Dependency-free; Node.js
+// 18 and later.
 
 const REGISTRY = Symbol.for("ctinject.runtime.javascript.v1");
 
-// ---------------------------------------------------------------- telemetry off
+// ---------------------------------------------------------------- spans, and telemetry off
 
-// The shared span handle of calls that record nothing.
+// A call's span: the handle s() returns. The same shape serves as the state
+// of events outside any span (`root`) and as the one handle of calls that
+// record nothing (DUMMY).
 class Span {
   constructor(info, quiet) {
     this.info = info;     // the function's FnInfo (null: the dummy, a root state)
@@ -78,6 +88,7 @@ class Span {
 const DUMMY = new Span(null, false);
 DUMMY.dummy = true;
 
+// The API when telemetry is off: each call the least it can be.
 function offS() { return DUMMY; }
 function offValue(sp, v) { return v; }
 function offNone() {}
@@ -589,9 +600,9 @@ function makeOnCore(tracePath) {
 
   // ------------------------------------------------------------ values
 
+  const BUILTIN_ERRORS = /^(?:Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/;
   // Printable ASCII but ' " and \: a string that needs no escaping, in its
   // single-quoted form or in JSON.
-  const BUILTIN_ERRORS = /^(?:Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/;
   const PLAIN = /^[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*$/;
   const IDENT = /^[A-Za-z_$][\w$]*$/;
   const ESC = /[\x00-\x1f\x7f'\\]/g;
