@@ -39,9 +39,15 @@ function runtimeSource(config) {
   return RUNTIME_SRC.replace(CONFIG_LINE, `const CONFIG_JSON = ${JSON.stringify(JSON.stringify(config))};`);
 }
 
+const made = [];
 function tempDir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "ctinject-js-test-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctinject-js-test-"));
+  made.push(dir);
+  return dir;
 }
+test.after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 // The header every test script starts with: the runtime bound as the
 // planner binds it, and F, the file's path as events show it.
