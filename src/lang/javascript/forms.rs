@@ -80,6 +80,10 @@ pub static SUSPEND: Form = Form::new("__ct.aw(__ct_s, ", &[], Join::Opener);
 /// The close of a bare `yield`'s wrapper: `__ct.ar(__ct_s, yield __ct.aw(__ct_s))`
 /// (what it yields is `undefined` either way).
 pub static SUSPEND_NOTHING: Form = Form::new(" __ct.aw(__ct_s))", &[], Join::Exact);
+/// First in a `catch` or `finally` block of an async function or a
+/// generator: a rejected `await` (or a throw into a `yield`) skips the
+/// resumption, so the span becomes current again here.
+pub static RESUME_HERE: Form = Form::new("__ct.ar(__ct_s);", &[], Join::Statement);
 /// A variable event after a statement (`;` first where the statement has none).
 pub static V: Form = Form::new(
     "__ct.v({}, {}{});",
@@ -128,6 +132,7 @@ static TABLE: &[&Form] = &[
     &RESUME,
     &SUSPEND,
     &SUSPEND_NOTHING,
+    &RESUME_HERE,
     &V,
     &B,
     &B_EXPR,

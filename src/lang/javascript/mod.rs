@@ -337,7 +337,11 @@ impl<'a> Planner<'a> {
             "for_statement" | "for_in_statement" | "while_statement" | "do_statement" => {
                 self.loop_body(n, sc)
             }
-            "catch_clause" => self.catch(n, sc),
+            "catch_clause" => {
+                self.resume_in(n, sc);
+                self.catch(n, sc);
+            }
+            "finally_clause" => self.resume_in(n, sc),
             "lexical_declaration" | "variable_declaration" | "expression_statement" => {
                 self.variables(n, sc)
             }
@@ -798,6 +802,21 @@ impl<'a> Planner<'a> {
             Point::instrumented(PointKind::Exception, line),
             [ins],
         );
+    }
+
+    /// `__ct.ar(__ct_s);` first in a `catch` or `finally` block of a
+    /// function whose span an `await` or `yield` suspends (see
+    /// [`forms::RESUME_HERE`]).
+    fn resume_in(&mut self, n: Node<'a>, sc: &Scope) {
+        let suspends =
+            matches!(sc.span, Span::Open { is_async, is_generator } if is_async || is_generator);
+        if let (true, Some(body)) = (suspends, n.child_by_field_id(self.f.body)) {
+            let ins = Insert::after(
+                body.start_byte() + 1,
+                format!(" {}", forms::RESUME_HERE.fill(&[])),
+            );
+            self.base.units[sc.unit].inserts.push(ins);
+        }
     }
 
     // ------------------------------------------------------------ variables

@@ -210,6 +210,17 @@ fn awaits_and_yields_suspend_the_span() {
         out.contains("__ct.ar(__ct_s, yield* __ct.aw(__ct_s, k()))"),
         "{out}"
     );
+    // A rejected await skips its resumption: catch and finally resume the span.
+    let out = cjs("async function f() { try { await g() } catch (e) { h(e) } finally { k() } }\nfunction p() { try { q() } catch { } }\n");
+    assert!(
+        out.contains("catch (e) { __ct.ar(__ct_s); __ct.c("),
+        "{out}"
+    );
+    assert!(out.contains("finally { __ct.ar(__ct_s); k() }"), "{out}");
+    assert!(
+        out.contains("catch { __ct.c(\"m.js\", 2); }"),
+        "not in a plain function:\n{out}"
+    );
 }
 
 #[test]
