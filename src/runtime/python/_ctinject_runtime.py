@@ -2162,6 +2162,7 @@ def _var(mod, line, name, value, *more):
         site = mod._vs.get(line)
         if site is None or site.name is not name:
             site = _var_site(mod, line, name)
+        # _count_in_span(st, site), written out (this is the hot path).
         first = st[_SP_SITE]
         if first is site:
             c = st[_SP_N] = st[_SP_N] + 1
@@ -2204,6 +2205,26 @@ def _var(mod, line, name, value, *more):
         _var(mod, line, more[0], more[1], *more[2:])
 
 
+def _count_in_span(st, site):
+    """One more event of `site` in the span (or root state) `st`: returns
+    how many it has had. The span's first site is counted without a dict."""
+    first = st[_SP_SITE]
+    if first is site:
+        c = st[_SP_N] = st[_SP_N] + 1
+    elif first is None:
+        st[_SP_SITE] = site
+        c = st[_SP_N] = 1
+    else:
+        counts = st[_SP_COUNTS]
+        if counts is None:
+            st[_SP_COUNTS] = {site: 1}
+            c = 1
+        else:
+            c = counts.get(site, 0) + 1
+            counts[site] = c
+    return c
+
+
 def _var_omitted(site, value):
     """A variable event over max_events_per_site_per_process: counted, and
     its value kept as the site's last (an int as it is, formatted at exit;
@@ -2232,20 +2253,7 @@ def _branch(mod, sp, site, arm):
         bs = mod._bs.get((site, arm))
         if bs is None:
             bs = _branch_site(mod, site, arm)
-        first = st[_SP_SITE]
-        if first is bs:
-            c = st[_SP_N] = st[_SP_N] + 1
-        elif first is None:
-            st[_SP_SITE] = bs
-            c = st[_SP_N] = 1
-        else:
-            counts = st[_SP_COUNTS]
-            if counts is None:
-                st[_SP_COUNTS] = {bs: 1}
-                c = 1
-            else:
-                c = counts.get(bs, 0) + 1
-                counts[bs] = c
+        c = _count_in_span(st, bs)
         if c > bs.cap:
             st[_SP_OVER] = True
         elif bs.left:
