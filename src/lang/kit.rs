@@ -428,7 +428,8 @@ pub enum Hole {
 pub enum Join {
     /// Nothing: the insert is the form.
     Exact,
-    /// A statement: `; ` or a line end before or after it, and indentation.
+    /// A statement: `; ` or a line end before or after it (or a space
+    /// after it, before the code it precedes), and indentation.
     Statement,
     /// On a line of its own: indentation before it.
     Line,
@@ -494,7 +495,7 @@ impl Form {
         let (nl, ws) = (lex.newline, lex.indent);
         match self.join {
             Join::Exact => body,
-            Join::Statement => format!("(?:; |{nl})?{ws}{body}(?:; |{nl})?"),
+            Join::Statement => format!("(?:; |{nl})?{ws}{body}(?:; |{nl}| )?"),
             Join::Line => format!("{ws}{body}"),
             Join::Opener => format!(" ?{body}"),
         }

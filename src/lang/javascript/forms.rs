@@ -84,6 +84,9 @@ pub static SUSPEND_NOTHING: Form = Form::new(" __ct.aw(__ct_s))", &[], Join::Exa
 /// generator: a rejected `await` (or a throw into a `yield`) skips the
 /// resumption, so the span becomes current again here.
 pub static RESUME_HERE: Form = Form::new("__ct.ar(__ct_s);", &[], Join::Statement);
+/// Before a `for await` and last in its body: the span put back around the
+/// loop's own awaits (see `suspend_around_for_await`).
+pub static SUSPEND_HERE: Form = Form::new("__ct.aw(__ct_s);", &[], Join::Statement);
 /// A variable event after a statement (`;` first where the statement has none).
 pub static V: Form = Form::new(
     "__ct.v({}, {}{});",
@@ -133,6 +136,7 @@ static TABLE: &[&Form] = &[
     &SUSPEND,
     &SUSPEND_NOTHING,
     &RESUME_HERE,
+    &SUSPEND_HERE,
     &V,
     &B,
     &B_EXPR,

@@ -335,7 +335,8 @@ impl<'a> Planner<'a> {
             "ternary_expression" => self.ternary(n, sc),
             "binary_expression" => self.logical(n, sc),
             "for_statement" | "for_in_statement" | "while_statement" | "do_statement" => {
-                self.loop_body(n, sc)
+                self.loop_body(n, sc);
+                self.suspend_around_for_await(n, sc);
             }
             "catch_clause" => {
                 self.resume_in(n, sc);
@@ -775,6 +776,43 @@ impl<'a> Planner<'a> {
         self.base
             .push(sc.unit, Point::instrumented(PointKind::Loop, site), inserts);
         self.braced_variables(sc.unit, body);
+    }
+
+    /// A `for await` of an async function with a span awaits at its head,
+    /// where no `await` of the source is: the span is put back before the
+    /// loop and at the end of each pass (`__ct.aw(__ct_s);`), and made
+    /// current again first in each pass and after the loop. (A `continue`
+    /// skips the end of the pass: that one wait keeps the span current.)
+    fn suspend_around_for_await(&mut self, n: Node<'a>, sc: &Scope) {
+        if !matches!(sc.span, Span::Open { is_async: true, .. }) || n.kind() != "for_in_statement" {
+            return;
+        }
+        let mut c = n.walk();
+        let is_await = n.children(&mut c).any(|t| t.kind() == "await");
+        let Some(body) = n.child_by_field_id(self.f.body) else {
+            return;
+        };
+        // The loop with its labels, in a list of statements.
+        let mut stmt = n;
+        while let Some(p) = stmt.parent().filter(|p| p.kind() == "labeled_statement") {
+            stmt = p;
+        }
+        let in_list = stmt.parent().is_some_and(|p| is_statement_list(p.kind()));
+        if !is_await || !in_list || body.kind() != "statement_block" {
+            return;
+        }
+        let suspend = forms::SUSPEND_HERE.fill(&[]);
+        let resume = forms::RESUME_HERE.fill(&[]);
+        let inserts = [
+            Insert::before(stmt.start_byte(), format!("{suspend} ")),
+            Insert::after(body.start_byte() + 1, format!(" {resume}")),
+            // (`; ` first: the pass's last statement may end without one)
+            Insert::before(body.end_byte() - 1, format!("; {suspend} ")),
+            Insert::after(stmt.end_byte(), format!(" {resume}")),
+        ];
+        if !self.base.in_error(stmt.start_byte(), stmt.end_byte()) {
+            self.base.units[sc.unit].inserts.extend(inserts);
+        }
     }
 
     // ------------------------------------------------------------ exceptions

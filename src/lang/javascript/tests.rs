@@ -210,6 +210,12 @@ fn awaits_and_yields_suspend_the_span() {
         out.contains("__ct.ar(__ct_s, yield* __ct.aw(__ct_s, k()))"),
         "{out}"
     );
+    // A for-await's own waits, at its head, put the span back too.
+    let out = cjs("async function f(xs) {\n  for await (const x of xs) { g(x) }\n}\n");
+    assert!(
+        out.contains("__ct.aw(__ct_s); for await (const x of xs) { __ct.li(\"m.js\", 2, \"for_await\"); __ct.ar(__ct_s); g(x) ; __ct.aw(__ct_s); } __ct.ar(__ct_s);"),
+        "{out}"
+    );
     // A rejected await skips its resumption: catch and finally resume the span.
     let out = cjs("async function f() { try { await g() } catch (e) { h(e) } finally { k() } }\nfunction p() { try { q() } catch { } }\n");
     assert!(
