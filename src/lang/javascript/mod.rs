@@ -4,7 +4,7 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime binding | `const __ct = require("./_ctinject.cjs");` (CommonJS) or `import __ct from "./_ctinject.cjs";` (ES module), before the first statement, after a shebang and the directive prologue |
-//! | function span | inside the body, so the function stays what it is (its `this`, `arguments`, `new.target`, `super`, `.length`, `.name` and kind): `{ const __ct_s = __ct.s(F, L, "name", "kind", "a,b", arguments); try { ... } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }`; `return x` -> `return __ct.r(__ct_s, x)`; an arrow's expression body becomes a block on its line; `await x` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, x))` (and so `yield`), so that a span is never current while its function is suspended |
+//! | function span | inside the body, so the function stays what it is (its `this`, `arguments`, `new.target`, `super`, `.length`, `.name` and kind): `{ const __ct_s = __ct.s(F, L, "name", "kind", "a,b", arguments); try { ... } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }`; `return x` -> `return __ct.r(__ct_s, x)`; an arrow's expression body becomes a block on its line; `await x` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, x))` (and so `yield`), so that a span is never current while its function is suspended; in an async function or generator, `__ct.ar(__ct_s);` first in each `catch` and `finally` block (a rejected `await` skips its resumption), and `__ct.aw(__ct_s);` / `__ct.ar(__ct_s);` around a braced `for await` and its passes |
 //! | variable | `let x = 1; __ct.v(F, L, "x", x);` after a declaration or an assignment statement (`;` first where the statement has none) |
 //! | branch | `__ct.b(F, S, arm);` first in an `if`/`else` arm or a `switch` case (an arm without braces gets them, on its line); `c ? (__ct.b(F, S, 0), a) : (__ct.b(F, S, 1), b)`; `a && (__ct.b(F, S, 0), b)` for `&&`, `\|\|` and `??` |
 //! | loop | `__ct.li(F, S, "for");` first in the body of every loop, counted per span |
@@ -208,7 +208,6 @@ struct Fields {
     argument: u16,
     body: u16,
     consequence: u16,
-    handler_parameter: u16,
     key: u16,
     left: u16,
     name: u16,
@@ -230,7 +229,6 @@ fn fields() -> &'static Fields {
             argument: id("argument"),
             body: id("body"),
             consequence: id("consequence"),
-            handler_parameter: id("parameter"),
             key: id("key"),
             left: id("left"),
             name: id("name"),
@@ -826,7 +824,7 @@ impl<'a> Planner<'a> {
         };
         let line = line_of(n);
         let param = n
-            .child_by_field_id(self.f.handler_parameter)
+            .child_by_field_id(self.f.parameter)
             .filter(|p| p.kind() == "identifier")
             .map(|p| text(self.src(), p))
             .filter(|p| p.chars().all(|c| is_word_char(c) && c.is_ascii()));
