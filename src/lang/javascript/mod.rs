@@ -586,46 +586,56 @@ impl<'a> Planner<'a> {
 
     // ------------------------------------------------------------ branches
 
-    /// An arm's event first in the arm: after its `{`, or in braces added
-    /// around an arm that had none.
-    fn arm(&self, body: Node<'a>, site: u32, arm: usize) -> Vec<Insert> {
+    /// A point whose event goes first in a block: after the block's `{`
+    /// (`event`), or, for a body written without braces, in braces added
+    /// around it (`brace_open`, which holds the same event). The body's own
+    /// variable event then goes last inside the braces, and its point is
+    /// recorded here, instrumented as the braces are.
+    fn push_first_in(
+        &mut self,
+        unit: usize,
+        point: Point,
+        body: Node<'a>,
+        event: String,
+        brace_open: String,
+    ) {
         if body.kind() == "statement_block" {
-            vec![Insert::after(
-                body.start_byte() + 1,
-                format!(" {}", forms::B.fill(&[&self.file, &site, &arm])),
-            )]
-        } else {
-            self.braces(body, forms::BRACE_B.fill(&[&self.file, &site, &arm]))
+            let ins = Insert::after(body.start_byte() + 1, format!(" {event}"));
+            return self.base.push(unit, point, [ins]);
         }
-    }
-
-    /// Braces around a statement that is a whole arm or loop body, with
-    /// `open` first in them, and the statement's variable event, if it has
-    /// one, last (after the statement, inside the braces).
-    fn braces(&self, body: Node<'a>, open: String) -> Vec<Insert> {
-        let close = match self.var_event(body) {
-            Some(event) => format!("{event} }}"),
+        let var = self.var_event(body);
+        let close = match &var {
+            Some(v) => format!("{v} }}"),
             None => forms::BRACE_CLOSE.fill(&[]),
         };
-        Insert::wrap(body.start_byte()..statement_end(body), open, close).into()
+        let range = body.start_byte()..statement_end(body);
+        self.base
+            .push(unit, point, Insert::wrap(range, brace_open, close));
+        if var.is_some() {
+            self.braced.insert(body.start_byte());
+            let braced = self.base.units[unit]
+                .points
+                .last()
+                .is_some_and(|p| p.skipped.is_none());
+            let mut point = Point::instrumented(PointKind::Variable, line_of(body));
+            if !braced {
+                point.skip(super::kit::SKIP_SYNTAX_POINT);
+            }
+            self.base.units[unit].points.push(point);
+        }
     }
 
-    /// After [`Planner::braces`] was pushed: the variable point of the
-    /// statement it put in braces, instrumented when the braces were.
-    fn braced_variables(&mut self, unit: usize, body: Node<'a>) {
-        if body.kind() == "statement_block" || self.var_event(body).is_none() {
-            return;
-        }
-        self.braced.insert(body.start_byte());
-        let braced = self.base.units[unit]
-            .points
-            .last()
-            .is_some_and(|p| p.skipped.is_none());
-        let mut point = Point::instrumented(PointKind::Variable, line_of(body));
-        if !braced {
-            point.skip(super::kit::SKIP_SYNTAX_POINT);
-        }
-        self.base.units[unit].points.push(point);
+    /// An `if`'s or `else`'s arm: its branch event first in it.
+    fn push_arm(&mut self, unit: usize, line: u32, body: Node<'a>, site: u32, arm: usize) {
+        let args = [&self.file as &dyn std::fmt::Display, &site, &arm];
+        let point = Point::instrumented(PointKind::Branch, line);
+        self.push_first_in(
+            unit,
+            point,
+            body,
+            forms::B.fill(&args),
+            forms::BRACE_B.fill(&args),
+        );
     }
 
     fn if_arms(&mut self, n: Node<'a>, sc: &Scope) {
@@ -634,26 +644,14 @@ impl<'a> Planner<'a> {
         }
         let site = line_of(n);
         if let Some(then) = n.child_by_field_id(self.f.consequence) {
-            let inserts = self.arm(then, site, 0);
-            self.base.push(
-                sc.unit,
-                Point::instrumented(PointKind::Branch, site),
-                inserts,
-            );
-            self.braced_variables(sc.unit, then);
+            self.push_arm(sc.unit, site, then, site, 0);
         }
         if let Some(alt) = n.child_by_field_id(self.f.alternative) {
             if let Some(body) = alt
                 .named_children(&mut alt.walk())
                 .find(|c| c.kind() != "comment")
             {
-                let inserts = self.arm(body, site, 1);
-                self.base.push(
-                    sc.unit,
-                    Point::instrumented(PointKind::Branch, line_of(alt)),
-                    inserts,
-                );
-                self.braced_variables(sc.unit, body);
+                self.push_arm(sc.unit, line_of(alt), body, site, 1);
             }
         }
     }
@@ -763,17 +761,9 @@ impl<'a> Planner<'a> {
         };
         let site = line_of(n);
         let args = [&self.file as &dyn std::fmt::Display, &site, &quote(kind)];
-        let inserts: Vec<Insert> = if body.kind() == "statement_block" {
-            vec![Insert::after(
-                body.start_byte() + 1,
-                format!(" {}", forms::LI.fill(&args)),
-            )]
-        } else {
-            self.braces(body, forms::BRACE_LI.fill(&args))
-        };
-        self.base
-            .push(sc.unit, Point::instrumented(PointKind::Loop, site), inserts);
-        self.braced_variables(sc.unit, body);
+        let point = Point::instrumented(PointKind::Loop, site);
+        let (event, brace_open) = (forms::LI.fill(&args), forms::BRACE_LI.fill(&args));
+        self.push_first_in(sc.unit, point, body, event, brace_open);
     }
 
     /// A `for await` of an async function with a span awaits at its head,
