@@ -142,7 +142,7 @@ def _tail(tid):
 
 
 class _Writer(object):
-    __slots__ = ("path", "fd", "buf", "size", "lock", "pid", "due", "duew", "exiting", "hooked",
+    __slots__ = ("path", "fd", "buf", "lock", "pid", "due", "duew", "exiting", "hooked",
                  "eager", "limit")
 
     def __init__(self):
@@ -388,34 +388,18 @@ class _Config(object):
                 d = {}
         except Exception:
             d = {}
-        cap = d.get("value_cap", 200)
-        if type(cap) is not int or cap < 1:
-            cap = 200
-        self.cap = cap
-        ms = d.get("max_events_per_site", 16)
-        if type(ms) is not int or ms < 0:
-            ms = 16
-        self.max_site = ms
-        mp = d.get("max_events_per_site_per_process", 200)
-        if type(mp) is not int or mp < 0:
-            mp = 200
-        self.max_proc = mp  # 0: no limit
-        sl = d.get("slowest_calls", 5)
-        if type(sl) is not int or sl < 0:
-            sl = 5
-        self.slowest = sl
-        mc = d.get("max_spans_per_function", 1000)
-        if type(mc) is not int or mc < 0:
-            mc = 1000
-        self.max_calls = mc  # 0: no limit
-        mf = d.get("max_failures_per_function", 100)
-        if type(mf) is not int or mf < 0:
-            mf = 100
-        self.max_fail = mf or _NEVER  # 0: no limit
-        mb = d.get("max_trace_bytes", 1000000000)
-        if type(mb) is not int or mb < 0:
-            mb = 1000000000
-        self.max_bytes = mb
+        def count(key, default, least=0):
+            """A count setting; the default where it is missing or not one."""
+            v = d.get(key, default)
+            return v if type(v) is int and v >= least else default
+
+        self.cap = count("value_cap", 200, least=1)
+        self.max_site = count("max_events_per_site", 16)
+        self.max_proc = count("max_events_per_site_per_process", 200)  # 0: no limit
+        self.slowest = count("slowest_calls", 5)
+        self.max_calls = count("max_spans_per_function", 1000)  # 0: no limit
+        self.max_fail = count("max_failures_per_function", 100) or _NEVER  # 0: no limit
+        self.max_bytes = count("max_trace_bytes", 1000000000)
         self.full = d.get("repr", "safe") == "full"
         pats = d.get("redact", _DEFAULT_REDACT)
         if not isinstance(pats, list):
@@ -2102,6 +2086,23 @@ class _Site(object):
         self.reset()
         _SITES.append(self)
 
+    def take(self):
+        """One more event of this site in the process: True when it is to
+        be written; past max_events_per_site_per_process, counted for the
+        summary event at exit instead (see omit), and False."""
+        left = self.left
+        if left:
+            if left > 0:
+                self.left = left - 1
+            return True
+        self.omit()
+        return False
+
+    def omit(self):
+        n = self.omitted = self.omitted + 1
+        if n == 1:
+            _OMITTED_SITES[self] = None
+
     def reset(self):
         # Events the process may still write (max_events_per_site_per_process,
         # or _NO_LIMIT); the rest are counted in one event at exit.
@@ -2229,10 +2230,7 @@ def _var_omitted(site, value):
     """A variable event over max_events_per_site_per_process: counted, and
     its value kept as the site's last (an int as it is, formatted at exit;
     any other value formatted now, so that nothing of the program is kept)."""
-    n = site.omitted + 1
-    site.omitted = n
-    if n == 1:
-        _OMITTED_SITES[site] = None
+    site.omit()
     if site.red:
         site.last = _REDACTED
     elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
@@ -2253,20 +2251,12 @@ def _branch(mod, sp, site, arm):
         bs = mod._bs.get((site, arm))
         if bs is None:
             bs = _branch_site(mod, site, arm)
-        c = _count_in_span(st, bs)
-        if c > bs.cap:
+        if _count_in_span(st, bs) > bs.cap:
             st[_SP_OVER] = True
-        elif bs.left:
-            if bs.left > 0:
-                bs.left -= 1
+        elif bs.take():
             pt = _TAILS.get(tid) or _tail(tid)
             _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
                   f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
-        else:
-            n = bs.omitted + 1
-            bs.omitted = n
-            if n == 1:
-                _OMITTED_SITES[bs] = None
     except Exception:
         pass
 
@@ -2281,18 +2271,11 @@ def _loop_done(mod, st, site, kind, target, n, last):
     ls = mod._ls.get(site)
     if ls is None:
         ls = mod._ls[site] = _Site("loop", mod, site, kind, None, False, None)
-    if not ls.left:
-        # Over max_events_per_site_per_process: counted for the "loops" event.
-        c = ls.omitted + 1
-        ls.omitted = c
-        if c == 1:
-            _OMITTED_SITES[ls] = None
+    if not ls.take():  # counted for the "loops" event
         ls.iterations += n
         if n > ls.most:
             ls.most = n
         return
-    if ls.left > 0:
-        ls.left -= 1
     B.add(tid)
     try:
         cfg = mod._c
@@ -2436,18 +2419,12 @@ def _exc_event(mod, line, e):
     es = mod._es.get(line)
     if es is None:
         es = mod._es[line] = _Site("exception", mod, line, None, None, False, None)
-    if not es.left:
-        # Over max_events_per_site_per_process: counted for the "exceptions" event.
-        c = es.omitted + 1
-        es.omitted = c
-        if c == 1:
-            _OMITTED_SITES[es] = None
+    if not es.take():  # counted, by type, for the "exceptions" event
+        if es.last is None:
             es.last = {}
         k = _exc_name(type(e))
         es.last[k] = es.last.get(k, 0) + 1
         return
-    if es.left > 0:
-        es.left -= 1
     B.add(tid)
     try:
         sp = _cur.get()
