@@ -1509,22 +1509,25 @@ function makeOnCore(tracePath) {
       return v;
     }
 
+    // One more event of `site` in the span (or root state) `st`: how many
+    // it has had. The span's first site is counted without a Map.
+    function countInSpan(st, site) {
+      if (st.site1 === site) return ++st.n1;
+      if (st.site1 === null) {
+        st.site1 = site;
+        return (st.n1 = 1);
+      }
+      if (st.counts === null) st.counts = new Map();
+      const c = (st.counts.get(site) || 0) + 1;
+      st.counts.set(site, c);
+      return c;
+    }
+
     function varOne(st, file, line, name, value) {
       const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
       let site = fi.vs.get(line);
       if (site === undefined || site.name !== name) site = varSite(fi, line, name, site);
-      let c;
-      if (st.site1 === site) {
-        c = ++st.n1;
-      } else if (st.site1 === null) {
-        st.site1 = site;
-        c = st.n1 = 1;
-      } else {
-        if (st.counts === null) st.counts = new Map();
-        c = (st.counts.get(site) || 0) + 1;
-        st.counts.set(site, c);
-      }
-      if (c > site.cap) {
+      if (countInSpan(st, site) > site.cap) {
         st.over = true;
       } else if (site.left !== 0) {
         if (site.left > 0) site.left--;
@@ -1609,18 +1612,7 @@ function makeOnCore(tracePath) {
             `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"arm":${arm | 0}`, false,
             `{"type":"branch","file":${fi.qf},"site":${site | 0},"arm":${arm | 0}`);
         }
-        let c;
-        if (st.site1 === bs) {
-          c = ++st.n1;
-        } else if (st.site1 === null) {
-          st.site1 = bs;
-          c = st.n1 = 1;
-        } else {
-          if (st.counts === null) st.counts = new Map();
-          c = (st.counts.get(bs) || 0) + 1;
-          st.counts.set(bs, c);
-        }
-        if (c > bs.cap) {
+        if (countInSpan(st, bs) > bs.cap) {
           st.over = true;
         } else if (bs.left !== 0) {
           if (bs.left > 0) bs.left--;
