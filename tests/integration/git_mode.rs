@@ -12,17 +12,7 @@ fn changed(dir: &Path, args: &[&str]) -> Vec<String> {
     let mut all = vec!["--dry-run", "--format", "json"];
     all.extend(args);
     let r: Value = serde_json::from_str(&ok(&ctinject(dir, &all))).unwrap();
-    let mut out = Vec::new();
-    for f in r["files"].as_array().unwrap() {
-        for func in f["functions"].as_array().unwrap() {
-            out.push(format!(
-                "{}:{}",
-                f["path"].as_str().unwrap(),
-                func["name"].as_str().unwrap()
-            ));
-        }
-    }
-    out
+    report_functions(&r)
 }
 
 fn repo() -> Option<tempfile::TempDir> {

@@ -15,13 +15,6 @@ fn node(dir: &Path, trace: Option<&Path>) -> std::process::Output {
     run(&mut cmd)
 }
 
-fn events(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l}: {e}")))
-        .collect()
-}
-
 #[test]
 fn shop_example_behaves_the_same_and_explains_itself() {
     if require_tool("node").is_none() {
@@ -71,7 +64,7 @@ fn shop_example_behaves_the_same_and_explains_itself() {
     assert_eq!(stdout(&quiet), stdout(&original));
     assert_eq!(files_under(&out), before, "telemetry off wrote a file");
 
-    let ev = events(&trace);
+    let ev = read_events(&trace);
     assert!(
         ev.iter().all(|e| e["v"] == 1 && e["lang"] == "javascript"),
         "{ev:?}"

@@ -31,20 +31,6 @@ fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
     (code, serde_json::from_str(&stdout(&o)).unwrap())
 }
 
-fn functions(r: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for f in r["files"].as_array().unwrap() {
-        for func in f["functions"].as_array().unwrap() {
-            out.push(format!(
-                "{}:{}",
-                f["path"].as_str().unwrap(),
-                func["name"].as_str().unwrap()
-            ));
-        }
-    }
-    out
-}
-
 #[test]
 fn since_patch_cache_and_gate_work_on_javascript() {
     let Some(r) = repo() else { return };
@@ -54,7 +40,7 @@ fn since_patch_cache_and_gate_work_on_javascript() {
     std::fs::write(p.join("lib/a.js"), LIB.replace("x * 2", "x * 3")).unwrap();
     // --since: only the arrow that changed.
     let (_, rep) = json(p, &["--since", "main", "--dry-run", "--no-cache"]);
-    assert_eq!(functions(&rep), ["lib/a.js:two"], "{rep}");
+    assert_eq!(report_functions(&rep), ["lib/a.js:two"], "{rep}");
     // --patch: git applies it to the working tree, and the result keeps
     // every original line where it was.
     ok(&ctinject(

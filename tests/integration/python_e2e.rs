@@ -5,13 +5,6 @@ use crate::util::*;
 use serde_json::Value;
 use std::process::Command;
 
-fn events(path: &std::path::Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l}: {e}")))
-        .collect()
-}
-
 fn python(dir: &std::path::Path, trace: Option<&std::path::Path>) -> std::process::Output {
     python_of("python3".as_ref(), dir, trace)
 }
@@ -65,7 +58,7 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
     assert_eq!(quiet.status.code(), original.status.code());
     assert_eq!(files_under(&out), before, "telemetry off wrote a file");
 
-    let ev = events(&trace);
+    let ev = read_events(&trace);
     assert!(
         ev.iter().all(|e| e["v"] == 1),
         "every event has the schema version"
@@ -179,7 +172,7 @@ fn namespace_subpackages_and_scripts_both_reach_the_runtime() {
     };
     assert_eq!(py(&["-c", "import app.ns.mod as m; print(m.f(2))"]), "4\n");
     assert_eq!(py(&["tools/run.py"]), "script 3\n");
-    let ev = events(&trace);
+    let ev = read_events(&trace);
     for name in ["f", "main"] {
         assert!(
             ev.iter().any(|e| e["type"] == "span" && e["name"] == name),
@@ -335,7 +328,7 @@ main()
         let version =
             run(clean_command(&py).args(["-c", "import sys; print(sys.version_info >= (3, 12))"]));
         let monitoring = stdout(&version).trim() == "True";
-        let mut names: Vec<String> = events(&trace)
+        let mut names: Vec<String> = read_events(&trace)
             .iter()
             .filter(|e| e["type"] == "span")
             .map(|e| e["name"].as_str().unwrap().to_string())

@@ -264,3 +264,26 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     found.sort();
     found
 }
+
+/// The events of a trace file (JSON lines), each line checked to be JSON.
+pub fn read_events(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l}: {e}")))
+        .collect()
+}
+
+/// The functions a JSON report lists, as "path:name".
+pub fn report_functions(report: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in report["files"].as_array().unwrap() {
+        for func in f["functions"].as_array().unwrap() {
+            out.push(format!(
+                "{}:{}",
+                f["path"].as_str().unwrap(),
+                func["name"].as_str().unwrap()
+            ));
+        }
+    }
+    out
+}
