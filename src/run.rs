@@ -14,7 +14,7 @@ use crate::git::{self, DiffRequest, FileChange};
 use crate::lang::{self, Language, Layout, PlanContext};
 use crate::report::{FileReport, KindCounts, Output, Report};
 use anyhow::{bail, Context, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,15 +178,22 @@ pub fn repo_top(dir: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(&top).unwrap_or(top))
 }
 
-/// The project's files on the disk, below `root`.
-struct DiskLayout<'a>(&'a Path);
+/// The project's files on the disk, below `root`. What it reads is kept:
+/// every JavaScript file of a folder asks for the same `package.json`s.
+struct DiskLayout<'a> {
+    root: &'a Path,
+    read: std::sync::Mutex<HashMap<String, Option<String>>>,
+}
 
 impl Layout for DiskLayout<'_> {
     fn is_file(&self, rel: &str) -> bool {
-        self.0.join(rel).is_file()
+        self.root.join(rel).is_file()
     }
     fn read(&self, rel: &str) -> Option<String> {
-        std::fs::read_to_string(self.0.join(rel)).ok()
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        read.entry(rel.to_string())
+            .or_insert_with(|| std::fs::read_to_string(self.root.join(rel)).ok())
+            .clone()
     }
 }
 
@@ -799,7 +806,10 @@ pub fn run(job: &Job) -> Result<Report> {
     let cache_use = CacheUse::new(cache.as_ref(), &config_hash, &counts);
 
     // Plan and instrument in parallel; results land in input order.
-    let disk = DiskLayout(&root);
+    let disk = DiskLayout {
+        root: &root,
+        read: Default::default(),
+    };
     let layout: &(dyn Layout + Sync) = match &listing {
         Some(files) => files,
         None => &disk,
