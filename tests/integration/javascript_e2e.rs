@@ -49,19 +49,10 @@ fn shop_example_behaves_the_same_and_explains_itself() {
     let original = node(&src, None);
     assert!(original.status.success(), "{}", stderr(&original));
     let trace = t.path().join("trace.jsonl");
-    let copy = node(&out, Some(&trace));
-    assert_eq!(
-        stdout(&copy),
-        stdout(&original),
-        "stderr:\n{}",
-        stderr(&copy)
-    );
-    assert_eq!(stderr(&copy), stderr(&original));
-    assert_eq!(copy.status.code(), original.status.code());
+    assert_same_run(&node(&out, Some(&trace)), &original);
     // Telemetry off: the same run, and nothing written in the copy.
     let before = files_under(&out);
-    let quiet = node(&out, None);
-    assert_eq!(stdout(&quiet), stdout(&original));
+    assert_same_run(&node(&out, None), &original);
     assert_eq!(files_under(&out), before, "telemetry off wrote a file");
 
     let ev = read_events(&trace);

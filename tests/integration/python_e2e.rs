@@ -42,20 +42,10 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
     assert!(original.status.success(), "{}", stderr(&original));
     let trace = t.path().join("trace.jsonl");
     let copy = python(&out, Some(&trace));
-    assert_eq!(
-        stdout(&copy),
-        stdout(&original),
-        "stdout differs; stderr:\n{}",
-        stderr(&copy)
-    );
-    assert_eq!(stderr(&copy), stderr(&original));
-    assert_eq!(copy.status.code(), original.status.code());
+    assert_same_run(&copy, &original);
     // Telemetry off: the same run, and nothing written anywhere in the copy.
     let before = files_under(&out);
-    let quiet = python(&out, None);
-    assert_eq!(stdout(&quiet), stdout(&original));
-    assert_eq!(stderr(&quiet), stderr(&original));
-    assert_eq!(quiet.status.code(), original.status.code());
+    assert_same_run(&python(&out, None), &original);
     assert_eq!(files_under(&out), before, "telemetry off wrote a file");
 
     let ev = read_events(&trace);

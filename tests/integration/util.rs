@@ -287,3 +287,16 @@ pub fn report_functions(report: &serde_json::Value) -> Vec<String> {
     }
     out
 }
+
+/// Asserts that a run of the instrumented copy behaved as the original's:
+/// the same standard output and error, the same exit status.
+pub fn assert_same_run(copy: &Output, original: &Output) {
+    assert_eq!(
+        stdout(copy),
+        stdout(original),
+        "stdout differs; stderr:\n{}",
+        stderr(copy)
+    );
+    assert_eq!(stderr(copy), stderr(original));
+    assert_eq!(copy.status.code(), original.status.code());
+}
