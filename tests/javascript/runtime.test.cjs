@@ -93,9 +93,11 @@ test("the runtime starts with its marker line and holds one config line", () => 
   assert.match(first, /^\/\/ ctinject runtime for JavaScript/);
   assert.equal(RUNTIME_SRC.split(CONFIG_LINE).length, 2);
   const code = RUNTIME_SRC.split("\n").filter((l) => !l.trim().startsWith("//")).join("\n");
-  assert.deepEqual([...new Set(code.match(/\brequire\("[^"]*"\)/g))].sort(), ['require("buffer")', 'require("crypto")',
-    'require("fs")', 'require("path")', 'require("perf_hooks")', 'require("util")', 'require("worker_threads")'],
+  // (modules are loaded by name through builtin(): process.getBuiltinModule, else require)
+  assert.deepEqual([...new Set(code.match(/\bbuiltin\("[^"]*"\)/g))].sort(), ['builtin("buffer")', 'builtin("crypto")',
+    'builtin("fs")', 'builtin("path")', 'builtin("perf_hooks")', 'builtin("util")', 'builtin("worker_threads")'],
   "only built-in modules are required");
+  assert.deepEqual([...new Set(code.match(/\brequire\([^)]*\)/g))], ["require(id)"], "require() only in builtin()");
 });
 
 // ------------------------------------------------------------------ off

@@ -1,1747 +1,1919 @@
 // ctinject runtime for JavaScript (generated; do not edit)
+// Generated from src/runtime/typescript/_ctinject.ts by ci/gen-js-runtime: edit that file, then run it.
 "use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.c = exports.li = exports.b = exports.vw = exports.v = exports.ar = exports.aw = exports.e = exports.x = exports.r = exports.s = void 0;
 const CONFIG_JSON = "{}";
 //
-// Instrumented files bind this module once, as their first statement:
+// This file is the one source of ctinject's runtime for TypeScript and for
+// JavaScript: ctinject writes it as _ctinject.ts beside instrumented
+// TypeScript (the program's own tsc compiles it with the program), and
+// ci/gen-js-runtime transpiles it into _ctinject.cjs for JavaScript.
 //
-//     const __ct = require("../_ctinject.cjs");      (CommonJS)
-//     import __ct from "../_ctinject.cjs";           (ES modules)
+// Instrumented files bind it once, as their first statement:
+//
+//     import * as __ct from "./_ctinject";           (TypeScript)
+//     const __ct = require("../_ctinject.cjs");      (JavaScript, CommonJS)
+//     import * as __ct from "../_ctinject.cjs";      (JavaScript, ES modules;
+//                                                     `import __ct from` works too)
 //
 // and call its functions (F: the file's path from the project root):
 //
-//     s(F, line, name, kind, params, args) -> span   a call starts (made current)
-//     r(span, value) -> value                        it returns value
+//     s(F, line, name, kind, params, args): Span     a call starts (made current)
+//     r(span, value): value                          it returns value
 //     x(span, error)                                 it throws error
 //     e(span)                                        it ends (the span is written)
-//     aw(span, value) -> value                       before an await / yield
-//     ar(span, value) -> value                       after it resumes
+//     aw(span[, value]): value                       before an await / yield
+//     ar(span[, value]): value                       after it resumes
 //     v(F, line, name, value, [name, value, ...])    variables assigned
-//     vw(F, line, name, value) -> value              ... inside an expression
+//     vw(F, line, name, value): value                ... inside an expression
 //     b(F, site, arm)                                a branch arm taken
 //     li(F, site, kind)                              one loop iteration
-//     c(F, line, error)                              a catch handler entered
+//     c(F, line[, error])                            a catch handler entered
+//
+// The functions that pass a value through are generic (r, vw, aw, ar: <T>
+// (..., value: T) => T), so that instrumented code type-checks as the
+// original did; Span is an opaque handle. Each export is bound once, when
+// this module loads, to the functions of the API chosen then (recording,
+// or the "off" ones): a call costs one call.
 //
 // Telemetry is on when CTINJECT_TRACE_FILE names a file and CTINJECT_DISABLE
 // is not set; events are appended to that file as JSON lines (schema:
-// docs/events.md, version "v": 1, with "lang": "javascript"). When it is
-// off, every call does the minimum and instrumented code behaves as the
-// original. Nothing here runs code of the program: no getters, no toJSON,
-// no toString or valueOf of its objects, no Proxy traps, no `then`.
+// docs/events.md, version "v": 1, with "lang": "javascript", from
+// TypeScript too: it runs as JavaScript). When it is off, every call does
+// the minimum and instrumented code behaves as the original. Nothing here
+// runs code of the program: no getters, no toJSON, no toString or valueOf
+// of its objects, no Proxy traps, no `then`.
 //
 // A span is current from s() to e(), except between aw() and ar(): across
 // an await or a yield the span that was current before it is put back. ar()
 // on a span that is current already changes nothing, so it may also open a
 // catch block after an await that rejected.
 //
-// Several copies of this file may be loaded in one thread (one per folder
-// of instrumented output): the first one's code serves them all, through a
-// registry on globalThis, so that ids, caps and the trace file's buffer are
-// shared. Each worker thread has its own: its own buffer and file
-// descriptor (whole lines per write, to a file opened for appending), its
-// own id prefix, and its own counts for the caps. Dependency-free; Node.js
-// 18 and later.
-
+// Several copies of this file (and of _ctinject.cjs) may be loaded in one
+// thread (one per folder of instrumented output): the first one's code
+// serves them all, through a registry on globalThis, so that ids, caps and
+// the trace file's buffer are shared. Each worker thread has its own: its
+// own buffer and file descriptor (whole lines per write, to a file opened
+// for appending), its own id prefix, and its own counts for the caps.
+//
+// Dependency-free, and free of global types: it type-checks under strict
+// settings with or without @types/node, with any lib from es2017, and
+// declares nothing global (process and the rest are reached through
+// globalThis with types of its own). Node's builtin modules come from
+// process.getBuiltinModule (Node.js 20.16 and later) or else from this
+// module's own `require` (CommonJS output, the .cjs, jest). An ES module on
+// an older Node.js has neither: there telemetry is off. The .cjs runs on
+// Node.js 18 and later.
 const REGISTRY = Symbol.for("ctinject.runtime.javascript.v1");
-
+const proc = globalThis.process;
+// A builtin module by name: through process.getBuiltinModule when Node.js
+// has it (ES modules have no require), else this module's require.
+function builtin(id) {
+    const p = proc;
+    if (p !== undefined && typeof p.getBuiltinModule === "function")
+        return p.getBuiltinModule(id);
+    if (typeof require === "function")
+        return require(id);
+    throw new Error("ctinject: no way to load builtin modules here");
+}
 // ---------------------------------------------------------------- spans, and telemetry off
-
 // A call's span: the handle s() returns. The same shape serves as the state
 // of events outside any span (`root`) and as the one handle of calls that
 // record nothing (DUMMY).
-class Span {
-  constructor(info, quiet) {
-    this.info = info;     // the function's FnInfo (null: the dummy, a root state)
-    this.quiet = quiet;   // a call over max_spans_per_function (written only if it fails)
-    this.dummy = false;   // the shared handle that records nothing
-    this.isRoot = false;  // the state of events outside any span (no ids)
-    // Ids are 16 hex digits: a prefix of the thread (8 digits, changed
-    // rarely) and 8 more, kept apart as flat strings so that the lines
-    // that hold them are made of few pieces (see spanLine).
-    this.c8 = null;       // its id's last 8 digits (null: not given yet, a quiet span)
-    this.p = "";          // ... and its prefix
-    this.r8 = null;       // its trace's root span's id: last digits
-    this.rp = "";         // ... and prefix
-    this.pc8 = null;      // its parent's id: last digits (null: no parent)
-    this.pp = "";         // ... and prefix
-    this.parent = null;   // a quiet span's parent Span, until its ids are given
-    this.aj = "{}";       // the arguments as JSON object text
-    this.args = null;     // a quiet span's arguments, formatted only if needed
-    this.t0 = 0;          // monotonic start, ms (performance.now())
-    this.prev = null;     // the span current when this one last became current
-    this.st = 0;          // 0 ended without return, 1 returned, 2 threw
-    this.ret = undefined; // the returned value (st 1)
-    this.err = undefined; // the thrown value (st 2)
-    this.done = false;    // written (or counted) already
-    this.site1 = null;    // the Site of its first var/branch event (no Map for one site)
-    this.n1 = 0;          // its count
-    this.counts = null;   // Map Site -> count of the other sites
-    this.over = false;    // some site went over max_events_per_site
-    this.lfile = null;    // its first loop: file, site, kind, iterations
-    this.lsite = 0;
-    this.lkind = null;
-    this.ln = 0;
-    this.loops = null;    // the other loops: [file, site, kind, count, ...]
-    this.api = null;      // a root state: the api whose file table its loops use
-  }
+class SpanState {
+    constructor(info, quiet) {
+        this.info = info; // the function's FnInfo (null: the dummy, a root state)
+        this.quiet = quiet; // a call over max_spans_per_function (written only if it fails)
+        this.dummy = false; // the shared handle that records nothing
+        this.isRoot = false; // the state of events outside any span (no ids)
+        // Ids are 16 hex digits: a prefix of the thread (8 digits, changed
+        // rarely) and 8 more, kept apart as flat strings so that the lines
+        // that hold them are made of few pieces (see spanLine).
+        this.c8 = null; // its id's last 8 digits (null: not given yet, a quiet span)
+        this.p = ""; // ... and its prefix
+        this.r8 = null; // its trace's root span's id: last digits
+        this.rp = ""; // ... and prefix
+        this.pc8 = null; // its parent's id: last digits (null: no parent)
+        this.pp = ""; // ... and prefix
+        this.parent = null; // a quiet span's parent SpanState, until its ids are given
+        this.aj = "{}"; // the arguments as JSON object text
+        this.args = null; // a quiet span's arguments, formatted only if needed
+        this.t0 = 0; // monotonic start, ms (performance.now())
+        this.prev = null; // the span current when this one last became current
+        this.st = 0; // 0 ended without return, 1 returned, 2 threw
+        this.ret = undefined; // the returned value (st 1)
+        this.err = undefined; // the thrown value (st 2)
+        this.done = false; // written (or counted) already
+        this.site1 = null; // the Site of its first var/branch event (no Map for one site)
+        this.n1 = 0; // its count
+        this.counts = null; // Map Site -> count of the other sites
+        this.over = false; // some site went over max_events_per_site
+        this.lfile = null; // its first loop: file, site, kind, iterations
+        this.lsite = 0;
+        this.lkind = null;
+        this.ln = 0;
+        this.loops = null; // the other loops: [file, site, kind, count, ...]
+        this.api = null; // a root state: the tables whose files its loops use
+    }
 }
-
-const DUMMY = new Span(null, false);
+const DUMMY = new SpanState(null, false);
 DUMMY.dummy = true;
-
+// (the handles are SpanStates; the API's type calls them Span)
+const DUMMY_SPAN = DUMMY;
 // The API when telemetry is off: each call the least it can be.
-function offS() { return DUMMY; }
-function offValue(sp, v) { return v; }
-function offNone() {}
-function offVw(file, line, name, value) { return value; }
-
-const OFF = { s: offS, r: offValue, x: offNone, e: offNone, aw: offValue, ar: offValue,
-              v: offNone, vw: offVw, b: offNone, li: offNone, c: offNone };
+function offS() { return DUMMY_SPAN; }
+function offValue(_sp, v) { return v; }
+function offNone() { }
+function offVw(_file, _line, _name, value) { return value; }
+const OFF = { s: offS, r: offValue, x: offNone, e: offNone, aw: offValue,
+    ar: offValue, v: offNone, vw: offVw, b: offNone, li: offNone, c: offNone };
 const API_NAMES = Object.keys(OFF);
-
 // ---------------------------------------------------------------- the core (one per thread)
-
 function makeCore() {
-  let on = false;
-  let env = null;
-  try {
-    env = process.env;
-    const p = env.CTINJECT_TRACE_FILE;
-    const d = String(env.CTINJECT_DISABLE || "").trim().toLowerCase();
-    on = typeof p === "string" && p !== "" && !(d === "1" || d === "true" || d === "yes" || d === "on");
-  } catch (_) {
-    on = false;
-  }
-  if (!on) {
+    let on = false;
+    let env = null;
+    try {
+        env = proc.env;
+        const p = env.CTINJECT_TRACE_FILE;
+        const d = String(env.CTINJECT_DISABLE || "").trim().toLowerCase();
+        on = typeof p === "string" && p !== "" && !(d === "1" || d === "true" || d === "yes" || d === "on");
+    }
+    catch {
+        on = false;
+    }
+    if (!on) {
+        return { on: false, api() { return OFF; } };
+    }
+    try {
+        const core = makeOnCore(env.CTINJECT_TRACE_FILE);
+        if (core !== null)
+            return core;
+    }
+    catch {
+        // fall through: telemetry off (and so where no builtin can be loaded)
+    }
     return { on: false, api() { return OFF; } };
-  }
-  try {
-    const core = makeOnCore(env.CTINJECT_TRACE_FILE);
-    if (core !== null) return core;
-  } catch (_) {
-    // fall through: telemetry off
-  }
-  return { on: false, api() { return OFF; } };
 }
-
-function makeOnCore(tracePath) {
-  const fs = require("fs");
-  const pathMod = require("path");
-  const util = require("util");
-  const { Buffer } = require("buffer");
-  const { performance } = require("perf_hooks");
-  let threadId = 0;
-  try {
-    threadId = require("worker_threads").threadId | 0;
-  } catch (_) {
-    threadId = 0;
-  }
-
-  // The program may replace these later (fake timers, mocks): the runtime
-  // keeps the originals.
-  const perfNowFn = performance.now;
-  const now = () => perfNowFn.call(performance);
-  const openSync = fs.openSync;
-  const writeSync = fs.writeSync;
-  const fstatSync = fs.fstatSync;
-  const mkdirSync = fs.mkdirSync;
-  const types = util.types;
-  const isProxy = types.isProxy;
-  const isMap = types.isMap;
-  const isSet = types.isSet;
-  const isDate = types.isDate;
-  const isRegExp = types.isRegExp;
-  const isNativeError = types.isNativeError;
-  const isTypedArray = types.isTypedArray;
-  const isAnyArrayBuffer = types.isAnyArrayBuffer;
-  const isBoxedPrimitive = types.isBoxedPrimitive;
-  const isNumberObject = types.isNumberObject;
-  const isStringObject = types.isStringObject;
-  const isBooleanObject = types.isBooleanObject;
-  const isBigIntObject = types.isBigIntObject;
-  const isSymbolObject = types.isSymbolObject;
-  const isAsyncFunction = types.isAsyncFunction;
-  const isGeneratorFunction = types.isGeneratorFunction;
-  const inspect = util.inspect;
-  const getProto = Object.getPrototypeOf;
-  const ownDesc = Object.getOwnPropertyDescriptor;
-  const ownKeys = Reflect.ownKeys;
-  const isArray = Array.isArray;
-  const arraySlice = Array.prototype.slice;
-  const stringify = JSON.stringify;
-  const NON_ASCII = /[^\x00-\x7f]/;
-  const NON_ASCII_ALL = /[^\x00-\x7f]/g;
-  const uEscape = (c) => "\\u" + (c.charCodeAt(0) + 0x10000).toString(16).slice(1);
-  // s as a JSON string literal in ASCII (the trace file holds ASCII only)
-  function q(s) {
+// ---------------------------------------------------------------- text helpers
+const stringify = JSON.stringify;
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+const uEscape = (c) => "\\u" + (c.charCodeAt(0) + 0x10000).toString(16).slice(1);
+// s as a JSON string literal in ASCII (the trace file holds ASCII only)
+function q(s) {
     const r = stringify(s);
     return NON_ASCII.test(r) ? r.replace(NON_ASCII_ALL, uEscape) : r;
-  }
-  const ObjectProto = Object.prototype;
-  const ArrayProto = Array.prototype;
-  const ErrorProto = Error.prototype;
-  const fnToString = Function.prototype.toString;
-  const dateGetTime = Date.prototype.getTime;
-  const dateISO = Date.prototype.toISOString;
-  const numValueOf = Number.prototype.valueOf;
-  const strValueOf = String.prototype.valueOf;
-  const boolValueOf = Boolean.prototype.valueOf;
-  const bigValueOf = BigInt.prototype.valueOf;
-  const symValueOf = Symbol.prototype.valueOf;
-  const getter = (proto, name) => {
-    const d = ownDesc(proto, name);
-    return d && typeof d.get === "function" ? d.get : null;
-  };
-  const mapSize = getter(Map.prototype, "size");
-  const setSize = getter(Set.prototype, "size");
-  const mapEntries = Map.prototype.entries;
-  const setValues = Set.prototype.values;
-  const mapIterNext = getProto(new Map().entries()).next;
-  const setIterNext = getProto(new Set().values()).next;
-  const reSource = getter(RegExp.prototype, "source");
-  const reFlagGetters = [["hasIndices", "d"], ["global", "g"], ["ignoreCase", "i"], ["multiline", "m"],
-    ["dotAll", "s"], ["unicode", "u"], ["unicodeSets", "v"], ["sticky", "y"]]
-    .map(([n, c]) => [getter(RegExp.prototype, n), c]).filter(([g]) => g !== null);
-  const TypedArrayProto = getProto(Uint8Array.prototype);
-  const taLength = getter(TypedArrayProto, "length");
-  const taTag = getter(TypedArrayProto, Symbol.toStringTag);
-  const abByteLength = getter(ArrayBuffer.prototype, "byteLength");
-  const BufferProto = Buffer.prototype;
-  let domException = undefined; // [prototype, name getter, message getter], looked up when needed
-
-  const SCHEMA_TAIL = `,"pid":${process.pid | 0},"tid":${threadId}`;
-  const REDACTED = "[REDACTED]";
-  const QREDACTED = '"[REDACTED]"';
-  const DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
-    "private_?key", "session", "cookie"];
-  const ENCODE_LINES = 32;          // lines kept as strings (the garbage collector copies them)
-  const WRITE_BYTES = 64 * 1024;    // bytes written at once
-  const FLUSH_MS = 1000;   // at least once a second when events keep coming
-  const CHECK_BYTES = 1 << 20;
-  const CHECK_NEAR = 16 << 20;
-  const MAX_DEPTH = 6;
-  const NEVER = 2 ** 52;
-
-  // ------------------------------------------------------------ the trace file
-
-  let path = null;
-  let fd = null;
-  try {
-    path = pathMod.resolve(tracePath);
-    try {
-      fd = openSync(path, "a", 0o666);
-    } catch (_) {
-      mkdirSync(pathMod.dirname(path), { recursive: true });
-      fd = openSync(path, "a", 0o666);
-    }
-  } catch (_) {
-    fd = null;
-  }
-  if (fd === null) {
-    try {
-      if (!process.env.CTINJECT_TRACE_WARNED) {
-        process.env.CTINJECT_TRACE_WARNED = "1";
-        writeSync(2, `ctinject: cannot write the trace file ${path || tracePath} (CTINJECT_TRACE_FILE); ` +
-          "no telemetry is recorded\n");
-      }
-    } catch (_) {
-      // nothing to do
-    }
-    return null;
-  }
-
-  const state = { on: true };
-  const apis = [];     // every api object made, to turn off at the size limit
-  let limit = 0;       // the trace file's size limit in bytes (0: none)
-  let buf = "";        // the latest lines (ASCII only)
-  let nbuf = 0;        // ... how many
-  let out = Buffer.allocUnsafeSlow(WRITE_BYTES * 2); // the bytes of the lines before them
-  let outLen = 0;
-  let checked = -1;    // bytes written when the file's size was last checked (-1: never)
-  let written = 0;     // bytes this thread wrote
-  let checkedAt = 0;   // ... and when (performance.now() ms)
-  let due = 0;         // write by this time (performance.now() ms)
-  let writing = false;
-  let exiting = false;
-  let busy = false;    // the runtime is running code of the program (full repr): record nothing
-  let cur = null;      // the current span
-
-  function turnOff() {
-    state.on = false;
-    for (const a of apis) {
-      for (const k of API_NAMES) a[k] = OFF[k];
-    }
-  }
-
-  // The latest lines into `out`: few strings stay alive for the garbage
-  // collector to copy, and one write takes many lines.
-  function encode() {
-    const n = buf.length;
-    if (outLen + n > out.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, outLen + n));
-      out.copy(bigger, 0, 0, outLen);
-      out = bigger;
-    }
-    out.latin1Write(buf, outLen, n);
-    outLen += n;
-    buf = "";
-    nbuf = 0;
-  }
-
-  function flush() {
-    if (writing) return;
-    writing = true;
-    try {
-      if (nbuf !== 0) encode();
-      due = exiting ? -Infinity : now() + FLUSH_MS;
-      const n = outLen;
-      outLen = 0;
-      if (n === 0 || path === null) return;
-      let data = out;
-      let len = n;
-      const t = now();
-      if (limit && (checked < 0 || written - checked >= CHECK_BYTES || t - checkedAt >= FLUSH_MS)) {
-        // The file's size, checked at the first write, then after each
-        // megabyte this thread writes or a second; within CHECK_NEAR bytes
-        // of the limit, at every write.
-        let full = false;
-        try {
-          const size = fstatSync(fd).size;
-          full = size >= limit;
-          checked = limit - size <= CHECK_NEAR ? -1 : written;
-          checkedAt = t;
-        } catch (_) {
-          full = false;
-        }
-        if (full) {
-          // The file stops growing here, with a line that says so, and this
-          // thread records nothing more.
-          data = Buffer.from(`{"v":1,"type":"truncated","lang":"javascript","time_unix_ns":${unixNs(t)},` +
-            `"limit_bytes":${limit}${SCHEMA_TAIL}}\n`, "latin1");
-          len = data.length;
-          path = null;
-          turnOff();
-        }
-      }
-      written += len;
-      let off = 0;
-      while (off < len) {
-        const w = writeSync(fd, data, off, len - off);
-        if (!(w > 0)) break;
-        off += w;
-      }
-    } catch (_) {
-      // never into the program
-    } finally {
-      writing = false;
-    }
-  }
-
-  function emit(line, t) {
-    buf += line;
-    if (++nbuf >= ENCODE_LINES) {
-      encode();
-      if (outLen >= WRITE_BYTES) {
-        flush();
-        return;
-      }
-    }
-    if (t >= due) flush();
-  }
-
-  // ------------------------------------------------------------ clocks, ids, line pieces
-
-  // A line is built by concatenation, as a tree of pieces that V8 copies
-  // into one string when it is written: each piece costs about as much as
-  // fifty bytes. So the constant parts of lines are joined into single
-  // flat strings ahead of time (per thread, per second, per function, per
-  // site), and ids and times are short flat strings.
-  let flatSink = 0;
-  function flat(str) {
+}
+// A line is built by concatenation, as a tree of pieces that V8 copies
+// into one string when it is written: each piece costs about as much as
+// fifty bytes. So the constant parts of lines are joined into single
+// flat strings ahead of time (per thread, per second, per function, per
+// site), and ids and times are short flat strings.
+let flatSink = 0;
+function flat(str) {
     flatSink ^= str | 0; // (ToNumber makes V8 copy a string into one piece)
     return str;
-  }
-
-  const END = flat(SCHEMA_TAIL + "}\n");                             // a point event's line's end
-  const END_OK = flat(',"status":"ok","exception":null' + END);    // ... a span's that returned
-  const K_NULLIDS = ',"trace_id":null,"span_id":null';
-  const K_DUR = ',"duration_ns":';
-  const K_ARGS = ',"args":';
-  const K_RET = ',"return":';
-
-  // Integers as text from tables of three digits: V8's own conversion keeps
-  // each result in a cache that the garbage collector copies at each young
-  // collection (half a megabyte: a sixth of the time of a call that writes
-  // two lines).
-  const D3 = [];   // "0" to "999"
-  const P3 = [];   // "000" to "999"
-  for (let i = 0; i < 1000; i++) {
-    D3.push(String(i));
-    P3.push(String(i + 1000).slice(1));
-  }
-  // a non-negative integer below 10^9 (anything else through String())
-  function itoa(n) {
-    if (n < 1000 && n >= 0 && n === (n | 0)) return D3[n];
-    if (n !== (n | 0) || n < 0 || n >= 1000000000) return String(n);
-    if (n < 1000000) {
-      const h = (n / 1000) | 0;
-      return D3[h] + P3[n - h * 1000];
-    }
-    const h = (n / 1000000) | 0;
-    const m = n - h * 1000000;
-    const k = (m / 1000) | 0;
-    return D3[h] + P3[k] + P3[m - k * 1000];
-  }
-  // an int32 as a JSON string literal ("-0" is not one)
-  function qint(n) {
-    return n >= 0 ? '"' + itoa(n) + '"' : (n === -2147483648 ? '"-2147483648"' : '"-' + itoa(-n) + '"');
-  }
-
-  // Wall-clock nanoseconds from the monotonic clock: performance.timeOrigin
-  // split into whole seconds and nanoseconds (a double cannot hold a
-  // nanosecond count since 1970). A time is written as the second's digits
-  // (joined to the constant before them, once a second) and nine more.
-  const origin = performance.timeOrigin;
-  const originMs = Math.floor(origin);
-  const ORIGIN_SEC = Math.floor(originMs / 1000);
-  const ORIGIN_NS = (originMs % 1000) * 1e6 + Math.round((origin - originMs) * 1e6);
-  let secLo = 1;   // ns since the origin where secStr's second starts
-  let secHi = 0;   // ... and ends
-  let secStr = "";
-  // the heads of point events' lines, up to the time's last nine digits
-  let K_VT = "";
-  let K_BT = "";
-  let K_LT = "";
-  let K_ET = "";
-  function setSecond(n) {
-    const total = ORIGIN_NS + n;
-    const rem = total % 1e9;
-    secStr = String(ORIGIN_SEC + (total - rem) / 1e9);
-    secLo = n - rem;
-    secHi = secLo + 1e9;
-    const head = '{"v":1,"type":"';
-    const tail = '","lang":"javascript","time_unix_ns":' + secStr;
-    K_VT = flat(head + "var" + tail);
-    K_BT = flat(head + "branch" + tail);
-    K_LT = flat(head + "loop" + tail);
-    K_ET = flat(head + "exception" + tail);
-  }
-  // The last nine digits of time t (performance.now() ms); secStr holds the others.
-  function timeLow(t) {
-    const n = Math.floor(t * 1e6);
-    if (n < secLo || n >= secHi) setSecond(n);
-    const low = n - secLo;
-    const h = (low / 1000000) | 0;
-    const m = low - h * 1000000;
-    const k = (m / 1000) | 0;
-    return P3[h] + P3[k] + P3[m - k * 1000];
-  }
-  function unixNs(t) {
-    const low = timeLow(t);
-    return secStr + low;
-  }
-  function durNs(t0, t1) {
-    const d = Math.round((t1 - t0) * 1e6);
-    return d > 0 ? (d < 2147483648 ? itoa(d) : String(d)) : "0";
-  }
-
-  // A span id: the thread's prefix (8 random hex digits) and a counter in
-  // [2^28, 2^30) (8 hex digits, from a random start); when the counter runs
-  // out, a new random prefix. A trace id is 16 random hex digits of the
-  // thread followed by its root span's id. The program's Math.random is
-  // never used.
-  const randomFillSync = require("crypto").randomFillSync;
-  const H2 = [];
-  for (let i = 0; i < 256; i++) H2.push((i + 256).toString(16).slice(1));
-  const rnd = new Uint32Array(2);
-  function hex8(x) {
-    return H2[x >>> 24] + H2[(x >>> 16) & 255] + H2[(x >>> 8) & 255] + H2[x & 255];
-  }
-  randomFillSync(rnd);
-  const TRACE16 = hex8(rnd[0]) + hex8(rnd[1]);
-  let PFX = "";
-  let ctr = 0;
-  let hi6 = "";
-  // the constant pieces that hold the prefix
-  let K_SH = "";  // a span's line, to its root's last digits
-  let K_SI = "";  // ... from there to its own last digits
-  let K_PA = "";  // ... from there to its parent's last digits
-  let K_PN = "";  // ... or to the function's keys, for a root span
-  let K_TR = "";  // a point event's trace_id, to the root's last digits
-  function newPrefix() {
-    randomFillSync(rnd);
-    PFX = hex8(rnd[0]);
-    ctr = 0x10000000 + (rnd[1] & 0x07ffff00);
-    hi6 = (ctr >>> 8).toString(16);
-    K_SH = flat('{"v":1,"type":"span","lang":"javascript","trace_id":"' + TRACE16 + PFX);
-    K_SI = flat('","span_id":"' + PFX);
-    K_PA = flat('","parent_id":"' + PFX);
-    K_PN = '","parent_id":null';
-    K_TR = flat(',"trace_id":"' + TRACE16 + PFX);
-  }
-  newPrefix();
-  function nextC8() {
-    let c = ++ctr;
-    if ((c & 255) === 0) {
-      if (c >= 0x40000000) {
-        newPrefix();
-        c = ctr;
-      }
-      hi6 = (c >>> 8).toString(16);
-    }
-    return hi6 + H2[c & 255];
-  }
-
-  // ids as JSON literals (the general case; the lines' fast paths use the pieces)
-  function qsOf(sp) {
-    return sp.isRoot || sp.c8 === null ? "null" : '"' + sp.p + sp.c8 + '"';
-  }
-  function qtOf(sp) {
-    return sp.isRoot || sp.c8 === null ? "null" : '"' + TRACE16 + sp.rp + sp.r8 + '"';
-  }
-  function qpOf(sp) {
-    return sp.pc8 === null ? "null" : '"' + sp.pp + sp.pc8 + '"';
-  }
-
-  // Gives a quiet span (and first its quiet ancestors) its ids.
-  function ids(sp) {
-    const chain = [];
-    let x = sp;
-    while (x !== null && x.c8 === null) {
-      chain.push(x);
-      x = x.parent;
-    }
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const y = chain[i];
-      const p = y.parent;
-      y.c8 = nextC8();
-      y.p = PFX;
-      if (p === null) {
-        y.r8 = y.c8;
-        y.rp = PFX;
-      } else {
-        y.r8 = p.r8;
-        y.rp = p.rp;
-        y.pc8 = p.c8;
-        y.pp = p.p;
-      }
-      y.parent = null;
-    }
-  }
-
-  // The keys of a point event from "trace_id" to the site's (site.mid:
-  // from ',"file"'; site.midQ: the same after the span id's closing quote).
-  function idsMid(st, site) {
-    if (st.isRoot) return K_NULLIDS + site.mid;
-    if (st.p === PFX && st.rp === PFX) return K_TR + st.r8 + K_SI + st.c8 + site.midQ;
-    return ',"trace_id":' + qtOf(st) + ',"span_id":' + qsOf(st) + site.mid;
-  }
-
-  // ------------------------------------------------------------ configuration
-
-  function intKey(d, k, dflt, min) {
-    const v = d[k];
-    return Number.isSafeInteger(v) && v >= min ? v : dflt;
-  }
-
-  function makeConfig(text) {
-    let d = {};
-    try {
-      d = JSON.parse(text);
-      if (d === null || typeof d !== "object" || isArray(d)) d = {};
-    } catch (_) {
-      d = {};
-    }
-    const cfg = {
-      cap: intKey(d, "value_cap", 200, 1),
-      maxSite: intKey(d, "max_events_per_site", 16, 0),
-      maxProc: intKey(d, "max_events_per_site_per_process", 200, 0),
-      slowest: intKey(d, "slowest_calls", 5, 0),
-      maxCalls: intKey(d, "max_spans_per_function", 1000, 0),
-      maxFail: intKey(d, "max_failures_per_function", 100, 0) || NEVER,
-      maxBytes: intKey(d, "max_trace_bytes", 1000000000, 0),
-      full: d.repr === "full",
-      red: [],
-      redCache: new Map(),
-    };
-    const pats = isArray(d.redact) ? d.redact : DEFAULT_REDACT;
-    for (const p of pats) {
-      if (typeof p !== "string" || p === "") continue;
-      try {
-        // The syntax common to Python's re and Rust's regex; an inline
-        // (?i) is implied, (?P<name> is JavaScript's (?<name>.
-        cfg.red.push(new RegExp(p.replace(/^\(\?i\)/, "").replace(/\(\?P</g, "(?<"), "i"));
-      } catch (_) {
-        // fail closed: redact every value rather than none
-        cfg.red.push(/(?:)/);
-      }
-    }
-    return cfg;
-  }
-
-  function redacted(cfg, name) {
+}
+function redacted(cfg, name) {
     let c = cfg.redCache.get(name);
     if (c === undefined) {
-      c = false;
-      try {
-        for (const re of cfg.red) {
-          if (re.test(name)) {
-            c = true;
-            break;
-          }
+        c = false;
+        try {
+            for (const re of cfg.red) {
+                if (re.test(name)) {
+                    c = true;
+                    break;
+                }
+            }
         }
-      } catch (_) {
-        c = true;
-      }
-      if (cfg.redCache.size > 4096) cfg.redCache.clear();
-      cfg.redCache.set(name, c);
+        catch {
+            c = true;
+        }
+        if (cfg.redCache.size > 4096)
+            cfg.redCache.clear();
+        cfg.redCache.set(name, c);
     }
     return c;
-  }
-
-  // ------------------------------------------------------------ values
-
-  const BUILTIN_ERRORS = /^(?:Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/;
-  // Printable ASCII but ' " and \: a string that needs no escaping, in its
-  // single-quoted form or in JSON.
-  const PLAIN = /^[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*$/;
-  const IDENT = /^[A-Za-z_$][\w$]*$/;
-  const ESC = /[\x00-\x1f\x7f'\\]/g;
-  const ESC_MAP = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v",
-    "'": "\\'", "\\": "\\\\" };
-  function escChar(c) {
-    const m = ESC_MAP[c];
-    return m !== undefined ? m : "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0");
-  }
-  function strRepr(v, room) {
-    if (v.length > room) v = v.slice(0, room);
-    return "'" + v.replace(ESC, escChar) + "'";
-  }
-  function numStr(v) {
-    return v === 0 && 1 / v < 0 ? "-0" : String(v);
-  }
-  function bigStr(v) {
-    const a = v < 0n ? -v : v;
-    if (a >= 1n << 3000n) {
-      const hex = a.toString(16);
-      const bits = (hex.length - 1) * 4 + parseInt(hex[0], 16).toString(2).length;
-      return `<bigint with ${bits} bits>`;
-    }
-    return String(v) + "n";
-  }
-  function keyStr(k) {
-    if (typeof k === "symbol") return "[" + String(k) + "]";
-    return IDENT.test(k) ? k : strRepr(k, 1000);
-  }
-
-  // An own data property's value, or undefined (no getter runs).
-  function ownData(o, k) {
-    const d = ownDesc(o, k);
-    return d !== undefined && "value" in d ? d.value : undefined;
-  }
-
-  function fnName(f) {
-    if (isProxy(f)) return "";
-    const n = ownData(f, "name");
-    return typeof n === "string" ? n : "";
-  }
-
-  // The name of an object's class, from the first `constructor` data
-  // property up its prototype chain, without running any of its code.
-  function ctorName(o) {
-    let p = o;
-    for (let i = 0; i < 64; i++) {
-      if (isProxy(p)) return "Proxy";
-      p = getProto(p);
-      if (p === null) return "Object";
-      if (isProxy(p)) return "Proxy";
-      const c = ownData(p, "constructor");
-      if (typeof c === "function") {
-        const n = fnName(c);
-        if (n) return n;
-      }
-    }
-    return "Object";
-  }
-
-  function hasProto(o, target) {
-    let p = o;
-    for (let i = 0; i < 64; i++) {
-      if (isProxy(p)) return false;
-      p = getProto(p);
-      if (p === null) return false;
-      if (p === target) return true;
-    }
-    return false;
-  }
-
-  // A prototype like this realm's Object.prototype (another realm's: a vm
-  // context, a jest test file).
-  function isObjectProto(p) {
-    if (p === ObjectProto) return true;
-    if (isProxy(p) || getProto(p) !== null) return false;
-    const c = ownData(p, "constructor");
-    return typeof c === "function" && fnName(c) === "Object";
-  }
-
-  function isExact(o, p, name) {
-    // o's prototype p is the builtin `name`'s (of any realm)
-    if (isProxy(p)) return false;
-    const c = ownData(p, "constructor");
-    if (typeof c !== "function" || fnName(c) !== name) return false;
-    const pp = getProto(p);
-    return pp !== null && !isProxy(pp) && isObjectProto(pp);
-  }
-
-  function fnStr(f) {
-    const n = fnName(f) || "(anonymous)";
-    let kind = "Function";
-    try {
-      if (isAsyncFunction(f)) {
-        kind = isGeneratorFunction(f) ? "AsyncGeneratorFunction" : "AsyncFunction";
-      } else if (isGeneratorFunction(f)) {
-        kind = "GeneratorFunction";
-      } else {
-        const src = fnToString.call(f);
-        if (src.startsWith("class") && /^class[\s{]/.test(src)) return `[class ${n}]`;
-      }
-    } catch (_) {
-      // keep "Function"
-    }
-    return `[${kind} ${n}]`;
-  }
-
-  function dateStr(v) {
-    const t = dateGetTime.call(v);
-    return t === t ? dateISO.call(v) : "Invalid Date";
-  }
-
-  function regexpStr(v) {
-    let flags = "";
-    for (const [g, c] of reFlagGetters) {
-      try {
-        if (g.call(v)) flags += c;
-      } catch (_) {
-        // not a flag this regexp knows
-      }
-    }
-    return "/" + reSource.call(v) + "/" + flags;
-  }
-
-  // type and message of a thrown value, read without running its code
-  function errParts(cfg, e) {
-    const t = typeof e;
-    if (e === null) return ["null", "null"];
-    if (t !== "object" && t !== "function") {
-      return [t, t === "string" ? e : fmt(cfg, e)];
-    }
-    if (isProxy(e)) return ["Proxy", "<Proxy>"];
-    let type = ownData(e, "name");
-    const cname = ctorName(e);
-    if (typeof type !== "string" || type === "") type = cname;
-    let msg;
-    const md = ownDesc(e, "message");
-    if (md !== undefined) {
-      if (!("value" in md)) msg = "[Getter]";
-      else msg = typeof md.value === "string" ? md.value : fmt(cfg, md.value);
-    } else if (cname === "DOMException") {
-      const dx = domEx();
-      if (dx !== null && getProto(e) === dx[0]) {
-        type = String(dx[1].call(e));
-        msg = String(dx[2].call(e));
-      } else {
-        msg = "";
-      }
-    } else if (isNativeError(e) || hasProto(e, ErrorProto)) {
-      msg = "";
-    } else {
-      msg = fmt(cfg, e);
-    }
-    return [type, msg];
-  }
-
-  function domEx() {
-    if (domException === undefined) {
-      domException = null;
-      try {
-        const D = globalThis.DOMException;
-        const n = getter(D.prototype, "name");
-        const m = getter(D.prototype, "message");
-        if (n !== null && m !== null) domException = [D.prototype, n, m];
-      } catch (_) {
-        domException = null;
-      }
-    }
-    return domException;
-  }
-
-  function capStr(s, cap) {
-    return s.length <= cap ? s : (cap > 3 ? s.slice(0, cap - 3) + "..." : s.slice(0, cap));
-  }
-
-  function excJson(cfg, e) {
-    let type = "?";
-    let msg = "";
-    try {
-      const p = errParts(cfg, e);
-      type = p[0];
-      msg = p[1];
-    } catch (_) {
-      msg = "<unprintable>";
-    }
-    if (typeof type !== "string") type = "?";
-    if (typeof msg !== "string") msg = "<unprintable>";
-    return `{"type":${q(type)},"message":${q(capStr(msg, cfg.cap))}}`;
-  }
-
-  // What full mode shows of an object that safe mode shows by class.
-  function fullRepr(cfg, v, room) {
-    const was = busy;
-    busy = true;
-    try {
-      const r = inspect(v, { depth: 2, getters: false, customInspect: false, showProxy: true,
-        maxArrayLength: 50, maxStringLength: room, breakLength: Infinity, compact: true,
-        colors: false, showHidden: false });
-      return typeof r === "string" ? r : `<${ctorName(v)} object>`;
-    } catch (_) {
-      let n = "Object";
-      try {
-        n = ctorName(v);
-      } catch (_e) {
-        n = "Object";
-      }
-      return `<repr failed: ${n} object>`;
-    } finally {
-      busy = was;
-    }
-  }
-
-  // The recorded text of v, at most about `room` characters (the caller cuts).
-  function rec(cfg, v, depth, room, seen) {
-    if (room < 1) room = 1;
-    switch (typeof v) {
-      case "string": return strRepr(v, room);
-      case "number": return numStr(v);
-      case "boolean": return v ? "true" : "false";
-      case "undefined": return "undefined";
-      case "bigint": return bigStr(v);
-      case "symbol": return String(v);
-      case "function": return isProxy(v) ? "<Proxy>" : fnStr(v);
-      default: break;
-    }
-    if (v === null) return "null";
-    if (isProxy(v)) return "<Proxy>";
-    const p = getProto(v);
-    let kind = 0; // 1 array, 2 plain object, 3 Map, 4 Set
-    if (isArray(v)) {
-      if (p === ArrayProto || (p !== null && !isProxy(p) && isArray(p))) kind = 1;
-    } else if (p === null || p === ObjectProto || isObjectProto(p)) {
-      kind = 2;
-    } else if (isMap(v)) {
-      if (isExact(v, p, "Map")) kind = 3;
-    } else if (isSet(v)) {
-      if (isExact(v, p, "Set")) kind = 4;
-    }
-    if (kind === 0) return other(cfg, v, p, depth, room, seen);
-    if (seen !== null && seen.includes(v)) return "[Circular]";
-    let open, close, size = 0;
-    if (kind === 1) {
-      open = "[";
-      close = "]";
-      size = v.length;
-    } else if (kind === 2) {
-      open = "{";
-      close = "}";
-    } else if (kind === 3) {
-      size = mapSize.call(v);
-      open = `Map(${size}) {`;
-      close = "}";
-    } else {
-      size = setSize.call(v);
-      open = `Set(${size}) {`;
-      close = "}";
-    }
-    if (depth >= MAX_DEPTH) return open + "..." + close;
-    if (seen === null) seen = [];
-    seen.push(v);
-    try {
-      const parts = [];
-      let used = open.length + close.length;
-      let more = false;
-      if (kind === 1) {
-        for (let i = 0; i < size; i++) {
-          if (used >= room) {
-            more = true;
-            break;
-          }
-          const d = ownDesc(v, i);
-          let s;
-          if (d === undefined) s = "<empty>";
-          else if (!("value" in d)) s = accessorStr(d);
-          else s = rec(cfg, d.value, depth + 1, room - used, seen);
-          parts.push(s);
-          used += s.length + 2;
-        }
-      } else if (kind === 2) {
-        const keys = ownKeys(v);
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i];
-          const d = ownDesc(v, k);
-          if (d === undefined || !d.enumerable) continue;
-          if (used >= room) {
-            more = true;
-            break;
-          }
-          const ks = keyStr(k);
-          let xs;
-          if (typeof k === "string" && redacted(cfg, k)) xs = REDACTED;
-          else if (!("value" in d)) xs = accessorStr(d);
-          else xs = rec(cfg, d.value, depth + 1, room - used - ks.length - 2, seen);
-          const s = ks + ": " + xs;
-          parts.push(s);
-          used += s.length + 2;
-        }
-      } else {
-        const it = kind === 3 ? mapEntries.call(v) : setValues.call(v);
-        const next = kind === 3 ? mapIterNext : setIterNext;
-        for (;;) {
-          const r = next.call(it);
-          if (r.done) break;
-          if (used >= room) {
-            more = true;
-            break;
-          }
-          let s;
-          if (kind === 3) {
-            const k = r.value[0];
-            const ks = rec(cfg, k, depth + 1, room - used, seen);
-            const xs = typeof k === "string" && redacted(cfg, k) ? REDACTED
-              : rec(cfg, r.value[1], depth + 1, room - used - ks.length - 4, seen);
-            s = ks + " => " + xs;
-          } else {
-            s = rec(cfg, r.value, depth + 1, room - used, seen);
-          }
-          parts.push(s);
-          used += s.length + 2;
-        }
-      }
-      if (more) parts.push("...");
-      return open + parts.join(", ") + close;
-    } finally {
-      seen.pop();
-    }
-  }
-
-  function accessorStr(d) {
-    return d.get !== undefined ? (d.set !== undefined ? "[Getter/Setter]" : "[Getter]") : "[Setter]";
-  }
-
-  function other(cfg, v, p, depth, room, seen) {
-    if (isDate(v) && isExact(v, p, "Date")) return dateStr(v);
-    if (isRegExp(v) && isExact(v, p, "RegExp")) return regexpStr(v);
-    if (isNativeError(v) && p !== null && !isProxy(p)) {
-      // a builtin error class's own instance (not a subclass's)
-      const c = ownData(p, "constructor");
-      if (typeof c === "function" && BUILTIN_ERRORS.test(fnName(c))) {
-        const parts = errParts(cfg, v);
-        return parts[1] ? `[${parts[0]}: ${parts[1]}]` : `[${parts[0]}]`;
-      }
-    }
-    if (isTypedArray(v) && (p === BufferProto || isExactTyped(p))) {
-      const n = taLength.call(v);
-      const tag = taTag.call(v);
-      const parts = [];
-      let used = 0;
-      let i = 0;
-      if (p === BufferProto) {
-        for (; i < n && used < room; i++) {
-          parts.push((v[i] + 256).toString(16).slice(1));
-          used += 3;
-        }
-        return "<Buffer" + (n ? " " : "") + parts.join(" ") + (i < n ? " ..." : "") + ">";
-      }
-      for (; i < n && used < room; i++) {
-        const s = typeof v[i] === "bigint" ? String(v[i]) + "n" : numStr(v[i]);
-        parts.push(s);
-        used += s.length + 2;
-      }
-      return `${tag}(${n}) [` + parts.join(", ") + (i < n ? (n ? ", ..." : "...") : "") + "]";
-    }
-    if (isAnyArrayBuffer(v) && isExact(v, p, "ArrayBuffer")) {
-      return `ArrayBuffer { byteLength: ${abByteLength.call(v)} }`;
-    }
-    if (isBoxedPrimitive(v)) {
-      if (isNumberObject(v) && isExact(v, p, "Number")) return `[Number: ${numStr(numValueOf.call(v))}]`;
-      if (isStringObject(v) && isExact(v, p, "String")) return `[String: ${strRepr(strValueOf.call(v), room)}]`;
-      if (isBooleanObject(v) && isExact(v, p, "Boolean")) return `[Boolean: ${boolValueOf.call(v)}]`;
-      if (isBigIntObject(v) && isExact(v, p, "BigInt")) return `[BigInt: ${bigStr(bigValueOf.call(v))}]`;
-      if (isSymbolObject(v) && isExact(v, p, "Symbol")) return `[Symbol: ${String(symValueOf.call(v))}]`;
-    }
-    if (cfg.full) return fullRepr(cfg, v, room);
-    return `<${ctorName(v)} object>`;
-  }
-
-  function isExactTyped(p) {
-    if (isProxy(p) || getProto(p) !== TypedArrayProto) return false;
-    const c = ownData(p, "constructor");
-    return typeof c === "function" && /^(?:Big)?(?:Uint|Int|Float)(?:8|16|32|64)(?:Clamped)?Array$/.test(fnName(c));
-  }
-
-  // The recorded text of a value: at most cfg.cap characters; never throws.
-  function fmt(cfg, v) {
-    const cap = cfg.cap;
-    let r;
-    try {
-      r = rec(cfg, v, 0, cap + 1, null);
-    } catch (_) {
-      try {
-        r = `<${ctorName(v)} object>`;
-      } catch (_e) {
-        r = "<unrepresentable>";
-      }
-    }
-    if (typeof r !== "string") r = "<unrepresentable>";
-    return capStr(r, cap);
-  }
-
-  // The recorded text of a value as a JSON string literal (fast paths first).
-  function val(cfg, v) {
-    switch (typeof v) {
-      case "number": {
-        const s = v === 0 && 1 / v < 0 ? "-0" : v === (v | 0) ? (v >= 0 ? itoa(v) : "-" + itoa(-v)) : "" + v;
-        if (s.length <= cfg.cap) return '"' + s + '"';
-        break;
-      }
-      case "string":
-        if (v.length <= cfg.cap - 2 && PLAIN.test(v)) return "\"'" + v + "'\"";
-        break;
-      case "boolean": return v ? '"true"' : '"false"';
-      case "undefined": return '"undefined"';
-      default: break;
-    }
-    return q(fmt(cfg, v));
-  }
-
-  // ------------------------------------------------------------ functions and sites
-
-  class FnInfo {
-    constructor(api, fi, line, name, kind, params) {
-      const cfg = api.cfg;
-      this.cfg = cfg;
-      this.api = api;
-      this.file = fi.file;
-      this.line = line;
-      this.name = name;
-      this.kind = kind;
-      // the keys from "name" to "kind" (a `calls` event's), and the same
-      // between "parent_id" and the start time (a span's)
-      this.static = `"name":${q(String(name))},"module":null,"file":${fi.qf},` +
-        `"line":${line | 0},"kind":${q(String(kind))},`;
-      this.mid = "," + this.static + '"start_unix_ns":';
-      this.sec = null;      // the second of ms and msQ
-      this.ms = "";         // mid and that second's digits
-      this.msQ = "";        // ... after a closing quote
-      // [JSON key with "{" or "," before it, redacted, rest parameter]
-      const names = typeof params === "string" && params !== ""
-        ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
-      this.keys = names.map((n, i) => {
-        const rest = n.startsWith("...");
-        const bare = rest ? n.slice(3) : n;
-        return [(i ? "," : "{") + q(bare) + ":", redacted(cfg, bare), rest];
-      });
-      this.nkeys = this.keys.length;
-      this.hasRest = this.keys.some((k) => k[2]);
-      this.cap = cfg.maxCalls;
-      this.calls = 0;
-      this.omitted = 0;
-      this.omittedMs = 0;
-      this.omittedMaxMs = 0;
-      this.slow = [];        // [duration ms, JSON object text], slowest first
-      this.slowMin = cfg.slowest ? -1 : Infinity;
-      this.failed = 0;
-      this.omittedFailed = 0;
-      this.omittedExc = new Map();
-    }
-  }
-
-  class Site {
-    constructor(api, kind, fi, line, name, mid, red, sup) {
-      const cfg = api.cfg;
-      this.kind = kind;   // "var", "branch", "loop", "exception"
-      this.fi = fi;
-      this.cfg = cfg;
-      this.line = line | 0;
-      this.name = name;   // var: the variable; branch: the arm; loop: its kind
-      this.mid = mid === null ? null : flat(mid); // its keys from ',"file"' to the value (var), arm (branch)...
-      this.midQ = mid === null ? null : flat('"' + mid);
-      this.red = red;
-      this.sup = sup;     // the span's `suppressed` entry without its count
-      this.cap = cfg.maxSite;
-      this.left = cfg.maxProc || -1; // events the process may still write; -1: no limit
-      this.omitted = 0;
-      this.last = null;   // var: the last omitted value's text; exception: Map type -> count
-      this.iterations = 0;
-      this.most = 0;
-    }
-  }
-
-  // a value already formatted (a site's last omitted value)
-  class Formatted {
-    constructor(text) {
-      this.text = text;
-    }
-  }
-
-  const omittedFns = new Set();    // FnInfos with calls not written, in order
-  const omittedSites = new Set();  // Sites with events not written, in order
-
-  class FileInfo {
-    constructor(file) {
-      this.file = file;
-      this.qf = q(file);
-      this.vs = new Map();  // line -> Site of its first variable
-      this.vsn = null;      // "line name" -> Site, for lines of several variables
-      this.bs = new Map();  // site -> [Site per arm]
-      this.ls = new Map();  // site -> Site of the loop
-      this.es = new Map();  // line -> Site of the handler
-      this.fns = new Map(); // line -> FnInfo of its first function
-      this.fnsn = null;     // "line name kind" -> FnInfo
-    }
-  }
-
-  const root = new Span(null, false); // events outside any span
-  root.isRoot = true;
-
-  // ------------------------------------------------------------ ending spans
-
-  function argsJson(info, args) {
-    const keys = info.keys;
-    const cfg = info.cfg;
-    if (args === null || args === undefined || typeof args !== "object") {
-      return "{}";
-    }
-    const n = args.length | 0;
-    const nk = info.nkeys;
-    let out = "";
-    if (nk === 1 && !info.hasRest) {
-      const k = keys[0];
-      out = k[0] + (k[1] ? QREDACTED : val(cfg, n > 0 ? args[0] : undefined));
-    } else {
-      const arr = isArray(args);
-      for (let i = 0; i < nk; i++) {
-        const k = keys[i];
-        let x;
-        if (k[1]) {
-          out += k[0] + QREDACTED;
-          continue;
-        }
-        if (k[2] && !arr) x = arraySlice.call(args, i);
-        else x = i < n ? args[i] : undefined;
-        out += k[0] + val(cfg, x);
-      }
-    }
-    if (n > nk && !info.hasRest) {
-      for (let i = nk; i < n; i++) {
-        out += (out === "" ? "{" : ",") + `"arguments[${i}]":` + val(cfg, args[i]);
-      }
-    }
-    return out === "" ? "{}" : out + "}";
-  }
-
-  function loopSite(fi, api, site, kind) {
-    let ls = fi.ls.get(site);
-    if (ls === undefined) {
-      ls = new Site(api, "loop", fi, site, kind,
-        `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"kind":${q(String(kind))}`, false, null);
-      fi.ls.set(site, ls);
-    }
-    return ls;
-  }
-
-  function loopEvent(st, file, site, kind, n, t) {
-    const api = st.info !== null ? st.info.api : st.api;
-    if (api === undefined || api === null) return;
-    const fi = fileOf(api, file);
-    const ls = loopSite(fi, api, site, kind);
-    if (ls.left === 0) {
-      if (++ls.omitted === 1) omittedSites.add(ls);
-      ls.iterations += n;
-      if (n > ls.most) ls.most = n;
-      return;
-    }
-    if (ls.left > 0) ls.left--;
-    const low = timeLow(t);
-    emit(`${K_LT}${low}${idsMid(st, ls)},"iterations":${n},"target":null,"last":null${END}`, t);
-  }
-
-  function loopEvents(st, t) {
-    if (st.lfile !== null) {
-      const file = st.lfile;
-      st.lfile = null;
-      try {
-        loopEvent(st, file, st.lsite, st.lkind, st.ln, t);
-      } catch (_) {
-        // (a site the program made up) the span is still written
-      }
-      st.ln = 0;
-      st.lsite = 0;
-    }
-    const l = st.loops;
-    if (l !== null) {
-      st.loops = null;
-      for (let i = 0; i < l.length; i += 4) {
-        try {
-          loopEvent(st, l[i], l[i + 1], l[i + 2], l[i + 3], t);
-        } catch (_) {
-          // as above
-        }
-      }
-    }
-  }
-
-  function slowCall(info, sp, d, t1) {
-    if (sp.c8 === null) ids(sp);
-    const cfg = info.cfg;
-    const args = argsJson(info, sp.args);
-    const ret = sp.st === 1 ? val(cfg, sp.ret) : (sp.st === 2 ? "null" : '"undefined"');
-    const exc = sp.st === 2 ? excJson(cfg, sp.err) : "null";
-    const slow = info.slow;
-    let i = slow.length;
-    while (i && slow[i - 1][0] < d) i--;
-    slow.splice(i, 0, [d, `{"span_id":${qsOf(sp)},"start_unix_ns":${unixNs(sp.t0)},` +
-      `"duration_ns":${durNs(sp.t0, t1)},"args":${args},"return":${ret},"exception":${exc}}`]);
-    const n = cfg.slowest;
-    if (slow.length > n) slow.length = n;
-    if (slow.length >= n) info.slowMin = slow[slow.length - 1][0];
-  }
-
-  function finish(sp, t1) {
-    const info = sp.info;
-    const cfg = info.cfg;
-    if (sp.quiet) {
-      const failed = sp.st === 2;
-      if (!failed || info.failed >= cfg.maxFail) {
-        const d = t1 - sp.t0;
-        if (++info.omitted === 1) omittedFns.add(info);
-        info.omittedMs += d;
-        if (d > info.omittedMaxMs) info.omittedMaxMs = d;
-        if (failed) {
-          info.omittedFailed++;
-          let k = "?";
-          try {
-            k = errParts(cfg, sp.err)[0];
-          } catch (_) {
-            k = "?";
-          }
-          info.omittedExc.set(k, (info.omittedExc.get(k) || 0) + 1);
-        }
-        if (d > info.slowMin) slowCall(info, sp, d, t1);
-        sp.args = sp.ret = sp.err = undefined;
-        return;
-      }
-      // A failing call is written, its arguments read now.
-      info.failed++;
-      sp.aj = argsJson(info, sp.args);
-      sp.args = null;
-      if (sp.c8 === null) ids(sp);
-    }
-    if (sp.lfile !== null || sp.loops !== null) loopEvents(sp, t1);
-    let ret, end;
-    if (sp.st === 1) {
-      const v = sp.ret;
-      ret = typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0) ? qint(v) : val(cfg, v);
-      end = END_OK;
-    } else if (sp.st === 2) {
-      ret = "null";
-      end = ',"status":"error","exception":' + excJson(cfg, sp.err) + END;
-    } else {
-      ret = '"undefined"';
-      end = END_OK;
-    }
-    sp.ret = sp.err = undefined;
-    if (sp.over) {
-      const sup = suppressed(sp);
-      if (sup !== "") end = end.slice(0, -2) + sup + "}\n";
-    }
-    emit(spanLine(sp, info, durNs(sp.t0, t1), ret, end), t1);
-  }
-
-  // A span's line, of 15 pieces in the usual case (see flat()).
-  function spanLine(sp, info, d, ret, end) {
-    const low = timeLow(sp.t0);
-    if (info.sec !== secStr) {
-      info.sec = secStr;
-      info.ms = flat(info.mid + secStr);
-      info.msQ = flat('"' + info.mid + secStr);
-    }
-    if (sp.p === PFX && sp.rp === PFX) {
-      if (sp.pc8 === null) {
-        return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PN}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
-      }
-      if (sp.pp === PFX) {
-        return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PA}${sp.pc8}${info.msQ}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
-      }
-    }
-    return `{"v":1,"type":"span","lang":"javascript","trace_id":${qtOf(sp)},"span_id":${qsOf(sp)},` +
-      `"parent_id":${qpOf(sp)}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
-  }
-
-  function suppressed(sp) {
-    const entries = [];
-    const add = (site, c) => {
-      c -= site.cap;
-      if (c > 0) entries.push(`${site.sup},"count":${c}}`);
-    };
-    if (sp.site1 !== null) add(sp.site1, sp.n1);
-    if (sp.counts !== null) sp.counts.forEach((c, site) => add(site, c));
-    return entries.length ? ',"suppressed":[' + entries.join(",") + "]" : "";
-  }
-
-  // ------------------------------------------------------------ exit
-
-  function writeOmitted() {
-    const t = now();
-    const time = unixNs(t);
-    for (const info of omittedFns) {
-      const n = info.omitted;
-      if (!n) continue;
-      const exc = [];
-      info.omittedExc.forEach((c, k) => exc.push(`${q(k)}:${c}`));
-      emit(`{"v":1,"type":"calls","lang":"javascript","time_unix_ns":${time},${info.static}` +
-        `"recorded":${info.calls - n},"omitted":${n},"omitted_duration_ns":${Math.round(info.omittedMs * 1e6)},` +
-        `"omitted_max_duration_ns":${Math.round(info.omittedMaxMs * 1e6)},"omitted_failed":${info.omittedFailed},` +
-        `"omitted_exceptions":{${exc.join(",")}},"slowest":[${info.slow.map((x) => x[1]).join(",")}],` +
-        `"pid":${process.pid | 0}}\n`, t);
-      info.omitted = 0;
-    }
-    omittedFns.clear();
-    for (const site of omittedSites) {
-      const n = site.omitted;
-      if (!n) continue;
-      const rec = site.cfg.maxProc - (site.left < 0 ? 0 : site.left);
-      const fi = site.fi;
-      const head = `{"v":1,"type":"${site.kind === "var" ? "vars" : site.kind === "branch" ? "branches"
-        : site.kind === "loop" ? "loops" : "exceptions"}","lang":"javascript","time_unix_ns":${time},` +
-        `"file":${fi.qf},"line":${site.line},`;
-      let mid;
-      if (site.kind === "var") {
-        const last = site.last;
-        mid = `"name":${q(site.name)},"recorded":${rec},"omitted":${n},"last":` +
-          (last instanceof Formatted ? q(last.text) : site.red ? q(REDACTED) : val(site.cfg, last));
-      } else if (site.kind === "branch") {
-        mid = `"site":${site.line},"arm":${site.name},"recorded":${rec},"omitted":${n}`;
-      } else if (site.kind === "loop") {
-        mid = `"site":${site.line},"kind":${q(String(site.name))},"recorded":${rec},"omitted":${n},` +
-          `"omitted_iterations":${site.iterations},"omitted_max_iterations":${site.most}`;
-      } else {
-        const tl = [];
-        if (site.last !== null) site.last.forEach((c, k) => tl.push(`${q(k)}:${c}`));
-        mid = `"recorded":${rec},"omitted":${n},"omitted_types":{${tl.join(",")}}`;
-      }
-      emit(head + mid + `,"pid":${process.pid | 0}}\n`, t);
-      site.omitted = 0;
-    }
-    omittedSites.clear();
-  }
-
-  function atExit() {
-    try {
-      if (state.on) {
-        if (root.lfile !== null || root.loops !== null) loopEvents(root, now());
-        writeOmitted();
-      }
-    } catch (_) {
-      // never into the program
-    }
-    flush();
-    exiting = true; // later events (other exit handlers) are written at once
-    due = -Infinity;
-  }
-
-  // ------------------------------------------------------------ the api
-
-  function fileOf(api, file) {
-    if (file === api.lastFile) return api.lastFi;
-    let fi = api.files.get(file);
-    if (fi === undefined) {
-      fi = new FileInfo(typeof file === "string" ? file : String(file));
-      api.files.set(file, fi);
-    }
-    api.lastFile = file;
-    api.lastFi = fi;
-    return fi;
-  }
-
-  function makeApi(configJson) {
-    const cfg = makeConfig(configJson);
-    if (cfg.maxBytes && (!limit || cfg.maxBytes < limit)) limit = cfg.maxBytes;
-    const A = { cfg, files: new Map(), lastFile: null, lastFi: null };
-    root.api = root.api || A;
-    // the last function started: most calls are of the function called last
-    let lf = null;
-    let ll = -1;
-    let ln = null;
-    let lk = null;
-    let linfo = null;
-
-    function fnInfo(file, line, name, kind, params) {
-      const fi = fileOf(A, file);
-      let info = fi.fns.get(line);
-      if (info === undefined || info.name !== name || info.kind !== kind) {
-        const key = `${line} ${name} ${kind}`;
-        if (fi.fnsn === null) fi.fnsn = new Map();
-        const other = info;
-        info = fi.fnsn.get(key);
-        if (info === undefined) {
-          info = new FnInfo(A, fi, line, name, kind, params);
-          fi.fnsn.set(key, info);
-          if (other === undefined) fi.fns.set(line, info);
-        }
-      }
-      return info;
-    }
-
-    function s(file, line, name, kind, params, args) {
-      if (busy) return DUMMY;
-      try {
-        let info;
-        if (line === ll && name === ln && file === lf && kind === lk) {
-          info = linfo;
-        } else {
-          info = fnInfo(file, line, name, kind, params);
-          lf = file;
-          ll = line;
-          ln = name;
-          lk = kind;
-          linfo = info;
-        }
-        const parent = cur;
-        const cap = info.cap;
-        let sp;
-        if (cap !== 0 && ++info.calls > cap) {
-          // Over the limit: its arguments are read only if it fails or is
-          // among the slowest, its ids given only if needed.
-          sp = new Span(info, true);
-          sp.parent = parent;
-          sp.args = args;
-        } else {
-          sp = new Span(info, false);
-          const c8 = nextC8();
-          sp.c8 = c8;
-          sp.p = PFX;
-          if (parent === null) {
-            sp.r8 = c8;
-            sp.rp = PFX;
-          } else {
-            if (parent.c8 === null) ids(parent);
-            sp.r8 = parent.r8;
-            sp.rp = parent.rp;
-            sp.pc8 = parent.c8;
-            sp.pp = parent.p;
-          }
-          const keys = info.keys;
-          if (info.nkeys === 1 && !info.hasRest && args !== null && typeof args === "object" && args.length === 1) {
-            const k = keys[0];
-            if (k[1]) {
-              sp.aj = k[0] + QREDACTED + "}";
-            } else {
-              const v = args[0];
-              sp.aj = k[0] + (typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0)
-                ? qint(v) : val(cfg, v)) + "}";
-            }
-          } else {
-            sp.aj = argsJson(info, args);
-          }
-        }
-        sp.prev = parent;
-        cur = sp;
-        sp.t0 = now();
-        return sp;
-      } catch (_) {
-        return DUMMY;
-      }
-    }
-
-    // (sp is checked to be a handle: the runtime never throws into the program)
-    function r(sp, v) {
-      if (sp instanceof Span && !sp.dummy) {
-        sp.st = 1;
-        sp.ret = v;
-      }
-      return v;
-    }
-
-    function x(sp, err) {
-      if (sp instanceof Span && !sp.dummy) {
-        sp.st = 2;
-        sp.err = err;
-        sp.ret = undefined;
-      }
-    }
-
-    function e(sp) {
-      if (!(sp instanceof Span) || sp.dummy) return;
-      const t1 = now();
-      if (cur === sp) cur = sp.prev;
-      sp.prev = null;
-      if (sp.done) return;
-      sp.done = true;
-      if (busy) return;
-      try {
-        finish(sp, t1);
-      } catch (_) {
-        // never into the program
-      }
-    }
-
-    function aw(sp, v) {
-      if (cur === sp && sp !== null) {
-        cur = sp.prev;
-        sp.prev = null;
-      }
-      return v;
-    }
-
-    function ar(sp, v) {
-      if (cur !== sp && sp instanceof Span && !sp.dummy && !sp.done && !sp.isRoot) {
-        sp.prev = cur;
-        cur = sp;
-      }
-      return v;
-    }
-
-    // One more event of `site` in the span (or root state) `st`: how many
-    // it has had. The span's first site is counted without a Map.
-    function countInSpan(st, site) {
-      if (st.site1 === site) return ++st.n1;
-      if (st.site1 === null) {
-        st.site1 = site;
-        return (st.n1 = 1);
-      }
-      if (st.counts === null) st.counts = new Map();
-      const c = (st.counts.get(site) || 0) + 1;
-      st.counts.set(site, c);
-      return c;
-    }
-
-    function varOne(st, file, line, name, value) {
-      const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
-      let site = fi.vs.get(line);
-      if (site === undefined || site.name !== name) site = varSite(fi, line, name, site);
-      if (countInSpan(st, site) > site.cap) {
-        st.over = true;
-      } else if (site.left !== 0) {
-        if (site.left > 0) site.left--;
-        const val_ = site.red ? QREDACTED
-          : typeof value === "number" && value === (value | 0) && (value !== 0 || 1 / value > 0)
-            ? qint(value) : val(cfg, value);
-        const t = now();
-        const low = timeLow(t);
-        if (st.p === PFX && st.rp === PFX) {
-          emit(`${K_VT}${low}${K_TR}${st.r8}${K_SI}${st.c8}${site.midQ}${val_}${END}`, t);
-        } else {
-          emit(`${K_VT}${low}${idsMid(st, site)}${val_}${END}`, t);
-        }
-      } else {
-        if (++site.omitted === 1) omittedSites.add(site);
-        // the last value: a number, boolean or short string as it is
-        // (formatted at exit), anything else formatted now, so that nothing
-        // of the program is kept
-        const ty = typeof value;
-        site.last = site.red ? REDACTED
-          : ty === "number" || ty === "boolean" || ty === "undefined" || value === null ||
-            (ty === "string" && value.length <= cfg.cap) ? value : new Formatted(fmt(cfg, value));
-      }
-    }
-
-    function varSite(fi, line, name, first) {
-      const key = `${line} ${name}`;
-      if (fi.vsn === null) fi.vsn = new Map();
-      let site = fi.vsn.get(key);
-      if (site === undefined) {
-        const qn = q(String(name));
-        site = new Site(A, "var", fi, line, String(name),
-          `,"file":${fi.qf},"line":${line | 0},"name":${qn},"value":`, redacted(cfg, String(name)),
-          `{"type":"var","file":${fi.qf},"line":${line | 0},"name":${qn}`);
-        fi.vsn.set(key, site);
-        if (first === undefined) fi.vs.set(line, site);
-      }
-      return site;
-    }
-
-    function v(file, line, name, value) {
-      if (busy) return;
-      const st = cur === null ? root : cur;
-      if (st.quiet) return;
-      try {
-        varOne(st, file, line, name, value);
-        const n = arguments.length;
-        if (n > 5) {
-          for (let i = 4; i + 1 < n; i += 2) varOne(st, file, line, arguments[i], arguments[i + 1]);
-        }
-      } catch (_) {
-        // never into the program
-      }
-    }
-
-    function vw(file, line, name, value) {
-      if (busy) return value;
-      const st = cur === null ? root : cur;
-      if (st.quiet) return value;
-      try {
-        varOne(st, file, line, name, value);
-      } catch (_) {
-        // never into the program
-      }
-      return value;
-    }
-
-    function b(file, site, arm) {
-      if (busy) return;
-      const st = cur === null ? root : cur;
-      if (st.quiet) return;
-      try {
-        const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
-        let arms = fi.bs.get(site);
-        if (arms === undefined) {
-          arms = [];
-          fi.bs.set(site, arms);
-        }
-        let bs = arms[arm];
-        if (bs === undefined) {
-          bs = arms[arm] = new Site(A, "branch", fi, site, arm | 0,
-            `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"arm":${arm | 0}`, false,
-            `{"type":"branch","file":${fi.qf},"site":${site | 0},"arm":${arm | 0}`);
-        }
-        if (countInSpan(st, bs) > bs.cap) {
-          st.over = true;
-        } else if (bs.left !== 0) {
-          if (bs.left > 0) bs.left--;
-          const t = now();
-          const low = timeLow(t);
-          emit(`${K_BT}${low}${idsMid(st, bs)}${END}`, t);
-        } else if (++bs.omitted === 1) {
-          omittedSites.add(bs);
-        }
-      } catch (_) {
-        // never into the program
-      }
-    }
-
-    function li(file, site, kind) {
-      const st = cur === null ? root : cur;
-      if (st.lsite === site && st.lfile === file) {
-        st.ln++;
-        return;
-      }
-      liSlow(st, file, site, kind);
-    }
-
-    function liSlow(st, file, site, kind) {
-      if (busy || st.quiet) return;
-      if (st === root && root.api !== A) {
-        // outside spans, each config's loops are written with their own file table
-        if (root.lfile !== null || root.loops !== null) loopEvents(root, now());
-        root.api = A;
-      }
-      if (st.lfile === null) {
-        st.lfile = file;
-        st.lsite = site;
-        st.lkind = kind;
-        st.ln = 1;
-        return;
-      }
-      let l = st.loops;
-      if (l === null) l = st.loops = [];
-      for (let i = 0; i < l.length; i += 4) {
-        if (l[i + 1] === site && l[i] === file) {
-          l[i + 3]++;
-          return;
-        }
-      }
-      l.push(file, site, kind, 1);
-    }
-
-    function c(file, line, err) {
-      if (busy) return;
-      const st = cur === null ? root : cur;
-      if (st.quiet) return;
-      try {
-        const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
-        let es = fi.es.get(line);
-        if (es === undefined) {
-          es = new Site(A, "exception", fi, line, null, `,"file":${fi.qf},"line":${line | 0}`, false, null);
-          fi.es.set(line, es);
-        }
-        if (es.left === 0) {
-          if (++es.omitted === 1) {
-            omittedSites.add(es);
-            es.last = new Map();
-          }
-          let k = "?";
-          try {
-            k = errParts(cfg, err)[0];
-          } catch (_) {
-            k = "?";
-          }
-          es.last.set(k, (es.last.get(k) || 0) + 1);
-          return;
-        }
-        if (es.left > 0) es.left--;
-        const t = now();
-        const low = timeLow(t);
-        emit(`${K_ET}${low}${idsMid(st, es)},"exception":${excJson(cfg, err)}${END}`, t);
-      } catch (_) {
-        // never into the program
-      }
-    }
-
-    const api = { s, r, x, e, aw, ar, v, vw, b, li, c };
-    A.api = api;
-    apis.push(api);
-    return api;
-  }
-
-  const byConfig = new Map();
-  const core = {
-    on: true,
-    api(configJson) {
-      if (!state.on) return OFF;
-      const text = typeof configJson === "string" ? configJson : "{}";
-      let api = byConfig.get(text);
-      if (api === undefined) {
-        api = makeApi(text);
-        byConfig.set(text, api);
-      }
-      return api;
-    },
-  };
-
-  try {
-    process.on("exit", atExit);
-  } catch (_) {
-    // no exit hook: events still go out by size and age
-  }
-  due = now() + FLUSH_MS;
-  return core;
 }
-
+// A function's facts, shared by its calls.
+class FnInfo {
+    constructor(api, fi, line, name, kind, params) {
+        const cfg = api.cfg;
+        this.cfg = cfg;
+        this.api = api;
+        this.file = fi.file;
+        this.line = line;
+        this.name = name;
+        this.kind = kind;
+        // the keys from "name" to "kind" (a `calls` event's), and the same
+        // between "parent_id" and the start time (a span's)
+        this.static = `"name":${q(String(name))},"module":null,"file":${fi.qf},` +
+            `"line":${line | 0},"kind":${q(String(kind))},`;
+        this.mid = "," + this.static + '"start_unix_ns":';
+        this.sec = null; // the second of ms and msQ
+        this.ms = ""; // mid and that second's digits
+        this.msQ = ""; // ... after a closing quote
+        // [JSON key with "{" or "," before it, redacted, rest parameter]
+        const names = typeof params === "string" && params !== ""
+            ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
+        this.keys = names.map((n, i) => {
+            const rest = n.startsWith("...");
+            const bare = rest ? n.slice(3) : n;
+            return [(i ? "," : "{") + q(bare) + ":", redacted(cfg, bare), rest];
+        });
+        this.nkeys = this.keys.length;
+        this.hasRest = this.keys.some((k) => k[2]);
+        this.cap = cfg.maxCalls;
+        this.calls = 0;
+        this.omitted = 0;
+        this.omittedMs = 0;
+        this.omittedMaxMs = 0;
+        this.slow = []; // [duration ms, JSON object text], slowest first
+        this.slowMin = cfg.slowest ? -1 : Infinity;
+        this.failed = 0;
+        this.omittedFailed = 0;
+        this.omittedExc = new Map();
+    }
+}
+// A site of point events: a variable, a branch arm, a loop, a handler.
+class Site {
+    constructor(api, kind, fi, line, name, mid, red, sup) {
+        const cfg = api.cfg;
+        this.kind = kind; // "var", "branch", "loop", "exception"
+        this.fi = fi;
+        this.cfg = cfg;
+        this.line = line | 0;
+        this.name = name; // var: the variable; branch: the arm; loop: its kind
+        this.mid = mid === null ? null : flat(mid); // its keys from ',"file"' to the value (var), arm (branch)...
+        this.midQ = mid === null ? null : flat('"' + mid);
+        this.red = red;
+        this.sup = sup; // the span's `suppressed` entry without its count
+        this.cap = cfg.maxSite;
+        this.left = cfg.maxProc || -1; // events the process may still write; -1: no limit
+        this.omitted = 0;
+        this.last = null; // var: the last omitted value's text; exception: Map type -> count
+        this.iterations = 0;
+        this.most = 0;
+    }
+}
+// a value already formatted (a site's last omitted value)
+class Formatted {
+    constructor(text) {
+        this.text = text;
+    }
+}
+class FileInfo {
+    constructor(file, qf) {
+        this.file = file;
+        this.qf = qf;
+        this.vs = new Map(); // line -> Site of its first variable
+        this.vsn = null; // "line name" -> Site, for lines of several variables
+        this.bs = new Map(); // site -> [Site per arm]
+        this.ls = new Map(); // site -> Site of the loop
+        this.es = new Map(); // line -> Site of the handler
+        this.fns = new Map(); // line -> FnInfo of its first function
+        this.fnsn = null; // "line name kind" -> FnInfo
+    }
+}
+function makeOnCore(tracePath) {
+    const process = proc;
+    const fs = builtin("fs");
+    const pathMod = builtin("path");
+    const util = builtin("util");
+    const Buffer = builtin("buffer").Buffer;
+    const performance = builtin("perf_hooks").performance;
+    let threadId = 0;
+    try {
+        threadId = builtin("worker_threads").threadId | 0;
+    }
+    catch {
+        threadId = 0;
+    }
+    // The program may replace these later (fake timers, mocks): the runtime
+    // keeps the originals.
+    const perfNowFn = performance.now;
+    const now = () => perfNowFn.call(performance);
+    const openSync = fs.openSync;
+    const writeSync = fs.writeSync;
+    const fstatSync = fs.fstatSync;
+    const mkdirSync = fs.mkdirSync;
+    const types = util.types;
+    const isProxy = types.isProxy;
+    const isMap = types.isMap;
+    const isSet = types.isSet;
+    const isDate = types.isDate;
+    const isRegExp = types.isRegExp;
+    const isNativeError = types.isNativeError;
+    const isTypedArray = types.isTypedArray;
+    const isAnyArrayBuffer = types.isAnyArrayBuffer;
+    const isBoxedPrimitive = types.isBoxedPrimitive;
+    const isNumberObject = types.isNumberObject;
+    const isStringObject = types.isStringObject;
+    const isBooleanObject = types.isBooleanObject;
+    const isBigIntObject = types.isBigIntObject;
+    const isSymbolObject = types.isSymbolObject;
+    const isAsyncFunction = types.isAsyncFunction;
+    const isGeneratorFunction = types.isGeneratorFunction;
+    const inspect = util.inspect;
+    const getProto = Object.getPrototypeOf;
+    const ownDesc = Object.getOwnPropertyDescriptor;
+    const ownKeys = Reflect.ownKeys;
+    const isArray = Array.isArray;
+    const arraySlice = Array.prototype.slice;
+    // BigInt is not in lib es2017: its prototype's valueOf, from the global
+    const BigIntProto = globalThis.BigInt.prototype;
+    const ObjectProto = Object.prototype;
+    const ArrayProto = Array.prototype;
+    const ErrorProto = Error.prototype;
+    const fnToString = Function.prototype.toString;
+    // (typed as taking any `this`: they are called on values of the program)
+    const dateGetTime = Date.prototype.getTime;
+    const dateISO = Date.prototype.toISOString;
+    const numValueOf = Number.prototype.valueOf;
+    const strValueOf = String.prototype.valueOf;
+    const boolValueOf = Boolean.prototype.valueOf;
+    const bigValueOf = BigIntProto.valueOf;
+    const bigToString = BigIntProto.toString;
+    const symValueOf = Symbol.prototype.valueOf;
+    const getter = (proto, name) => {
+        const d = ownDesc(proto, name);
+        return d && typeof d.get === "function" ? d.get : null;
+    };
+    const mapSize = getter(Map.prototype, "size");
+    const setSize = getter(Set.prototype, "size");
+    const mapEntries = Map.prototype.entries;
+    const setValues = Set.prototype.values;
+    const mapIterNext = getProto(new Map().entries()).next;
+    const setIterNext = getProto(new Set().values()).next;
+    const reSource = getter(RegExp.prototype, "source");
+    const reFlagGetters = [];
+    const flagNames = [["hasIndices", "d"], ["global", "g"], ["ignoreCase", "i"], ["multiline", "m"],
+        ["dotAll", "s"], ["unicode", "u"], ["unicodeSets", "v"], ["sticky", "y"]];
+    for (const [n, c] of flagNames) {
+        const g = getter(RegExp.prototype, n);
+        if (g !== null)
+            reFlagGetters.push([g, c]);
+    }
+    const TypedArrayProto = getProto(Uint8Array.prototype);
+    const taLength = getter(TypedArrayProto, "length");
+    const taTag = getter(TypedArrayProto, Symbol.toStringTag);
+    const abByteLength = getter(ArrayBuffer.prototype, "byteLength");
+    const BufferProto = Buffer.prototype;
+    // [prototype, name getter, message getter], looked up when needed
+    let domException = undefined;
+    const SCHEMA_TAIL = `,"pid":${process.pid | 0},"tid":${threadId}`;
+    const REDACTED = "[REDACTED]";
+    const QREDACTED = '"[REDACTED]"';
+    const DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
+        "private_?key", "session", "cookie"];
+    const ENCODE_LINES = 32; // lines kept as strings (the garbage collector copies them)
+    const WRITE_BYTES = 64 * 1024; // bytes written at once
+    const FLUSH_MS = 1000; // at least once a second when events keep coming
+    const CHECK_BYTES = 1 << 20;
+    const CHECK_NEAR = 16 << 20;
+    const MAX_DEPTH = 6;
+    const NEVER = 2 ** 52;
+    // ------------------------------------------------------------ the trace file
+    let path = null;
+    let fd = null;
+    try {
+        path = pathMod.resolve(tracePath);
+        try {
+            fd = openSync(path, "a", 0o666);
+        }
+        catch {
+            mkdirSync(pathMod.dirname(path), { recursive: true });
+            fd = openSync(path, "a", 0o666);
+        }
+    }
+    catch {
+        fd = null;
+    }
+    if (fd === null) {
+        try {
+            if (!process.env.CTINJECT_TRACE_WARNED) {
+                process.env.CTINJECT_TRACE_WARNED = "1";
+                writeSync(2, `ctinject: cannot write the trace file ${path || tracePath} (CTINJECT_TRACE_FILE); ` +
+                    "no telemetry is recorded\n");
+            }
+        }
+        catch {
+            // nothing to do
+        }
+        return null;
+    }
+    const fdOut = fd;
+    const state = { on: true };
+    const apis = []; // every api object made, to turn off at the size limit
+    let limit = 0; // the trace file's size limit in bytes (0: none)
+    let buf = ""; // the latest lines (ASCII only)
+    let nbuf = 0; // ... how many
+    let out = Buffer.allocUnsafeSlow(WRITE_BYTES * 2); // the bytes of the lines before them
+    let outLen = 0;
+    let checked = -1; // bytes written when the file's size was last checked (-1: never)
+    let written = 0; // bytes this thread wrote
+    let checkedAt = 0; // ... and when (performance.now() ms)
+    let due = 0; // write by this time (performance.now() ms)
+    let writing = false;
+    let exiting = false;
+    let busy = false; // the runtime is running code of the program (full repr), or is off: record nothing
+    let cur = null; // the current span
+    // At the size limit. Modules bound the API's functions when they loaded
+    // (ES module exports): `busy` for good makes those record nothing; the
+    // api objects get the "off" functions for whoever calls through them.
+    function turnOff() {
+        state.on = false;
+        busy = true;
+        for (const a of apis) {
+            for (const k of API_NAMES)
+                a[k] = OFF[k];
+        }
+    }
+    // The latest lines into `out`: few strings stay alive for the garbage
+    // collector to copy, and one write takes many lines.
+    function encode() {
+        const n = buf.length;
+        if (outLen + n > out.length) {
+            const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, outLen + n));
+            out.copy(bigger, 0, 0, outLen);
+            out = bigger;
+        }
+        out.latin1Write(buf, outLen, n);
+        outLen += n;
+        buf = "";
+        nbuf = 0;
+    }
+    function flush() {
+        if (writing)
+            return;
+        writing = true;
+        try {
+            if (nbuf !== 0)
+                encode();
+            due = exiting ? -Infinity : now() + FLUSH_MS;
+            const n = outLen;
+            outLen = 0;
+            if (n === 0 || path === null)
+                return;
+            let data = out;
+            let len = n;
+            const t = now();
+            if (limit && (checked < 0 || written - checked >= CHECK_BYTES || t - checkedAt >= FLUSH_MS)) {
+                // The file's size, checked at the first write, then after each
+                // megabyte this thread writes or a second; within CHECK_NEAR bytes
+                // of the limit, at every write.
+                let full = false;
+                try {
+                    const size = fstatSync(fdOut).size;
+                    full = size >= limit;
+                    checked = limit - size <= CHECK_NEAR ? -1 : written;
+                    checkedAt = t;
+                }
+                catch {
+                    full = false;
+                }
+                if (full) {
+                    // The file stops growing here, with a line that says so, and this
+                    // thread records nothing more.
+                    data = Buffer.from(`{"v":1,"type":"truncated","lang":"javascript","time_unix_ns":${unixNs(t)},` +
+                        `"limit_bytes":${limit}${SCHEMA_TAIL}}\n`, "latin1");
+                    len = data.length;
+                    path = null;
+                    turnOff();
+                }
+            }
+            written += len;
+            let off = 0;
+            while (off < len) {
+                const w = writeSync(fdOut, data, off, len - off);
+                if (!(w > 0))
+                    break;
+                off += w;
+            }
+        }
+        catch {
+            // never into the program
+        }
+        finally {
+            writing = false;
+        }
+    }
+    function emit(line, t) {
+        buf += line;
+        if (++nbuf >= ENCODE_LINES) {
+            encode();
+            if (outLen >= WRITE_BYTES) {
+                flush();
+                return;
+            }
+        }
+        if (t >= due)
+            flush();
+    }
+    // ------------------------------------------------------------ clocks, ids, line pieces
+    const END = flat(SCHEMA_TAIL + "}\n"); // a point event's line's end
+    const END_OK = flat(',"status":"ok","exception":null' + END); // ... a span's that returned
+    const K_NULLIDS = ',"trace_id":null,"span_id":null';
+    const K_DUR = ',"duration_ns":';
+    const K_ARGS = ',"args":';
+    const K_RET = ',"return":';
+    // Integers as text from tables of three digits: V8's own conversion keeps
+    // each result in a cache that the garbage collector copies at each young
+    // collection (half a megabyte: a sixth of the time of a call that writes
+    // two lines).
+    const D3 = []; // "0" to "999"
+    const P3 = []; // "000" to "999"
+    for (let i = 0; i < 1000; i++) {
+        D3.push(String(i));
+        P3.push(String(i + 1000).slice(1));
+    }
+    // a non-negative integer below 10^9 (anything else through String())
+    function itoa(n) {
+        if (n < 1000 && n >= 0 && n === (n | 0))
+            return D3[n];
+        if (n !== (n | 0) || n < 0 || n >= 1000000000)
+            return String(n);
+        if (n < 1000000) {
+            const h = (n / 1000) | 0;
+            return D3[h] + P3[n - h * 1000];
+        }
+        const h = (n / 1000000) | 0;
+        const m = n - h * 1000000;
+        const k = (m / 1000) | 0;
+        return D3[h] + P3[k] + P3[m - k * 1000];
+    }
+    // an int32 as a JSON string literal ("-0" is not one)
+    function qint(n) {
+        return n >= 0 ? '"' + itoa(n) + '"' : (n === -2147483648 ? '"-2147483648"' : '"-' + itoa(-n) + '"');
+    }
+    // Wall-clock nanoseconds from the monotonic clock: performance.timeOrigin
+    // split into whole seconds and nanoseconds (a double cannot hold a
+    // nanosecond count since 1970). A time is written as the second's digits
+    // (joined to the constant before them, once a second) and nine more.
+    const origin = performance.timeOrigin;
+    const originMs = Math.floor(origin);
+    const ORIGIN_SEC = Math.floor(originMs / 1000);
+    const ORIGIN_NS = (originMs % 1000) * 1e6 + Math.round((origin - originMs) * 1e6);
+    let secLo = 1; // ns since the origin where secStr's second starts
+    let secHi = 0; // ... and ends
+    let secStr = "";
+    // the heads of point events' lines, up to the time's last nine digits
+    let K_VT = "";
+    let K_BT = "";
+    let K_LT = "";
+    let K_ET = "";
+    function setSecond(n) {
+        const total = ORIGIN_NS + n;
+        const rem = total % 1e9;
+        secStr = String(ORIGIN_SEC + (total - rem) / 1e9);
+        secLo = n - rem;
+        secHi = secLo + 1e9;
+        const head = '{"v":1,"type":"';
+        const tail = '","lang":"javascript","time_unix_ns":' + secStr;
+        K_VT = flat(head + "var" + tail);
+        K_BT = flat(head + "branch" + tail);
+        K_LT = flat(head + "loop" + tail);
+        K_ET = flat(head + "exception" + tail);
+    }
+    // The last nine digits of time t (performance.now() ms); secStr holds the others.
+    function timeLow(t) {
+        const n = Math.floor(t * 1e6);
+        if (n < secLo || n >= secHi)
+            setSecond(n);
+        const low = n - secLo;
+        const h = (low / 1000000) | 0;
+        const m = low - h * 1000000;
+        const k = (m / 1000) | 0;
+        return P3[h] + P3[k] + P3[m - k * 1000];
+    }
+    function unixNs(t) {
+        const low = timeLow(t);
+        return secStr + low;
+    }
+    function durNs(t0, t1) {
+        const d = Math.round((t1 - t0) * 1e6);
+        return d > 0 ? (d < 2147483648 ? itoa(d) : String(d)) : "0";
+    }
+    // A span id: the thread's prefix (8 random hex digits) and a counter in
+    // [2^28, 2^30) (8 hex digits, from a random start); when the counter runs
+    // out, a new random prefix. A trace id is 16 random hex digits of the
+    // thread followed by its root span's id. The program's Math.random is
+    // never used.
+    const randomFillSync = builtin("crypto").randomFillSync;
+    const H2 = [];
+    for (let i = 0; i < 256; i++)
+        H2.push((i + 256).toString(16).slice(1));
+    const rnd = new Uint32Array(2);
+    function hex8(x) {
+        return H2[x >>> 24] + H2[(x >>> 16) & 255] + H2[(x >>> 8) & 255] + H2[x & 255];
+    }
+    randomFillSync(rnd);
+    const TRACE16 = hex8(rnd[0]) + hex8(rnd[1]);
+    let PFX = "";
+    let ctr = 0;
+    let hi6 = "";
+    // the constant pieces that hold the prefix
+    let K_SH = ""; // a span's line, to its root's last digits
+    let K_SI = ""; // ... from there to its own last digits
+    let K_PA = ""; // ... from there to its parent's last digits
+    let K_PN = ""; // ... or to the function's keys, for a root span
+    let K_TR = ""; // a point event's trace_id, to the root's last digits
+    function newPrefix() {
+        randomFillSync(rnd);
+        PFX = hex8(rnd[0]);
+        ctr = 0x10000000 + (rnd[1] & 0x07ffff00);
+        hi6 = (ctr >>> 8).toString(16);
+        K_SH = flat('{"v":1,"type":"span","lang":"javascript","trace_id":"' + TRACE16 + PFX);
+        K_SI = flat('","span_id":"' + PFX);
+        K_PA = flat('","parent_id":"' + PFX);
+        K_PN = '","parent_id":null';
+        K_TR = flat(',"trace_id":"' + TRACE16 + PFX);
+    }
+    newPrefix();
+    function nextC8() {
+        let c = ++ctr;
+        if ((c & 255) === 0) {
+            if (c >= 0x40000000) {
+                newPrefix();
+                c = ctr;
+            }
+            hi6 = (c >>> 8).toString(16);
+        }
+        return hi6 + H2[c & 255];
+    }
+    // ids as JSON literals (the general case; the lines' fast paths use the pieces)
+    function qsOf(sp) {
+        return sp.isRoot || sp.c8 === null ? "null" : '"' + sp.p + sp.c8 + '"';
+    }
+    function qtOf(sp) {
+        return sp.isRoot || sp.c8 === null ? "null" : '"' + TRACE16 + sp.rp + sp.r8 + '"';
+    }
+    function qpOf(sp) {
+        return sp.pc8 === null ? "null" : '"' + sp.pp + sp.pc8 + '"';
+    }
+    // Gives a quiet span (and first its quiet ancestors) its ids.
+    function ids(sp) {
+        const chain = [];
+        let x = sp;
+        while (x !== null && x.c8 === null) {
+            chain.push(x);
+            x = x.parent;
+        }
+        for (let i = chain.length - 1; i >= 0; i--) {
+            const y = chain[i];
+            const p = y.parent;
+            y.c8 = nextC8();
+            y.p = PFX;
+            if (p === null) {
+                y.r8 = y.c8;
+                y.rp = PFX;
+            }
+            else {
+                y.r8 = p.r8;
+                y.rp = p.rp;
+                y.pc8 = p.c8;
+                y.pp = p.p;
+            }
+            y.parent = null;
+        }
+    }
+    // The keys of a point event from "trace_id" to the site's (site.mid:
+    // from ',"file"'; site.midQ: the same after the span id's closing quote).
+    function idsMid(st, site) {
+        if (st.isRoot)
+            return K_NULLIDS + site.mid;
+        if (st.p === PFX && st.rp === PFX)
+            return K_TR + st.r8 + K_SI + st.c8 + site.midQ;
+        return ',"trace_id":' + qtOf(st) + ',"span_id":' + qsOf(st) + site.mid;
+    }
+    // ------------------------------------------------------------ configuration
+    function intKey(d, k, dflt, min) {
+        const v = d[k];
+        return typeof v === "number" && Number.isSafeInteger(v) && v >= min ? v : dflt;
+    }
+    function makeConfig(text) {
+        let d = {};
+        try {
+            const j = JSON.parse(text);
+            if (j !== null && typeof j === "object" && !isArray(j))
+                d = j;
+        }
+        catch {
+            d = {};
+        }
+        const cfg = {
+            cap: intKey(d, "value_cap", 200, 1),
+            maxSite: intKey(d, "max_events_per_site", 16, 0),
+            maxProc: intKey(d, "max_events_per_site_per_process", 200, 0),
+            slowest: intKey(d, "slowest_calls", 5, 0),
+            maxCalls: intKey(d, "max_spans_per_function", 1000, 0),
+            maxFail: intKey(d, "max_failures_per_function", 100, 0) || NEVER,
+            maxBytes: intKey(d, "max_trace_bytes", 1000000000, 0),
+            full: d["repr"] === "full",
+            red: [],
+            redCache: new Map(),
+        };
+        const redact = d["redact"];
+        const pats = isArray(redact) ? redact : DEFAULT_REDACT;
+        for (const p of pats) {
+            if (typeof p !== "string" || p === "")
+                continue;
+            try {
+                // The syntax common to Python's re and Rust's regex; an inline
+                // (?i) is implied, (?P<name> is JavaScript's (?<name>.
+                cfg.red.push(new RegExp(p.replace(/^\(\?i\)/, "").replace(/\(\?P</g, "(?<"), "i"));
+            }
+            catch {
+                // fail closed: redact every value rather than none
+                cfg.red.push(/(?:)/);
+            }
+        }
+        return cfg;
+    }
+    // ------------------------------------------------------------ values
+    const BUILTIN_ERRORS = /^(?:Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/;
+    // Printable ASCII but ' " and \: a string that needs no escaping, in its
+    // single-quoted form or in JSON.
+    const PLAIN = /^[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*$/;
+    const IDENT = /^[A-Za-z_$][\w$]*$/;
+    const ESC = /[\x00-\x1f\x7f'\\]/g;
+    const ESC_MAP = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f",
+        "\v": "\\v", "'": "\\'", "\\": "\\\\" };
+    function escChar(c) {
+        const m = ESC_MAP[c];
+        return m !== undefined ? m : "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0");
+    }
+    function strRepr(v, room) {
+        if (v.length > room)
+            v = v.slice(0, room);
+        return "'" + v.replace(ESC, escChar) + "'";
+    }
+    function numStr(v) {
+        return v === 0 && 1 / v < 0 ? "-0" : String(v);
+    }
+    // (no bigint literals: they need target ES2020)
+    function bigStr(v) {
+        const hex = bigToString.call(v, 16);
+        const sign = hex.charCodeAt(0) === 45 ? 1 : 0; // "-"
+        if (hex.length - sign > 750) { // at least 2^3000
+            const bits = (hex.length - sign - 1) * 4 + parseInt(hex[sign], 16).toString(2).length;
+            return `<bigint with ${bits} bits>`;
+        }
+        return String(v) + "n";
+    }
+    function keyStr(k) {
+        if (typeof k === "symbol")
+            return "[" + String(k) + "]";
+        return IDENT.test(k) ? k : strRepr(k, 1000);
+    }
+    // An own data property's value, or undefined (no getter runs).
+    function ownData(o, k) {
+        const d = ownDesc(o, k);
+        return d !== undefined && "value" in d ? d.value : undefined;
+    }
+    function fnName(f) {
+        if (isProxy(f))
+            return "";
+        const n = ownData(f, "name");
+        return typeof n === "string" ? n : "";
+    }
+    // The name of an object's class, from the first `constructor` data
+    // property up its prototype chain, without running any of its code.
+    function ctorName(o) {
+        let p = o;
+        for (let i = 0; i < 64; i++) {
+            if (isProxy(p))
+                return "Proxy";
+            p = getProto(p);
+            if (p === null)
+                return "Object";
+            if (isProxy(p))
+                return "Proxy";
+            const c = ownData(p, "constructor");
+            if (typeof c === "function") {
+                const n = fnName(c);
+                if (n)
+                    return n;
+            }
+        }
+        return "Object";
+    }
+    function hasProto(o, target) {
+        let p = o;
+        for (let i = 0; i < 64; i++) {
+            if (isProxy(p))
+                return false;
+            p = getProto(p);
+            if (p === null)
+                return false;
+            if (p === target)
+                return true;
+        }
+        return false;
+    }
+    // A prototype like this realm's Object.prototype (another realm's: a vm
+    // context, a jest test file).
+    function isObjectProto(p) {
+        if (p === ObjectProto)
+            return true;
+        if (isProxy(p) || getProto(p) !== null)
+            return false;
+        const c = ownData(p, "constructor");
+        return typeof c === "function" && fnName(c) === "Object";
+    }
+    function isExact(_o, p, name) {
+        // o's prototype p is the builtin `name`'s (of any realm)
+        if (isProxy(p))
+            return false;
+        const c = ownData(p, "constructor");
+        if (typeof c !== "function" || fnName(c) !== name)
+            return false;
+        const pp = getProto(p);
+        return pp !== null && !isProxy(pp) && isObjectProto(pp);
+    }
+    function fnStr(f) {
+        const n = fnName(f) || "(anonymous)";
+        let kind = "Function";
+        try {
+            if (isAsyncFunction(f)) {
+                kind = isGeneratorFunction(f) ? "AsyncGeneratorFunction" : "AsyncFunction";
+            }
+            else if (isGeneratorFunction(f)) {
+                kind = "GeneratorFunction";
+            }
+            else {
+                const src = fnToString.call(f);
+                if (src.startsWith("class") && /^class[\s{]/.test(src))
+                    return `[class ${n}]`;
+            }
+        }
+        catch {
+            // keep "Function"
+        }
+        return `[${kind} ${n}]`;
+    }
+    function dateStr(v) {
+        const t = dateGetTime.call(v);
+        return t === t ? dateISO.call(v) : "Invalid Date";
+    }
+    function regexpStr(v) {
+        let flags = "";
+        for (const [g, c] of reFlagGetters) {
+            try {
+                if (g.call(v))
+                    flags += c;
+            }
+            catch {
+                // not a flag this regexp knows
+            }
+        }
+        return "/" + reSource.call(v) + "/" + flags;
+    }
+    // type and message of a thrown value, read without running its code
+    function errParts(cfg, e) {
+        const t = typeof e;
+        if (e === null)
+            return ["null", "null"];
+        if (t !== "object" && t !== "function") {
+            return [t, t === "string" ? e : fmt(cfg, e)];
+        }
+        if (isProxy(e))
+            return ["Proxy", "<Proxy>"];
+        let type = ownData(e, "name");
+        const cname = ctorName(e);
+        if (typeof type !== "string" || type === "")
+            type = cname;
+        let msg;
+        const md = ownDesc(e, "message");
+        if (md !== undefined) {
+            if (!("value" in md))
+                msg = "[Getter]";
+            else
+                msg = typeof md.value === "string" ? md.value : fmt(cfg, md.value);
+        }
+        else if (cname === "DOMException") {
+            const dx = domEx();
+            if (dx !== null && getProto(e) === dx[0]) {
+                type = String(dx[1].call(e));
+                msg = String(dx[2].call(e));
+            }
+            else {
+                msg = "";
+            }
+        }
+        else if (isNativeError(e) || hasProto(e, ErrorProto)) {
+            msg = "";
+        }
+        else {
+            msg = fmt(cfg, e);
+        }
+        return [type, msg];
+    }
+    function domEx() {
+        if (domException === undefined) {
+            domException = null;
+            try {
+                const D = globalThis.DOMException;
+                const n = getter(D.prototype, "name");
+                const m = getter(D.prototype, "message");
+                if (n !== null && m !== null)
+                    domException = [D.prototype, n, m];
+            }
+            catch {
+                domException = null;
+            }
+        }
+        return domException;
+    }
+    function capStr(s, cap) {
+        return s.length <= cap ? s : (cap > 3 ? s.slice(0, cap - 3) + "..." : s.slice(0, cap));
+    }
+    function excJson(cfg, e) {
+        let type = "?";
+        let msg = "";
+        try {
+            const p = errParts(cfg, e);
+            type = p[0];
+            msg = p[1];
+        }
+        catch {
+            msg = "<unprintable>";
+        }
+        if (typeof type !== "string")
+            type = "?";
+        if (typeof msg !== "string")
+            msg = "<unprintable>";
+        return `{"type":${q(type)},"message":${q(capStr(msg, cfg.cap))}}`;
+    }
+    // What full mode shows of an object that safe mode shows by class.
+    function fullRepr(_cfg, v, room) {
+        const was = busy;
+        busy = true;
+        try {
+            const r = inspect(v, { depth: 2, getters: false, customInspect: false, showProxy: true,
+                maxArrayLength: 50, maxStringLength: room, breakLength: Infinity, compact: true,
+                colors: false, showHidden: false });
+            return typeof r === "string" ? r : `<${ctorName(v)} object>`;
+        }
+        catch {
+            let n = "Object";
+            try {
+                n = ctorName(v);
+            }
+            catch {
+                n = "Object";
+            }
+            return `<repr failed: ${n} object>`;
+        }
+        finally {
+            busy = was || !state.on;
+        }
+    }
+    // The recorded text of v, at most about `room` characters (the caller cuts).
+    function rec(cfg, v, depth, room, seen) {
+        if (room < 1)
+            room = 1;
+        switch (typeof v) {
+            case "string": return strRepr(v, room);
+            case "number": return numStr(v);
+            case "boolean": return v ? "true" : "false";
+            case "undefined": return "undefined";
+            case "bigint": return bigStr(v);
+            case "symbol": return String(v);
+            case "function": return isProxy(v) ? "<Proxy>" : fnStr(v);
+            default: break;
+        }
+        if (v === null)
+            return "null";
+        const o = v;
+        if (isProxy(o))
+            return "<Proxy>";
+        const p = getProto(o);
+        let kind = 0; // 1 array, 2 plain object, 3 Map, 4 Set
+        if (isArray(o)) {
+            if (p === ArrayProto || (p !== null && !isProxy(p) && isArray(p)))
+                kind = 1;
+        }
+        else if (p === null || p === ObjectProto || isObjectProto(p)) {
+            kind = 2;
+        }
+        else if (isMap(o)) {
+            if (isExact(o, p, "Map"))
+                kind = 3;
+        }
+        else if (isSet(o)) {
+            if (isExact(o, p, "Set"))
+                kind = 4;
+        }
+        if (kind === 0)
+            return other(cfg, o, p, depth, room, seen);
+        if (seen !== null && seen.includes(o))
+            return "[Circular]";
+        let open, close, size = 0;
+        if (kind === 1) {
+            open = "[";
+            close = "]";
+            size = o.length;
+        }
+        else if (kind === 2) {
+            open = "{";
+            close = "}";
+        }
+        else if (kind === 3) {
+            size = mapSize.call(o);
+            open = `Map(${size}) {`;
+            close = "}";
+        }
+        else {
+            size = setSize.call(o);
+            open = `Set(${size}) {`;
+            close = "}";
+        }
+        if (depth >= MAX_DEPTH)
+            return open + "..." + close;
+        if (seen === null)
+            seen = [];
+        seen.push(o);
+        try {
+            const parts = [];
+            let used = open.length + close.length;
+            let more = false;
+            if (kind === 1) {
+                for (let i = 0; i < size; i++) {
+                    if (used >= room) {
+                        more = true;
+                        break;
+                    }
+                    const d = ownDesc(o, i);
+                    let s;
+                    if (d === undefined)
+                        s = "<empty>";
+                    else if (!("value" in d))
+                        s = accessorStr(d);
+                    else
+                        s = rec(cfg, d.value, depth + 1, room - used, seen);
+                    parts.push(s);
+                    used += s.length + 2;
+                }
+            }
+            else if (kind === 2) {
+                const keys = ownKeys(o);
+                for (let i = 0; i < keys.length; i++) {
+                    const k = keys[i];
+                    const d = ownDesc(o, k);
+                    if (d === undefined || !d.enumerable)
+                        continue;
+                    if (used >= room) {
+                        more = true;
+                        break;
+                    }
+                    const ks = keyStr(k);
+                    let xs;
+                    if (typeof k === "string" && redacted(cfg, k))
+                        xs = REDACTED;
+                    else if (!("value" in d))
+                        xs = accessorStr(d);
+                    else
+                        xs = rec(cfg, d.value, depth + 1, room - used - ks.length - 2, seen);
+                    const s = ks + ": " + xs;
+                    parts.push(s);
+                    used += s.length + 2;
+                }
+            }
+            else {
+                const it = kind === 3 ? mapEntries.call(o) : setValues.call(o);
+                const next = kind === 3 ? mapIterNext : setIterNext;
+                for (;;) {
+                    const r = next.call(it);
+                    if (r.done)
+                        break;
+                    if (used >= room) {
+                        more = true;
+                        break;
+                    }
+                    let s;
+                    if (kind === 3) {
+                        const e = r.value;
+                        const k = e[0];
+                        const ks = rec(cfg, k, depth + 1, room - used, seen);
+                        const xs = typeof k === "string" && redacted(cfg, k) ? REDACTED
+                            : rec(cfg, e[1], depth + 1, room - used - ks.length - 4, seen);
+                        s = ks + " => " + xs;
+                    }
+                    else {
+                        s = rec(cfg, r.value, depth + 1, room - used, seen);
+                    }
+                    parts.push(s);
+                    used += s.length + 2;
+                }
+            }
+            if (more)
+                parts.push("...");
+            return open + parts.join(", ") + close;
+        }
+        finally {
+            seen.pop();
+        }
+    }
+    function accessorStr(d) {
+        return d.get !== undefined ? (d.set !== undefined ? "[Getter/Setter]" : "[Getter]") : "[Setter]";
+    }
+    function other(cfg, v, p, _depth, room, _seen) {
+        if (isDate(v) && isExact(v, p, "Date"))
+            return dateStr(v);
+        if (isRegExp(v) && isExact(v, p, "RegExp"))
+            return regexpStr(v);
+        if (isNativeError(v) && p !== null && !isProxy(p)) {
+            // a builtin error class's own instance (not a subclass's)
+            const c = ownData(p, "constructor");
+            if (typeof c === "function" && BUILTIN_ERRORS.test(fnName(c))) {
+                const parts = errParts(cfg, v);
+                return parts[1] ? `[${parts[0]}: ${parts[1]}]` : `[${parts[0]}]`;
+            }
+        }
+        if (isTypedArray(v) && (p === BufferProto || isExactTyped(p))) {
+            const a = v;
+            const n = taLength.call(v);
+            const tag = taTag.call(v);
+            const parts = [];
+            let used = 0;
+            let i = 0;
+            if (p === BufferProto) {
+                for (; i < n && used < room; i++) {
+                    parts.push((a[i] + 256).toString(16).slice(1));
+                    used += 3;
+                }
+                return "<Buffer" + (n ? " " : "") + parts.join(" ") + (i < n ? " ..." : "") + ">";
+            }
+            for (; i < n && used < room; i++) {
+                const x = a[i];
+                const s = typeof x === "bigint" ? String(x) + "n" : numStr(x);
+                parts.push(s);
+                used += s.length + 2;
+            }
+            return `${tag}(${n}) [` + parts.join(", ") + (i < n ? (n ? ", ..." : "...") : "") + "]";
+        }
+        if (isAnyArrayBuffer(v) && isExact(v, p, "ArrayBuffer")) {
+            return `ArrayBuffer { byteLength: ${abByteLength.call(v)} }`;
+        }
+        if (isBoxedPrimitive(v)) {
+            if (isNumberObject(v) && isExact(v, p, "Number"))
+                return `[Number: ${numStr(numValueOf.call(v))}]`;
+            if (isStringObject(v) && isExact(v, p, "String")) {
+                return `[String: ${strRepr(strValueOf.call(v), room)}]`;
+            }
+            if (isBooleanObject(v) && isExact(v, p, "Boolean"))
+                return `[Boolean: ${boolValueOf.call(v)}]`;
+            if (isBigIntObject(v) && isExact(v, p, "BigInt"))
+                return `[BigInt: ${bigStr(bigValueOf.call(v))}]`;
+            if (isSymbolObject(v) && isExact(v, p, "Symbol"))
+                return `[Symbol: ${String(symValueOf.call(v))}]`;
+        }
+        if (cfg.full)
+            return fullRepr(cfg, v, room);
+        return `<${ctorName(v)} object>`;
+    }
+    function isExactTyped(p) {
+        if (isProxy(p) || getProto(p) !== TypedArrayProto)
+            return false;
+        const c = ownData(p, "constructor");
+        return typeof c === "function" && /^(?:Big)?(?:Uint|Int|Float)(?:8|16|32|64)(?:Clamped)?Array$/.test(fnName(c));
+    }
+    // The recorded text of a value: at most cfg.cap characters; never throws.
+    function fmt(cfg, v) {
+        const cap = cfg.cap;
+        let r;
+        try {
+            r = rec(cfg, v, 0, cap + 1, null);
+        }
+        catch {
+            try {
+                r = `<${ctorName(v)} object>`;
+            }
+            catch {
+                r = "<unrepresentable>";
+            }
+        }
+        if (typeof r !== "string")
+            r = "<unrepresentable>";
+        return capStr(r, cap);
+    }
+    // The recorded text of a value as a JSON string literal (fast paths first).
+    function val(cfg, v) {
+        switch (typeof v) {
+            case "number": {
+                const s = v === 0 && 1 / v < 0 ? "-0" : v === (v | 0) ? (v >= 0 ? itoa(v) : "-" + itoa(-v)) : "" + v;
+                if (s.length <= cfg.cap)
+                    return '"' + s + '"';
+                break;
+            }
+            case "string":
+                if (v.length <= cfg.cap - 2 && PLAIN.test(v))
+                    return "\"'" + v + "'\"";
+                break;
+            case "boolean": return v ? '"true"' : '"false"';
+            case "undefined": return '"undefined"';
+            default: break;
+        }
+        return q(fmt(cfg, v));
+    }
+    // ------------------------------------------------------------ functions and sites
+    const omittedFns = new Set(); // FnInfos with calls not written, in order
+    const omittedSites = new Set(); // Sites with events not written, in order
+    const root = new SpanState(null, false); // events outside any span
+    root.isRoot = true;
+    // ------------------------------------------------------------ ending spans
+    function argsJson(info, args) {
+        const keys = info.keys;
+        const cfg = info.cfg;
+        if (args === null || args === undefined || typeof args !== "object") {
+            return "{}";
+        }
+        const n = args.length | 0;
+        const nk = info.nkeys;
+        let out = "";
+        if (nk === 1 && !info.hasRest) {
+            const k = keys[0];
+            out = k[0] + (k[1] ? QREDACTED : val(cfg, n > 0 ? args[0] : undefined));
+        }
+        else {
+            const arr = isArray(args);
+            for (let i = 0; i < nk; i++) {
+                const k = keys[i];
+                let x;
+                if (k[1]) {
+                    out += k[0] + QREDACTED;
+                    continue;
+                }
+                if (k[2] && !arr)
+                    x = arraySlice.call(args, i);
+                else
+                    x = i < n ? args[i] : undefined;
+                out += k[0] + val(cfg, x);
+            }
+        }
+        if (n > nk && !info.hasRest) {
+            for (let i = nk; i < n; i++) {
+                out += (out === "" ? "{" : ",") + `"arguments[${i}]":` + val(cfg, args[i]);
+            }
+        }
+        return out === "" ? "{}" : out + "}";
+    }
+    function loopSite(fi, api, site, kind) {
+        let ls = fi.ls.get(site);
+        if (ls === undefined) {
+            ls = new Site(api, "loop", fi, site, kind, `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"kind":${q(String(kind))}`, false, null);
+            fi.ls.set(site, ls);
+        }
+        return ls;
+    }
+    function loopEvent(st, file, site, kind, n, t) {
+        const api = st.info !== null ? st.info.api : st.api;
+        if (api === undefined || api === null)
+            return;
+        const fi = fileOf(api, file);
+        const ls = loopSite(fi, api, site, kind);
+        if (ls.left === 0) {
+            if (++ls.omitted === 1)
+                omittedSites.add(ls);
+            ls.iterations += n;
+            if (n > ls.most)
+                ls.most = n;
+            return;
+        }
+        if (ls.left > 0)
+            ls.left--;
+        const low = timeLow(t);
+        emit(`${K_LT}${low}${idsMid(st, ls)},"iterations":${n},"target":null,"last":null${END}`, t);
+    }
+    function loopEvents(st, t) {
+        if (st.lfile !== null) {
+            const file = st.lfile;
+            st.lfile = null;
+            try {
+                loopEvent(st, file, st.lsite, st.lkind, st.ln, t);
+            }
+            catch {
+                // (a site the program made up) the span is still written
+            }
+            st.ln = 0;
+            st.lsite = 0;
+        }
+        const l = st.loops;
+        if (l !== null) {
+            st.loops = null;
+            for (let i = 0; i < l.length; i += 4) {
+                try {
+                    loopEvent(st, l[i], l[i + 1], l[i + 2], l[i + 3], t);
+                }
+                catch {
+                    // as above
+                }
+            }
+        }
+    }
+    function slowCall(info, sp, d, t1) {
+        if (sp.c8 === null)
+            ids(sp);
+        const cfg = info.cfg;
+        const args = argsJson(info, sp.args);
+        const ret = sp.st === 1 ? val(cfg, sp.ret) : (sp.st === 2 ? "null" : '"undefined"');
+        const exc = sp.st === 2 ? excJson(cfg, sp.err) : "null";
+        const slow = info.slow;
+        let i = slow.length;
+        while (i && slow[i - 1][0] < d)
+            i--;
+        slow.splice(i, 0, [d, `{"span_id":${qsOf(sp)},"start_unix_ns":${unixNs(sp.t0)},` +
+                `"duration_ns":${durNs(sp.t0, t1)},"args":${args},"return":${ret},"exception":${exc}}`]);
+        const n = cfg.slowest;
+        if (slow.length > n)
+            slow.length = n;
+        if (slow.length >= n)
+            info.slowMin = slow[slow.length - 1][0];
+    }
+    function finish(sp, t1) {
+        const info = sp.info;
+        const cfg = info.cfg;
+        if (sp.quiet) {
+            const failed = sp.st === 2;
+            if (!failed || info.failed >= cfg.maxFail) {
+                const d = t1 - sp.t0;
+                if (++info.omitted === 1)
+                    omittedFns.add(info);
+                info.omittedMs += d;
+                if (d > info.omittedMaxMs)
+                    info.omittedMaxMs = d;
+                if (failed) {
+                    info.omittedFailed++;
+                    let k = "?";
+                    try {
+                        k = errParts(cfg, sp.err)[0];
+                    }
+                    catch {
+                        k = "?";
+                    }
+                    info.omittedExc.set(k, (info.omittedExc.get(k) || 0) + 1);
+                }
+                if (d > info.slowMin)
+                    slowCall(info, sp, d, t1);
+                sp.args = sp.ret = sp.err = undefined;
+                return;
+            }
+            // A failing call is written, its arguments read now.
+            info.failed++;
+            sp.aj = argsJson(info, sp.args);
+            sp.args = null;
+            if (sp.c8 === null)
+                ids(sp);
+        }
+        if (sp.lfile !== null || sp.loops !== null)
+            loopEvents(sp, t1);
+        let ret, end;
+        if (sp.st === 1) {
+            const v = sp.ret;
+            ret = typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0) ? qint(v) : val(cfg, v);
+            end = END_OK;
+        }
+        else if (sp.st === 2) {
+            ret = "null";
+            end = ',"status":"error","exception":' + excJson(cfg, sp.err) + END;
+        }
+        else {
+            ret = '"undefined"';
+            end = END_OK;
+        }
+        sp.ret = sp.err = undefined;
+        if (sp.over) {
+            const sup = suppressed(sp);
+            if (sup !== "")
+                end = end.slice(0, -2) + sup + "}\n";
+        }
+        emit(spanLine(sp, info, durNs(sp.t0, t1), ret, end), t1);
+    }
+    // A span's line, of 15 pieces in the usual case (see flat()).
+    function spanLine(sp, info, d, ret, end) {
+        const low = timeLow(sp.t0);
+        if (info.sec !== secStr) {
+            info.sec = secStr;
+            info.ms = flat(info.mid + secStr);
+            info.msQ = flat('"' + info.mid + secStr);
+        }
+        if (sp.p === PFX && sp.rp === PFX) {
+            if (sp.pc8 === null) {
+                return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PN}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+            }
+            if (sp.pp === PFX) {
+                return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PA}${sp.pc8}${info.msQ}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+            }
+        }
+        return `{"v":1,"type":"span","lang":"javascript","trace_id":${qtOf(sp)},"span_id":${qsOf(sp)},` +
+            `"parent_id":${qpOf(sp)}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+    }
+    function suppressed(sp) {
+        const entries = [];
+        const add = (site, c) => {
+            c -= site.cap;
+            if (c > 0)
+                entries.push(`${site.sup},"count":${c}}`);
+        };
+        if (sp.site1 !== null)
+            add(sp.site1, sp.n1);
+        if (sp.counts !== null)
+            sp.counts.forEach((c, site) => add(site, c));
+        return entries.length ? ',"suppressed":[' + entries.join(",") + "]" : "";
+    }
+    // ------------------------------------------------------------ exit
+    function writeOmitted() {
+        const t = now();
+        const time = unixNs(t);
+        for (const info of omittedFns) {
+            const n = info.omitted;
+            if (!n)
+                continue;
+            const exc = [];
+            info.omittedExc.forEach((c, k) => exc.push(`${q(k)}:${c}`));
+            emit(`{"v":1,"type":"calls","lang":"javascript","time_unix_ns":${time},${info.static}` +
+                `"recorded":${info.calls - n},"omitted":${n},"omitted_duration_ns":${Math.round(info.omittedMs * 1e6)},` +
+                `"omitted_max_duration_ns":${Math.round(info.omittedMaxMs * 1e6)},"omitted_failed":${info.omittedFailed},` +
+                `"omitted_exceptions":{${exc.join(",")}},"slowest":[${info.slow.map((x) => x[1]).join(",")}],` +
+                `"pid":${process.pid | 0}}\n`, t);
+            info.omitted = 0;
+        }
+        omittedFns.clear();
+        for (const site of omittedSites) {
+            const n = site.omitted;
+            if (!n)
+                continue;
+            const rec = site.cfg.maxProc - (site.left < 0 ? 0 : site.left);
+            const fi = site.fi;
+            const head = `{"v":1,"type":"${site.kind === "var" ? "vars" : site.kind === "branch" ? "branches"
+                : site.kind === "loop" ? "loops" : "exceptions"}","lang":"javascript","time_unix_ns":${time},` +
+                `"file":${fi.qf},"line":${site.line},`;
+            let mid;
+            if (site.kind === "var") {
+                const last = site.last;
+                mid = `"name":${q(site.name)},"recorded":${rec},"omitted":${n},"last":` +
+                    (last instanceof Formatted ? q(last.text) : site.red ? q(REDACTED) : val(site.cfg, last));
+            }
+            else if (site.kind === "branch") {
+                mid = `"site":${site.line},"arm":${site.name},"recorded":${rec},"omitted":${n}`;
+            }
+            else if (site.kind === "loop") {
+                mid = `"site":${site.line},"kind":${q(String(site.name))},"recorded":${rec},"omitted":${n},` +
+                    `"omitted_iterations":${site.iterations},"omitted_max_iterations":${site.most}`;
+            }
+            else {
+                const tl = [];
+                if (site.last !== null)
+                    site.last.forEach((c, k) => tl.push(`${q(k)}:${c}`));
+                mid = `"recorded":${rec},"omitted":${n},"omitted_types":{${tl.join(",")}}`;
+            }
+            emit(head + mid + `,"pid":${process.pid | 0}}\n`, t);
+            site.omitted = 0;
+        }
+        omittedSites.clear();
+    }
+    function atExit() {
+        try {
+            if (state.on) {
+                if (root.lfile !== null || root.loops !== null)
+                    loopEvents(root, now());
+                writeOmitted();
+            }
+        }
+        catch {
+            // never into the program
+        }
+        flush();
+        exiting = true; // later events (other exit handlers) are written at once
+        due = -Infinity;
+    }
+    // ------------------------------------------------------------ the api
+    function fileOf(api, file) {
+        if (file === api.lastFile)
+            return api.lastFi;
+        let fi = api.files.get(file);
+        if (fi === undefined) {
+            const name = typeof file === "string" ? file : String(file);
+            fi = new FileInfo(name, q(name));
+            api.files.set(file, fi);
+        }
+        api.lastFile = file;
+        api.lastFi = fi;
+        return fi;
+    }
+    function makeApi(configJson) {
+        const cfg = makeConfig(configJson);
+        if (cfg.maxBytes && (!limit || cfg.maxBytes < limit))
+            limit = cfg.maxBytes;
+        const A = { cfg, files: new Map(), lastFile: null, lastFi: null };
+        root.api = root.api || A;
+        // the last function started: most calls are of the function called last
+        let lf = null;
+        let ll = -1;
+        let ln = null;
+        let lk = null;
+        let linfo = null;
+        function fnInfo(file, line, name, kind, params) {
+            const fi = fileOf(A, file);
+            let info = fi.fns.get(line);
+            if (info === undefined || info.name !== name || info.kind !== kind) {
+                const key = `${line} ${name} ${kind}`;
+                if (fi.fnsn === null)
+                    fi.fnsn = new Map();
+                const other = info;
+                info = fi.fnsn.get(key);
+                if (info === undefined) {
+                    info = new FnInfo(A, fi, line, name, kind, params);
+                    fi.fnsn.set(key, info);
+                    if (other === undefined)
+                        fi.fns.set(line, info);
+                }
+            }
+            return info;
+        }
+        function s(file, line, name, kind, params, args) {
+            if (busy)
+                return DUMMY;
+            try {
+                let info;
+                if (line === ll && name === ln && file === lf && kind === lk) {
+                    info = linfo;
+                }
+                else {
+                    info = fnInfo(file, line, name, kind, params);
+                    lf = file;
+                    ll = line;
+                    ln = name;
+                    lk = kind;
+                    linfo = info;
+                }
+                const parent = cur;
+                const cap = info.cap;
+                let sp;
+                if (cap !== 0 && ++info.calls > cap) {
+                    // Over the limit: its arguments are read only if it fails or is
+                    // among the slowest, its ids given only if needed.
+                    sp = new SpanState(info, true);
+                    sp.parent = parent;
+                    sp.args = args;
+                }
+                else {
+                    sp = new SpanState(info, false);
+                    const c8 = nextC8();
+                    sp.c8 = c8;
+                    sp.p = PFX;
+                    if (parent === null) {
+                        sp.r8 = c8;
+                        sp.rp = PFX;
+                    }
+                    else {
+                        if (parent.c8 === null)
+                            ids(parent);
+                        sp.r8 = parent.r8;
+                        sp.rp = parent.rp;
+                        sp.pc8 = parent.c8;
+                        sp.pp = parent.p;
+                    }
+                    const keys = info.keys;
+                    if (info.nkeys === 1 && !info.hasRest && args !== null && typeof args === "object" && args.length === 1) {
+                        const k = keys[0];
+                        if (k[1]) {
+                            sp.aj = k[0] + QREDACTED + "}";
+                        }
+                        else {
+                            const v = args[0];
+                            sp.aj = k[0] + (typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0)
+                                ? qint(v) : val(cfg, v)) + "}";
+                        }
+                    }
+                    else {
+                        sp.aj = argsJson(info, args);
+                    }
+                }
+                sp.prev = parent;
+                cur = sp;
+                sp.t0 = now();
+                return sp;
+            }
+            catch {
+                return DUMMY;
+            }
+        }
+        // (sp is checked to be a handle: the runtime never throws into the program)
+        function r(sp, v) {
+            if (sp instanceof SpanState && !sp.dummy) {
+                sp.st = 1;
+                sp.ret = v;
+            }
+            return v;
+        }
+        function x(sp, err) {
+            if (sp instanceof SpanState && !sp.dummy) {
+                sp.st = 2;
+                sp.err = err;
+                sp.ret = undefined;
+            }
+        }
+        function e(sp) {
+            if (!(sp instanceof SpanState) || sp.dummy)
+                return;
+            const t1 = now();
+            if (cur === sp)
+                cur = sp.prev;
+            sp.prev = null;
+            if (sp.done)
+                return;
+            sp.done = true;
+            if (busy)
+                return;
+            try {
+                finish(sp, t1);
+            }
+            catch {
+                // never into the program
+            }
+        }
+        function aw(sp, v) {
+            if (cur === sp && sp !== null) {
+                cur = sp.prev;
+                sp.prev = null;
+            }
+            return v;
+        }
+        function ar(sp, v) {
+            if (cur !== sp && sp instanceof SpanState && !sp.dummy && !sp.done && !sp.isRoot) {
+                sp.prev = cur;
+                cur = sp;
+            }
+            return v;
+        }
+        // One more event of `site` in the span (or root state) `st`: how many
+        // it has had. The span's first site is counted without a Map.
+        function countInSpan(st, site) {
+            if (st.site1 === site)
+                return ++st.n1;
+            if (st.site1 === null) {
+                st.site1 = site;
+                return (st.n1 = 1);
+            }
+            if (st.counts === null)
+                st.counts = new Map();
+            const c = (st.counts.get(site) || 0) + 1;
+            st.counts.set(site, c);
+            return c;
+        }
+        function varOne(st, file, line, name, value) {
+            const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
+            let site = fi.vs.get(line);
+            if (site === undefined || site.name !== name)
+                site = varSite(fi, line, name, site);
+            if (countInSpan(st, site) > site.cap) {
+                st.over = true;
+            }
+            else if (site.left !== 0) {
+                if (site.left > 0)
+                    site.left--;
+                const val_ = site.red ? QREDACTED
+                    : typeof value === "number" && value === (value | 0) && (value !== 0 || 1 / value > 0)
+                        ? qint(value) : val(cfg, value);
+                const t = now();
+                const low = timeLow(t);
+                if (st.p === PFX && st.rp === PFX) {
+                    emit(`${K_VT}${low}${K_TR}${st.r8}${K_SI}${st.c8}${site.midQ}${val_}${END}`, t);
+                }
+                else {
+                    emit(`${K_VT}${low}${idsMid(st, site)}${val_}${END}`, t);
+                }
+            }
+            else {
+                if (++site.omitted === 1)
+                    omittedSites.add(site);
+                // the last value: a number, boolean or short string as it is
+                // (formatted at exit), anything else formatted now, so that nothing
+                // of the program is kept
+                const ty = typeof value;
+                site.last = site.red ? REDACTED
+                    : ty === "number" || ty === "boolean" || ty === "undefined" || value === null ||
+                        (ty === "string" && value.length <= cfg.cap) ? value : new Formatted(fmt(cfg, value));
+            }
+        }
+        function varSite(fi, line, name, first) {
+            const key = `${line} ${name}`;
+            if (fi.vsn === null)
+                fi.vsn = new Map();
+            let site = fi.vsn.get(key);
+            if (site === undefined) {
+                const qn = q(String(name));
+                site = new Site(A, "var", fi, line, String(name), `,"file":${fi.qf},"line":${line | 0},"name":${qn},"value":`, redacted(cfg, String(name)), `{"type":"var","file":${fi.qf},"line":${line | 0},"name":${qn}`);
+                fi.vsn.set(key, site);
+                if (first === undefined)
+                    fi.vs.set(line, site);
+            }
+            return site;
+        }
+        function v(file, line, name, value) {
+            if (busy)
+                return;
+            const st = cur === null ? root : cur;
+            if (st.quiet)
+                return;
+            try {
+                varOne(st, file, line, name, value);
+                const n = arguments.length;
+                if (n > 5) {
+                    for (let i = 4; i + 1 < n; i += 2)
+                        varOne(st, file, line, arguments[i], arguments[i + 1]);
+                }
+            }
+            catch {
+                // never into the program
+            }
+        }
+        function vw(file, line, name, value) {
+            if (busy)
+                return value;
+            const st = cur === null ? root : cur;
+            if (st.quiet)
+                return value;
+            try {
+                varOne(st, file, line, name, value);
+            }
+            catch {
+                // never into the program
+            }
+            return value;
+        }
+        function b(file, site, arm) {
+            if (busy)
+                return;
+            const st = cur === null ? root : cur;
+            if (st.quiet)
+                return;
+            try {
+                const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
+                let arms = fi.bs.get(site);
+                if (arms === undefined) {
+                    arms = [];
+                    fi.bs.set(site, arms);
+                }
+                let bs = arms[arm];
+                if (bs === undefined) {
+                    bs = arms[arm] = new Site(A, "branch", fi, site, arm | 0, `,"file":${fi.qf},"line":${site | 0},"site":${site | 0},"arm":${arm | 0}`, false, `{"type":"branch","file":${fi.qf},"site":${site | 0},"arm":${arm | 0}`);
+                }
+                if (countInSpan(st, bs) > bs.cap) {
+                    st.over = true;
+                }
+                else if (bs.left !== 0) {
+                    if (bs.left > 0)
+                        bs.left--;
+                    const t = now();
+                    const low = timeLow(t);
+                    emit(`${K_BT}${low}${idsMid(st, bs)}${END}`, t);
+                }
+                else if (++bs.omitted === 1) {
+                    omittedSites.add(bs);
+                }
+            }
+            catch {
+                // never into the program
+            }
+        }
+        function li(file, site, kind) {
+            const st = cur === null ? root : cur;
+            if (st.lsite === site && st.lfile === file) {
+                st.ln++;
+                return;
+            }
+            liSlow(st, file, site, kind);
+        }
+        function liSlow(st, file, site, kind) {
+            if (busy || st.quiet)
+                return;
+            if (st === root && root.api !== A) {
+                // outside spans, each config's loops are written with their own file table
+                if (root.lfile !== null || root.loops !== null)
+                    loopEvents(root, now());
+                root.api = A;
+            }
+            if (st.lfile === null) {
+                st.lfile = file;
+                st.lsite = site;
+                st.lkind = kind;
+                st.ln = 1;
+                return;
+            }
+            let l = st.loops;
+            if (l === null)
+                l = st.loops = [];
+            for (let i = 0; i < l.length; i += 4) {
+                if (l[i + 1] === site && l[i] === file) {
+                    l[i + 3] = l[i + 3] + 1;
+                    return;
+                }
+            }
+            l.push(file, site, kind, 1);
+        }
+        function c(file, line, err) {
+            if (busy)
+                return;
+            const st = cur === null ? root : cur;
+            if (st.quiet)
+                return;
+            try {
+                const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
+                let es = fi.es.get(line);
+                if (es === undefined) {
+                    es = new Site(A, "exception", fi, line, null, `,"file":${fi.qf},"line":${line | 0}`, false, null);
+                    fi.es.set(line, es);
+                }
+                if (es.left === 0) {
+                    if (++es.omitted === 1) {
+                        omittedSites.add(es);
+                        es.last = new Map();
+                    }
+                    let k = "?";
+                    try {
+                        k = errParts(cfg, err)[0];
+                    }
+                    catch {
+                        k = "?";
+                    }
+                    const types = es.last;
+                    types.set(k, (types.get(k) || 0) + 1);
+                    return;
+                }
+                if (es.left > 0)
+                    es.left--;
+                const t = now();
+                const low = timeLow(t);
+                emit(`${K_ET}${low}${idsMid(st, es)},"exception":${excJson(cfg, err)}${END}`, t);
+            }
+            catch {
+                // never into the program
+            }
+        }
+        // (the handles are SpanStates inside, Span outside)
+        const api = { s, r, x, e, aw, ar, v, vw, b, li, c };
+        apis.push(api);
+        return api;
+    }
+    const byConfig = new Map();
+    const core = {
+        on: true,
+        api(configJson) {
+            if (!state.on)
+                return OFF;
+            const text = typeof configJson === "string" ? configJson : "{}";
+            let api = byConfig.get(text);
+            if (api === undefined) {
+                api = makeApi(text);
+                byConfig.set(text, api);
+            }
+            return api;
+        },
+    };
+    try {
+        process.on("exit", atExit);
+    }
+    catch {
+        // no exit hook: events still go out by size and age
+    }
+    due = now() + FLUSH_MS;
+    return core;
+}
 // ---------------------------------------------------------------- one core per thread
-
 let core = null;
 try {
-  core = globalThis[REGISTRY];
-  if (core === null || typeof core !== "object" || typeof core.api !== "function") {
-    core = makeCore();
-    Object.defineProperty(globalThis, REGISTRY, { value: core, configurable: true, enumerable: false,
-      writable: false });
-  }
-} catch (_) {
-  core = null;
+    const registry = globalThis;
+    core = registry[REGISTRY] || null;
+    if (core === null || typeof core !== "object" || typeof core.api !== "function") {
+        core = makeCore();
+        Object.defineProperty(globalThis, REGISTRY, { value: core, configurable: true, enumerable: false,
+            writable: false });
+    }
+}
+catch {
+    core = null;
 }
 let api = OFF;
 try {
-  if (core !== null) api = core.api(CONFIG_JSON);
-} catch (_) {
-  api = OFF;
+    if (core !== null)
+        api = core.api(CONFIG_JSON);
 }
-module.exports = api;
+catch {
+    api = OFF;
+}
+// The API, bound once (see the header).
+exports.s = api.s;
+exports.r = api.r;
+exports.x = api.x;
+exports.e = api.e;
+exports.aw = api.aw;
+exports.ar = api.ar;
+exports.v = api.v;
+exports.vw = api.vw;
+exports.b = api.b;
+exports.li = api.li;
+exports.c = api.c;
