@@ -9,6 +9,7 @@
 pub mod javascript;
 pub mod kit;
 pub mod python;
+pub mod typescript;
 
 use crate::engine::{FilePlan, PointKind};
 use std::collections::BTreeSet;
@@ -96,7 +97,12 @@ pub trait Language: Send + Sync {
 
 /// Every language ctinject has a grammar for.
 pub fn all() -> Vec<&'static dyn Language> {
-    vec![&python::Python, &javascript::JavaScript]
+    vec![
+        &python::Python,
+        &javascript::JavaScript,
+        &typescript::TypeScript,
+        &typescript::Tsx,
+    ]
 }
 
 /// The language called `name`.

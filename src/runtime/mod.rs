@@ -22,6 +22,10 @@ pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py";
 /// which CommonJS files `require` and ES modules `import`.
 pub const JAVASCRIPT_FILE_NAME: &str = "_ctinject.cjs";
 
+/// The TypeScript runtime: TypeScript source, so that the project's own
+/// compiler builds it with the instrumented files (one per top-level folder).
+pub const TYPESCRIPT_FILE_NAME: &str = "_ctinject.ts";
+
 /// One file of a runtime: its name in the output, its text, and where the
 /// recording options go into it.
 pub struct RuntimeFile {
@@ -101,6 +105,17 @@ pub static JAVASCRIPT: Spec = Spec {
     files: &[RuntimeFile {
         name: JAVASCRIPT_FILE_NAME,
         template: include_str!("javascript/_ctinject.cjs"),
+        config_line: Some(("const CONFIG_JSON = \"{}\";", |json| {
+            format!("const CONFIG_JSON = {json};")
+        })),
+    }],
+};
+
+/// TypeScript's runtime, with the configuration baked in.
+pub static TYPESCRIPT: Spec = Spec {
+    files: &[RuntimeFile {
+        name: TYPESCRIPT_FILE_NAME,
+        template: include_str!("typescript/_ctinject.ts"),
         config_line: Some(("const CONFIG_JSON = \"{}\";", |json| {
             format!("const CONFIG_JSON = {json};")
         })),

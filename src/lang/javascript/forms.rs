@@ -2,6 +2,7 @@
 //! fills these forms, and `check_plan` accepts an insert only when it is
 //! one of them. `F` in the comments is the file's path as a string literal.
 
+use super::Dialect;
 use crate::lang::kit::{Form, Forms, Hole, Join, Lexicon};
 use std::sync::OnceLock;
 
@@ -33,6 +34,33 @@ pub static IMPORT: Form = Form::new(
 );
 pub static IMPORT_FIRST: Form =
     Form::new("import __ct from {}; ", &[Exact(RUNTIME_PATH)], Join::Exact);
+/// The runtime's path from a TypeScript file, spelled as the file spells
+/// its own imports: `"./_ctinject"`, `"../_ctinject.js"`, `"./_ctinject.ts"`.
+const TS_RUNTIME_PATH: &str = r#""(?:\./|(?:\.\./)+)_ctinject(?:\.js|\.ts)?""#;
+/// The binding of a TypeScript module: a namespace import, which every
+/// module setting compiles (a default import would need `esModuleInterop`).
+pub static TS_IMPORT: Form = Form::new(
+    "import * as __ct from {};",
+    &[Exact(TS_RUNTIME_PATH)],
+    Join::Statement,
+);
+pub static TS_IMPORT_FIRST: Form = Form::new(
+    "import * as __ct from {}; ",
+    &[Exact(TS_RUNTIME_PATH)],
+    Join::Exact,
+);
+/// ... and of a TypeScript file written for CommonJS, where
+/// `verbatimModuleSyntax` refuses ES imports.
+pub static TS_REQUIRE: Form = Form::new(
+    "import __ct = require({});",
+    &[Exact(TS_RUNTIME_PATH)],
+    Join::Statement,
+);
+pub static TS_REQUIRE_FIRST: Form = Form::new(
+    "import __ct = require({}); ",
+    &[Exact(TS_RUNTIME_PATH)],
+    Join::Exact,
+);
 /// A span, opened after the body's `{` (and directives): file, line, name,
 /// kind, parameter names, and the arguments (`arguments`, an array of the
 /// parameters for an arrow, or `null`).
@@ -80,6 +108,12 @@ pub static SUSPEND: Form = Form::new("__ct.aw(__ct_s, ", &[], Join::Opener);
 /// The close of a bare `yield`'s wrapper: `__ct.ar(__ct_s, yield __ct.aw(__ct_s))`
 /// (what it yields is `undefined` either way).
 pub static SUSPEND_NOTHING: Form = Form::new(" __ct.aw(__ct_s))", &[], Join::Exact);
+/// In TypeScript, the resumption beside a `yield` whose value is unused,
+/// which keeps that value out of a call: `yield __ct.aw(__ct_s, x), __ct.ar(__ct_s);`
+/// (`yield __ct.aw(__ct_s), __ct.ar(__ct_s);` for a bare one).
+pub static RESUME_BESIDE: Form = Form::new(", __ct.ar(__ct_s)", &[], Join::Exact);
+pub static SUSPEND_NOTHING_BESIDE: Form =
+    Form::new(" __ct.aw(__ct_s), __ct.ar(__ct_s)", &[], Join::Exact);
 /// First in a `catch` or `finally` block of an async function or a
 /// generator: a rejected `await` (or a throw into a `yield`) skips the
 /// resumption, so the span becomes current again here.
@@ -122,11 +156,12 @@ pub static PAREN: Form = Form::new(")", &[], Join::Exact);
 pub static PAREN_SEQ_OPEN: Form = Form::new("__ct.r(__ct_s, (", &[], Join::Opener);
 pub static PAREN2: Form = Form::new("))", &[], Join::Exact);
 
+/// The bindings of each dialect.
+static JS_BINDINGS: &[&Form] = &[&REQUIRE, &REQUIRE_FIRST, &IMPORT, &IMPORT_FIRST];
+static TS_BINDINGS: &[&Form] = &[&TS_IMPORT, &TS_IMPORT_FIRST, &TS_REQUIRE, &TS_REQUIRE_FIRST];
+
+/// Every other form, which all dialects share.
 static TABLE: &[&Form] = &[
-    &REQUIRE,
-    &REQUIRE_FIRST,
-    &IMPORT,
-    &IMPORT_FIRST,
     &OPEN,
     &CLOSE,
     &ARROW_OPEN,
@@ -135,6 +170,8 @@ static TABLE: &[&Form] = &[
     &RESUME,
     &SUSPEND,
     &SUSPEND_NOTHING,
+    &RESUME_BESIDE,
+    &SUSPEND_NOTHING_BESIDE,
     &RESUME_HERE,
     &SUSPEND_HERE,
     &V,
@@ -162,8 +199,16 @@ static LEXICON: Lexicon = Lexicon {
     indent: r"[ \t]*",
 };
 
-/// The recogniser of every form.
-pub fn recogniser() -> &'static Forms {
-    static FORMS: OnceLock<Forms> = OnceLock::new();
-    FORMS.get_or_init(|| Forms::new(TABLE, &LEXICON))
+/// The recogniser of every form of `dialect`.
+pub fn recogniser(dialect: Dialect) -> &'static Forms {
+    static FORMS: [OnceLock<Forms>; 2] = [const { OnceLock::new() }; 2];
+    let (i, bindings) = if dialect.is_typescript() {
+        (1, TS_BINDINGS)
+    } else {
+        (0, JS_BINDINGS)
+    };
+    FORMS[i].get_or_init(|| {
+        let table: Vec<&Form> = bindings.iter().chain(TABLE).copied().collect();
+        Forms::new(&table, &LEXICON)
+    })
 }

@@ -12,7 +12,7 @@
 
 use super::kit::{
     attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
-    line_of, text, Base, WordSet,
+    line_of, text, Base, Form, WordSet,
 };
 use super::{quote, Language, Layout, PlanContext, RuntimePlace};
 use crate::engine::{FilePlan, Insert, Point, PointKind, Unit};
@@ -30,6 +30,9 @@ pub struct JavaScript;
 
 /// An instrumented file binds the runtime with one of these texts.
 static BINDING_MARKS: WordSet = WordSet::new(&["const __ct = require(\"", "import __ct from \""]);
+/// ... and an instrumented TypeScript file with one of these.
+static TS_BINDING_MARKS: WordSet =
+    WordSet::new(&["import * as __ct from \"", "import __ct = require(\""]);
 
 /// The names the inserted code binds (`__ct`, `__ct_s`, `__ct_e`): a file
 /// that uses one is left alone.
@@ -45,6 +48,11 @@ fn uses_reserved_name(src: &str) -> bool {
 const SKIP_RESERVED: &str =
     "the file uses a name that starts with `__ct`, which ctinject's inserted code binds (rename it to instrument this file)";
 const SKIP_BLOCK_FUNCTION: &str = "a function declared at the top of its body has the name of a `var` or of another function declaration, which the span's `try` block would turn into a syntax error";
+const SKIP_DECLARATION_FILE: &str = "a declaration file (.d.ts): it holds types, no code that runs";
+const SKIP_USING: &str = "it declares a `using` or `await using` variable, which the crates.io TypeScript grammar reads as an assignment";
+const SKIP_TS_SYNTAX: &str = "the TypeScript grammar cannot read part of it: a syntax error, or syntax that the crates.io grammar does not know (variance annotations `in`/`out`, `export type * from`, `static accessor`, `export default abstract class`)";
+const SKIP_UNTYPED_YIELD: &str = "a generator without a return type uses the value of a `yield`, whose type would be lost in the span's resumption call (TS7057); give the generator a return type to instrument it";
+const SKIP_SCRIPT: &str = "a TypeScript file without `import` or `export` is a script: importing the runtime would make it a module, and its top-level names would stop being global";
 const SKIP_UNBRACED: &str =
     "the statement is the whole body of an `if`, `else` or loop written without braces";
 
@@ -57,6 +65,32 @@ const ESM: &str = "esm";
 /// added to a CommonJS file would make it an ES module.
 const AUTO: &str = "auto";
 
+/// The grammars that share this planner: JavaScript (with JSX), and
+/// TypeScript and TSX (see [`super::typescript`]). They differ in how a
+/// file binds the runtime, and TypeScript has shapes that hold no code to
+/// run (types, overloads, ambient declarations) and a type checker that the
+/// inserted code must satisfy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dialect {
+    JavaScript,
+    TypeScript,
+    Tsx,
+}
+
+impl Dialect {
+    pub fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Dialect::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Dialect::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Dialect::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        }
+    }
+
+    pub fn is_typescript(self) -> bool {
+        self != Dialect::JavaScript
+    }
+}
+
 impl Language for JavaScript {
     fn name(&self) -> &'static str {
         "javascript"
@@ -65,10 +99,10 @@ impl Language for JavaScript {
         &["js", "mjs", "cjs", "jsx"]
     }
     fn grammar(&self) -> tree_sitter::Language {
-        tree_sitter_javascript::LANGUAGE.into()
+        Dialect::JavaScript.grammar()
     }
     fn is_instrumented(&self, source: &str) -> bool {
-        BINDING_MARKS.regex().is_match(source)
+        is_instrumented(Dialect::JavaScript, source)
     }
     fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace {
         let depth = rel.matches('/').count();
@@ -77,62 +111,132 @@ impl Language for JavaScript {
         } else {
             format!("{}{}", "../".repeat(depth), runtime::JAVASCRIPT_FILE_NAME)
         };
-        let system = match rel.rsplit_once('.').map(|(_, e)| e) {
-            Some("mjs") => ESM,
-            Some("cjs") => CJS,
-            _ => match package_type(rel, layout).as_deref() {
-                Some("module") => ESM,
-                Some("commonjs") => CJS,
-                _ => AUTO,
-            },
-        };
         RuntimePlace {
             dir: String::new(),
-            reference: format!("{system}|{path}"),
+            reference: format!("{}|{path}", module_system(rel, layout)),
         }
     }
     fn runtime(&self) -> &'static runtime::Spec {
         &runtime::JAVASCRIPT
     }
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String> {
-        let quiet = strings_and_comments(self, source)?;
-        check_positions(source, plan, &quiet, |text| {
-            forms::recogniser().recognise(text).map(|_| ())
-        })?;
-        check_wrappers(plan)?;
-        check_units_stay_in_place(source, plan, "//", |_, _| false)
+        check_plan(Dialect::JavaScript, source, plan)
     }
     fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
-        if self.is_instrumented(source) {
-            return FilePlan::skipped("already instrumented by ctinject");
-        }
-        let root = tree.root_node();
-        let (system, path) = ctx
-            .runtime_ref
-            .split_once('|')
-            .unwrap_or((AUTO, ctx.runtime_ref.as_str()));
+        plan(Dialect::JavaScript, source, tree, ctx)
+    }
+}
+
+/// True when `source` binds the runtime as the dialect's files do.
+pub(crate) fn is_instrumented(dialect: Dialect, source: &str) -> bool {
+    let marks = if dialect.is_typescript() {
+        &TS_BINDING_MARKS
+    } else {
+        &BINDING_MARKS
+    };
+    marks.regex().is_match(source)
+}
+
+/// How Node runs the file at `rel`: `esm`, `cjs`, or `auto` when it is a
+/// `.js` (or `.ts`) file whose package does not say.
+pub(crate) fn module_system(rel: &str, layout: &dyn Layout) -> &'static str {
+    match rel.rsplit_once('.').map(|(_, e)| e) {
+        Some("mjs" | "mts") => ESM,
+        Some("cjs" | "cts") => CJS,
+        _ => match package_type(rel, layout).as_deref() {
+            Some("module") => ESM,
+            Some("commonjs") => CJS,
+            _ => AUTO,
+        },
+    }
+}
+
+pub(crate) fn check_plan(dialect: Dialect, source: &str, plan: &FilePlan) -> Result<(), String> {
+    let quiet = strings_and_comments(dialect, source)?;
+    let forms = forms::recogniser(dialect);
+    check_positions(source, plan, &quiet, |text| {
+        forms.recognise(text).map(|_| ())
+    })?;
+    check_wrappers(plan)?;
+    check_units_stay_in_place(source, plan, "//", |_, _| false)
+}
+
+pub(crate) fn plan(
+    dialect: Dialect,
+    source: &str,
+    tree: &tree_sitter::Tree,
+    ctx: &PlanContext,
+) -> FilePlan {
+    if is_instrumented(dialect, source) {
+        return FilePlan::skipped("already instrumented by ctinject");
+    }
+    if dialect.is_typescript() && is_declaration_file(&ctx.rel_path) {
+        return FilePlan::skipped(SKIP_DECLARATION_FILE);
+    }
+    let root = tree.root_node();
+    let (system, path) = ctx
+        .runtime_ref
+        .split_once('|')
+        .unwrap_or((AUTO, ctx.runtime_ref.as_str()));
+    let mut p = Planner {
+        base: Base::new(source, tree),
+        ctx,
+        dialect,
+        file: quote(&ctx.rel_path),
+        f: fields(dialect),
+        braced: HashSet::new(),
+        using: Vec::new(),
+        untyped_yield: Vec::new(),
+    };
+    p.visit_children(root, &Scope::default());
+    let header = if dialect.is_typescript() {
+        p.ts_header(root, system, path)
+    } else {
         let esm = match system {
             ESM => true,
             CJS => false,
             _ => has_module_syntax(root),
         };
-        let mut p = Planner {
-            base: Base::new(source, tree),
-            ctx,
-            file: quote(&ctx.rel_path),
-            f: fields(),
-            braced: HashSet::new(),
-        };
-        p.visit_children(root, &Scope::default());
-        let header = p.header(root, esm, path);
-        let mut units = p.base.units;
-        if units.iter().any(|u| !u.inserts.is_empty()) && uses_reserved_name(source) {
-            for u in &mut units {
-                u.drop_with_reason(SKIP_RESERVED);
-            }
-        }
-        attach_header(units, header)
+        Ok(p.header(root, esm, path))
+    };
+    let mut unreadable: Vec<(usize, &str)> = p.using.iter().map(|&at| (at, SKIP_USING)).collect();
+    unreadable.extend(p.untyped_yield.iter().map(|&at| (at, SKIP_UNTYPED_YIELD)));
+    if dialect.is_typescript() {
+        // Valid TypeScript that the grammar cannot read, or a real syntax
+        // error: either way the tree around it may be wrong.
+        unreadable.extend(p.base.errors.iter().map(|e| (e.start, SKIP_TS_SYNTAX)));
     }
+    let mut units = p.base.units;
+    for (at, reason) in unreadable {
+        // The innermost unit that holds it (the module's unit holds all).
+        if let Some(u) = units.iter_mut().rev().find(|u| u.bytes.contains(&at)) {
+            u.drop_with_reason(reason);
+        }
+    }
+    if units.iter().any(|u| !u.inserts.is_empty()) && uses_reserved_name(source) {
+        for u in &mut units {
+            u.drop_with_reason(SKIP_RESERVED);
+        }
+    }
+    match header {
+        Err(reason) if units.iter().any(|u| !u.inserts.is_empty()) => {
+            for u in &mut units {
+                u.drop_with_reason(reason);
+            }
+            attach_header(units, None)
+        }
+        Err(_) => attach_header(units, None),
+        Ok(header) => attach_header(units, header),
+    }
+}
+
+/// `.d.ts`, `.d.mts` and `.d.cts`: declarations only.
+fn is_declaration_file(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    [".d.ts", ".d.mts", ".d.cts"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+        || (name.contains(".d.") && name.ends_with(".ts"))
 }
 
 /// The `"type"` of the nearest `package.json` above `rel`, as Node reads it.
@@ -167,10 +271,10 @@ fn has_module_syntax(root: Node) -> bool {
 /// The string, template (outside its substitutions), regex and comment
 /// ranges of `source`, sorted, from a parse: an insert strictly inside one
 /// could turn the form's quotes into code.
-fn strings_and_comments(lang: &JavaScript, source: &str) -> Result<Vec<Range<usize>>, String> {
+fn strings_and_comments(dialect: Dialect, source: &str) -> Result<Vec<Range<usize>>, String> {
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&lang.grammar())
+        .set_language(&dialect.grammar())
         .map_err(|e| e.to_string())?;
     let tree = parser
         .parse(source, None)
@@ -214,15 +318,17 @@ struct Fields {
     operator: u16,
     parameter: u16,
     parameters: u16,
-    property: u16,
+    pattern: Option<u16>,
+    /// A JavaScript class field's name (TypeScript's is its `name`).
+    property: Option<u16>,
     right: u16,
     value: u16,
 }
 
-fn fields() -> &'static Fields {
-    static FIELDS: OnceLock<Fields> = OnceLock::new();
-    FIELDS.get_or_init(|| {
-        let grammar = JavaScript.grammar();
+fn fields(dialect: Dialect) -> &'static Fields {
+    static FIELDS: [OnceLock<Fields>; 3] = [const { OnceLock::new() }; 3];
+    FIELDS[dialect as usize].get_or_init(|| {
+        let grammar = dialect.grammar();
         let id = |name: &str| field_id(&grammar, name);
         Fields {
             alternative: id("alternative"),
@@ -235,7 +341,9 @@ fn fields() -> &'static Fields {
             operator: id("operator"),
             parameter: id("parameter"),
             parameters: id("parameters"),
-            property: id("property"),
+            // A TypeScript parameter's name or pattern.
+            pattern: grammar.field_id_for_name("pattern").map(|f| f.get()),
+            property: grammar.field_id_for_name("property").map(|f| f.get()),
             right: id("right"),
             value: id("value"),
         }
@@ -249,7 +357,14 @@ enum Span {
     #[default]
     None,
     /// A function with a span; `await` and `yield` suspend it when they are its own.
-    Open { is_async: bool, is_generator: bool },
+    Open {
+        is_async: bool,
+        is_generator: bool,
+        /// A TypeScript generator without a return type, where a `yield`
+        /// whose value is used takes its type from where it stands (see
+        /// [`SKIP_UNTYPED_YIELD`]).
+        untyped_yield: bool,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -263,12 +378,17 @@ struct Scope {
 struct Planner<'a> {
     base: Base<'a>,
     ctx: &'a PlanContext,
+    dialect: Dialect,
     /// The file's path as a string literal, for every event.
     file: String,
     f: &'static Fields,
     /// Statements (by start) whose variable event went into braces that an
     /// arm or a loop added around them.
     braced: HashSet<usize>,
+    /// Where `using` declarations start (TypeScript; see [`SKIP_USING`]).
+    using: Vec<usize>,
+    /// Where the `yield`s of [`SKIP_UNTYPED_YIELD`] are.
+    untyped_yield: Vec<usize>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -316,7 +436,22 @@ impl<'a> Planner<'a> {
             return self.function(n, sc);
         }
         match kind {
-            "class_declaration" | "class" => {
+            // TypeScript's shapes that hold no code to run.
+            "ambient_declaration"
+            | "interface_declaration"
+            | "type_alias_declaration"
+            | "enum_declaration"
+            | "function_signature"
+            | "method_signature"
+            | "abstract_method_signature"
+                if self.dialect.is_typescript() =>
+            {
+                return
+            }
+            "assignment_expression" if self.dialect.is_typescript() && is_using(n) => {
+                self.using.push(n.start_byte());
+            }
+            "class_declaration" | "class" | "abstract_class_declaration" => {
                 let name = n
                     .child_by_field_id(self.f.name)
                     .map(|x| text(self.src(), x).to_string())
@@ -359,7 +494,8 @@ impl<'a> Planner<'a> {
             "variable_declarator" => p.child_by_field_id(f.name)?,
             "assignment_expression" => p.child_by_field_id(f.left)?,
             "pair" => p.child_by_field_id(f.key)?,
-            "field_definition" => p.child_by_field_id(f.property)?,
+            "field_definition" => p.child_by_field_id(f.property?)?,
+            "public_field_definition" => p.child_by_field_id(f.name)?,
             "export_statement" => return Some("default".into()),
             _ => return None,
         };
@@ -448,10 +584,13 @@ impl<'a> Planner<'a> {
                 if block_scope_conflict(src, body) {
                     point.skip(SKIP_BLOCK_FUNCTION);
                 }
-                let (at, lead) = self.after_directives(body);
+                let (at, lead) = match self.root_super_call(body, span_kind) {
+                    Some(call) => (statement_end(call), self.lead_after(call)),
+                    None => self.after_directives(body),
+                };
                 vec![
                     Insert::after(at, format!("{lead}{}", forms::OPEN.fill(&site))),
-                    Insert::before(body.end_byte() - 1, forms::CLOSE.fill(&[])),
+                    Insert::before(closing_brace(body), forms::CLOSE.fill(&[])),
                 ]
             } else {
                 Insert::wrap(
@@ -468,6 +607,11 @@ impl<'a> Planner<'a> {
                 inner.span = Span::Open {
                     is_async,
                     is_generator,
+                    untyped_yield: self.dialect.is_typescript()
+                        && n.child_by_field_name("return_type").is_none()
+                        // A generator passed as an argument takes its
+                        // type from the parameter (`Effect.gen(function* ...)`).
+                        && n.parent().is_none_or(|p| p.kind() != "arguments"),
                 };
             }
         }
@@ -486,6 +630,18 @@ impl<'a> Planner<'a> {
         } else if let Some(ps) = n.child_by_field_id(self.f.parameters) {
             let mut c = ps.walk();
             for p in ps.named_children(&mut c) {
+                // A TypeScript parameter holds its name or pattern (and a
+                // type, modifiers, a default); `this: T` is no parameter.
+                let p = match (p.kind(), self.f.pattern) {
+                    ("required_parameter" | "optional_parameter", Some(pattern)) => {
+                        match p.child_by_field_id(pattern) {
+                            Some(x) if x.kind() == "this" => continue,
+                            Some(x) => x,
+                            None => continue,
+                        }
+                    }
+                    _ => p,
+                };
                 let (name, rest) = match p.kind() {
                     "identifier" => (Some(p), ""),
                     "assignment_pattern" => (p.child_by_field_id(self.f.left), ""),
@@ -523,6 +679,37 @@ impl<'a> Planner<'a> {
         (names.join(","), args)
     }
 
+    /// In TypeScript, a derived class's constructor whose `super(...)` call
+    /// is a statement of its body: the span opens after that statement,
+    /// since TypeScript wants the call at the body's top level (TS2401,
+    /// when the class has parameter properties or initialised fields).
+    fn root_super_call(&self, body: Node<'a>, span_kind: &str) -> Option<Node<'a>> {
+        if !self.dialect.is_typescript() || span_kind != "constructor" {
+            return None;
+        }
+        let mut c = body.walk();
+        let found = body.named_children(&mut c).find(|s| {
+            s.kind() == "expression_statement"
+                && s.named_child(0).is_some_and(|call| {
+                    call.kind() == "call_expression"
+                        && call
+                            .child_by_field_name("function")
+                            .is_some_and(|f| f.kind() == "super")
+                })
+        });
+        found
+    }
+
+    /// What goes before a statement added after `s`: `; ` when `s` ends
+    /// without one.
+    fn lead_after(&self, s: Node<'a>) -> &'static str {
+        if ends_with_semicolon(self.src(), s) {
+            " "
+        } else {
+            "; "
+        }
+    }
+
     /// Where a span opens in a body: after its `{`, or after its directive
     /// prologue (`"use strict";`), with what goes first (`; ` after a
     /// directive without one).
@@ -550,11 +737,75 @@ impl<'a> Planner<'a> {
     /// The runtime binding, before the program's first statement (after a
     /// shebang and the directive prologue).
     fn header(&self, root: Node<'a>, esm: bool, path: &str) -> Option<(Insert, u32)> {
-        let (form, first) = if esm {
+        let forms = if esm {
             (&forms::IMPORT, &forms::IMPORT_FIRST)
         } else {
             (&forms::REQUIRE, &forms::REQUIRE_FIRST)
         };
+        self.binding(root, forms, path)
+    }
+
+    /// A TypeScript file's binding: `import * as __ct from "..."`, or
+    /// `import __ct = require("...")` in a file written for CommonJS (a
+    /// `.cts` file, or one with `import x = require` or `export =`, which is
+    /// what `verbatimModuleSyntax` asks of CommonJS), with the runtime's
+    /// path spelled as the file spells its own relative imports (`.js`,
+    /// `.ts`, or no extension). A script (no `import` or `export`) is not
+    /// made a module: it gets no binding.
+    fn ts_header(
+        &self,
+        root: Node<'a>,
+        system: &str,
+        path: &str,
+    ) -> Result<Option<(Insert, u32)>, &'static str> {
+        let src = self.src();
+        let ext = self.ctx.rel_path.rsplit_once('.').map_or("", |(_, e)| e);
+        let (mut module, mut commonjs) = (matches!(ext, "mts" | "cts"), ext == "cts");
+        let mut spelled: Option<&str> = None;
+        let mut c = root.walk();
+        for s in root.named_children(&mut c) {
+            if !matches!(s.kind(), "import_statement" | "export_statement") {
+                continue;
+            }
+            module = true;
+            let mut source = s.child_by_field_name("source");
+            let mut cc = s.walk();
+            for t in s.children(&mut cc) {
+                match t.kind() {
+                    "import_require_clause" => {
+                        commonjs = true;
+                        source = t.child_by_field_name("source");
+                    }
+                    "=" => commonjs = true, // `export = x`
+                    _ => {}
+                }
+            }
+            let spec = source.map_or("", |x| text(src, x).trim_matches(['"', '\'']));
+            if spelled.is_none() && (spec.starts_with("./") || spec.starts_with("../")) {
+                spelled = import_extension(spec);
+            }
+        }
+        if !module {
+            return Err(SKIP_SCRIPT);
+        }
+        let ext = spelled.unwrap_or(if system == ESM { ".js" } else { "" });
+        let forms = if commonjs {
+            (&forms::TS_REQUIRE, &forms::TS_REQUIRE_FIRST)
+        } else {
+            (&forms::TS_IMPORT, &forms::TS_IMPORT_FIRST)
+        };
+        Ok(self.binding(root, forms, &format!("{path}{ext}")))
+    }
+
+    /// The binding `forms.0` of the runtime at `path`, before the program's
+    /// first statement (after a shebang and the directive prologue), or
+    /// `forms.1` where nothing comes before it.
+    fn binding(
+        &self,
+        root: Node<'a>,
+        (form, first): (&Form, &Form),
+        path: &str,
+    ) -> Option<(Insert, u32)> {
         let path = quote(path);
         let text = form.fill(&[&path]);
         let src = self.src();
@@ -795,7 +1046,7 @@ impl<'a> Planner<'a> {
             Insert::before(stmt.start_byte(), format!("{suspend} ")),
             Insert::after(body.start_byte() + 1, format!(" {resume}")),
             // (`; ` first: the pass's last statement may end without one)
-            Insert::before(body.end_byte() - 1, format!("; {suspend} ")),
+            Insert::before(closing_brace(body), format!("; {suspend} ")),
             Insert::after(stmt.end_byte(), format!(" {resume}")),
         ];
         if !self.base.in_error(stmt.start_byte(), stmt.end_byte()) {
@@ -834,8 +1085,7 @@ impl<'a> Planner<'a> {
     /// function whose span an `await` or `yield` suspends (see
     /// [`forms::RESUME_HERE`]).
     fn resume_in(&mut self, n: Node<'a>, sc: &Scope) {
-        let suspends =
-            matches!(sc.span, Span::Open { is_async, is_generator } if is_async || is_generator);
+        let suspends = matches!(sc.span, Span::Open { is_async, is_generator, .. } if is_async || is_generator);
         if let (true, Some(body)) = (suspends, n.child_by_field_id(self.f.body)) {
             let ins = Insert::after(
                 body.start_byte() + 1,
@@ -975,21 +1225,48 @@ impl<'a> Planner<'a> {
         let Span::Open {
             is_async,
             is_generator,
+            untyped_yield,
         } = sc.span
         else {
             return;
         };
-        let own = if n.kind() == "await_expression" {
-            is_async
-        } else {
-            is_generator
-        };
-        if !own {
+        let is_yield = n.kind() == "yield_expression";
+        if !(if is_yield { is_generator } else { is_async }) {
             return;
         }
         let operand = n
             .named_children(&mut n.walk())
             .find(|c| c.kind() != "comment");
+        let suspend = operand.map(|x| {
+            Insert::wrap(
+                x.byte_range(),
+                forms::SUSPEND.fill(&[]),
+                forms::PAREN.fill(&[]),
+            )
+        });
+        let unit = &mut self.base.units[sc.unit].inserts;
+        // In TypeScript a `yield` whose value goes into a call has no type
+        // of its own (TS7057 in a generator without a return type), so
+        // one whose value is unused is resumed beside it:
+        // `yield __ct.aw(__ct_s, x), __ct.ar(__ct_s);`.
+        let unused = n
+            .parent()
+            .is_some_and(|p| p.kind() == "expression_statement");
+        if is_yield && self.dialect.is_typescript() && unused {
+            let resume = match operand {
+                Some(_) => forms::RESUME_BESIDE.fill(&[]),
+                None => forms::SUSPEND_NOTHING_BESIDE.fill(&[]),
+            };
+            unit.extend(suspend.into_iter().flatten());
+            unit.push(Insert::after(n.end_byte(), resume));
+            return;
+        }
+        // (A `yield*` has the type of what it delegates to.)
+        let delegates = n.children(&mut n.walk()).any(|t| t.kind() == "*");
+        if is_yield && untyped_yield && !delegates {
+            self.untyped_yield.push(n.start_byte());
+            return;
+        }
         let close = match operand {
             Some(_) => forms::PAREN.fill(&[]),
             None => forms::SUSPEND_NOTHING.fill(&[]), // a bare `yield`
@@ -998,13 +1275,7 @@ impl<'a> Planner<'a> {
             .base
             .wrap(n.byte_range(), forms::RESUME.fill(&[]), close, is_word_char)
             .into();
-        if let Some(x) = operand {
-            inserts.extend(Insert::wrap(
-                x.byte_range(),
-                forms::SUSPEND.fill(&[]),
-                forms::PAREN.fill(&[]),
-            ));
-        }
+        inserts.extend(suspend.into_iter().flatten());
         self.base.units[sc.unit].inserts.extend(inserts);
     }
 }
@@ -1032,6 +1303,14 @@ fn statement_end(n: Node) -> usize {
     n.end_byte()
 }
 
+/// Where a block's `}` is: a comment after it on its line can belong to
+/// the block in tree-sitter's tree (`} // note`).
+fn closing_brace(block: Node) -> usize {
+    let mut c = block.walk();
+    let brace = block.children(&mut c).filter(|t| t.kind() == "}").last();
+    brace.map_or(block.end_byte() - 1, |b| b.start_byte())
+}
+
 fn last_child(n: Node) -> Option<Node> {
     n.child(n.child_count().checked_sub(1)?)
 }
@@ -1039,6 +1318,25 @@ fn last_child(n: Node) -> Option<Node> {
 /// True when the statement's code ends with its `;` (a missing one has no text).
 fn ends_with_semicolon(src: &str, n: Node) -> bool {
     src[..statement_end(n)].ends_with(';')
+}
+
+/// How a relative import spells its extension: `.js` for a JavaScript
+/// one (which TypeScript resolves to the `.ts` file), `.ts` for a
+/// TypeScript one, "" for none; None when it says nothing (a `.json`).
+fn import_extension(spec: &str) -> Option<&'static str> {
+    let last = spec.rsplit('/').next().unwrap_or(spec);
+    match last.rsplit_once('.').map(|(_, e)| e) {
+        Some("js" | "jsx" | "mjs" | "cjs") => Some(".js"),
+        Some("ts" | "tsx" | "mts" | "cts") => Some(".ts"),
+        Some("json" | "css" | "svg" | "wasm" | "node") => None,
+        _ => Some(""),
+    }
+}
+
+/// `using x = ...` (and so `await using`), which the TypeScript grammar
+/// reads as an assignment with a `using` token first.
+fn is_using(n: Node) -> bool {
+    n.child(0).is_some_and(|t| t.kind() == "using")
 }
 
 /// A statement of a directive prologue: a string alone (`"use strict";`).
