@@ -16,4 +16,5 @@ mod overwrite;
 mod pre_commit;
 mod python_e2e;
 mod stdlib_corpus;
+mod typescript_e2e;
 mod util;

@@ -300,3 +300,20 @@ pub fn assert_same_run(copy: &Output, original: &Output) {
     assert_eq!(stderr(copy), stderr(original));
     assert_eq!(copy.status.code(), original.status.code());
 }
+
+/// The TypeScript compiler pinned by `ci/node-tools` (installed on first
+/// use into its cache folder), or None after a loud message when node or
+/// npm is missing (a failure with `CI=true`).
+pub fn tsc() -> Option<PathBuf> {
+    static TSC: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TSC.get_or_init(|| {
+        require_tool("node")?;
+        require_tool("npm")?;
+        // (Not a clean command: CTINJECT_NODE_TOOLS may name its folder.)
+        let o = run(Command::new("bash").arg(repo_dir().join("ci/node-tools")));
+        assert!(o.status.success(), "ci/node-tools failed: {}", describe(&o));
+        let dir = PathBuf::from(stdout(&o).trim());
+        Some(dir.join("node_modules/.bin/tsc"))
+    })
+    .clone()
+}
