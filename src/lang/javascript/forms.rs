@@ -100,6 +100,33 @@ pub static ARROW_CLOSE: Form = Form::new(
     &[],
     Join::Exact,
 );
+/// A function's return type, copied from its annotation (one line, no
+/// comment): `check_plan` accepts only the text of a return type of the
+/// source there.
+pub const RETURN_TYPE: &str = r"[^\r\n]+";
+/// In TypeScript, a function with a return type passes it to the return
+/// helper (`return __ct.r<(T)>(__ct_s, X)`): inferred from X, the helper's
+/// type can lose what the return type tells X's generic calls.
+pub static RETURN_TYPED: Form =
+    Form::new("__ct.r<({})>(__ct_s, ", &[Exact(RETURN_TYPE)], Join::Opener);
+pub static PAREN_SEQ_OPEN_TYPED: Form = Form::new(
+    "__ct.r<({})>(__ct_s, (",
+    &[Exact(RETURN_TYPE)],
+    Join::Opener,
+);
+pub static ARROW_OPEN_TYPED: Form = Form::new(
+    "{ const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try { return __ct.r<({})>(__ct_s, ",
+    &[
+        Str,
+        Int,
+        Str,
+        Str,
+        Str,
+        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
+        Exact(RETURN_TYPE),
+    ],
+    Join::Exact,
+);
 /// `return X` -> `return __ct.r(__ct_s, X)`.
 pub static RETURN: Form = Form::new("__ct.r(__ct_s, ", &[], Join::Opener);
 /// `await X` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, X))`, and so for `yield`.
@@ -159,6 +186,8 @@ pub static PAREN2: Form = Form::new("))", &[], Join::Exact);
 /// The bindings of each dialect.
 static JS_BINDINGS: &[&Form] = &[&REQUIRE, &REQUIRE_FIRST, &IMPORT, &IMPORT_FIRST];
 static TS_BINDINGS: &[&Form] = &[&TS_IMPORT, &TS_IMPORT_FIRST, &TS_REQUIRE, &TS_REQUIRE_FIRST];
+/// The forms only TypeScript has (besides its bindings).
+static TS_ONLY: &[&Form] = &[&RETURN_TYPED, &PAREN_SEQ_OPEN_TYPED, &ARROW_OPEN_TYPED];
 
 /// Every other form, which all dialects share.
 static TABLE: &[&Form] = &[
@@ -202,13 +231,19 @@ static LEXICON: Lexicon = Lexicon {
 /// The recogniser of every form of `dialect`.
 pub fn recogniser(dialect: Dialect) -> &'static Forms {
     static FORMS: [OnceLock<Forms>; 2] = [const { OnceLock::new() }; 2];
-    let (i, bindings) = if dialect.is_typescript() {
-        (1, TS_BINDINGS)
+    let (i, own): (usize, &[&[&Form]]) = if dialect.is_typescript() {
+        (1, &[TS_BINDINGS, TS_ONLY])
     } else {
-        (0, JS_BINDINGS)
+        (0, &[JS_BINDINGS])
     };
     FORMS[i].get_or_init(|| {
-        let table: Vec<&Form> = bindings.iter().chain(TABLE).copied().collect();
+        let table: Vec<&Form> = own
+            .iter()
+            .copied()
+            .flatten()
+            .chain(TABLE)
+            .copied()
+            .collect();
         Forms::new(&table, &LEXICON)
     })
 }

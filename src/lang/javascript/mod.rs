@@ -52,6 +52,8 @@ const SKIP_DECLARATION_FILE: &str = "a declaration file (.d.ts): it holds types,
 const SKIP_USING: &str = "it declares a `using` or `await using` variable, which the crates.io TypeScript grammar reads as an assignment";
 const SKIP_TS_SYNTAX: &str = "the TypeScript grammar cannot read part of it: a syntax error, or syntax that the crates.io grammar does not know (variance annotations `in`/`out`, `export type * from`, `static accessor`, `export default abstract class`)";
 const SKIP_UNTYPED_YIELD: &str = "a generator without a return type uses the value of a `yield`, whose type would be lost in the span's resumption call (TS7057); give the generator a return type to instrument it";
+const SKIP_ES5_BLOCK_FUNCTION: &str = "it declares a function at the top of its body, which the span's `try` block would put inside a block: TypeScript refuses that when it compiles for ES5 (TS1252)";
+const SKIP_NON_NULL: &str = "the TypeScript grammar reads a non-null assertion after an operator's operand wrong (`a || !b!(c)` as `(a || !b)!(c)`)";
 const SKIP_SCRIPT: &str = "a TypeScript file without `import` or `export` is a script: importing the runtime would make it a module, and its top-level names would stop being global";
 const SKIP_UNBRACED: &str =
     "the statement is the whole body of an `if`, `else` or loop written without braces";
@@ -152,10 +154,16 @@ pub(crate) fn module_system(rel: &str, layout: &dyn Layout) -> &'static str {
 }
 
 pub(crate) fn check_plan(dialect: Dialect, source: &str, plan: &FilePlan) -> Result<(), String> {
-    let quiet = strings_and_comments(dialect, source)?;
+    let scan = scan(dialect, source)?;
     let forms = forms::recogniser(dialect);
-    check_positions(source, plan, &quiet, |text| {
-        forms.recognise(text).map(|_| ())
+    check_positions(source, plan, &scan.quiet, |text| {
+        forms.recognise(text)?;
+        match typed_return_in(text) {
+            Some(ty) if !scan.return_types.contains(ty) => {
+                Err(format!("not a return type of the source: {ty:?}"))
+            }
+            _ => Ok(()),
+        }
     })?;
     check_wrappers(plan)?;
     check_units_stay_in_place(source, plan, "//", |_, _| false)
@@ -185,8 +193,7 @@ pub(crate) fn plan(
         file: quote(&ctx.rel_path),
         f: fields(dialect),
         braced: HashSet::new(),
-        using: Vec::new(),
-        untyped_yield: Vec::new(),
+        misread: Vec::new(),
     };
     p.visit_children(root, &Scope::default());
     let header = if dialect.is_typescript() {
@@ -199,8 +206,7 @@ pub(crate) fn plan(
         };
         Ok(p.header(root, esm, path))
     };
-    let mut unreadable: Vec<(usize, &str)> = p.using.iter().map(|&at| (at, SKIP_USING)).collect();
-    unreadable.extend(p.untyped_yield.iter().map(|&at| (at, SKIP_UNTYPED_YIELD)));
+    let mut unreadable = std::mem::take(&mut p.misread);
     if dialect.is_typescript() {
         // Valid TypeScript that the grammar cannot read, or a real syntax
         // error: either way the tree around it may be wrong.
@@ -268,10 +274,18 @@ fn has_module_syntax(root: Node) -> bool {
     found
 }
 
-/// The string, template (outside its substitutions), regex and comment
-/// ranges of `source`, sorted, from a parse: an insert strictly inside one
-/// could turn the form's quotes into code.
-fn strings_and_comments(dialect: Dialect, source: &str) -> Result<Vec<Range<usize>>, String> {
+/// What `check_plan` reads from a parse of the source.
+struct Scan<'s> {
+    /// The string, template (outside its substitutions), regex and comment
+    /// ranges, sorted: an insert strictly inside one could turn the form's
+    /// quotes into code.
+    quiet: Vec<Range<usize>>,
+    /// The texts of the functions' declared return types (TypeScript), the
+    /// only ones a [`forms::RETURN_TYPED`] insert may hold.
+    return_types: HashSet<&'s str>,
+}
+
+fn scan(dialect: Dialect, source: &str) -> Result<Scan<'_>, String> {
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&dialect.grammar())
@@ -280,6 +294,7 @@ fn strings_and_comments(dialect: Dialect, source: &str) -> Result<Vec<Range<usiz
         .parse(source, None)
         .ok_or("the parser gave up on the source")?;
     let mut out = Vec::new();
+    let mut return_types = HashSet::new();
     let mut stack = vec![tree.root_node()];
     while let Some(n) = stack.pop() {
         match n.kind() {
@@ -298,13 +313,32 @@ fn strings_and_comments(dialect: Dialect, source: &str) -> Result<Vec<Range<usiz
                 out.push(from..n.end_byte());
             }
             _ => {
+                if n.kind() == "type_annotation"
+                    && n.parent()
+                        .and_then(|p| p.child_by_field_name("return_type"))
+                        == Some(n)
+                {
+                    if let Some(ty) = n.named_child(0) {
+                        return_types.insert(text(source, ty));
+                    }
+                }
                 let mut c = n.walk();
                 stack.extend(n.children(&mut c));
             }
         }
     }
     out.sort_by_key(|r| r.start);
-    Ok(out)
+    Ok(Scan {
+        quiet: out,
+        return_types,
+    })
+}
+
+/// The return type a typed return helper in `text` names, if it has one
+/// (`__ct.r<(T)>(__ct_s, `).
+fn typed_return_in(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("__ct.r<(")?;
+    rest.rsplit_once(")>(__ct_s, ").map(|(ty, _)| ty)
 }
 
 struct Fields {
@@ -364,6 +398,8 @@ enum Span {
         /// whose value is used takes its type from where it stands (see
         /// [`SKIP_UNTYPED_YIELD`]).
         untyped_yield: bool,
+        /// Where the text of its return type is, for [`forms::RETURN_TYPED`].
+        return_type: Option<(usize, usize)>,
     },
 }
 
@@ -385,10 +421,10 @@ struct Planner<'a> {
     /// Statements (by start) whose variable event went into braces that an
     /// arm or a loop added around them.
     braced: HashSet<usize>,
-    /// Where `using` declarations start (TypeScript; see [`SKIP_USING`]).
-    using: Vec<usize>,
-    /// Where the `yield`s of [`SKIP_UNTYPED_YIELD`] are.
-    untyped_yield: Vec<usize>,
+    /// Where code starts that the TypeScript grammar reads wrong (with no
+    /// error node), or that [`SKIP_UNTYPED_YIELD`] leaves alone, and why:
+    /// its function is left alone.
+    misread: Vec<(usize, &'static str)>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -449,7 +485,10 @@ impl<'a> Planner<'a> {
                 return
             }
             "assignment_expression" if self.dialect.is_typescript() && is_using(n) => {
-                self.using.push(n.start_byte());
+                self.misread.push((n.start_byte(), SKIP_USING));
+            }
+            "non_null_expression" if misread_non_null(n) => {
+                self.misread.push((n.start_byte(), SKIP_NON_NULL));
             }
             "class_declaration" | "class" | "abstract_class_declaration" => {
                 let name = n
@@ -571,7 +610,11 @@ impl<'a> Planner<'a> {
         if let (true, Some(body)) = (wanted, body) {
             let line = line_of(n);
             let mut point = Point::instrumented(PointKind::Function, line);
-            let (params, args) = self.parameters(n, kind);
+            // TypeScript refuses `arguments` in an async function when it
+            // compiles for ES5 (TS2522): the parameters' values go instead.
+            let by_value = kind == "arrow_function" || (is_async && self.dialect.is_typescript());
+            let (params, args) = self.parameters(n, kind, by_value);
+            let return_type = self.typed_return(n, is_async || is_generator);
             let site = [
                 &self.file as &dyn std::fmt::Display,
                 &line,
@@ -583,6 +626,8 @@ impl<'a> Planner<'a> {
             let inserts: Vec<Insert> = if body.kind() == "statement_block" {
                 if block_scope_conflict(src, body) {
                     point.skip(SKIP_BLOCK_FUNCTION);
+                } else if self.dialect.is_typescript() && declares_function(body) {
+                    point.skip(SKIP_ES5_BLOCK_FUNCTION);
                 }
                 let (at, lead) = match self.root_super_call(body, span_kind) {
                     Some(call) => (statement_end(call), self.lead_after(call)),
@@ -593,12 +638,16 @@ impl<'a> Planner<'a> {
                     Insert::before(closing_brace(body), forms::CLOSE.fill(&[])),
                 ]
             } else {
-                Insert::wrap(
-                    body.byte_range(),
-                    forms::ARROW_OPEN.fill(&site),
-                    forms::ARROW_CLOSE.fill(&[]),
-                )
-                .into()
+                let open = match return_type.filter(|_| holds_function(body)) {
+                    Some((from, to)) => {
+                        let ty = &src[from..to];
+                        let typed: Vec<&dyn std::fmt::Display> =
+                            site.iter().copied().chain([&ty as _]).collect();
+                        forms::ARROW_OPEN_TYPED.fill(&typed)
+                    }
+                    None => forms::ARROW_OPEN.fill(&site),
+                };
+                Insert::wrap(body.byte_range(), open, forms::ARROW_CLOSE.fill(&[])).into()
             };
             let opened = point.skipped.is_none();
             self.base.push(unit, point, inserts);
@@ -612,6 +661,7 @@ impl<'a> Planner<'a> {
                         // A generator passed as an argument takes its
                         // type from the parameter (`Effect.gen(function* ...)`).
                         && n.parent().is_none_or(|p| p.kind() != "arguments"),
+                    return_type,
                 };
             }
         }
@@ -621,7 +671,7 @@ impl<'a> Planner<'a> {
     /// The parameter names (`a,b,...rest`, with "" for a pattern) and what
     /// the span reads their values from: `arguments`, or for an arrow an
     /// array of its parameters (`null` when one is a pattern).
-    fn parameters(&self, n: Node<'a>, kind: &str) -> (String, String) {
+    fn parameters(&self, n: Node<'a>, kind: &str, by_value: bool) -> (String, String) {
         let src = self.src();
         let mut names = Vec::new();
         let mut simple = true;
@@ -665,7 +715,7 @@ impl<'a> Planner<'a> {
         });
         let args = match kind {
             "class_static_block" => "null".to_string(),
-            "arrow_function" if simple && ascii && !names.is_empty() => format!(
+            _ if by_value && simple && ascii && !names.is_empty() => format!(
                 "[{}]",
                 names
                     .iter()
@@ -673,7 +723,7 @@ impl<'a> Planner<'a> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            "arrow_function" => "null".to_string(),
+            _ if by_value => "null".to_string(),
             _ => "arguments".to_string(),
         };
         (names.join(","), args)
@@ -708,6 +758,25 @@ impl<'a> Planner<'a> {
         } else {
             "; "
         }
+    }
+
+    /// In TypeScript, where the text of a function's declared return type
+    /// is, when its `return`s can pass it on ([`forms::RETURN_TYPED`]): a
+    /// plain type (not a type predicate or `asserts`) on one line, without
+    /// a comment, of a function that is neither async nor a generator
+    /// (whose `return`s do not have the declared type).
+    fn typed_return(&self, n: Node<'a>, suspends: bool) -> Option<(usize, usize)> {
+        if !self.dialect.is_typescript() || suspends {
+            return None;
+        }
+        let annotation = n.child_by_field_name("return_type")?;
+        if annotation.kind() != "type_annotation" {
+            return None;
+        }
+        let ty = annotation.named_children(&mut annotation.walk()).next()?;
+        let t = text(self.src(), ty);
+        let plain = !t.contains(['\n', '\r']) && !t.contains("//") && !t.contains("/*");
+        plain.then(|| (ty.start_byte(), ty.end_byte()))
     }
 
     /// Where a span opens in a body: after its `{`, or after its directive
@@ -1204,19 +1273,40 @@ impl<'a> Planner<'a> {
         else {
             return;
         };
-        let inserts = if value.kind() == "sequence_expression" {
-            Insert::wrap(
+        // Only a value with a function in it needs the return type passed
+        // on (the function's parameters take their types from it); any
+        // other keeps the plain helper, whose mismatches tsc reports as the
+        // original's (TS2322, where a typed helper's would be TS2345).
+        let return_type = match sc.span {
+            Span::Open {
+                return_type: Some((from, to)),
+                ..
+            } if holds_function(value) => Some(&self.src()[from..to]),
+            _ => None,
+        };
+        let inserts = match (value.kind() == "sequence_expression", return_type) {
+            (true, None) => Insert::wrap(
                 value.byte_range(),
                 forms::PAREN_SEQ_OPEN.fill(&[]),
                 forms::PAREN2.fill(&[]),
-            )
-        } else {
-            self.base.wrap(
+            ),
+            (true, Some(t)) => Insert::wrap(
                 value.byte_range(),
-                forms::RETURN.fill(&[]),
-                forms::PAREN.fill(&[]),
-                is_word_char,
-            )
+                forms::PAREN_SEQ_OPEN_TYPED.fill(&[&t]),
+                forms::PAREN2.fill(&[]),
+            ),
+            (false, t) => {
+                let open = match t {
+                    Some(t) => forms::RETURN_TYPED.fill(&[&t]),
+                    None => forms::RETURN.fill(&[]),
+                };
+                self.base.wrap(
+                    value.byte_range(),
+                    open,
+                    forms::PAREN.fill(&[]),
+                    is_word_char,
+                )
+            }
         };
         self.base.units[sc.unit].inserts.extend(inserts);
     }
@@ -1226,6 +1316,7 @@ impl<'a> Planner<'a> {
             is_async,
             is_generator,
             untyped_yield,
+            ..
         } = sc.span
         else {
             return;
@@ -1264,7 +1355,7 @@ impl<'a> Planner<'a> {
         // (A `yield*` has the type of what it delegates to.)
         let delegates = n.children(&mut n.walk()).any(|t| t.kind() == "*");
         if is_yield && untyped_yield && !delegates {
-            self.untyped_yield.push(n.start_byte());
+            self.misread.push((n.start_byte(), SKIP_UNTYPED_YIELD));
             return;
         }
         let close = match operand {
@@ -1333,6 +1424,29 @@ fn import_extension(spec: &str) -> Option<&'static str> {
     }
 }
 
+/// A non-null assertion whose operand is an operator's expression: `x!`
+/// binds tighter than any operator, so the grammar has read `!b!(c)` as
+/// `(!b)!(c)` (a valid one would have parentheses).
+fn misread_non_null(n: Node) -> bool {
+    n.named_child(0).is_some_and(|x| {
+        matches!(
+            x.kind(),
+            "unary_expression"
+                | "binary_expression"
+                | "ternary_expression"
+                | "assignment_expression"
+                | "augmented_assignment_expression"
+                | "await_expression"
+                | "yield_expression"
+                | "arrow_function"
+                | "as_expression"
+                | "satisfies_expression"
+                | "update_expression"
+                | "sequence_expression"
+        )
+    })
+}
+
 /// `using x = ...` (and so `await using`), which the TypeScript grammar
 /// reads as an assignment with a `using` token first.
 fn is_using(n: Node) -> bool {
@@ -1399,6 +1513,34 @@ fn block_scope_conflict(src: &str, body: Node) -> bool {
     let mut vars = Vec::new();
     var_names(src, body, &mut vars);
     vars.iter().any(|v| declared.contains(v.as_str()))
+}
+
+/// True when `n` is or holds a function expression (an arrow, say).
+fn holds_function(n: Node) -> bool {
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if matches!(
+            x.kind(),
+            "arrow_function" | "function_expression" | "generator_function"
+        ) {
+            return true;
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    false
+}
+
+/// True when a statement of `body` declares a function.
+fn declares_function(body: Node) -> bool {
+    let mut c = body.walk();
+    let found = body.named_children(&mut c).any(|s| {
+        matches!(
+            s.kind(),
+            "function_declaration" | "generator_function_declaration"
+        )
+    });
+    found
 }
 
 /// The names `var` declares in `n`, not entering nested functions.

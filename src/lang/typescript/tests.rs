@@ -348,3 +348,60 @@ fn a_yield_keeps_its_type() {
         skips(&plan)
     );
 }
+
+#[test]
+fn a_returned_function_gets_the_declared_return_type_through_the_helper() {
+    // Inferred from the value alone, the helper's type would lose what the
+    // return type tells `operate`'s callback (rxjs's `take`).
+    let src = "export function take<T>(n: number): Op<T> {\n  return n > 0 ? operate((a) => a) : empty;\n}\nexport function plain(): number {\n  return 1;\n}\nexport const f = (x: number): Fn => (y) => x + y;\n";
+    let (out, plan) = ts(src);
+    assert!(
+        out.contains("return __ct.r<(Op<T>)>(__ct_s, n > 0 ?"),
+        "{out}"
+    );
+    assert!(out.contains("return __ct.r(__ct_s, 1);"), "{out}");
+    assert!(
+        out.contains("try { return __ct.r<(Fn)>(__ct_s, (y) => {"),
+        "{out}"
+    );
+    // check_plan accepts only return types of the source.
+    let mut forged = plan.clone();
+    for u in &mut forged.units {
+        for i in &mut u.inserts {
+            i.text = i.text.replace("<(Op<T>)>", "<(Op<T>)>(0) + evil(), x<(T)>");
+        }
+    }
+    assert!(TypeScript.check_plan(src, &forged).is_err());
+}
+
+#[test]
+fn a_misread_non_null_assertion_leaves_its_function_alone() {
+    // The grammar reads `a || !b!(c)` as `(a || !b)!(c)`.
+    let src = "export function f(a: boolean, b?: (c: number) => boolean): boolean {\n  return a || !b!(1);\n}\nexport function g(x?: number): number {\n  return x!;\n}\n";
+    let (out, plan) = ts(src);
+    assert!(!out.contains("\"f\""), "{out}");
+    assert!(
+        skips(&plan).iter().all(|r| r.contains("non-null")),
+        "{:?}",
+        skips(&plan)
+    );
+    assert!(out.contains("return __ct.r(__ct_s, x!);"), "{out}");
+}
+
+#[test]
+fn what_es5_refuses_is_left_out() {
+    // A function declared in the span's `try` block (TS1252 for ES5).
+    let src = "export function f(): number {\n  function inner(): number { return 1; }\n  return inner();\n}\n";
+    let (out, plan) = ts(src);
+    assert!(!out.contains("\"f\", \"function\""), "{out}");
+    assert!(
+        skips(&plan).iter().any(|r| r.contains("TS1252")),
+        "{:?}",
+        skips(&plan)
+    );
+    assert!(out.contains("\"f.<locals>.inner\""), "{out}");
+    // `arguments` in an async function (TS2522): the parameters' values.
+    let (out, _) =
+        ts("export async function g(a: number, b: string): Promise<void> {\n  await a;\n}\n");
+    assert!(out.contains("\"g\", \"async\", \"a,b\", [a, b]);"), "{out}");
+}
