@@ -1,17 +1,12 @@
 //! Properties over a large real JavaScript corpus: npm's own code and its
 //! bundled dependencies (about 1,100 files, CommonJS and ES modules), found
-//! beside the node on this machine. For every file: removing the inserted
-//! text gives the original back byte for byte; instrumenting the output
-//! changes nothing; two runs give the same bytes; `check_plan` accepts the
-//! planner's own plan; no line moves; no plan for code that parses needs
-//! validation to take a function back; and V8 compiles every instrumented
-//! file that it compiled before.
+//! beside the node on this machine: the properties of
+//! [`crate::properties`], and V8 compiles every instrumented file that it
+//! compiled before.
 
+use crate::properties;
 use crate::util::*;
-use ctinject::engine::{
-    error_ranges, instrument, lines_pushed_down, strip_inserts, PointKind, TAKEN_BACK,
-};
-use ctinject::lang::{javascript::JavaScript, Language, PlanContext};
+use ctinject::lang::javascript::JavaScript;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,21 +22,6 @@ fn npm_dir() -> Option<PathBuf> {
         dir.display()
     );
     Some(dir)
-}
-
-fn js_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        let ty = e.file_type().unwrap();
-        if ty.is_dir() && !ty.is_symlink() {
-            js_files(&p, out);
-        } else if ty.is_file()
-            && p.extension()
-                .is_some_and(|x| x == "js" || x == "cjs" || x == "mjs")
-        {
-            out.push(p);
-        }
-    }
 }
 
 /// Compiles each file of `list` (one path per line) as Node would load it,
@@ -79,9 +59,7 @@ fn refused_by_v8(files: &[PathBuf], scratch: &Path) -> Vec<String> {
 #[test]
 fn npm_round_trips_is_idempotent_deterministic_and_still_compiles() {
     let Some(dir) = npm_dir() else { return };
-    let mut files = Vec::new();
-    js_files(&dir, &mut files);
-    files.sort();
+    let files = properties::files_with(&dir, &[".js", ".cjs", ".mjs"]);
     assert!(
         files.len() > 300,
         "only {} files under {}",
@@ -89,16 +67,8 @@ fn npm_round_trips_is_idempotent_deterministic_and_still_compiles() {
         dir.display()
     );
     let out_dir = tempfile::tempdir().unwrap();
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&JavaScript.grammar()).unwrap();
-    let mut problems = Vec::new();
-    let (mut instrumented, mut originals, mut copies) = (0, Vec::new(), Vec::new());
-    for path in &files {
-        let Ok(body) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        let rel = path.strip_prefix(&dir).unwrap().display().to_string();
-        // Each file as a module of its own kind, the runtime beside it.
+    // Each file as a module of its own kind, the runtime beside it.
+    let runtime_ref = |rel: &str| {
         let system = if rel.ends_with(".mjs") {
             "esm"
         } else if rel.ends_with(".cjs") {
@@ -106,93 +76,30 @@ fn npm_round_trips_is_idempotent_deterministic_and_still_compiles() {
         } else {
             "auto"
         };
-        let ctx = PlanContext {
-            rel_path: rel.clone(),
-            runtime_ref: format!("{system}|./_ctinject.cjs"),
-            kinds: PointKind::ALL.into_iter().collect(),
-        };
-        let mut once = || {
-            let tree = parser.parse(&body, None).unwrap();
-            let plan = JavaScript.plan(&body, &tree, &ctx);
-            let errors = error_ranges(&tree);
-            let done = instrument(&body, plan, &errors, &mut |t, _| {
-                parser.parse(t, None).map(|t| error_ranges(&t))
-            });
-            (done, errors.is_empty())
-        };
-        let (a, clean) = once();
-        let (b, _) = once();
-        if a.text != b.text {
-            problems.push(format!("{rel}: not deterministic"));
-        }
-        let taken_back = |r: Option<&str>| r.is_some_and(|r| TAKEN_BACK.contains(&r));
-        if clean {
-            for u in &a.plan.units {
-                if u.points.iter().any(|p| taken_back(p.skipped.as_deref())) {
-                    problems.push(format!(
-                        "{rel}: {}: the plan produced a syntax error",
-                        u.name
-                    ));
-                }
-            }
-        }
-        if let Err(e) = JavaScript.check_plan(&body, &a.plan) {
-            problems.push(format!("{rel}: check_plan refused the planner's plan: {e}"));
-        }
-        let Some(new) = a.text else { continue };
-        instrumented += 1;
-        let inserts = a.plan.all_inserts();
-        if strip_inserts(&new, &inserts).as_deref() != Some(body.as_str()) {
-            problems.push(format!(
-                "{rel}: stripping the inserts does not give the original"
-            ));
-        }
-        if lines_pushed_down(&body, &inserts) != 0 || new.lines().count() != body.lines().count() {
-            problems.push(format!("{rel}: a line moved"));
-        }
-        let tree = parser.parse(&new, None).unwrap();
-        if !JavaScript
-            .plan(&new, &tree, &ctx)
-            .file_skipped
-            .is_some_and(|r| r.contains("already instrumented"))
-        {
-            problems.push(format!("{rel}: output not recognised as instrumented"));
-        }
-        let dest = out_dir.path().join(&rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::write(&dest, &new).unwrap();
-        originals.push(path.clone());
-        copies.push(dest);
-    }
+        format!("{system}|./_ctinject.cjs")
+    };
+    let mut c = properties::check(&JavaScript, &dir, &files, runtime_ref, out_dir.path());
     // What V8 compiled before, it compiles after.
     let scratch = tempfile::tempdir().unwrap();
-    let before: Vec<String> = refused_by_v8(&originals, scratch.path())
+    let before: Vec<String> = refused_by_v8(&c.originals, scratch.path())
         .into_iter()
         .map(|l| l.split('\t').next().unwrap().to_string())
         .collect();
-    for line in refused_by_v8(&copies, scratch.path()) {
+    for line in refused_by_v8(&c.copies, scratch.path()) {
         let copy = line.split('\t').next().unwrap();
         let rel = Path::new(copy).strip_prefix(out_dir.path()).unwrap();
         let original = dir.join(rel).display().to_string();
         if !before.contains(&original) {
-            problems.push(format!("V8 refuses the instrumented {line}"));
+            c.problems
+                .push(format!("V8 refuses the instrumented {line}"));
         }
     }
+    c.assert_no_problems();
     assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems
-            .iter()
-            .take(30)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        c.instrumented * 10 > c.files * 8,
+        "only {} of {} files instrumented",
+        c.instrumented,
+        c.files
     );
-    assert!(
-        instrumented * 10 > files.len() * 8,
-        "only {instrumented} of {} files instrumented",
-        files.len()
-    );
-    eprintln!("npm: {instrumented} of {} files instrumented", files.len());
+    eprintln!("npm: {} of {} files instrumented", c.instrumented, c.files);
 }

@@ -116,11 +116,12 @@ fn configure(dir: &Path, name: &str, variant: &Variant) {
     std::fs::write(dir.join("package.json"), package.to_string()).unwrap();
 }
 
-/// `tsc -p .` in `dir`: its diagnostics as (file, line, code and message),
+/// `tsc ARGS` in `dir`: its diagnostics as (file, line, code and message),
 /// a message's continuation lines joined to it.
-fn diagnostics(tsc: &Path, dir: &Path) -> BTreeSet<String> {
+pub fn diagnostics(tsc: &Path, dir: &Path, args: &[&str]) -> BTreeSet<String> {
     let o = run(clean_command(tsc)
-        .args(["-p", ".", "--pretty", "false"])
+        .args(args)
+        .args(["--pretty", "false"])
         .current_dir(dir));
     let re = regex::Regex::new(r"^(.+)\((\d+),\d+\): (error|warning) (TS\d+: .*)$").unwrap();
     let mut out: Vec<String> = Vec::new();
@@ -182,14 +183,14 @@ fn the_example_type_checks_runs_and_explains_itself_under_every_setting() {
         assert!(work.contains(&work_binding), "{}: {work}", variant.name);
         assert!(instr.join("src/_ctinject.ts").is_file());
 
-        let before = diagnostics(&tsc, &orig);
+        let before = diagnostics(&tsc, &orig, &["-p", "."]);
         assert_eq!(
             before,
             BTreeSet::new(),
             "{}: the fixture itself",
             variant.name
         );
-        let after = diagnostics(&tsc, &instr);
+        let after = diagnostics(&tsc, &instr, &["-p", "."]);
         assert_eq!(after, before, "{}: tsc on the copy", variant.name);
         if !variant.run {
             continue;
@@ -252,9 +253,9 @@ fn legacy_decorators_keep_working() {
     variant.options["experimentalDecorators"] = json!(true);
     let t = tempfile::tempdir().unwrap();
     let (orig, instr) = instrument(t.path(), "legacy", &variant);
-    let before = diagnostics(&tsc, &orig);
+    let before = diagnostics(&tsc, &orig, &["-p", "."]);
     assert_eq!(before, BTreeSet::new(), "the fixture itself");
-    assert_eq!(diagnostics(&tsc, &instr), before);
+    assert_eq!(diagnostics(&tsc, &instr, &["-p", "."]), before);
     let original = node(&orig, None);
     assert!(original.status.success(), "{}", describe(&original));
     assert!(
@@ -279,7 +280,7 @@ fn type_errors_stay_the_same_errors_on_the_same_lines() {
     let variant = &variants()[0];
     let t = tempfile::tempdir().unwrap();
     let (orig, instr) = instrument(t.path(), "broken", variant);
-    let before = diagnostics(&tsc, &orig);
+    let before = diagnostics(&tsc, &orig, &["-p", "."]);
     assert!(before.len() >= 8, "the fixture's errors: {before:?}");
-    assert_eq!(diagnostics(&tsc, &instr), before);
+    assert_eq!(diagnostics(&tsc, &instr, &["-p", "."]), before);
 }
