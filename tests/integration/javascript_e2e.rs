@@ -42,7 +42,7 @@ fn shop_example_behaves_the_same_and_explains_itself() {
     assert!(cart.contains("require(\"../_ctinject.cjs\")"), "{cart}");
     let pay = std::fs::read_to_string(out.join("lib/pay.mjs")).unwrap();
     assert!(
-        pay.contains("import __ct from \"../_ctinject.cjs\""),
+        pay.contains("import * as __ct from \"../_ctinject.cjs\""),
         "{pay}"
     );
 

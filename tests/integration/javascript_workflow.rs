@@ -87,7 +87,7 @@ fn since_patch_cache_and_gate_work_on_javascript() {
     }
     let esm = std::fs::read_to_string(Path::new(&o1).join("lib/b.mjs")).unwrap();
     assert!(
-        esm.starts_with("import __ct from \"../_ctinject.cjs\"; export async"),
+        esm.starts_with("import * as __ct from \"../_ctinject.cjs\"; export async"),
         "{esm}"
     );
     // Every point kind of both files, counted.

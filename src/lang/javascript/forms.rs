@@ -26,14 +26,19 @@ pub static REQUIRE_FIRST: Form = Form::new(
     Join::Exact,
 );
 /// The binding of an ES module (an import is hoisted and bound before any
-/// code of the module runs, even in an import cycle).
+/// code of the module runs, even in an import cycle): a namespace import,
+/// which bundlers give the same object as Node does (a default import of a
+/// CommonJS file marked `__esModule` would be its `default` export there).
 pub static IMPORT: Form = Form::new(
-    "import __ct from {};",
+    "import * as __ct from {};",
     &[Exact(RUNTIME_PATH)],
     Join::Statement,
 );
-pub static IMPORT_FIRST: Form =
-    Form::new("import __ct from {}; ", &[Exact(RUNTIME_PATH)], Join::Exact);
+pub static IMPORT_FIRST: Form = Form::new(
+    "import * as __ct from {}; ",
+    &[Exact(RUNTIME_PATH)],
+    Join::Exact,
+);
 /// The runtime's path from a TypeScript file, spelled as the file spells
 /// its own imports: `"./_ctinject"`, `"../_ctinject.js"`, `"./_ctinject.ts"`.
 const TS_RUNTIME_PATH: &str = r#""(?:\./|(?:\.\./)+)_ctinject(?:\.js|\.ts)?""#;

@@ -3,7 +3,7 @@
 //!
 //! | point | form |
 //! | --- | --- |
-//! | runtime binding | `const __ct = require("./_ctinject.cjs");` (CommonJS) or `import __ct from "./_ctinject.cjs";` (ES module), before the first statement, after a shebang and the directive prologue |
+//! | runtime binding | `const __ct = require("./_ctinject.cjs");` (CommonJS) or `import * as __ct from "./_ctinject.cjs";` (ES module), before the first statement, after a shebang and the directive prologue |
 //! | function span | inside the body, so the function stays what it is (its `this`, `arguments`, `new.target`, `super`, `.length`, `.name` and kind): `{ const __ct_s = __ct.s(F, L, "name", "kind", "a,b", arguments); try { ... } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }`; `return x` -> `return __ct.r(__ct_s, x)`; an arrow's expression body becomes a block on its line; `await x` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, x))` (and so `yield`), so that a span is never current while its function is suspended; in an async function or generator, `__ct.ar(__ct_s);` first in each `catch` and `finally` block (a rejected `await` skips its resumption), and `__ct.aw(__ct_s);` / `__ct.ar(__ct_s);` around a braced `for await` and its passes |
 //! | variable | `let x = 1; __ct.v(F, L, "x", x);` after a declaration or an assignment statement (`;` first where the statement has none) |
 //! | branch | `__ct.b(F, S, arm);` first in an `if`/`else` arm or a `switch` case (an arm without braces gets them, on its line); `c ? (__ct.b(F, S, 0), a) : (__ct.b(F, S, 1), b)`; `a && (__ct.b(F, S, 0), b)` for `&&`, `\|\|` and `??` |
@@ -29,7 +29,12 @@ mod tests;
 pub struct JavaScript;
 
 /// An instrumented file binds the runtime with one of these texts.
-static BINDING_MARKS: WordSet = WordSet::new(&["const __ct = require(\"", "import __ct from \""]);
+/// (`import __ct from` is how ctinject 2 and older bound it.)
+static BINDING_MARKS: WordSet = WordSet::new(&[
+    "const __ct = require(\"",
+    "import * as __ct from \"",
+    "import __ct from \"",
+]);
 /// ... and an instrumented TypeScript file with one of these.
 static TS_BINDING_MARKS: WordSet =
     WordSet::new(&["import * as __ct from \"", "import __ct = require(\""]);

@@ -107,13 +107,13 @@ fn an_es_module_imports_the_runtime() {
     let (out, _) = run("import fs from 'fs';\nexport const x = 1;\n", "auto");
     assert_eq!(
         out,
-        "import __ct from \"./_ctinject.cjs\"; import fs from 'fs';\nexport const x = 1; __ct.v(\"m.js\", 2, \"x\", x);\n"
+        "import * as __ct from \"./_ctinject.cjs\"; import fs from 'fs';\nexport const x = 1; __ct.v(\"m.js\", 2, \"x\", x);\n"
     );
     // Without import or export, an undecided .js file is CommonJS.
     let (out, _) = run("let y = 2;\n", "auto");
     assert!(out.starts_with(REQ), "{out}");
     let (out, _) = run("let y = 2;\n", "esm");
-    assert!(out.starts_with("import __ct from"), "{out}");
+    assert!(out.starts_with("import * as __ct from"), "{out}");
 }
 
 #[test]
