@@ -484,14 +484,31 @@ pub fn instrument(
         plan.file_skipped = Some(TAKEN_BACK_IMPORT.into());
         return Instrumented { text: None, plan };
     }
-    for i in 0..plan.units.len() {
-        if plan.units[i].inserts.is_empty() {
-            continue;
-        }
-        let mut candidate = plan.header.clone();
-        candidate.extend(plan.units[i].inserts.iter().cloned());
-        if broken(&candidate) {
-            plan.units[i].drop_with_reason(TAKEN_BACK_UNIT);
+    // Halves of the units are tried, and halves of a half that breaks it,
+    // down to one unit: a file with a few guilty units among many costs a
+    // few parses per guilty unit, not one per unit.
+    let with_inserts: Vec<usize> = (0..plan.units.len())
+        .filter(|&i| !plan.units[i].inserts.is_empty())
+        .collect();
+    let mut groups = vec![with_inserts.as_slice()];
+    // (The whole set is known to break the file.)
+    let mut known_broken = true;
+    while let Some(group) = groups.pop() {
+        let is_broken = known_broken || {
+            let mut candidate = plan.header.clone();
+            for &i in group {
+                candidate.extend(plan.units[i].inserts.iter().cloned());
+            }
+            broken(&candidate)
+        };
+        known_broken = false;
+        match (is_broken, group) {
+            (false, _) | (_, []) => {}
+            (true, [i]) => plan.units[*i].drop_with_reason(TAKEN_BACK_UNIT),
+            (true, _) => {
+                let (a, b) = group.split_at(group.len() / 2);
+                groups.extend([b, a]);
+            }
         }
     }
     if plan.has_inserts() && broken(&plan.all_inserts()) {

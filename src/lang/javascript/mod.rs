@@ -1345,9 +1345,12 @@ impl<'a> Planner<'a> {
         // of its own (TS7057 in a generator without a return type), so
         // one whose value is unused is resumed beside it:
         // `yield __ct.aw(__ct_s, x), __ct.ar(__ct_s);`.
-        let unused = n
-            .parent()
-            .is_some_and(|p| p.kind() == "expression_statement");
+        // (In a list of statements: an arm or loop body without braces
+        // gets braces that would close before the resumption.)
+        let unused = n.parent().is_some_and(|p| {
+            p.kind() == "expression_statement"
+                && p.parent().is_some_and(|l| is_statement_list(l.kind()))
+        });
         if is_yield && self.dialect.is_typescript() && unused {
             let resume = match operand {
                 Some(_) => forms::RESUME_BESIDE.fill(&[]),

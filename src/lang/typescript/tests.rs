@@ -330,6 +330,15 @@ fn a_yield_keeps_its_type() {
     let src = "export function* g() {\n  yield 1;\n  yield;\n}\n";
     let (out, _) = ts(src);
     assert!(out.contains("  yield __ct.aw(__ct_s, 1), __ct.ar(__ct_s);\n  yield __ct.aw(__ct_s), __ct.ar(__ct_s);\n"), "{out}");
+    // The whole body of an arm: the braces the branch adds would close
+    // before a resumption beside it, so it goes around.
+    let (out, _) = ts("export function* g(c: boolean) {\n  if (c) yield* h()\n}\n");
+    assert!(
+        out.contains(
+            "if (c) { __ct.b(\"m.ts\", 2, 0); __ct.ar(__ct_s, yield* __ct.aw(__ct_s, h())) }"
+        ),
+        "{out}"
+    );
     // Used, in a generator with a return type: it has its type from there.
     let src = "export function* g(): Generator<number, void, string> {\n  const s = yield 1;\n}\n";
     let (out, _) = ts(src);
