@@ -2,7 +2,8 @@
 # Type-checks the TypeScript runtime (src/runtime/typescript/_ctinject.ts)
 # as the program's own tsc sees it: under every module setting, with every
 # strictness flag at once and with `strict` alone, with and without
-# @types/node, with lib es2017 (no DOM) and with the default libs. Beside
+# @types/node, with lib es2017 (no DOM) and with the default libs (and
+# once for target ES5). Beside
 # it, user.ts calls the API as instrumented code does (generic values,
 # await, yield, overloads), and with @types/node a file uses Node's
 # globals, which the runtime must leave alone. Any diagnostic fails
@@ -18,13 +19,14 @@ runtime=$root/src/runtime/typescript/_ctinject.ts
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Every flag the brief names; each only adds checks, so all at once covers
+# Every strictness flag (and erasableSyntaxOnly: Node.js strips the types
+# of such files itself); each only adds checks, so all at once covers
 # any subset of them (and `strict` alone is checked too).
 ALL='"strict": true, "exactOptionalPropertyTypes": true, "noUncheckedIndexedAccess": true,
   "noImplicitOverride": true, "noImplicitReturns": true, "noUnusedLocals": true, "noUnusedParameters": true,
   "noFallthroughCasesInSwitch": true, "noPropertyAccessFromIndexSignature": true,
   "useUnknownInCatchVariables": true, "allowUnreachableCode": false, "isolatedModules": true,
-  "isolatedDeclarations": true, "declaration": true'
+  "isolatedDeclarations": true, "declaration": true, "erasableSyntaxOnly": true'
 STRICT='"strict": true'
 
 # Instrumented code, as ctinject writes it (the import line is prepended).
@@ -111,7 +113,7 @@ console.log(b.length, r === undefined, process.pid);
 TS
 }
 
-# check NAME MODULE RESOLUTION PKG_TYPE IMPORT FLAGS NODE(yes|no) LIB(es2017|default) [VERBATIM]
+# check NAME MODULE RESOLUTION PKG_TYPE IMPORT FLAGS NODE(yes|no) LIB(es2017|default|es5) [VERBATIM]
 check() {
     local name=$1 module=$2 resolution=$3 pkgtype=$4 import=$5 flags=$6 node=$7 lib=$8 verbatim=${9:-}
     local dir=$work/$name
@@ -126,6 +128,9 @@ check() {
         types="\"types\": [\"node\"], \"typeRoots\": [\"$tools/node_modules/@types\"]"
     fi
     [ "$lib" = default ] && libs='"target": "es2022"'
+    # (the runtime alone: ES5 forbids `arguments` in async functions, which
+    # is the instrumented code's matter)
+    [ "$lib" = es5 ] && libs='"target": "es5", "lib": ["es2017"]' && files='"_ctinject.ts"'
     [ -n "$verbatim" ] && flags="$flags, \"verbatimModuleSyntax\": true"
     cat >"$dir/tsconfig.json" <<JSON
 { "compilerOptions": { $flags, $libs, $types, "module": "$module", "moduleResolution": "$resolution",
@@ -161,6 +166,8 @@ for node in no yes; do
         done
     done
 done
+# target ES5 (lib es2017) too: older projects still compile to it
+spawn cjs-es5 commonjs node10 commonjs ./_ctinject "$ALL" no es5
 wait
 fails=0
 for f in "$work"/*.fail; do

@@ -1427,10 +1427,11 @@ function makeOnCore(tracePath) {
     function writeOmitted() {
         const t = now();
         const time = unixNs(t);
-        for (const info of omittedFns) {
+        // (forEach, not for-of: a Set's for-of needs target ES2015)
+        omittedFns.forEach((info) => {
             const n = info.omitted;
             if (!n)
-                continue;
+                return;
             const exc = [];
             info.omittedExc.forEach((c, k) => exc.push(`${q(k)}:${c}`));
             emit(`{"v":1,"type":"calls","lang":"javascript","time_unix_ns":${time},${info.static}` +
@@ -1439,12 +1440,12 @@ function makeOnCore(tracePath) {
                 `"omitted_exceptions":{${exc.join(",")}},"slowest":[${info.slow.map((x) => x[1]).join(",")}],` +
                 `"pid":${process.pid | 0}}\n`, t);
             info.omitted = 0;
-        }
+        });
         omittedFns.clear();
-        for (const site of omittedSites) {
+        omittedSites.forEach((site) => {
             const n = site.omitted;
             if (!n)
-                continue;
+                return;
             const rec = site.cfg.maxProc - (site.left < 0 ? 0 : site.left);
             const fi = site.fi;
             const head = `{"v":1,"type":"${site.kind === "var" ? "vars" : site.kind === "branch" ? "branches"
@@ -1471,7 +1472,7 @@ function makeOnCore(tracePath) {
             }
             emit(head + mid + `,"pid":${process.pid | 0}}\n`, t);
             site.omitted = 0;
-        }
+        });
         omittedSites.clear();
     }
     function atExit() {
