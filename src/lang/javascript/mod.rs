@@ -59,6 +59,7 @@ const SKIP_TS_SYNTAX: &str = "the TypeScript grammar cannot read part of it: a s
 const SKIP_UNTYPED_YIELD: &str = "a generator without a return type uses the value of a `yield`, whose type would be lost in the span's resumption call (TS7057); give the generator a return type to instrument it";
 const SKIP_ES5_BLOCK_FUNCTION: &str = "it declares a function at the top of its body, which the span's `try` block would put inside a block: TypeScript refuses that when it compiles for ES5 (TS1252)";
 const SKIP_NON_NULL: &str = "the TypeScript grammar reads a non-null assertion after an operator's operand wrong (`a || !b!(c)` as `(a || !b)!(c)`)";
+const SKIP_ARROW_CALLEE: &str = "the TypeScript grammar reads an arrow whose body is a tagged template with type arguments wrong (``(k) => sql<Row>`...`.pipe(f)`` as ``((k) => sql<Row>)`...`.pipe(f)``)";
 const SKIP_SCRIPT: &str = "a TypeScript file without `import` or `export` is a script: importing the runtime would make it a module, and its top-level names would stop being global";
 const SKIP_UNBRACED: &str =
     "the statement is the whole body of an `if`, `else` or loop written without braces";
@@ -473,6 +474,9 @@ impl<'a> Planner<'a> {
 
     fn visit(&mut self, n: Node<'a>, sc: &Scope) {
         let kind = n.kind();
+        if kind == "arrow_function" && self.dialect.is_typescript() && is_callee(n) {
+            self.misread.push((n.start_byte(), SKIP_ARROW_CALLEE));
+        }
         if is_function(kind) {
             return self.function(n, sc);
         }
@@ -1452,6 +1456,18 @@ fn misread_non_null(n: Node) -> bool {
                 | "update_expression"
                 | "sequence_expression"
         )
+    })
+}
+
+/// True when an arrow function is what a call, a tagged template, a member
+/// access or an index applies to, which it can only be in parentheses: the
+/// grammar has cut a tagged template with type arguments out of its body.
+fn is_callee(arrow: Node) -> bool {
+    arrow.parent().is_some_and(|p| {
+        matches!(
+            p.kind(),
+            "call_expression" | "member_expression" | "subscript_expression"
+        ) && p.child(0) == Some(arrow)
     })
 }
 
