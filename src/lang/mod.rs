@@ -20,7 +20,8 @@ use std::collections::BTreeSet;
 pub trait Layout {
     fn is_file(&self, rel: &str) -> bool;
     /// The text of a file, where the layout has it (JavaScript reads the
-    /// `"type"` of the nearest `package.json`); by default none.
+    /// `"type"` of the nearest `package.json`, which may be above the root:
+    /// `../package.json`); by default none.
     fn read(&self, _rel: &str) -> Option<String> {
         None
     }

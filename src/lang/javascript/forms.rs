@@ -132,6 +132,25 @@ pub static ARROW_OPEN_TYPED: Form = Form::new(
     ],
     Join::Exact,
 );
+/// In TypeScript, an arrow whose body TypeScript may read as a type
+/// predicate: a block, with the body returned as it is.
+pub static ARROW_OPEN_BARE: Form = Form::new(
+    "{ const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try { return ",
+    &[
+        Str,
+        Int,
+        Str,
+        Str,
+        Str,
+        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
+    ],
+    Join::Exact,
+);
+pub static ARROW_CLOSE_BARE: Form = Form::new(
+    "; } catch (__ct_e) { __ct.x(__ct_s, __ct_e); throw __ct_e; } finally { __ct.e(__ct_s); } }",
+    &[],
+    Join::Exact,
+);
 /// `return X` -> `return __ct.r(__ct_s, X)`.
 pub static RETURN: Form = Form::new("__ct.r(__ct_s, ", &[], Join::Opener);
 /// `await X` -> `__ct.ar(__ct_s, await __ct.aw(__ct_s, X))`, and so for `yield`.
@@ -192,7 +211,13 @@ pub static PAREN2: Form = Form::new("))", &[], Join::Exact);
 static JS_BINDINGS: &[&Form] = &[&REQUIRE, &REQUIRE_FIRST, &IMPORT, &IMPORT_FIRST];
 static TS_BINDINGS: &[&Form] = &[&TS_IMPORT, &TS_IMPORT_FIRST, &TS_REQUIRE, &TS_REQUIRE_FIRST];
 /// The forms only TypeScript has (besides its bindings).
-static TS_ONLY: &[&Form] = &[&RETURN_TYPED, &PAREN_SEQ_OPEN_TYPED, &ARROW_OPEN_TYPED];
+static TS_ONLY: &[&Form] = &[
+    &RETURN_TYPED,
+    &PAREN_SEQ_OPEN_TYPED,
+    &ARROW_OPEN_TYPED,
+    &ARROW_OPEN_BARE,
+    &ARROW_CLOSE_BARE,
+];
 
 /// Every other form, which all dialects share.
 static TABLE: &[&Form] = &[

@@ -251,10 +251,23 @@ fn is_declaration_file(rel: &str) -> bool {
         || (name.contains(".d.") && name.ends_with(".ts"))
 }
 
-/// The `"type"` of the nearest `package.json` above `rel`, as Node reads it.
+/// The `"type"` of the nearest `package.json` above `rel`, as Node reads it:
+/// in the folders being instrumented, then above them (`src/` of a package
+/// whose `package.json` is beside it, say).
 fn package_type(rel: &str, layout: &dyn Layout) -> Option<String> {
+    /// How far above the root to look.
+    const ABOVE: usize = 8;
+    let mut dirs: Vec<String> = Vec::new();
     let mut dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
     loop {
+        dirs.push(dir.to_string());
+        if dir.is_empty() {
+            break;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+    }
+    dirs.extend((1..=ABOVE).map(|up| "../".repeat(up).trim_end_matches('/').to_string()));
+    for dir in dirs {
         let manifest = if dir.is_empty() {
             "package.json".to_string()
         } else {
@@ -264,11 +277,8 @@ fn package_type(rel: &str, layout: &dyn Layout) -> Option<String> {
             let json: serde_json::Value = serde_json::from_str(&text).ok()?;
             return json.get("type")?.as_str().map(str::to_string);
         }
-        if dir.is_empty() {
-            return None;
-        }
-        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
     }
+    None
 }
 
 /// True when the program has an `import` or `export` statement.
@@ -406,6 +416,8 @@ enum Span {
         untyped_yield: bool,
         /// Where the text of its return type is, for [`forms::RETURN_TYPED`].
         return_type: Option<(usize, usize)>,
+        /// Its `return` is left as it is (see `may_infer_predicate`).
+        bare_return: bool,
     },
 }
 
@@ -624,6 +636,7 @@ impl<'a> Planner<'a> {
             let by_value = kind == "arrow_function" || (is_async && self.dialect.is_typescript());
             let (params, args) = self.parameters(n, kind, by_value);
             let return_type = self.typed_return(n, is_async || is_generator);
+            let bare_return = self.may_infer_predicate(n, body);
             let site = [
                 &self.file as &dyn std::fmt::Display,
                 &line,
@@ -647,16 +660,19 @@ impl<'a> Planner<'a> {
                     Insert::before(closing_brace(body), forms::CLOSE.fill(&[])),
                 ]
             } else {
-                let open = match return_type.filter(|_| holds_function(body)) {
+                let (open, close) = match return_type.filter(|_| holds_function(body)) {
+                    _ if bare_return => {
+                        (forms::ARROW_OPEN_BARE.fill(&site), &forms::ARROW_CLOSE_BARE)
+                    }
                     Some((from, to)) => {
                         let ty = &src[from..to];
                         let typed: Vec<&dyn std::fmt::Display> =
                             site.iter().copied().chain([&ty as _]).collect();
-                        forms::ARROW_OPEN_TYPED.fill(&typed)
+                        (forms::ARROW_OPEN_TYPED.fill(&typed), &forms::ARROW_CLOSE)
                     }
-                    None => forms::ARROW_OPEN.fill(&site),
+                    None => (forms::ARROW_OPEN.fill(&site), &forms::ARROW_CLOSE),
                 };
-                Insert::wrap(body.byte_range(), open, forms::ARROW_CLOSE.fill(&[])).into()
+                Insert::wrap(body.byte_range(), open, close.fill(&[])).into()
             };
             let opened = point.skipped.is_none();
             self.base.push(unit, point, inserts);
@@ -671,6 +687,7 @@ impl<'a> Planner<'a> {
                         // type from the parameter (`Effect.gen(function* ...)`).
                         && n.parent().is_none_or(|p| p.kind() != "arguments"),
                     return_type,
+                    bare_return,
                 };
             }
         }
@@ -786,6 +803,72 @@ impl<'a> Planner<'a> {
         let t = text(self.src(), ty);
         let plain = !t.contains(['\n', '\r']) && !t.contains("//") && !t.contains("/*");
         plain.then(|| (ty.start_byte(), ty.end_byte()))
+    }
+
+    /// In TypeScript, true for a function whose one `return` TypeScript
+    /// may read as a type predicate of a parameter (TypeScript 5.5 infers
+    /// `(x) => x !== undefined` as `x is T`, which `filter` then keeps): a
+    /// function without a return type, with parameters, with one returned
+    /// value, which is a negation, a comparison, `instanceof`, `in`, `&&`
+    /// or `||` (or, for a function passed as an argument, a call, which may
+    /// be a type guard's). That value is returned as it is, unrecorded:
+    /// inside the return helper it would be no predicate.
+    fn may_infer_predicate(&self, n: Node<'a>, body: Node<'a>) -> bool {
+        if !self.dialect.is_typescript()
+            || n.child_by_field_name("return_type").is_some()
+            || !n
+                .child_by_field_id(self.f.parameters)
+                .is_some_and(|p| p.named_child_count() > 0)
+                && n.child_by_field_id(self.f.parameter).is_none()
+        {
+            return false;
+        }
+        let value = if body.kind() == "statement_block" {
+            let mut returns = Vec::new();
+            returns_of(body, &mut returns);
+            match returns.as_slice() {
+                [r] => match r
+                    .named_children(&mut r.walk())
+                    .find(|c| c.kind() != "comment")
+                {
+                    Some(v) => v,
+                    None => return false,
+                },
+                _ => return false,
+            }
+        } else {
+            body
+        };
+        let mut v = value;
+        while v.kind() == "parenthesized_expression" {
+            match v.named_child(0) {
+                Some(inner) => v = inner,
+                None => return false,
+            }
+        }
+        let operator = v.child_by_field_id(self.f.operator).map(|o| o.kind());
+        match v.kind() {
+            "unary_expression" => operator == Some("!"),
+            "binary_expression" => matches!(
+                operator,
+                Some(
+                    "==="
+                        | "!=="
+                        | "=="
+                        | "!="
+                        | "<"
+                        | "<="
+                        | ">"
+                        | ">="
+                        | "instanceof"
+                        | "in"
+                        | "&&"
+                        | "||"
+                )
+            ),
+            "call_expression" => n.parent().is_some_and(|p| p.kind() == "arguments"),
+            _ => false,
+        }
     }
 
     /// Where a span opens in a body: after its `{`, or after its directive
@@ -1212,8 +1295,17 @@ impl<'a> Planner<'a> {
         } else {
             let mut c = n.walk();
             for d in n.named_children(&mut c) {
-                if d.kind() == "variable_declarator" && d.child_by_field_id(self.f.value).is_some()
-                {
+                let Some(value) = d.child_by_field_id(self.f.value) else {
+                    continue;
+                };
+                // In TypeScript, `let a = []` (or `= null`) without a type
+                // has a type that evolves with what is assigned next; read
+                // before that, it is an implicit `any` (TS7005).
+                let evolving = self.dialect.is_typescript()
+                    && d.child_by_field_name("type").is_none()
+                    && (matches!(value.kind(), "null" | "undefined")
+                        || (value.kind() == "array" && value.named_child_count() == 0));
+                if d.kind() == "variable_declarator" && !evolving {
                     if let Some(name) = d.child_by_field_id(self.f.name) {
                         bound_names(src, name, &mut names);
                     }
@@ -1273,7 +1365,14 @@ impl<'a> Planner<'a> {
     // ------------------------------------------------------------ spans
 
     fn return_value(&mut self, n: Node<'a>, sc: &Scope) {
-        if sc.span == Span::None {
+        if matches!(
+            sc.span,
+            Span::None
+                | Span::Open {
+                    bare_return: true,
+                    ..
+                }
+        ) {
             return;
         }
         let Some(value) = n
@@ -1537,6 +1636,18 @@ fn block_scope_conflict(src: &str, body: Node) -> bool {
     let mut vars = Vec::new();
     var_names(src, body, &mut vars);
     vars.iter().any(|v| declared.contains(v.as_str()))
+}
+
+/// The `return` statements of a function body, not those of the functions in it.
+fn returns_of<'t>(n: Node<'t>, out: &mut Vec<Node<'t>>) {
+    let mut c = n.walk();
+    for x in n.named_children(&mut c) {
+        if x.kind() == "return_statement" {
+            out.push(x);
+        } else if !is_function(x.kind()) && x.kind() != "class_body" {
+            returns_of(x, out);
+        }
+    }
 }
 
 /// True when `n` is or holds a function expression (an arrow, say).

@@ -428,3 +428,19 @@ fn what_es5_refuses_is_left_out() {
         ts("export async function g(a: number, b: string): Promise<void> {\n  await a;\n}\n");
     assert!(out.contains("\"g\", \"async\", \"a,b\", [a, b]);"), "{out}");
 }
+
+#[test]
+fn what_typescript_infers_stays_inferable() {
+    // A callback TypeScript reads as a type predicate keeps its return as
+    // it is (inside the helper it would be none).
+    let src = "export function f(xs: (string | undefined)[]): string[] {\n  return xs.filter((x) => x !== undefined);\n}\n";
+    let (out, _) = ts(src);
+    assert!(out.contains("(x) => { const __ct_s = __ct.s(\"m.ts\", 2, \"f.<locals>.<anonymous>\", \"arrow\", \"x\", [x]); try { return x !== undefined; } catch"), "{out}");
+    // ... but a value that is no predicate's goes through it.
+    let (out, _) = ts("export const g = (x: number) => x + 1;\n");
+    assert!(out.contains("return __ct.r(__ct_s, x + 1);"), "{out}");
+    // `[]` without a type is not read before it evolves (TS7005).
+    let (out, _) = ts("export function h(): number[] {\n  const out = [];\n  const typed: number[] = [];\n  out.push(1);\n  return typed.concat(out);\n}\n");
+    assert!(!out.contains("\"out\", out"), "{out}");
+    assert!(out.contains("\"typed\", typed"), "{out}");
+}
