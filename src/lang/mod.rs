@@ -9,6 +9,8 @@
 pub mod javascript;
 pub mod kit;
 pub mod python;
+#[cfg(test)]
+mod test_support;
 pub mod typescript;
 
 use crate::engine::{FilePlan, PointKind};

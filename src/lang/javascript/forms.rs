@@ -66,19 +66,22 @@ pub static TS_REQUIRE_FIRST: Form = Form::new(
     &[Exact(TS_RUNTIME_PATH)],
     Join::Exact,
 );
+/// What a span reads its arguments from: `arguments`, or the parameters'
+/// values (an arrow's, an async function's in TypeScript), or nothing.
+const ARGUMENTS: &str =
+    r"arguments|null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]";
+/// ... an arrow's (which has no `arguments` of its own).
+const ARROW_ARGUMENTS: &str = r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]";
+/// The holes of a span's site: file, line, name, kind, parameter names,
+/// and the arguments.
+const ARROW_SITE: &[Hole] = &[Str, Int, Str, Str, Str, Exact(ARROW_ARGUMENTS)];
+
 /// A span, opened after the body's `{` (and directives): file, line, name,
 /// kind, parameter names, and the arguments (`arguments`, an array of the
 /// parameters for an arrow, or `null`).
 pub static OPEN: Form = Form::new(
     "const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try {",
-    &[
-        Str,
-        Int,
-        Str,
-        Str,
-        Str,
-        Exact(r"arguments|null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
-    ],
+    &[Str, Int, Str, Str, Str, Exact(ARGUMENTS)],
     Join::Statement,
 );
 /// The span's end, before the body's `}`.
@@ -90,14 +93,7 @@ pub static CLOSE: Form = Form::new(
 /// An arrow's expression body, made a block on the same line.
 pub static ARROW_OPEN: Form = Form::new(
     "{ const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try { return __ct.r(__ct_s, ",
-    &[
-        Str,
-        Int,
-        Str,
-        Str,
-        Str,
-        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
-    ],
+    ARROW_SITE,
     Join::Exact,
 );
 pub static ARROW_CLOSE: Form = Form::new(
@@ -127,7 +123,7 @@ pub static ARROW_OPEN_TYPED: Form = Form::new(
         Str,
         Str,
         Str,
-        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
+        Exact(ARROW_ARGUMENTS),
         Exact(RETURN_TYPE),
     ],
     Join::Exact,
@@ -136,14 +132,7 @@ pub static ARROW_OPEN_TYPED: Form = Form::new(
 /// predicate: a block, with the body returned as it is.
 pub static ARROW_OPEN_BARE: Form = Form::new(
     "{ const __ct_s = __ct.s({}, {}, {}, {}, {}, {}); try { return ",
-    &[
-        Str,
-        Int,
-        Str,
-        Str,
-        Str,
-        Exact(r"null|\[[A-Za-z_$][A-Za-z0-9_$]*(?:, [A-Za-z_$][A-Za-z0-9_$]*)*\]"),
-    ],
+    ARROW_SITE,
     Join::Exact,
 );
 pub static ARROW_CLOSE_BARE: Form = Form::new(

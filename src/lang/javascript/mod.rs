@@ -815,8 +815,7 @@ impl<'a> Planner<'a> {
     /// inside the return helper it would be no predicate.
     fn may_infer_predicate(&self, n: Node<'a>, body: Node<'a>) -> bool {
         let has_parameters = n.child_by_field_id(self.f.parameter).is_some()
-            || n
-                .child_by_field_id(self.f.parameters)
+            || n.child_by_field_id(self.f.parameters)
                 .is_some_and(|p| p.named_child_count() > 0);
         if !self.dialect.is_typescript()
             || n.child_by_field_name("return_type").is_some()

@@ -1,7 +1,6 @@
 //! Golden tests on strings: each case is the input and the exact output.
 
 use super::*;
-use crate::engine::{error_ranges, instrument, lines_pushed_down, strip_inserts};
 
 fn ctx(system: &str) -> PlanContext {
     PlanContext {
@@ -12,42 +11,12 @@ fn ctx(system: &str) -> PlanContext {
 }
 
 fn parse(src: &str) -> tree_sitter::Tree {
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&JavaScript.grammar()).unwrap();
-    p.parse(src, None).unwrap()
+    crate::lang::test_support::parse(&JavaScript, src)
 }
 
-/// Plans and applies with the engine (which takes back any unit whose
-/// inserts break the parse), and checks the principles on the way.
+/// Plans and applies with the engine, checking the principles on the way.
 fn run(src: &str, system: &str) -> (String, FilePlan) {
-    let tree = parse(src);
-    let plan = JavaScript.plan(src, &tree, &ctx(system));
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&JavaScript.grammar()).unwrap();
-    let out = instrument(src, plan, &error_ranges(&tree), &mut |t, _| {
-        Some(error_ranges(&parser.parse(t, None)?))
-    });
-    assert_eq!(
-        JavaScript.check_plan(src, &out.plan),
-        Ok(()),
-        "check_plan refused its own plan"
-    );
-    let text = out.text.clone().unwrap_or_else(|| src.to_string());
-    let all = out.plan.all_inserts();
-    assert_eq!(
-        strip_inserts(&text, &all).as_deref(),
-        Some(src),
-        "strip failed:\n{text}"
-    );
-    assert_eq!(lines_pushed_down(src, &all), 0, "a line moved:\n{text}");
-    assert_eq!(text.lines().count(), src.lines().count());
-    // Instrumenting the output again changes nothing.
-    let again = JavaScript.plan(&text, &parse(&text), &ctx(system));
-    assert!(
-        again.all_inserts().is_empty(),
-        "instrumented twice:\n{text}"
-    );
-    (text, out.plan)
+    crate::lang::test_support::run(&JavaScript, src, &ctx(system))
 }
 
 fn cjs(src: &str) -> String {

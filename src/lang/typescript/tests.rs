@@ -4,7 +4,7 @@
 //! is tested with the real `tsc` in the integration tests.)
 
 use super::*;
-use crate::engine::{error_ranges, instrument, lines_pushed_down, strip_inserts, PointKind};
+use crate::engine::PointKind;
 use std::collections::BTreeSet;
 
 fn ctx(rel: &str, system: &str) -> PlanContext {
@@ -17,41 +17,10 @@ fn ctx(rel: &str, system: &str) -> PlanContext {
     }
 }
 
-fn parse(lang: &dyn Language, src: &str) -> tree_sitter::Tree {
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&lang.grammar()).unwrap();
-    p.parse(src, None).unwrap()
-}
-
-/// Plans `src` as the file `rel` and applies the plan with the engine,
-/// checking the principles on the way; gives the text and the plan.
+/// Plans `src` as the file `rel` and applies the plan, checking the
+/// principles on the way: the text and the plan.
 fn run_as(lang: &dyn Language, rel: &str, system: &str, src: &str) -> (String, FilePlan) {
-    let tree = parse(lang, src);
-    let plan = lang.plan(src, &tree, &ctx(rel, system));
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&lang.grammar()).unwrap();
-    let out = instrument(src, plan, &error_ranges(&tree), &mut |t, _| {
-        Some(error_ranges(&parser.parse(t, None)?))
-    });
-    assert_eq!(
-        lang.check_plan(src, &out.plan),
-        Ok(()),
-        "check_plan refused its own plan"
-    );
-    let text = out.text.clone().unwrap_or_else(|| src.to_string());
-    let all = out.plan.all_inserts();
-    assert_eq!(
-        strip_inserts(&text, &all).as_deref(),
-        Some(src),
-        "strip failed:\n{text}"
-    );
-    assert_eq!(lines_pushed_down(src, &all), 0, "a line moved:\n{text}");
-    let again = lang.plan(&text, &parse(lang, &text), &ctx(rel, system));
-    assert!(
-        again.all_inserts().is_empty(),
-        "instrumented twice:\n{text}"
-    );
-    (text, out.plan)
+    crate::lang::test_support::run(lang, src, &ctx(rel, system))
 }
 
 fn ts(src: &str) -> (String, FilePlan) {
