@@ -134,8 +134,9 @@ struct Processed {
     rel: String,
     new_text: Option<Rewrite>,
     report: FileReport,
-    /// The language and folder of the runtime it imports, when instrumented.
-    runtime_dir: Option<(&'static str, String)>,
+    /// The language and folder of the runtime it imports, and which
+    /// runtime it asks for, when instrumented.
+    runtime_dir: Option<(&'static str, String, &'static crate::runtime::Spec)>,
 }
 
 /// Resolves the paths to absolute ones and finds the root they share.
@@ -829,7 +830,9 @@ pub fn run(job: &Job) -> Result<Report> {
             cache_use.as_ref(),
             parsers.get(lang),
         );
-        let runtime_dir = new_text.as_ref().map(|_| (lang.name(), place.dir));
+        let runtime_dir = new_text
+            .as_ref()
+            .map(|r| (lang.name(), place.dir, lang.runtime_for(&r.new)));
         Processed {
             rel,
             new_text,
@@ -838,13 +841,24 @@ pub fn run(job: &Job) -> Result<Report> {
         }
     });
     let mut changed: BTreeMap<String, Rewrite> = BTreeMap::new();
-    let mut runtime_dirs = std::collections::BTreeSet::new();
+    let mut runtime_dirs: BTreeMap<(&'static str, String), &'static crate::runtime::Spec> =
+        BTreeMap::new();
     let mut files: Vec<FileReport> = Vec::with_capacity(results.len());
     for p in results {
         if let Some(r) = p.new_text {
             changed.insert(p.rel, r);
         }
-        runtime_dirs.extend(p.runtime_dir);
+        if let Some((lang_name, dir, spec)) = p.runtime_dir {
+            runtime_dirs
+                .entry((lang_name, dir))
+                .and_modify(|s| {
+                    // Files that ask for different runtimes get the default.
+                    if !std::ptr::eq(*s, spec) {
+                        *s = lang::by_name(lang_name).expect("a language").runtime();
+                    }
+                })
+                .or_insert(spec);
+        }
         files.push(p.report);
     }
 
@@ -871,9 +885,9 @@ pub fn run(job: &Job) -> Result<Report> {
         Some(_) => in_commit.get(rel).cloned(),
         None => std::fs::read_to_string(root.join(rel)).ok(),
     };
-    for (lang_name, dir) in &runtime_dirs {
+    for ((lang_name, dir), spec) in &runtime_dirs {
         let lang = lang::by_name(lang_name).expect("a language of this run");
-        for (name, text) in lang.runtime().files(&job.config) {
+        for (name, text) in spec.files(&job.config) {
             let rel = if dir.is_empty() {
                 name.to_string()
             } else {

@@ -90,6 +90,12 @@ pub trait Language: Send + Sync {
     fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace;
     /// The runtime that the file's inserted code calls.
     fn runtime(&self) -> &'static crate::runtime::Spec;
+    /// The runtime that an instrumented file asks for: by default
+    /// [`Language::runtime`]. Where files ask for different ones in one
+    /// folder, the folder gets the default.
+    fn runtime_for(&self, _instrumented: &str) -> &'static crate::runtime::Spec {
+        self.runtime()
+    }
     /// True when a file's top-level statements parse alone exactly as they
     /// do in the file, so that a large file can be validated in segments
     /// (see [`crate::engine::segment_bounds`]).

@@ -32,6 +32,8 @@ pub struct RuntimeFile {
     pub name: &'static str,
     template: &'static str,
     config_line: Option<ConfigLine>,
+    /// What turns the template into this file (see [`TYPESCRIPT_COMMONJS`]).
+    transform: Option<fn(&str) -> String>,
 }
 
 /// The template's line that stands for the configuration, and the line that
@@ -58,13 +60,15 @@ impl Spec {
         self.files
             .iter()
             .map(|f| {
+                let template = f.transform.map(|t| t(f.template));
+                let template = template.as_deref().unwrap_or(f.template);
                 let text = match f.config_line {
                     Some((line, with)) => {
-                        let text = f.template.replacen(line, &with(&literal), 1);
-                        debug_assert_ne!(text, f.template, "{} lost its config line", f.name);
+                        let text = template.replacen(line, &with(&literal), 1);
+                        debug_assert_ne!(text, template, "{} lost its config line", f.name);
                         text
                     }
-                    None => f.template.to_string(),
+                    None => template.to_string(),
                 };
                 (f.name, text)
             })
@@ -89,6 +93,7 @@ pub static PYTHON: Spec = Spec {
             name: PYTHON_FILE_NAME,
             template: include_str!("python/_ctinject.py"),
             config_line: None,
+            transform: None,
         },
         RuntimeFile {
             name: PYTHON_RUNTIME_FILE_NAME,
@@ -96,6 +101,7 @@ pub static PYTHON: Spec = Spec {
             config_line: Some(("_CONFIG_JSON = \"{}\"", |json| {
                 format!("_CONFIG_JSON = {json}")
             })),
+            transform: None,
         },
     ],
 };
@@ -105,26 +111,103 @@ pub static JAVASCRIPT: Spec = Spec {
     files: &[RuntimeFile {
         name: JAVASCRIPT_FILE_NAME,
         template: include_str!("javascript/_ctinject.cjs"),
-        config_line: Some(("const CONFIG_JSON = \"{}\";", |json| {
-            format!("const CONFIG_JSON = {json};")
-        })),
+        config_line: Some(NODE_CONFIG_LINE),
+        transform: None,
     }],
 };
 
-/// TypeScript's runtime, with the configuration baked in.
+/// TypeScript's runtime, with the configuration baked in: ES module syntax
+/// (`export const s = ...`), which every module setting compiles but
+/// `verbatimModuleSyntax` with CommonJS.
 pub static TYPESCRIPT: Spec = Spec {
     files: &[RuntimeFile {
         name: TYPESCRIPT_FILE_NAME,
         template: include_str!("typescript/_ctinject.ts"),
-        config_line: Some(("const CONFIG_JSON = \"{}\";", |json| {
-            format!("const CONFIG_JSON = {json};")
-        })),
+        config_line: Some(NODE_CONFIG_LINE),
+        transform: None,
     }],
 };
+
+/// TypeScript's runtime for a folder whose files are all written for
+/// CommonJS (`import x = require(...)`; with `verbatimModuleSyntax` they can
+/// be nothing else): the same, exported with `export =`.
+pub static TYPESCRIPT_COMMONJS: Spec = Spec {
+    files: &[RuntimeFile {
+        name: TYPESCRIPT_FILE_NAME,
+        template: include_str!("typescript/_ctinject.ts"),
+        config_line: Some(NODE_CONFIG_LINE),
+        transform: Some(typescript_commonjs),
+    }],
+};
+
+/// The configuration line of the JavaScript and TypeScript runtimes.
+const NODE_CONFIG_LINE: ConfigLine = ("const CONFIG_JSON = \"{}\";", |json| {
+    format!("const CONFIG_JSON = {json};")
+});
+
+/// The TypeScript runtime with its exports (`export const s: SFn = api.s;`,
+/// one per line, and `export interface Span`) turned into one `export =`
+/// of an object of the same members, typed the same.
+fn typescript_commonjs(template: &str) -> String {
+    static EXPORT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let export = EXPORT.get_or_init(|| {
+        regex::Regex::new(r"(?m)^export const (\w+): (\w+) = api\.(\w+);\n").expect("a valid regex")
+    });
+    let members: Vec<(String, String)> = export
+        .captures_iter(template)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect();
+    debug_assert!(
+        !members.is_empty(),
+        "the TypeScript runtime's exports moved"
+    );
+    let mut text =
+        export
+            .replace_all(template, "")
+            .replacen("export interface Span", "interface Span", 1);
+    let types: Vec<String> = members.iter().map(|(n, t)| format!("{n}: {t};")).collect();
+    let values: Vec<String> = members
+        .iter()
+        .map(|(n, _)| format!("{n}: api.{n}"))
+        .collect();
+    text.push_str(&format!(
+        "const exported: {{ {} }} = {{ {} }};\nexport = exported;\n",
+        types.join(" "),
+        values.join(", ")
+    ));
+    text
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commonjs_typescript_runtime_exports_the_same_members_with_export_assign() {
+        let esm = &TYPESCRIPT.files(&Config::default())[0].1;
+        let cjs = &TYPESCRIPT_COMMONJS.files(&Config::default())[0].1;
+        let exported: Vec<&str> = esm
+            .lines()
+            .filter_map(|l| l.strip_prefix("export const "))
+            .map(|l| l.split(':').next().unwrap())
+            .collect();
+        assert_eq!(exported.len(), 11, "{exported:?}");
+        assert!(!cjs
+            .lines()
+            .any(|l| l.starts_with("export const ") || l.starts_with("export interface")));
+        let assign = cjs
+            .lines()
+            .find(|l| l.starts_with("const exported: {"))
+            .unwrap();
+        for name in exported {
+            assert!(
+                assign.contains(&format!(" {name}: api.{name}")),
+                "{name}: {assign}"
+            );
+        }
+        assert!(cjs.ends_with("export = exported;\n"));
+        assert!(TYPESCRIPT.is_copy(cjs) && TYPESCRIPT_COMMONJS.is_copy(esm));
+    }
 
     #[test]
     fn config_is_baked_into_the_python_runtime() {

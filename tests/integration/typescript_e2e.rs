@@ -275,6 +275,42 @@ fn legacy_decorators_keep_working() {
 }
 
 #[test]
+fn commonjs_with_verbatim_module_syntax_gets_a_commonjs_runtime() {
+    // Files written for CommonJS bind `import __ct = require(...)`, and a
+    // runtime with `export =`: verbatimModuleSyntax refuses ES module syntax
+    // in a CommonJS module.
+    let Some(tsc) = tsc() else { return };
+    let variant = Variant {
+        name: "commonjs, verbatimModuleSyntax",
+        options: json!({ "module": "commonjs", "strict": true, "verbatimModuleSyntax": true }),
+        package_type: None,
+        run: true,
+    };
+    let t = tempfile::tempdir().unwrap();
+    let (orig, instr) = instrument(t.path(), "commonjs", &variant);
+    let main = std::fs::read_to_string(instr.join("src/main.ts")).unwrap();
+    assert!(
+        main.starts_with("import __ct = require(\"./_ctinject\");"),
+        "{main}"
+    );
+    let runtime = std::fs::read_to_string(instr.join("src/_ctinject.ts")).unwrap();
+    assert!(runtime.contains("\nexport = exported;\n") && !runtime.contains("\nexport const "));
+    let before = diagnostics(&tsc, &orig, &["-p", "."]);
+    assert_eq!(before, BTreeSet::new(), "the fixture itself");
+    assert_eq!(diagnostics(&tsc, &instr, &["-p", "."]), before);
+    let original = node(&orig, None);
+    assert!(original.status.success(), "{}", describe(&original));
+    let trace = t.path().join("trace.jsonl");
+    assert_same_run(&node(&instr, Some(&trace)), &original);
+    let ev = read_events(&trace);
+    let add = ev
+        .iter()
+        .find(|e| e["type"] == "span" && e["name"] == "Counter.add")
+        .unwrap_or_else(|| panic!("no span of Counter.add: {ev:?}"));
+    assert_eq!(add["args"]["word"], "'a'");
+}
+
+#[test]
 fn type_errors_stay_the_same_errors_on_the_same_lines() {
     let Some(tsc) = tsc() else { return };
     let variant = &variants()[0];

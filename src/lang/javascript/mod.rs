@@ -55,7 +55,7 @@ const SKIP_RESERVED: &str =
 const SKIP_BLOCK_FUNCTION: &str = "a function declared at the top of its body has the name of a `var` or of another function declaration, which the span's `try` block would turn into a syntax error";
 const SKIP_DECLARATION_FILE: &str = "a declaration file (.d.ts): it holds types, no code that runs";
 const SKIP_USING: &str = "it declares a `using` or `await using` variable, which the crates.io TypeScript grammar reads as an assignment";
-const SKIP_TS_SYNTAX: &str = "the TypeScript grammar cannot read part of it: a syntax error, or syntax that the crates.io grammar does not know (variance annotations `in`/`out`, `export type * from`, `static accessor`, `export default abstract class`)";
+const SKIP_TS_SYNTAX: &str = "the TypeScript grammar cannot read part of it: a syntax error, or syntax that the crates.io grammar does not know (variance annotations `in`/`out`, `export type * from`, `static accessor`, `export default abstract class`, generic call signatures on lines of their own without `;`)";
 const SKIP_UNTYPED_YIELD: &str = "a generator without a return type uses the value of a `yield`, whose type would be lost in the span's resumption call (TS7057); give the generator a return type to instrument it";
 const SKIP_ES5_BLOCK_FUNCTION: &str = "it declares a function at the top of its body, which the span's `try` block would put inside a block: TypeScript refuses that when it compiles for ES5 (TS1252)";
 const SKIP_NON_NULL: &str = "the TypeScript grammar reads a non-null assertion after an operator's operand wrong (`a || !b!(c)` as `(a || !b)!(c)`)";
@@ -143,6 +143,12 @@ pub(crate) fn is_instrumented(dialect: Dialect, source: &str) -> bool {
         &BINDING_MARKS
     };
     marks.regex().is_match(source)
+}
+
+/// True when an instrumented TypeScript file binds the runtime with
+/// `import __ct = require(...)`, as a file written for CommonJS does.
+pub(crate) fn binds_with_require(instrumented: &str) -> bool {
+    instrumented.contains(forms::TS_REQUIRE.prefix())
 }
 
 /// How Node runs the file at `rel`: `esm`, `cjs`, or `auto` when it is a

@@ -57,6 +57,13 @@ macro_rules! typescript_language {
             fn runtime(&self) -> &'static runtime::Spec {
                 &runtime::TYPESCRIPT
             }
+            fn runtime_for(&self, instrumented: &str) -> &'static runtime::Spec {
+                if javascript::binds_with_require(instrumented) {
+                    &runtime::TYPESCRIPT_COMMONJS
+                } else {
+                    &runtime::TYPESCRIPT
+                }
+            }
         }
     };
 }
