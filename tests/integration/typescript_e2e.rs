@@ -311,6 +311,36 @@ fn commonjs_with_verbatim_module_syntax_gets_a_commonjs_runtime() {
 }
 
 #[test]
+fn a_folder_with_both_kinds_of_file_gets_the_es_module_runtime() {
+    // Without verbatimModuleSyntax a CommonJS project may mix the two
+    // styles; the ES module syntax runtime serves both (`export =` would
+    // refuse the namespace import), and a folder of one style gets its own.
+    let cjs = "import fs = require(\"fs\");\nexport function f(): number {\n  return fs.constants.F_OK;\n}\n";
+    let esm = "import { f } from \"./a\";\nexport function g(): number {\n  return f();\n}\n";
+    let t = tree(&[
+        ("p/mixed/a.ts", cjs),
+        ("p/mixed/b.ts", esm),
+        ("p/plain/a.ts", cjs),
+    ]);
+    ok(&ctinject(
+        t.path(),
+        &["p", "--out", "out", "--no-cache", "-q"],
+    ));
+    let runtime = |dir: &str| {
+        std::fs::read_to_string(t.path().join("out").join(dir).join("_ctinject.ts")).unwrap()
+    };
+    let is_commonjs = |text: &str| text.contains("\nexport = exported;\n");
+    assert!(
+        !is_commonjs(&runtime("mixed")),
+        "mixed: the ES module syntax runtime"
+    );
+    assert!(
+        is_commonjs(&runtime("plain")),
+        "only CommonJS files: export ="
+    );
+}
+
+#[test]
 fn type_errors_stay_the_same_errors_on_the_same_lines() {
     let Some(tsc) = tsc() else { return };
     let variant = &variants()[0];
