@@ -61,13 +61,7 @@ fn shop_example_behaves_the_same_and_explains_itself() {
         "{ev:?}"
     );
     let spans: Vec<&Value> = ev.iter().filter(|e| e["type"] == "span").collect();
-    let span = |name: &str| {
-        spans
-            .iter()
-            .copied()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no span {name} in {spans:?}"))
-    };
+    let span = |name: &str| span_named(&ev, name);
     let main = span("main");
     assert_eq!(main["parent_id"], Value::Null);
     assert_eq!(main["kind"], "async");

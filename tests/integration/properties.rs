@@ -22,6 +22,46 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// Compiles (or parses) the originals and the copies with `refused`,
+    /// which lists the files it refuses, a `path\treason` line each: a copy
+    /// refused whose original under `root` was not is a problem, said as
+    /// "`who` refuses the instrumented ...". `out` is where the copies are.
+    pub fn no_new_refusals(
+        &mut self,
+        root: &Path,
+        out: &Path,
+        who: &str,
+        refused: impl Fn(&[PathBuf]) -> Vec<String>,
+    ) {
+        let before: Vec<String> = refused(&self.originals)
+            .into_iter()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        for line in refused(&self.copies) {
+            let copy = line.split('\t').next().unwrap();
+            let rel = Path::new(copy).strip_prefix(out).unwrap();
+            if !before.contains(&root.join(rel).display().to_string()) {
+                self.problems
+                    .push(format!("{who} refuses the instrumented {line}"));
+            }
+        }
+    }
+
+    /// Fails unless more than 80% of the files of `corpus` were instrumented.
+    #[track_caller]
+    pub fn assert_mostly_instrumented(&self, corpus: &str) {
+        assert!(
+            self.instrumented * 10 > self.files * 8,
+            "{corpus}: only {} of {} files instrumented",
+            self.instrumented,
+            self.files
+        );
+        eprintln!(
+            "{corpus}: {} of {} files instrumented",
+            self.instrumented, self.files
+        );
+    }
+
     /// Fails with the first problems, if there are any.
     #[track_caller]
     pub fn assert_no_problems(&self) {

@@ -54,13 +54,7 @@ fn inventory_example_behaves_the_same_and_explains_itself() {
         "every event has the schema version"
     );
     let spans: Vec<&Value> = ev.iter().filter(|e| e["type"] == "span").collect();
-    let span = |name: &str| {
-        spans
-            .iter()
-            .copied()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no span {name}"))
-    };
+    let span = |name: &str| span_named(&ev, name);
     // The span tree: main -> Stock.total; main -> gather_prices -> fetch_price.
     let main = span("main");
     assert_eq!(main["parent_id"], Value::Null);

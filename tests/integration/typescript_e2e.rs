@@ -146,6 +146,29 @@ fn node(dir: &Path, trace: Option<&Path>) -> std::process::Output {
     run(&mut cmd)
 }
 
+/// `tsc` on the original says nothing (the fixture compiles) and says the
+/// same on the instrumented copy, under the setting named `setting`.
+#[track_caller]
+fn type_checks_the_same(tsc: &Path, orig: &Path, instr: &Path, setting: &str) {
+    let before = diagnostics(tsc, orig, &["-p", "."]);
+    assert_eq!(before, BTreeSet::new(), "{setting}: the fixture itself");
+    let after = diagnostics(tsc, instr, &["-p", "."]);
+    assert_eq!(after, before, "{setting}: tsc on the copy");
+}
+
+/// Runs the compiled original and copy (the copy with telemetry to a file
+/// in `t`, then without): the same runs. Gives the original's run and the
+/// copy's events.
+#[track_caller]
+fn runs_the_same(t: &Path, orig: &Path, instr: &Path) -> (std::process::Output, Vec<Value>) {
+    let original = node(orig, None);
+    assert!(original.status.success(), "{}", describe(&original));
+    let trace = t.join("trace.jsonl");
+    assert_same_run(&node(instr, Some(&trace)), &original);
+    assert_same_run(&node(instr, None), &original);
+    (original, read_events(&trace))
+}
+
 /// Instruments a copy of the fixture project `fixture` set up as `variant`:
 /// the original's folder and the instrumented copy's.
 fn instrument(
@@ -183,42 +206,17 @@ fn the_example_type_checks_runs_and_explains_itself_under_every_setting() {
         assert!(work.contains(&work_binding), "{}: {work}", variant.name);
         assert!(instr.join("src/_ctinject.ts").is_file());
 
-        let before = diagnostics(&tsc, &orig, &["-p", "."]);
-        assert_eq!(
-            before,
-            BTreeSet::new(),
-            "{}: the fixture itself",
-            variant.name
-        );
-        let after = diagnostics(&tsc, &instr, &["-p", "."]);
-        assert_eq!(after, before, "{}: tsc on the copy", variant.name);
-        if !variant.run {
-            continue;
+        type_checks_the_same(&tsc, &orig, &instr, variant.name);
+        if variant.run {
+            let (_, ev) = runs_the_same(t.path(), &orig, &instr);
+            check_events(&ev, variant.name);
         }
-        let original = node(&orig, None);
-        assert!(
-            original.status.success(),
-            "{}: {}",
-            variant.name,
-            describe(&original)
-        );
-        let trace = t.path().join("trace.jsonl");
-        assert_same_run(&node(&instr, Some(&trace)), &original);
-        assert_same_run(&node(&instr, None), &original);
-        check_events(&read_events(&trace), variant.name);
     }
 }
 
 /// What the example's run must have recorded.
 fn check_events(ev: &[Value], variant: &str) {
-    let spans: Vec<&Value> = ev.iter().filter(|e| e["type"] == "span").collect();
-    let span = |name: &str| {
-        spans
-            .iter()
-            .copied()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("{variant}: no span {name} in {spans:?}"))
-    };
+    let span = |name: &str| span_named(ev, name);
     let main = span("main");
     assert_eq!(main["file"], "src/main.ts", "{variant}");
     assert_eq!(main["kind"], "async");
@@ -232,9 +230,9 @@ fn check_events(ev: &[Value], variant: &str) {
     assert_eq!(ctor["args"]["side"], "4", "{variant}: {ctor}");
     let fail = span("fail");
     assert_eq!(fail["status"], "error");
-    let label = spans
+    let label = ev
         .iter()
-        .find(|s| s["name"] == "Figure.label" && s["kind"] == "setter");
+        .find(|s| s["type"] == "span" && s["name"] == "Figure.label" && s["kind"] == "setter");
     assert!(label.is_some(), "{variant}: no setter span");
     let count = |kind: &str| ev.iter().filter(|e| e["type"] == kind).count();
     for kind in ["var", "branch", "loop", "exception"] {
@@ -253,23 +251,14 @@ fn legacy_decorators_keep_working() {
     variant.options["experimentalDecorators"] = json!(true);
     let t = tempfile::tempdir().unwrap();
     let (orig, instr) = instrument(t.path(), "legacy", &variant);
-    let before = diagnostics(&tsc, &orig, &["-p", "."]);
-    assert_eq!(before, BTreeSet::new(), "the fixture itself");
-    assert_eq!(diagnostics(&tsc, &instr, &["-p", "."]), before);
-    let original = node(&orig, None);
-    assert!(original.status.success(), "{}", describe(&original));
+    type_checks_the_same(&tsc, &orig, &instr, "experimentalDecorators");
+    let (original, ev) = runs_the_same(t.path(), &orig, &instr);
     assert!(
         stdout(&original).contains("call scale(2)"),
         "{}",
         stdout(&original)
     );
-    let trace = t.path().join("trace.jsonl");
-    assert_same_run(&node(&instr, Some(&trace)), &original);
-    let ev = read_events(&trace);
-    let scale = ev
-        .iter()
-        .find(|e| e["type"] == "span" && e["name"] == "Service.scale")
-        .unwrap_or_else(|| panic!("no span of the decorated method: {ev:?}"));
+    let scale = span_named(&ev, "Service.scale");
     assert_eq!(scale["args"]["value"], "2");
     assert_eq!(scale["return"], "6");
 }
@@ -295,18 +284,9 @@ fn commonjs_with_verbatim_module_syntax_gets_a_commonjs_runtime() {
     );
     let runtime = std::fs::read_to_string(instr.join("src/_ctinject.ts")).unwrap();
     assert!(runtime.contains("\nexport = exported;\n") && !runtime.contains("\nexport const "));
-    let before = diagnostics(&tsc, &orig, &["-p", "."]);
-    assert_eq!(before, BTreeSet::new(), "the fixture itself");
-    assert_eq!(diagnostics(&tsc, &instr, &["-p", "."]), before);
-    let original = node(&orig, None);
-    assert!(original.status.success(), "{}", describe(&original));
-    let trace = t.path().join("trace.jsonl");
-    assert_same_run(&node(&instr, Some(&trace)), &original);
-    let ev = read_events(&trace);
-    let add = ev
-        .iter()
-        .find(|e| e["type"] == "span" && e["name"] == "Counter.add")
-        .unwrap_or_else(|| panic!("no span of Counter.add: {ev:?}"));
+    type_checks_the_same(&tsc, &orig, &instr, variant.name);
+    let (_, ev) = runs_the_same(t.path(), &orig, &instr);
+    let add = span_named(&ev, "Counter.add");
     assert_eq!(add["args"]["word"], "'a'");
 }
 

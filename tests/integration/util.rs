@@ -301,19 +301,38 @@ pub fn assert_same_run(copy: &Output, original: &Output) {
     assert_eq!(copy.status.code(), original.status.code());
 }
 
-/// The TypeScript compiler pinned by `ci/node-tools` (installed on first
+/// The folder of the npm set `set` of `ci/node-tools` (installed on first
 /// use into its cache folder), or None after a loud message when node or
 /// npm is missing (a failure with `CI=true`).
+pub fn node_tools(set: &str) -> Option<PathBuf> {
+    require_tool("node")?;
+    require_tool("npm")?;
+    // (Not a clean command: CTINJECT_NODE_TOOLS may name its folder.)
+    let o = run(Command::new("bash")
+        .arg(repo_dir().join("ci/node-tools"))
+        .arg(set));
+    assert!(o.status.success(), "ci/node-tools {set}: {}", describe(&o));
+    Some(PathBuf::from(stdout(&o).trim()))
+}
+
+/// The TypeScript compiler pinned by `ci/node-tools`.
 pub fn tsc() -> Option<PathBuf> {
     static TSC: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TSC.get_or_init(|| {
-        require_tool("node")?;
-        require_tool("npm")?;
-        // (Not a clean command: CTINJECT_NODE_TOOLS may name its folder.)
-        let o = run(Command::new("bash").arg(repo_dir().join("ci/node-tools")));
-        assert!(o.status.success(), "ci/node-tools failed: {}", describe(&o));
-        let dir = PathBuf::from(stdout(&o).trim());
-        Some(dir.join("node_modules/.bin/tsc"))
-    })
-    .clone()
+    TSC.get_or_init(|| Some(node_tools("tools")?.join("node_modules/.bin/tsc")))
+        .clone()
+}
+
+/// The first span event of `ev` named `name`; fails the test when there is none.
+#[track_caller]
+pub fn span_named<'a>(ev: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    ev.iter()
+        .find(|e| e["type"] == "span" && e["name"] == name)
+        .unwrap_or_else(|| {
+            let names: Vec<&serde_json::Value> = ev
+                .iter()
+                .filter(|e| e["type"] == "span")
+                .map(|e| &e["name"])
+                .collect();
+            panic!("no span {name} among {names:?}")
+        })
 }
