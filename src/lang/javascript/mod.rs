@@ -113,12 +113,7 @@ impl Language for JavaScript {
         is_instrumented(Dialect::JavaScript, source)
     }
     fn runtime_place(&self, rel: &str, layout: &dyn Layout) -> RuntimePlace {
-        let depth = rel.matches('/').count();
-        let path = if depth == 0 {
-            format!("./{}", runtime::JAVASCRIPT_FILE_NAME)
-        } else {
-            format!("{}{}", "../".repeat(depth), runtime::JAVASCRIPT_FILE_NAME)
-        };
+        let path = format!("{}{}", up_from(rel), runtime::JAVASCRIPT_FILE_NAME);
         RuntimePlace {
             dir: String::new(),
             reference: format!("{}|{path}", module_system(rel, layout)),
@@ -143,6 +138,15 @@ pub(crate) fn is_instrumented(dialect: Dialect, source: &str) -> bool {
         &BINDING_MARKS
     };
     marks.regex().is_match(source)
+}
+
+/// The relative path from the folder of the file at `rel` up to the root:
+/// `./`, `../`, `../../`, ...
+pub(crate) fn up_from(rel: &str) -> String {
+    match rel.matches('/').count() {
+        0 => "./".to_string(),
+        depth => "../".repeat(depth),
+    }
 }
 
 /// True when an instrumented TypeScript file binds the runtime with
@@ -236,24 +240,22 @@ pub(crate) fn plan(
             u.drop_with_reason(SKIP_RESERVED);
         }
     }
-    match header {
-        Err(reason) if units.iter().any(|u| !u.inserts.is_empty()) => {
-            for u in &mut units {
-                u.drop_with_reason(reason);
-            }
-            attach_header(units, None)
+    let header = header.unwrap_or_else(|reason| {
+        // No place for the binding (a script): every point says why.
+        for u in &mut units {
+            u.drop_with_reason(reason);
         }
-        Err(_) => attach_header(units, None),
-        Ok(header) => attach_header(units, header),
-    }
+        None
+    });
+    attach_header(units, header)
 }
 
-/// `.d.ts`, `.d.mts` and `.d.cts`: declarations only.
+/// `.d.ts`, `.d.mts` and `.d.cts` files, and TypeScript 5's declarations of
+/// other files (`styles.d.css.ts`): declarations only.
 fn is_declaration_file(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    [".d.ts", ".d.mts", ".d.cts"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    name.ends_with(".d.mts")
+        || name.ends_with(".d.cts")
         || (name.contains(".d.") && name.ends_with(".ts"))
 }
 

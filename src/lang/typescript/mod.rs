@@ -86,12 +86,7 @@ fn runtime_place(rel: &str, layout: &dyn Layout) -> RuntimePlace {
         Some((top, rest)) => (top.to_string(), rest),
         None => (String::new(), rel),
     };
-    let depth = inside.matches('/').count();
-    let up = if depth == 0 {
-        "./".to_string()
-    } else {
-        "../".repeat(depth)
-    };
+    let up = javascript::up_from(inside);
     let stem = runtime::TYPESCRIPT_FILE_NAME.trim_end_matches(".ts");
     RuntimePlace {
         dir,
