@@ -196,6 +196,12 @@ impl Layout for DiskLayout<'_> {
             .or_insert_with(|| std::fs::read_to_string(self.root.join(rel)).ok())
             .clone()
     }
+    fn root_dir(&self) -> Option<PathBuf> {
+        Some(std::fs::canonicalize(self.root).unwrap_or_else(|_| self.root.to_path_buf()))
+    }
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
 /// A file to plan: its language, its path relative to the root, and where

@@ -6,6 +6,7 @@
 //! for where its runtime goes, a [`Layout`] that the caller backs with the
 //! disk or with a git tree.
 
+pub mod go;
 pub mod javascript;
 pub mod kit;
 pub mod python;
@@ -25,6 +26,16 @@ pub trait Layout {
     /// `"type"` of the nearest `package.json`, which may be above the root:
     /// `../package.json`); by default none.
     fn read(&self, _rel: &str) -> Option<String> {
+        None
+    }
+    /// The root's absolute path, where the layout is a folder on the disk
+    /// (Go derives the runtime package's import path from it); by default none.
+    fn root_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// An environment variable of the run (Go reads `GOPATH` and
+    /// `GO111MODULE`); by default none.
+    fn env(&self, _name: &str) -> Option<String> {
         None
     }
 }
@@ -111,6 +122,7 @@ pub fn all() -> Vec<&'static dyn Language> {
         &javascript::JavaScript,
         &typescript::TypeScript,
         &typescript::Tsx,
+        &go::Go,
     ]
 }
 

@@ -26,6 +26,10 @@ pub const JAVASCRIPT_FILE_NAME: &str = "_ctinject.cjs";
 /// compiler builds it with the instrumented files (one per top-level folder).
 pub const TYPESCRIPT_FILE_NAME: &str = "_ctinject.ts";
 
+/// The Go runtime: one package, `_ctinject/` at the root given, which
+/// instrumented files import by its import path.
+pub const GO_FILE_NAME: &str = "ctinject_runtime.go";
+
 /// One file of a runtime: its name in the output, its text, and where the
 /// recording options go into it.
 pub struct RuntimeFile {
@@ -138,6 +142,47 @@ pub static TYPESCRIPT_COMMONJS: Spec = Spec {
         config_line: Some(NODE_CONFIG_LINE),
         transform: Some(typescript_commonjs),
     }],
+};
+
+/// Go's runtime package, with the configuration baked in: the runtime,
+/// and the goroutine key (`getg`) in assembly for amd64 and arm64, with a
+/// slower fallback in Go for other architectures. Every name starts with
+/// `ctinject_`, so that no user file is mistaken for one of them.
+pub static GO: Spec = Spec {
+    files: &[
+        RuntimeFile {
+            name: GO_FILE_NAME,
+            template: include_str!("go/ctinject.go"),
+            config_line: Some(("const configJSON = \"{}\"", |json| {
+                format!("const configJSON = {json}")
+            })),
+            transform: None,
+        },
+        RuntimeFile {
+            name: "ctinject_getg_asm.go",
+            template: include_str!("go/getg_asm.go"),
+            config_line: None,
+            transform: None,
+        },
+        RuntimeFile {
+            name: "ctinject_getg_amd64.s",
+            template: include_str!("go/getg_amd64.s"),
+            config_line: None,
+            transform: None,
+        },
+        RuntimeFile {
+            name: "ctinject_getg_arm64.s",
+            template: include_str!("go/getg_arm64.s"),
+            config_line: None,
+            transform: None,
+        },
+        RuntimeFile {
+            name: "ctinject_getg_other.go",
+            template: include_str!("go/getg_other.go"),
+            config_line: None,
+            transform: None,
+        },
+    ],
 };
 
 /// The configuration line of the JavaScript and TypeScript runtimes.

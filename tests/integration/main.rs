@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod gate;
 mod git_mode;
+mod go_corpus;
 mod javascript_e2e;
 mod javascript_workflow;
 mod js_corpus;

@@ -1,0 +1,1595 @@
+// ctinject Go runtime: written by ctinject, do not edit.
+
+// Package ctinject is the Go runtime of ctinject: instrumented files import
+// it (as `_ct "IMPORTPATH/_ctinject"`) and call S, SL, P, A, E, V, B, L and
+// Rec. It uses the standard library only and never writes to standard
+// output.
+//
+// # What the Go runtime writes (differences from docs/events.md)
+//
+//   - Every event has "lang":"go" right after "type".
+//   - Telemetry is on when CTINJECT_TRACE_FILE is set and CTINJECT_DISABLE is
+//     not truthy (1, true, yes, on), read once when the program starts. The
+//     file is opened with O_APPEND|O_CREATE|O_WRONLY (its folder created);
+//     each event line (or a span's loop events with its span line) is one
+//     write(2), so processes and goroutines can share the file. Nothing is
+//     buffered: Go has no exit hook (os.Exit, which `go test` calls, skips
+//     everything), so a buffered line could be lost.
+//   - span: "kind" is "function" for functions, methods and function
+//     literals alike. "module" is the package's import path. "args" maps each
+//     recorded parameter (receivers as the planner names them) to its value.
+//     "return" is the formatted result for one result, "(v1, v2)" for
+//     several, null for none, and null when the call panicked. A call that
+//     panicked has "status":"error" and "exception":{"type":"panic",
+//     "message":null} (the panic value is not read: reading it would need
+//     recover()). A goroutine ended by runtime.Goexit (t.FailNow) ends its
+//     spans with "status":"ok", "return":null and the optional key
+//     "goexit":true after "tid". A function whose panic was recovered by its
+//     own deferred call ended normally ("ok", its results as returned).
+//   - "tid" is not an OS thread: the runtime numbers a goroutine (1, 2, ...)
+//     when it opens a span while it has no span open, and its nested spans
+//     carry that number; a goroutine that returns to no open span gets a new
+//     number at its next span. Point events outside any span have tid 0.
+//   - Parents: spans nest per goroutine (a table keyed by the goroutine's g
+//     pointer, read with a few instructions of assembly on amd64 and arm64;
+//     elsewhere from runtime.Stack, which costs microseconds). A goroutine
+//     starts with no current span; a function literal's span takes the span
+//     of its lexically enclosing function as parent when its goroutine has
+//     none (`go func(){...}()`, callbacks run on other goroutines). A
+//     `go namedFunc()` starts a new trace.
+//   - loop events count the iterations of a loop per span (one event per
+//     loop and span, written when the span ends), with "target":null and
+//     "last":null. Loops outside any span are not recorded.
+//   - exception events are written by Rec (a wrapped recover() that returned
+//     non-nil): "type" is the value's dynamic type as %T prints it
+//     ("string", "*errors.errorString", "runtime.boundsError"); "message" is
+//     the value itself when it is a string (of any string type), else the
+//     formatted value. Rec with a nil span records nothing (no file is
+//     known).
+//   - Summaries (calls, vars, branches, loops, exceptions): with no exit hook
+//     they cannot be written when the process ends. Instead the runtime
+//     writes a site's (or function's) summary each time its omitted count
+//     reaches a power of two (1, 2, 4, 8, ...), with the cumulative figures
+//     at that moment. A reader takes the last summary per site (per
+//     function); its "omitted" is at least half the true count. "slowest"
+//     in calls is kept as in docs/events.md (the omitted calls' arguments and
+//     results are formatted only when a call joins the slowest).
+//   - Events outside any span (a function whose span is off, P, called with
+//     no span open) count against the per-site cap of one process-wide
+//     state, whose overflow is not reported.
+//   - truncated: the file's size is checked at the first write, then after
+//     each megabyte this process writes or a second, and at every write
+//     within 16 MB of the limit. At the limit the process writes one
+//     truncated line and records nothing more (S, SL, P return nil).
+//
+// # Values
+//
+// Values are formatted with reflect only: no method of the program (String,
+// Error, GoString, Format, MarshalJSON) is ever called. The notation is Go
+// syntax, close to %#v:
+//
+//	nil interface       nil
+//	bool, numbers       true, 42, 3.5, 1e+21, (1+2i); uintptr as 0x1f
+//	strings             "quoted" (strconv.Quote)
+//	[]byte              []byte("quoted")
+//	slices, arrays      []int{1, 2, 3}, [2]string{"a", "b"}, []int(nil)
+//	maps                map[string]int{"a":1, "b":2}, keys sorted
+//	structs             pkg.T{A:1, b:"x"} (unexported fields read too)
+//	pointers            &pkg.T{...} at the outer two levels when they point
+//	                    to a struct, array, slice or map; else (*int)(0xc000012345);
+//	                    (*T)(nil)
+//	funcs, chans        (func(int) string)(0x47e0a0), (chan int)(nil)
+//	errors              as their value: &errors.errorString{s:"boom"}
+//
+// Containers nest at most 6 levels (deeper: "..."), and a value is cut at
+// value_cap characters, ending with "...". Redaction: the config's
+// patterns (case-insensitive regular expressions, as Python's re.search)
+// are searched in the names of arguments and variables, in string map keys
+// and in struct field names; a match records "[REDACTED]".
+package ctinject
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// The recording options, replaced by ctinject (one line, a JSON text).
+const configJSON = "{}"
+
+// On is true when telemetry is on (read once at start).
+var On bool
+
+// ---------------------------------------------------------------- configuration
+
+type config struct {
+	cap      int
+	maxSite  int32
+	maxProc  int64
+	slowest  int
+	maxCalls int64
+	maxFail  int64
+	maxBytes int64
+	red      []*regexp.Regexp
+	redAll   bool
+}
+
+var cfg = config{cap: 200, maxSite: 16, maxProc: 200, slowest: 5, maxCalls: 1000, maxFail: 100,
+	maxBytes: 1000000000}
+
+var defaultRedact = []string{"passw", "secret", "token", "api_?key", "auth", "credential",
+	"private_?key", "session", "cookie"}
+
+func intKey(d map[string]interface{}, k string, dflt, least int64) int64 {
+	n, ok := d[k].(json.Number)
+	if !ok {
+		return dflt
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil || v < least {
+		return dflt
+	}
+	return v
+}
+
+func parseConfig(text string) {
+	d := map[string]interface{}{}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if dec.Decode(&d) != nil || d == nil {
+		d = map[string]interface{}{}
+	}
+	cfg.cap = int(intKey(d, "value_cap", 200, 1))
+	if cfg.cap > 1<<20 {
+		cfg.cap = 1 << 20
+	}
+	cfg.maxSite = int32(intKey(d, "max_events_per_site", 16, 0))
+	cfg.maxProc = intKey(d, "max_events_per_site_per_process", 200, 0)
+	cfg.slowest = int(intKey(d, "slowest_calls", 5, 0))
+	cfg.maxCalls = intKey(d, "max_spans_per_function", 1000, 0)
+	cfg.maxFail = intKey(d, "max_failures_per_function", 100, 0)
+	if cfg.maxFail == 0 {
+		cfg.maxFail = math.MaxInt64
+	}
+	cfg.maxBytes = intKey(d, "max_trace_bytes", 1000000000, 0)
+	pats := defaultRedact
+	if list, ok := d["redact"].([]interface{}); ok {
+		pats = nil
+		for _, p := range list {
+			if s, ok := p.(string); ok && s != "" {
+				pats = append(pats, s)
+			}
+		}
+	}
+	for _, p := range pats {
+		// Python's re syntax as far as RE2 has it ((?P<name> included)
+		re, err := regexp.Compile("(?i)" + p)
+		if err != nil {
+			cfg.redAll = true // fail closed: redact every value rather than none
+			continue
+		}
+		cfg.red = append(cfg.red, re)
+	}
+}
+
+var redCache sync.Map // name -> bool
+
+func redacted(name string) bool {
+	if cfg.redAll {
+		return true
+	}
+	if len(cfg.red) == 0 {
+		return false
+	}
+	if c, ok := redCache.Load(name); ok {
+		return c.(bool)
+	}
+	r := false
+	for _, re := range cfg.red {
+		if re.MatchString(name) {
+			r = true
+			break
+		}
+	}
+	redCache.Store(name, r)
+	return r
+}
+
+// ---------------------------------------------------------------- start
+
+var (
+	traceFile *os.File
+	pidText   []byte
+	baseTime  time.Time // the monotonic origin
+	baseUnix  int64     // ... its wall-clock nanoseconds
+	dead      int32     // 1: at the size limit (atomic); records nothing more
+	idCtr     uint64    // span ids count up from a random start (atomic)
+	tracePfx  [16]byte  // the process's random trace id prefix, hex
+	tidCtr    int64     // goroutine numbers (atomic)
+)
+
+func init() {
+	path := os.Getenv("CTINJECT_TRACE_FILE")
+	d := strings.ToLower(strings.TrimSpace(os.Getenv("CTINJECT_DISABLE")))
+	if path == "" || d == "1" || d == "true" || d == "yes" || d == "on" {
+		return
+	}
+	parseConfig(configJSON)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	f, err := os.OpenFile(abs, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		if os.MkdirAll(filepath.Dir(abs), 0o777) == nil {
+			f, err = os.OpenFile(abs, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o666)
+		}
+	}
+	if err != nil {
+		if os.Getenv("CTINJECT_TRACE_WARNED") == "" {
+			_ = os.Setenv("CTINJECT_TRACE_WARNED", "1")
+			_, _ = os.Stderr.WriteString("ctinject: cannot write the trace file " + abs +
+				" (CTINJECT_TRACE_FILE); no telemetry is recorded\n")
+		}
+		return
+	}
+	traceFile = f
+	pidText = strconv.AppendInt(nil, int64(os.Getpid()), 10)
+	baseTime = time.Now()
+	baseUnix = baseTime.UnixNano()
+	var rb [16]byte
+	if _, err := rand.Read(rb[:]); err != nil {
+		binary.LittleEndian.PutUint64(rb[:8], uint64(baseUnix))
+		binary.LittleEndian.PutUint64(rb[8:], uint64(os.Getpid())*0x9E3779B97F4A7C15)
+	}
+	hex16(tracePfx[:0], binary.LittleEndian.Uint64(rb[:8]))
+	idCtr = binary.LittleEndian.Uint64(rb[8:]) >> 2 // room to count before a wrap
+	On = true
+}
+
+func mono() int64 { return int64(time.Since(baseTime)) }
+
+func isDead() bool { return atomic.LoadInt32(&dead) != 0 }
+
+func nextID() uint64 {
+	for {
+		if id := atomic.AddUint64(&idCtr, 1); id != 0 {
+			return id
+		}
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func hex16(b []byte, x uint64) []byte {
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hexDigits[(x>>uint(i))&15])
+	}
+	return b
+}
+
+// ---------------------------------------------------------------- writing
+
+var (
+	wmu      sync.Mutex
+	written  int64 // bytes this process wrote
+	checked  bool
+	checkedW int64 // written at the last size check
+	checkedT int64 // mono() at the last size check
+	lastSize int64 // the size then
+)
+
+var bufPool = sync.Pool{New: func() interface{} { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(p *[]byte) {
+	if cap(*p) <= 64<<10 {
+		*p = (*p)[:0]
+		bufPool.Put(p)
+	}
+}
+
+// write writes whole lines with one write(2), after the size check.
+func write(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	wmu.Lock()
+	defer wmu.Unlock()
+	if isDead() {
+		return
+	}
+	if cfg.maxBytes > 0 {
+		now := mono()
+		est := lastSize + written - checkedW
+		if !checked || written-checkedW >= 1<<20 || now-checkedT >= int64(time.Second) ||
+			cfg.maxBytes-est <= 16<<20 {
+			if fi, err := traceFile.Stat(); err == nil {
+				checked, checkedW, checkedT, lastSize = true, written, now, fi.Size()
+				if lastSize >= cfg.maxBytes {
+					atomic.StoreInt32(&dead, 1)
+					t := []byte(`{"v":1,"type":"truncated","lang":"go","time_unix_ns":`)
+					t = strconv.AppendInt(t, baseUnix+now, 10)
+					t = append(t, `,"limit_bytes":`...)
+					t = strconv.AppendInt(t, cfg.maxBytes, 10)
+					t = append(t, `,"pid":`...)
+					t = append(t, pidText...)
+					t = append(t, "}\n"...)
+					_, _ = traceFile.Write(t)
+					return
+				}
+			}
+		}
+	}
+	n, _ := traceFile.Write(b)
+	written += int64(n)
+}
+
+// ---------------------------------------------------------------- JSON text
+
+// appendQ appends s as a JSON string literal in ASCII.
+func appendQ(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r > 0xffff {
+			r -= 0x10000
+			b = appendU(b, 0xd800+(r>>10))
+			b = appendU(b, 0xdc00+(r&0x3ff))
+		} else {
+			b = appendU(b, r) // (an invalid byte is U+FFFD)
+		}
+	}
+	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[(r>>12)&15], hexDigits[(r>>8)&15], hexDigits[(r>>4)&15], hexDigits[r&15])
+}
+
+// ---------------------------------------------------------------- goroutines
+
+// The current span of each goroutine, by g pointer: a sharded map, the
+// entry deleted when the goroutine's last span ends (a g is reused only
+// after its goroutine ended).
+type gshard struct {
+	mu sync.Mutex
+	m  map[uintptr]*Span
+	_  [40]byte
+}
+
+var gtab [64]gshard
+
+func shardOf(g uintptr) *gshard { return &gtab[(uint64(g)*0x9E3779B97F4A7C15)>>58] }
+
+func current() *Span {
+	g := getg()
+	sh := shardOf(g)
+	sh.mu.Lock()
+	s := sh.m[g]
+	sh.mu.Unlock()
+	return s
+}
+
+// ---------------------------------------------------------------- functions and sites
+
+type slowCall struct {
+	d  int64
+	js []byte
+}
+
+type fnKey struct {
+	file, name string
+	line       int
+}
+
+type fnInfo struct {
+	file, name, module string
+	line               int
+	calls              int64 // atomic
+	failed             int64 // atomic: failing calls over the cap written
+	mu                 sync.Mutex
+	omitted, omDur     int64
+	omMax, omFailed    int64
+	slow               []slowCall
+}
+
+var fns sync.Map // fnKey -> *fnInfo
+
+func fnFor(file string, line int, name, module string) *fnInfo {
+	k := fnKey{file, name, line}
+	if f, ok := fns.Load(k); ok {
+		return f.(*fnInfo)
+	}
+	f, _ := fns.LoadOrStore(k, &fnInfo{file: file, name: name, module: module, line: line})
+	return f.(*fnInfo)
+}
+
+const (
+	kVar = iota
+	kBranch
+	kLoop
+	kExc
+)
+
+type siteKey struct {
+	file string
+	line int
+	name string // var: the variable; loop: its kind
+	arm  int
+	kind int
+}
+
+type site struct {
+	siteKey
+	red      bool
+	left     int64 // atomic: events the process may still write (-1: no limit)
+	mu       sync.Mutex
+	omitted  int64
+	last     string           // var: the last omitted value
+	iters    int64            // loop: omitted iterations
+	most     int64            // loop: most iterations of an omitted run
+	types    map[string]int64 // exception: omitted by type
+	recorded int64            // atomic
+}
+
+var sites sync.Map // siteKey -> *site
+
+func siteFor(k siteKey) *site {
+	if s, ok := sites.Load(k); ok {
+		return s.(*site)
+	}
+	left := cfg.maxProc
+	if left == 0 {
+		left = -1
+	}
+	ns := &site{siteKey: k, left: left}
+	if k.kind == kVar {
+		ns.red = redacted(k.name)
+	}
+	s, _ := sites.LoadOrStore(k, ns)
+	return s.(*site)
+}
+
+// take: whether the process may write one more event of the site.
+func (st *site) take() bool {
+	for {
+		l := atomic.LoadInt64(&st.left)
+		if l < 0 {
+			atomic.AddInt64(&st.recorded, 1)
+			return true
+		}
+		if l == 0 {
+			return false
+		}
+		if atomic.CompareAndSwapInt64(&st.left, l, l-1) {
+			atomic.AddInt64(&st.recorded, 1)
+			return true
+		}
+	}
+}
+
+func pow2(n int64) bool { return n > 0 && n&(n-1) == 0 }
+
+// omit counts an event of the site not written (update fills in its
+// figures, under the site's lock) and writes the site's summary when the
+// count reaches a power of two.
+func (st *site) omit(update func(st *site)) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.omitted++
+	if update != nil {
+		update(st)
+	}
+	if !pow2(st.omitted) {
+		return
+	}
+	p := getBuf()
+	b := *p
+	b = append(b, `{"v":1,"type":"`...)
+	b = append(b, [...]string{"vars", "branches", "loops", "exceptions"}[st.kind]...)
+	b = append(b, `","lang":"go","time_unix_ns":`...)
+	b = strconv.AppendInt(b, baseUnix+mono(), 10)
+	b = append(b, `,"file":`...)
+	b = appendQ(b, st.file)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(st.line), 10)
+	switch st.kind {
+	case kVar:
+		b = append(b, `,"name":`...)
+		b = appendQ(b, st.name)
+	case kBranch:
+		b = append(b, `,"site":`...)
+		b = strconv.AppendInt(b, int64(st.line), 10)
+		b = append(b, `,"arm":`...)
+		b = strconv.AppendInt(b, int64(st.arm), 10)
+	case kLoop:
+		b = append(b, `,"site":`...)
+		b = strconv.AppendInt(b, int64(st.line), 10)
+		b = append(b, `,"kind":`...)
+		b = appendQ(b, st.name)
+	}
+	b = append(b, `,"recorded":`...)
+	b = strconv.AppendInt(b, atomic.LoadInt64(&st.recorded), 10)
+	b = append(b, `,"omitted":`...)
+	b = strconv.AppendInt(b, st.omitted, 10)
+	switch st.kind {
+	case kVar:
+		b = append(b, `,"last":`...)
+		b = appendQ(b, st.last)
+	case kLoop:
+		b = append(b, `,"omitted_iterations":`...)
+		b = strconv.AppendInt(b, st.iters, 10)
+		b = append(b, `,"omitted_max_iterations":`...)
+		b = strconv.AppendInt(b, st.most, 10)
+	case kExc:
+		b = append(b, `,"omitted_types":`...)
+		b = appendCounts(b, st.types)
+	}
+	b = append(b, `,"pid":`...)
+	b = append(b, pidText...)
+	b = append(b, "}\n"...)
+	write(b)
+	*p = b
+	putBuf(p)
+}
+
+func appendCounts(b []byte, m map[string]int64) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendQ(b, k)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, m[k], 10)
+	}
+	return append(b, '}')
+}
+
+// ---------------------------------------------------------------- spans
+
+// Span is a call's span, or (from P) a handle whose events go to the
+// goroutine's current span. A nil *Span records nothing.
+type Span struct {
+	p      bool // a P handle
+	file   string
+	fn     *fnInfo
+	id     uint64 // 0: the state of events outside any span
+	root   uint64 // the trace's root span id
+	parent uint64 // 0: none
+	tid    int64
+	g      uintptr
+	prev   *Span // the span current when this one started (same goroutine)
+	t0     int64 // mono()
+	quiet  bool  // over max_spans_per_function: written only if it fails
+	args   []byte
+	raw    []interface{} // a quiet span's arguments, formatted if needed
+
+	mu     sync.Mutex // the counts below (events may come from other goroutines)
+	site1  *site
+	n1     int32
+	counts map[*site]int32
+	over   bool
+	loops  []loopCount
+}
+
+type loopCount struct {
+	file string
+	site int
+	kind string
+	n    int64
+}
+
+// rootState: events outside any span (null ids, tid 0).
+var rootState = &Span{}
+
+var handles sync.Map // file -> *Span (P handles)
+
+// S opens the span of a function; nil when telemetry is off.
+func S(file string, line int, name, module string) *Span {
+	if !On {
+		return nil
+	}
+	return open(nil, file, line, name, module)
+}
+
+// SL opens the span of a function literal; parent (the lexically enclosing
+// function's span, may be nil) is its parent when the goroutine has no
+// current span.
+func SL(parent *Span, file string, line int, name, module string) *Span {
+	if !On {
+		return nil
+	}
+	return open(parent, file, line, name, module)
+}
+
+// P is the handle of point events in a function without a span of its own:
+// nil when telemetry is off; its events go to the goroutine's current span.
+func P(file string) *Span {
+	if !On {
+		return nil
+	}
+	return handle(file)
+}
+
+func handle(file string) *Span {
+	if isDead() {
+		return nil
+	}
+	if h, ok := handles.Load(file); ok {
+		return h.(*Span)
+	}
+	h, _ := handles.LoadOrStore(file, &Span{p: true, file: file})
+	return h.(*Span)
+}
+
+func open(hint *Span, file string, line int, name, module string) *Span {
+	if isDead() {
+		return nil
+	}
+	fn := fnFor(file, line, name, module)
+	s := &Span{file: file, fn: fn, id: nextID()}
+	if n := atomic.AddInt64(&fn.calls, 1); cfg.maxCalls != 0 && n > cfg.maxCalls {
+		s.quiet = true
+	}
+	g := getg()
+	s.g = g
+	sh := shardOf(g)
+	sh.mu.Lock()
+	cur := sh.m[g]
+	if sh.m == nil {
+		sh.m = make(map[uintptr]*Span)
+	}
+	sh.m[g] = s
+	sh.mu.Unlock()
+	s.prev = cur
+	parent := cur
+	if parent == nil && hint != nil && !hint.p && hint.id != 0 {
+		parent = hint
+	}
+	if parent != nil {
+		s.parent = parent.id
+		s.root = parent.root
+	} else {
+		s.root = s.id
+	}
+	if cur != nil {
+		s.tid = cur.tid
+	} else {
+		s.tid = atomic.AddInt64(&tidCtr, 1)
+	}
+	s.t0 = mono()
+	return s
+}
+
+// pop takes s off its goroutine's stack of spans.
+func pop(s *Span) {
+	sh := shardOf(s.g)
+	sh.mu.Lock()
+	top := sh.m[s.g]
+	if top == s {
+		top = s.prev
+	} else {
+		for x := top; x != nil; x = x.prev {
+			if x == s {
+				top = s.prev // (spans above it were left: drop them)
+				break
+			}
+		}
+	}
+	if top == nil {
+		delete(sh.m, s.g)
+	} else {
+		sh.m[s.g] = top
+	}
+	sh.mu.Unlock()
+}
+
+// target: where the events of handle s go.
+func (s *Span) target() *Span {
+	if !s.p {
+		return s
+	}
+	if c := current(); c != nil {
+		return c
+	}
+	return rootState
+}
+
+// A records the arguments: name, value pairs.
+func (s *Span) A(kv ...interface{}) {
+	if s == nil || s.p || s.fn == nil {
+		return
+	}
+	if s.quiet {
+		s.raw = kv
+		return
+	}
+	s.args = appendArgs(nil, kv)
+}
+
+func appendArgs(b []byte, kv []interface{}) []byte {
+	b = append(b, '{')
+	first := true
+	for i := 0; i+1 < len(kv); i += 2 {
+		name, ok := kv[i].(string)
+		if !ok {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendQ(b, name)
+		b = append(b, ':')
+		if redacted(name) {
+			b = append(b, `"[REDACTED]"`...)
+		} else {
+			b = appendQ(b, formatValue(kv[i+1]))
+		}
+	}
+	return append(b, '}')
+}
+
+// E ends the span; results are the function's results (read after every
+// user defer). How the function ended is read from who called the deferred
+// closure that calls E: never recover(), never a re-panic.
+func (s *Span) E(results ...interface{}) {
+	if s == nil || s.p || s.fn == nil {
+		return
+	}
+	how := endHow()
+	t1 := mono()
+	pop(s)
+	if isDead() {
+		return
+	}
+	finish(s, how, results, t1)
+}
+
+const (
+	endReturn = iota
+	endGoexit
+	endPanic
+)
+
+// endHow: how the function whose deferred closure called E ended. Frames:
+// 0 runtime.Callers, 1 endHow, 2 E, 3 the deferred closure, 4 its caller:
+// the function itself (an open-coded defer) or runtime.deferreturn for a
+// return; runtime.gopanic (or a runtime helper under it) for a panic;
+// runtime.Goexit for Goexit. (Should E be deferred without a closure, frame
+// 3 is the caller already.)
+func endHow() int {
+	var pcs [2]uintptr
+	n := runtime.Callers(3, pcs[:])
+	if n == 0 {
+		return endReturn
+	}
+	name := funcName(pcs[0])
+	if !strings.HasPrefix(name, "runtime.") {
+		if n < 2 {
+			return endReturn
+		}
+		name = funcName(pcs[1])
+	}
+	if !strings.HasPrefix(name, "runtime.") || name == "runtime.deferreturn" {
+		return endReturn
+	}
+	var more [64]uintptr
+	m := runtime.Callers(3, more[:])
+	frames := runtime.CallersFrames(more[:m])
+	for {
+		f, ok := frames.Next()
+		switch f.Function {
+		case "runtime.Goexit":
+			return endGoexit
+		case "runtime.gopanic":
+			return endPanic
+		}
+		if !ok {
+			return endReturn
+		}
+	}
+}
+
+func funcName(pc uintptr) string {
+	f := runtime.FuncForPC(pc - 1)
+	if f == nil {
+		return ""
+	}
+	return f.Name()
+}
+
+func formatResults(results []interface{}) string {
+	switch len(results) {
+	case 0:
+		return ""
+	case 1:
+		return formatValue(results[0])
+	}
+	var b []byte
+	b = append(b, '(')
+	for i, r := range results {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, formatValue(r)...)
+		if len(b) > cfg.cap {
+			break
+		}
+	}
+	b = append(b, ')')
+	return capStr(string(b), cfg.cap)
+}
+
+func appendReturn(b []byte, how int, results []interface{}) []byte {
+	if how != endReturn || len(results) == 0 {
+		return append(b, "null"...)
+	}
+	return appendQ(b, formatResults(results))
+}
+
+func finish(s *Span, how int, results []interface{}, t1 int64) {
+	fn := s.fn
+	failed := how == endPanic
+	if s.quiet {
+		if !failed || atomic.AddInt64(&fn.failed, 1) > cfg.maxFail {
+			omitCall(s, how, results, t1)
+			return
+		}
+		s.args = appendArgs(nil, s.raw)
+		s.raw = nil
+	}
+	p := getBuf()
+	b := *p
+	s.mu.Lock()
+	loops := s.loops
+	s.loops = nil
+	sup := s.over
+	s.mu.Unlock()
+	for _, l := range loops {
+		b = loopEvent(b, s, l, t1)
+	}
+	b = append(b, `{"v":1,"type":"span","lang":"go","trace_id":"`...)
+	b = append(b, tracePfx[:]...)
+	b = hex16(b, s.root)
+	b = append(b, `","span_id":"`...)
+	b = hex16(b, s.id)
+	if s.parent == 0 {
+		b = append(b, `","parent_id":null`...)
+	} else {
+		b = append(b, `","parent_id":"`...)
+		b = hex16(b, s.parent)
+		b = append(b, '"')
+	}
+	b = append(b, `,"name":`...)
+	b = appendQ(b, fn.name)
+	b = append(b, `,"module":`...)
+	b = appendQ(b, fn.module)
+	b = append(b, `,"file":`...)
+	b = appendQ(b, fn.file)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(fn.line), 10)
+	b = append(b, `,"kind":"function","start_unix_ns":`...)
+	b = strconv.AppendInt(b, baseUnix+s.t0, 10)
+	b = append(b, `,"duration_ns":`...)
+	b = strconv.AppendInt(b, t1-s.t0, 10)
+	b = append(b, `,"args":`...)
+	if s.args == nil {
+		b = append(b, "{}"...)
+	} else {
+		b = append(b, s.args...)
+	}
+	b = append(b, `,"return":`...)
+	b = appendReturn(b, how, results)
+	if failed {
+		b = append(b, `,"status":"error","exception":{"type":"panic","message":null}`...)
+	} else {
+		b = append(b, `,"status":"ok","exception":null`...)
+	}
+	b = append(b, `,"pid":`...)
+	b = append(b, pidText...)
+	b = append(b, `,"tid":`...)
+	b = strconv.AppendInt(b, s.tid, 10)
+	if sup {
+		b = appendSuppressed(b, s)
+	}
+	if how == endGoexit {
+		b = append(b, `,"goexit":true`...)
+	}
+	b = append(b, "}\n"...)
+	write(b)
+	*p = b
+	putBuf(p)
+}
+
+func appendSuppressed(b []byte, s *Span) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type entry struct {
+		st *site
+		n  int32
+	}
+	var es []entry
+	if s.site1 != nil && s.n1 > cfg.maxSite {
+		es = append(es, entry{s.site1, s.n1 - cfg.maxSite})
+	}
+	for st, n := range s.counts {
+		if n > cfg.maxSite {
+			es = append(es, entry{st, n - cfg.maxSite})
+		}
+	}
+	if len(es) == 0 {
+		return b
+	}
+	sort.Slice(es, func(i, j int) bool {
+		a, c := es[i].st, es[j].st
+		if a.line != c.line {
+			return a.line < c.line
+		}
+		if a.kind != c.kind {
+			return a.kind < c.kind
+		}
+		if a.name != c.name {
+			return a.name < c.name
+		}
+		return a.arm < c.arm
+	})
+	b = append(b, `,"suppressed":[`...)
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if e.st.kind == kVar {
+			b = append(b, `{"type":"var","file":`...)
+			b = appendQ(b, e.st.file)
+			b = append(b, `,"line":`...)
+			b = strconv.AppendInt(b, int64(e.st.line), 10)
+			b = append(b, `,"name":`...)
+			b = appendQ(b, e.st.name)
+		} else {
+			b = append(b, `{"type":"branch","file":`...)
+			b = appendQ(b, e.st.file)
+			b = append(b, `,"site":`...)
+			b = strconv.AppendInt(b, int64(e.st.line), 10)
+			b = append(b, `,"arm":`...)
+			b = strconv.AppendInt(b, int64(e.st.arm), 10)
+		}
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(e.n), 10)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// omitCall counts a call over max_spans_per_function that is not written.
+func omitCall(s *Span, how int, results []interface{}, t1 int64) {
+	fn := s.fn
+	d := t1 - s.t0
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	fn.omitted++
+	fn.omDur += d
+	if d > fn.omMax {
+		fn.omMax = d
+	}
+	if how == endPanic {
+		fn.omFailed++
+	}
+	if n := cfg.slowest; n > 0 && (len(fn.slow) < n || d > fn.slow[len(fn.slow)-1].d) {
+		var js []byte
+		js = append(js, `{"span_id":"`...)
+		js = hex16(js, s.id)
+		js = append(js, `","start_unix_ns":`...)
+		js = strconv.AppendInt(js, baseUnix+s.t0, 10)
+		js = append(js, `,"duration_ns":`...)
+		js = strconv.AppendInt(js, d, 10)
+		js = append(js, `,"args":`...)
+		js = appendArgs(js, s.raw)
+		js = append(js, `,"return":`...)
+		js = appendReturn(js, how, results)
+		if how == endPanic {
+			js = append(js, `,"exception":{"type":"panic","message":null}}`...)
+		} else {
+			js = append(js, `,"exception":null}`...)
+		}
+		i := len(fn.slow)
+		for i > 0 && fn.slow[i-1].d < d {
+			i--
+		}
+		fn.slow = append(fn.slow, slowCall{})
+		copy(fn.slow[i+1:], fn.slow[i:])
+		fn.slow[i] = slowCall{d, js}
+		if len(fn.slow) > n {
+			fn.slow = fn.slow[:n]
+		}
+	}
+	s.raw = nil
+	if !pow2(fn.omitted) {
+		return
+	}
+	b := []byte(`{"v":1,"type":"calls","lang":"go","time_unix_ns":`)
+	b = strconv.AppendInt(b, baseUnix+mono(), 10)
+	b = append(b, `,"name":`...)
+	b = appendQ(b, fn.name)
+	b = append(b, `,"module":`...)
+	b = appendQ(b, fn.module)
+	b = append(b, `,"file":`...)
+	b = appendQ(b, fn.file)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(fn.line), 10)
+	b = append(b, `,"kind":"function","recorded":`...)
+	b = strconv.AppendInt(b, atomic.LoadInt64(&fn.calls)-fn.omitted, 10)
+	b = append(b, `,"omitted":`...)
+	b = strconv.AppendInt(b, fn.omitted, 10)
+	b = append(b, `,"omitted_duration_ns":`...)
+	b = strconv.AppendInt(b, fn.omDur, 10)
+	b = append(b, `,"omitted_max_duration_ns":`...)
+	b = strconv.AppendInt(b, fn.omMax, 10)
+	b = append(b, `,"omitted_failed":`...)
+	b = strconv.AppendInt(b, fn.omFailed, 10)
+	b = append(b, `,"omitted_exceptions":{`...)
+	if fn.omFailed > 0 {
+		b = append(b, `"panic":`...)
+		b = strconv.AppendInt(b, fn.omFailed, 10)
+	}
+	b = append(b, `},"slowest":[`...)
+	for i, sc := range fn.slow {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, sc.js...)
+	}
+	b = append(b, `],"pid":`...)
+	b = append(b, pidText...)
+	b = append(b, "}\n"...)
+	write(b)
+}
+
+// ---------------------------------------------------------------- point events
+
+// count: one more event of st in span t; whether it is within the span's cap.
+func (t *Span) count(st *site) bool {
+	t.mu.Lock()
+	var n int32
+	if t.site1 == st {
+		t.n1++
+		n = t.n1
+	} else if t.site1 == nil {
+		t.site1, t.n1, n = st, 1, 1
+	} else {
+		if t.counts == nil {
+			t.counts = make(map[*site]int32)
+		}
+		n = t.counts[st] + 1
+		t.counts[st] = n
+	}
+	ok := n <= cfg.maxSite
+	if !ok {
+		t.over = true
+	}
+	t.mu.Unlock()
+	return ok
+}
+
+// head: a point event's keys up to "file"'s value.
+func head(b []byte, typ string, t *Span, file string, line int) []byte {
+	b = append(b, `{"v":1,"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","lang":"go","time_unix_ns":`...)
+	b = strconv.AppendInt(b, baseUnix+mono(), 10)
+	b = appendIDs(b, t)
+	b = append(b, `,"file":`...)
+	b = appendQ(b, file)
+	b = append(b, `,"line":`...)
+	return strconv.AppendInt(b, int64(line), 10)
+}
+
+func appendIDs(b []byte, t *Span) []byte {
+	if t.id == 0 {
+		return append(b, `,"trace_id":null,"span_id":null`...)
+	}
+	b = append(b, `,"trace_id":"`...)
+	b = append(b, tracePfx[:]...)
+	b = hex16(b, t.root)
+	b = append(b, `","span_id":"`...)
+	b = hex16(b, t.id)
+	return append(b, '"')
+}
+
+func tail(b []byte, t *Span) []byte {
+	b = append(b, `,"pid":`...)
+	b = append(b, pidText...)
+	b = append(b, `,"tid":`...)
+	b = strconv.AppendInt(b, t.tid, 10)
+	return append(b, "}\n"...)
+}
+
+// V records variables assigned at line: name, value pairs.
+func (s *Span) V(line int, kv ...interface{}) {
+	if s == nil || isDead() {
+		return
+	}
+	t := s.target()
+	if t.quiet {
+		return
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		name, ok := kv[i].(string)
+		if !ok {
+			continue
+		}
+		varOne(t, s.file, line, name, kv[i+1])
+	}
+}
+
+func varOne(t *Span, file string, line int, name string, v interface{}) {
+	st := siteFor(siteKey{file: file, line: line, name: name, kind: kVar})
+	if !t.count(st) {
+		return
+	}
+	if !st.take() {
+		val := "[REDACTED]"
+		if !st.red {
+			val = formatValue(v)
+		}
+		st.omit(func(st *site) { st.last = val })
+		return
+	}
+	p := getBuf()
+	b := head(*p, "var", t, file, line)
+	b = append(b, `,"name":`...)
+	b = appendQ(b, name)
+	b = append(b, `,"value":`...)
+	if st.red {
+		b = append(b, `"[REDACTED]"`...)
+	} else {
+		b = appendQ(b, formatValue(v))
+	}
+	b = tail(b, t)
+	write(b)
+	*p = b
+	putBuf(p)
+}
+
+// B records that arm `arm` of the branch point at line `site` was taken.
+func (s *Span) B(site, arm int) {
+	if s == nil {
+		return
+	}
+	s.branch(site, arm)
+}
+
+func (s *Span) branch(line, arm int) {
+	if isDead() {
+		return
+	}
+	t := s.target()
+	if t.quiet {
+		return
+	}
+	st := siteFor(siteKey{file: s.file, line: line, arm: arm, kind: kBranch})
+	if !t.count(st) {
+		return
+	}
+	if !st.take() {
+		st.omit(nil)
+		return
+	}
+	p := getBuf()
+	b := head(*p, "branch", t, s.file, line)
+	b = append(b, `,"site":`...)
+	b = strconv.AppendInt(b, int64(line), 10)
+	b = append(b, `,"arm":`...)
+	b = strconv.AppendInt(b, int64(arm), 10)
+	b = tail(b, t)
+	write(b)
+	*p = b
+	putBuf(p)
+}
+
+// L counts one iteration of the loop at line `site` (kind: for, while,
+// forever, range); one loop event per span and loop is written when the
+// span ends.
+func (s *Span) L(site int, kind string) {
+	if s == nil {
+		return
+	}
+	s.loop(site, kind)
+}
+
+func (s *Span) loop(site int, kind string) {
+	t := s.target()
+	if t.quiet || t.id == 0 {
+		return
+	}
+	t.mu.Lock()
+	for i := range t.loops {
+		l := &t.loops[i]
+		if l.site == site && l.file == s.file {
+			l.n++
+			t.mu.Unlock()
+			return
+		}
+	}
+	t.loops = append(t.loops, loopCount{s.file, site, kind, 1})
+	t.mu.Unlock()
+}
+
+func loopEvent(b []byte, t *Span, l loopCount, t1 int64) []byte {
+	st := siteFor(siteKey{file: l.file, line: l.site, name: l.kind, kind: kLoop})
+	if !st.take() {
+		n := l.n
+		st.omit(func(st *site) {
+			st.iters += n
+			if n > st.most {
+				st.most = n
+			}
+		})
+		return b
+	}
+	b = head(b, "loop", t, l.file, l.site)
+	b = append(b, `,"site":`...)
+	b = strconv.AppendInt(b, int64(l.site), 10)
+	b = append(b, `,"kind":`...)
+	b = appendQ(b, l.kind)
+	b = append(b, `,"iterations":`...)
+	b = strconv.AppendInt(b, l.n, 10)
+	b = append(b, `,"target":null,"last":null`...)
+	return tail(b, t)
+}
+
+// Rec wraps a recover() call, `_ct.Rec(_ct_s, 12, recover())`: it records
+// an exception event when v is not nil and returns v unchanged.
+func Rec(s *Span, line int, v interface{}) interface{} {
+	if v == nil || s == nil || isDead() {
+		return v
+	}
+	t := s.target()
+	if t.quiet {
+		return v
+	}
+	typ := reflect.TypeOf(v).String()
+	st := siteFor(siteKey{file: s.file, line: line, kind: kExc})
+	if !st.take() {
+		st.omit(func(st *site) {
+			if st.types == nil {
+				st.types = make(map[string]int64)
+			}
+			st.types[typ]++
+		})
+		return v
+	}
+	var msg string
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		msg = capStr(rv.String(), cfg.cap)
+	} else {
+		msg = formatValue(v)
+	}
+	p := getBuf()
+	b := head(*p, "exception", t, s.file, line)
+	b = append(b, `,"exception":{"type":`...)
+	b = appendQ(b, typ)
+	b = append(b, `,"message":`...)
+	b = appendQ(b, msg)
+	b = append(b, '}')
+	b = tail(b, t)
+	write(b)
+	*p = b
+	putBuf(p)
+	return v
+}
+
+// ---------------------------------------------------------------- values
+
+const maxDepth = 6
+
+var bytesType = reflect.TypeOf([]byte(nil))
+
+// capStr cuts s to cap characters (bytes, on a rune boundary), ending with "...".
+func capStr(s string, c int) string {
+	if len(s) <= c {
+		return s
+	}
+	if c <= 3 {
+		return s[:c]
+	}
+	i := c - 3
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+type formatter struct {
+	b     []byte
+	limit int
+}
+
+// formatValue formats v with reflect only (no method of v is called).
+func formatValue(v interface{}) string {
+	if v == nil {
+		return "nil"
+	}
+	f := formatter{limit: cfg.cap + 1}
+	f.val(reflect.ValueOf(v), 0)
+	return capStr(string(f.b), cfg.cap)
+}
+
+func (f *formatter) full() bool { return len(f.b) > f.limit }
+
+func (f *formatter) typ(t reflect.Type) { f.b = append(f.b, t.String()...) }
+
+func (f *formatter) addr(t reflect.Type, p uintptr, isNil bool) {
+	f.b = append(f.b, '(')
+	f.typ(t)
+	f.b = append(f.b, ")("...)
+	if isNil {
+		f.b = append(f.b, "nil"...)
+	} else {
+		f.b = append(f.b, "0x"...)
+		f.b = strconv.AppendUint(f.b, uint64(p), 16)
+	}
+	f.b = append(f.b, ')')
+}
+
+func (f *formatter) str(s string) {
+	room := f.limit - len(f.b)
+	if room < 0 {
+		room = 0
+	}
+	if len(s) > room {
+		i := room
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
+	}
+	f.b = strconv.AppendQuote(f.b, s)
+}
+
+func (f *formatter) val(v reflect.Value, depth int) {
+	if f.full() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		f.b = append(f.b, "nil"...)
+	case reflect.Bool:
+		f.b = strconv.AppendBool(f.b, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f.b = strconv.AppendInt(f.b, v.Int(), 10)
+	case reflect.Uintptr:
+		f.b = append(f.b, "0x"...)
+		f.b = strconv.AppendUint(f.b, v.Uint(), 16)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		f.b = strconv.AppendUint(f.b, v.Uint(), 10)
+	case reflect.Float32:
+		f.b = strconv.AppendFloat(f.b, v.Float(), 'g', -1, 32)
+	case reflect.Float64:
+		f.b = strconv.AppendFloat(f.b, v.Float(), 'g', -1, 64)
+	case reflect.Complex64:
+		f.b = append(f.b, strconv.FormatComplex(v.Complex(), 'g', -1, 64)...)
+	case reflect.Complex128:
+		f.b = append(f.b, strconv.FormatComplex(v.Complex(), 'g', -1, 128)...)
+	case reflect.String:
+		f.str(v.String())
+	case reflect.Interface:
+		if v.IsNil() {
+			f.b = append(f.b, "nil"...)
+		} else {
+			f.val(v.Elem(), depth)
+		}
+	case reflect.Ptr:
+		if v.IsNil() {
+			f.addr(v.Type(), 0, true)
+			return
+		}
+		switch v.Type().Elem().Kind() {
+		case reflect.Struct, reflect.Array, reflect.Slice, reflect.Map:
+			if depth <= 1 {
+				f.b = append(f.b, '&')
+				f.val(v.Elem(), depth+1)
+				return
+			}
+		}
+		f.addr(v.Type(), v.Pointer(), false)
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		f.addr(v.Type(), v.Pointer(), v.IsNil())
+	case reflect.Slice:
+		if v.IsNil() {
+			f.b = append(f.b, '(')
+			f.typ(v.Type())
+			f.b = append(f.b, ")(nil)"...)
+			return
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 && v.Type().Elem().PkgPath() == "" {
+			if v.Type() == bytesType {
+				f.b = append(f.b, "[]byte"...)
+			} else {
+				f.typ(v.Type())
+			}
+			f.b = append(f.b, '(')
+			n := v.Len()
+			room := f.limit - len(f.b)
+			if room < 0 {
+				room = 0
+			}
+			if n > room {
+				n = room
+			}
+			bs := make([]byte, n)
+			for i := 0; i < n; i++ {
+				bs[i] = byte(v.Index(i).Uint())
+			}
+			f.b = strconv.AppendQuote(f.b, string(bs))
+			f.b = append(f.b, ')')
+			return
+		}
+		f.list(v, depth)
+	case reflect.Array:
+		f.list(v, depth)
+	case reflect.Map:
+		if v.IsNil() {
+			f.b = append(f.b, '(')
+			f.typ(v.Type())
+			f.b = append(f.b, ")(nil)"...)
+			return
+		}
+		f.mapv(v, depth)
+	case reflect.Struct:
+		f.typ(v.Type())
+		if depth >= maxDepth {
+			f.b = append(f.b, "{...}"...)
+			return
+		}
+		f.b = append(f.b, '{')
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			if f.full() {
+				return
+			}
+			if i > 0 {
+				f.b = append(f.b, ", "...)
+			}
+			name := t.Field(i).Name
+			f.b = append(f.b, name...)
+			f.b = append(f.b, ':')
+			if redacted(name) {
+				f.b = append(f.b, `"[REDACTED]"`...)
+			} else {
+				f.val(v.Field(i), depth+1)
+			}
+		}
+		f.b = append(f.b, '}')
+	default:
+		f.typ(v.Type())
+	}
+}
+
+func (f *formatter) list(v reflect.Value, depth int) {
+	f.typ(v.Type())
+	if depth >= maxDepth {
+		f.b = append(f.b, "{...}"...)
+		return
+	}
+	f.b = append(f.b, '{')
+	for i := 0; i < v.Len(); i++ {
+		if f.full() {
+			return
+		}
+		if i > 0 {
+			f.b = append(f.b, ", "...)
+		}
+		f.val(v.Index(i), depth+1)
+	}
+	f.b = append(f.b, '}')
+}
+
+type mapEntry struct {
+	k, v reflect.Value
+	ks   string
+}
+
+func (f *formatter) mapv(v reflect.Value, depth int) {
+	f.typ(v.Type())
+	if depth >= maxDepth {
+		f.b = append(f.b, "{...}"...)
+		return
+	}
+	f.b = append(f.b, '{')
+	strKeys := v.Type().Key().Kind() == reflect.String
+	var es []mapEntry
+	it := v.MapRange()
+	if v.Len() <= 4096 {
+		for it.Next() {
+			es = append(es, mapEntry{k: it.Key(), v: it.Value()})
+		}
+		sortEntries(es)
+	} else {
+		// (a huge map: the first entries met, unsorted)
+		for it.Next() && len(es) < f.limit {
+			es = append(es, mapEntry{k: it.Key(), v: it.Value()})
+		}
+	}
+	for i, e := range es {
+		if f.full() {
+			return
+		}
+		if i > 0 {
+			f.b = append(f.b, ", "...)
+		}
+		f.val(e.k, depth+1)
+		f.b = append(f.b, ':')
+		if strKeys && redacted(e.k.String()) {
+			f.b = append(f.b, `"[REDACTED]"`...)
+		} else {
+			f.val(e.v, depth+1)
+		}
+	}
+	f.b = append(f.b, '}')
+}
+
+func sortEntries(es []mapEntry) {
+	if len(es) < 2 {
+		return
+	}
+	kind := es[0].k.Kind()
+	switch kind {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		sort.Slice(es, func(i, j int) bool { return es[i].k.Int() < es[j].k.Int() })
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		sort.Slice(es, func(i, j int) bool { return es[i].k.Uint() < es[j].k.Uint() })
+	case reflect.Float32, reflect.Float64:
+		sort.Slice(es, func(i, j int) bool { return es[i].k.Float() < es[j].k.Float() })
+	case reflect.String:
+		sort.Slice(es, func(i, j int) bool { return es[i].k.String() < es[j].k.String() })
+	default:
+		for i := range es {
+			g := formatter{limit: 64}
+			g.val(es[i].k, maxDepth-1)
+			es[i].ks = string(g.b)
+		}
+		sort.SliceStable(es, func(i, j int) bool { return es[i].ks < es[j].ks })
+	}
+}

@@ -1,0 +1,220 @@
+// Package rt holds functions instrumented by hand in the exact shape the Go
+// planner inserts, for the runtime's tests.
+package rt
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+
+	_ct "example.com/m/_ctinject"
+)
+
+var _ = _ct.On
+
+const file = "rt/lib.go"
+const mod = "example.com/m/rt"
+
+// Plain is the uninstrumented twin of Add (for the benchmark).
+//
+//go:noinline
+func Plain(a, b int) int {
+	return a + b
+}
+
+// Add is instrumented.
+func Add(a, b int) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 25, "Add", mod); if _ct_s != nil { _ct_s.A("a", a, "b", b) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	return a + b
+}
+
+// Inner returns two results.
+func Inner(x int) (_ct_r0 int, _ct_r1 error) {
+	_ct_s := _ct.S(file, 31, "Inner", mod); if _ct_s != nil { _ct_s.A("x", x) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0, _ct_r1) } }()
+	if x < 0 {
+		_ct_s.B(33, 0)
+		return 0, errors.New("negative")
+	}
+	return x * 2, nil
+}
+
+// Outer nests Inner, with variables, branches and loops.
+func Outer(n int, name string, password string) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 41, "Outer", mod); if _ct_s != nil { _ct_s.A("n", n, "name", name, "password", password) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	total := 0; if _ct_s != nil { _ct_s.V(42, "total", total) }
+	for i := 0; i < n; i++ {
+		_ct_s.L(43, "for")
+		v, err := Inner(i); if _ct_s != nil { _ct_s.V(45, "v", v, "err", err) }
+		if err != nil {
+			_ct_s.B(46, 0)
+		} else {
+			_ct_s.B(46, 1)
+		}
+		total += v
+	}
+	secret := "hunter2"; if _ct_s != nil { _ct_s.V(52, "secret", secret) }
+	_ = secret
+	PHandle(7)
+	return total
+}
+
+// PHandle has no span of its own: its events go to the current span.
+func PHandle(k int) {
+	_ct_s := _ct.P(file)
+	k++; if _ct_s != nil { _ct_s.V(61, "k", k) }
+	_ct_s.B(62, 0)
+}
+
+// Named has a named result changed by a user defer.
+func Named() (n int) {
+	_ct_s := _ct.S(file, 66, "Named", mod); defer func() { if _ct_s != nil { _ct_s.E(n) } }()
+	defer func() { n = 42 }()
+	return 1
+}
+
+// NoResult returns nothing.
+func NoResult() {
+	_ct_s := _ct.S(file, 72, "NoResult", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+}
+
+// Boom panics.
+func Boom(msg string) {
+	_ct_s := _ct.S(file, 77, "Boom", mod); if _ct_s != nil { _ct_s.A("msg", msg) }; defer func() { if _ct_s != nil { _ct_s.E() } }()
+	panic(msg)
+}
+
+// Catcher recovers Boom's panic.
+func Catcher() (r interface{}) {
+	_ct_s := _ct.S(file, 83, "Catcher", mod); defer func() { if _ct_s != nil { _ct_s.E(r) } }()
+	defer func() { r = _ct.Rec(_ct_s, 84, recover()) }()
+	Boom("kaboom")
+	return "unreached"
+}
+
+// Deref panics in its return operand.
+func Deref(p *int) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 90, "Deref", mod); if _ct_s != nil { _ct_s.A("p", p) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	return *p
+}
+
+// Try runs f and recovers (instrumented): returns the recovered value.
+func Try(f func()) (r interface{}) {
+	_ct_s := _ct.S(file, 96, "Try", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	defer func() { r = _ct.Rec(_ct_s, 97, recover()) }()
+	f()
+	return nil
+}
+
+// TryPlain is Try without instrumentation.
+func TryPlain(f func()) (r interface{}) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}
+
+// PanicNil panics with nil.
+func PanicNil() {
+	_ct_s := _ct.S(file, 111, "PanicNil", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	panic(nil)
+}
+
+// SelfRecover recovers its own panic and returns 5.
+func SelfRecover() (n int) {
+	_ct_s := _ct.S(file, 117, "SelfRecover", mod); defer func() { if _ct_s != nil { _ct_s.E(n) } }()
+	defer func() { _ = _ct.Rec(_ct_s, 118, recover()); n = 5 }()
+	panic("self")
+}
+
+// LateDefer panics in a user defer after returning.
+func LateDefer() (_ct_r0 int) {
+	_ct_s := _ct.S(file, 123, "LateDefer", mod); defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	defer func() { panic("late") }()
+	return 1
+}
+
+// Exiter calls runtime.Goexit.
+func Exiter() {
+	_ct_s := _ct.S(file, 129, "Exiter", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	runtime.Goexit()
+}
+
+// Spawn runs a function literal on a new goroutine.
+func Spawn() {
+	_ct_s := _ct.S(file, 135, "Spawn", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		_ct_s := _ct.SL(_ct_s, file, 138, "Spawn.func1", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+		defer wg.Done()
+		Add(1, 2)
+	}()
+	wg.Wait()
+}
+
+// Worker calls Add n times.
+func Worker(id, n int) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 147, "Worker", mod); if _ct_s != nil { _ct_s.A("id", id, "n", n) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	t := 0
+	for i := 0; i < n; i++ {
+		_ct_s.L(149, "for")
+		t = Add(t, i)
+	}
+	return t
+}
+
+// StringCalls counts calls of Tok.String.
+var StringCalls int
+
+// Tok has an instrumented String method.
+type Tok struct {
+	V    int
+	name string
+}
+
+func (t Tok) String() (_ct_r0 string) {
+	_ct_s := _ct.S(file, 166, "Tok.String", mod); if _ct_s != nil { _ct_s.A("t", t) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	StringCalls++
+	return "tok"
+}
+
+// UseTok records a Tok.
+func UseTok(t Tok, e error) (_ct_r0 Tok) {
+	_ct_s := _ct.S(file, 173, "UseTok", mod); if _ct_s != nil { _ct_s.A("t", t, "e", e) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	u := &t; if _ct_s != nil { _ct_s.V(174, "u", u) }
+	return t
+}
+
+// Values records values of many kinds.
+func Values(kv ...interface{}) {
+	_ct_s := _ct.S(file, 180, "Values", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	if _ct_s != nil { _ct_s.V(181, kv...) }
+}
+
+// Hot is called more often than max_spans_per_function.
+func Hot(i int) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 186, "Hot", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	if _ct_s != nil { _ct_s.V(187, "i", i) }
+	return i
+}
+
+// HotFail panics each call.
+func HotFail(i int) {
+	_ct_s := _ct.S(file, 192, "HotFail", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer func() { if _ct_s != nil { _ct_s.E() } }()
+	panic("hot")
+}
+
+// SiteCap assigns a variable and takes a branch n times in one span.
+func SiteCap(n int) {
+	_ct_s := _ct.S(file, 198, "SiteCap", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	for i := 0; i < n; i++ {
+		_ct_s.L(199, "for")
+		x := i; if _ct_s != nil { _ct_s.V(200, "x", x) }
+		_ct_s.B(201, 0)
+	}
+}
+
+// Once assigns one variable per call (the per-process cap).
+func Once(i int) {
+	_ct_s := _ct.S(file, 206, "Once", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	y := i; if _ct_s != nil { _ct_s.V(207, "y", y) }
+}
