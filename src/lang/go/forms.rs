@@ -32,8 +32,8 @@ pub static SENTINEL: Form = Form::new("; var _ = _ct.On", &[], Join::Exact);
 const ARG_PAIRS: &str = r#"(?:"[\p{L}_][\p{L}\p{Nd}_]*", [\p{L}_][\p{L}\p{Nd}_]*(?:, "[\p{L}_][\p{L}\p{Nd}_]*", [\p{L}_][\p{L}\p{Nd}_]*)*)?"#;
 /// How many results the span's end reads.
 const RESULT_COUNT: &str = "[0-8]";
-/// Pointers to the results, or `nil` for a blank one: `, &_ct_r0, &err`.
-const RESULT_POINTERS: &str = r"(?:, (?:&[\p{L}_][\p{L}\p{Nd}_]*|nil))*";
+/// Pointers to the results: `, &_ct_r0, &err`.
+const RESULT_POINTERS: &str = r"(?:, &[\p{L}_][\p{L}\p{Nd}_]*)*";
 
 /// A function's span, first in its body after the `{`: opened, its
 /// arguments recorded, and its end deferred first, so that it runs after
@@ -76,6 +76,8 @@ pub static HANDLE: Form = Form::new(" _ct_s := _ct.P({}); _ = _ct_s;", &[Str], J
 /// `(_ct_r0 int, _ct_r1 error)`): result names are not part of a
 /// function's type.
 pub static RESULT_NAME: Form = Form::new("_ct_r{} ", &[Exact("[0-9]")], Join::Exact);
+/// A blank result's name, before its `_`: `_` becomes `_ct_r1_`.
+pub static BLANK_RESULT_NAME: Form = Form::new("_ct_r{}", &[Exact("[0-9]")], Join::Exact);
 /// A single unnamed result, named in parentheses: `int` becomes `(_ct_r0 int)`.
 pub static RESULT_OPEN: Form = Form::new("(_ct_r0 ", &[], Join::Exact);
 pub static CLOSE_PAREN: Form = Form::new(")", &[], Join::Exact);
@@ -118,6 +120,7 @@ static TABLE: &[&Form] = &[
     &LITERAL_SPAN,
     &HANDLE,
     &RESULT_NAME,
+    &BLANK_RESULT_NAME,
     &RESULT_OPEN,
     &CLOSE_PAREN,
     &VARS_AFTER,

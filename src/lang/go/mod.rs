@@ -569,9 +569,9 @@ impl<'a> Planner<'a> {
         false
     }
 
-    /// The inserts that name unnamed results, and what the span's end reads
-    /// each result from (`&name`, or `nil` for a blank one); `None` for more
-    /// than the runtime's 8.
+    /// The inserts that name unnamed and blank results, and what the span's
+    /// end reads each result from (`&name`); `None` for more than the
+    /// runtime's 8.
     fn results(&self, n: Node<'a>) -> Option<(Vec<Insert>, Vec<String>)> {
         let src = self.src();
         let Some(result) = n.child_by_field_id(self.f.result) else {
@@ -596,9 +596,7 @@ impl<'a> Planner<'a> {
             }
             let mut names = Vec::new();
             let mut cc = decl.walk();
-            for name in decl.children_by_field_name("name", &mut cc) {
-                names.push(text(src, name));
-            }
+            names.extend(decl.children_by_field_name("name", &mut cc));
             if names.is_empty() {
                 let i = pointers.len();
                 renames.push(Insert::before(
@@ -606,14 +604,21 @@ impl<'a> Planner<'a> {
                     forms::RESULT_NAME.fill(&[&i]),
                 ));
                 pointers.push(format!("&_ct_r{i}"));
-            } else {
-                pointers.extend(names.into_iter().map(|name| {
-                    if name == "_" {
-                        "nil".to_string()
-                    } else {
-                        format!("&{name}")
-                    }
-                }));
+            }
+            for name in names {
+                let i = pointers.len();
+                if text(src, name) == "_" {
+                    // `_` becomes `_ct_r1_`: a blank result can be neither
+                    // read nor set by the body, so a name it cannot use
+                    // changes nothing, and the end can point to it.
+                    renames.push(Insert::before(
+                        name.start_byte(),
+                        forms::BLANK_RESULT_NAME.fill(&[&i]),
+                    ));
+                    pointers.push(format!("&_ct_r{i}_"));
+                } else {
+                    pointers.push(format!("&{}", text(src, name)));
+                }
             }
         }
         (pointers.len() <= 8).then_some((renames, pointers))

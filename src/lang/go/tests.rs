@@ -65,10 +65,10 @@ fn a_function_gets_its_span_first_in_its_body_with_unnamed_results_named() {
 fn a_single_result_is_named_in_parentheses_and_named_results_are_read_as_they_are() {
     let src = "package m\n\nimport \"fmt\"\n\nfunc F() int { return 1 }\n\nfunc G() (n int, _ error) { n = 2; fmt.Println(); return }\n";
     let f = span(5, "F", "", ", &_ct_r0");
-    let g = span(7, "G", "", ", &n, nil");
+    let g = span(7, "G", "", ", &n, &_ct_r1_");
     assert_eq!(
         go(src),
-        format!("package m{IMPORT}\n\nimport \"fmt\"{SENTINEL}\n\nfunc F() (_ct_r0 int) {{{f} return 1 }}\n\nfunc G() (n int, _ error) {{{g} n = 2; if _ct_s != nil {{ _ct_s.V(7, \"n\", n) }}; fmt.Println(); return }}\n")
+        format!("package m{IMPORT}\n\nimport \"fmt\"{SENTINEL}\n\nfunc F() (_ct_r0 int) {{{f} return 1 }}\n\nfunc G() (n int, _ct_r1_ error) {{{g} n = 2; if _ct_s != nil {{ _ct_s.V(7, \"n\", n) }}; fmt.Println(); return }}\n")
     );
 }
 
