@@ -28,8 +28,12 @@ pub static IMPORT_AND_SENTINEL: Form = Form::new(
 /// that ends with a `//go:` directive).
 pub static SENTINEL: Form = Form::new("; var _ = _ct.On", &[], Join::Exact);
 
-/// Name and value pairs of the arguments: `"a", a, "b", b`, or none.
-const ARG_PAIRS: &str = r#"(?:"[\p{L}_][\p{L}\p{Nd}_]*", [\p{L}_][\p{L}\p{Nd}_]*(?:, "[\p{L}_][\p{L}\p{Nd}_]*", [\p{L}_][\p{L}\p{Nd}_]*)*)?"#;
+/// Name and value pairs of the arguments, or none:
+/// `"a", _ct.Val(&a), "b", _ct.Val(&b)`. A value is read through a pointer,
+/// by a call that returns it (`_ct.Val(&x)` is `x`): `go vet` reports a
+/// variable whose type holds a lock (`sync.Mutex`) passed by value, but not
+/// a call's result, and the pointer does not escape.
+const ARG_PAIRS: &str = r#"(?:"[\p{L}_][\p{L}\p{Nd}_]*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*\)(?:, "[\p{L}_][\p{L}\p{Nd}_]*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*\))*)?"#;
 /// How many results the span's end reads.
 const RESULT_COUNT: &str = "[0-8]";
 /// Pointers to the results: `, &_ct_r0, &err`.
@@ -82,8 +86,9 @@ pub static BLANK_RESULT_NAME: Form = Form::new("_ct_r{}", &[Exact("[0-9]")], Joi
 pub static RESULT_OPEN: Form = Form::new("(_ct_r0 ", &[], Join::Exact);
 pub static CLOSE_PAREN: Form = Form::new(")", &[], Join::Exact);
 
-/// Name and value pairs of variables: `"x", x, "s.f", s.f`.
-const VAR_PAIRS: &str = r#""[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", [\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*(?:, "[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", [\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*)*"#;
+/// Name and value pairs of variables, read as the arguments are:
+/// `"x", _ct.Val(&x), "s.f", _ct.Val(&s.f)`.
+const VAR_PAIRS: &str = r#""[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\)(?:, "[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\))*"#;
 /// Variables after the statement that set them (an expression statement:
 /// nothing is declared, so no `goto` can jump over it).
 pub static VARS_AFTER: Form = Form::new(

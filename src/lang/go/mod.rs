@@ -5,8 +5,8 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime binding | `package p; import _ct "IMPORT/_ctinject"` on the package line, and `; var _ = _ct.On` after the last import declaration (it keeps the import used) |
-//! | function span | first in the body: `_ct_s := _ct.S(F, L, "name", "pkg"); if _ct_s != nil { _ct_s.A("a", a) }; defer _ct.E1(_ct_s, &_ct_r0);` with unnamed results named (`(_ct_r0 int)`); a function literal opens with `_ct.SL(_ct_s, ...)`, its enclosing span as a parent hint |
-//! | variable | `x, err := f(); if _ct_s != nil { _ct_s.V(L, "x", x, "err", err) }` after `:=`, `=`, `op=`, `++`, `--`; range keys and values first in the loop body |
+//! | function span | first in the body: `_ct_s := _ct.S(F, L, "name", "pkg"); if _ct_s != nil { _ct_s.A("a", _ct.Val(&a)) }; defer _ct.E1(_ct_s, &_ct_r0);` with unnamed results named (`(_ct_r0 int)`); a function literal opens with `_ct.SL(_ct_s, ...)`, its enclosing span as a parent hint |
+//! | variable | `x, err := f(); if _ct_s != nil { _ct_s.V(L, "x", _ct.Val(&x), "err", _ct.Val(&err)) }` after `:=`, `=`, `op=`, `++`, `--`; range keys and values first in the loop body |
 //! | branch | `_ct_s.B(S, arm);` first in each `if`/`else` block, after each `case`'s `:` (expression and type switches, `select`) |
 //! | loop | `_ct_s.L(S, "range");` first in the body, counted per span |
 //! | `recover()` | `_ct.Rec(_ct_s, L, recover())`: the value is recorded and returned as it is |
@@ -640,7 +640,7 @@ impl<'a> Planner<'a> {
                 for name in decl.children_by_field_name("name", &mut cc) {
                     let name = text(src, name);
                     if name != "_" {
-                        pairs.push(format!("{}, {name}", quote(name)));
+                        pairs.push(pair(name));
                     }
                 }
             }
@@ -922,9 +922,15 @@ fn is_plain_name(e: Node) -> bool {
     }
 }
 
-/// `"x", x, "s.f", s.f`.
+/// `"x", _ct.Val(&x)`: the value read through a pointer, by a call (see
+/// `ARG_PAIRS` in the forms).
+fn pair(name: &str) -> String {
+    format!("{}, _ct.Val(&{name})", quote(name))
+}
+
+/// `"x", _ct.Val(&x), "s.f", _ct.Val(&s.f)`.
 fn pairs(names: &[&str]) -> String {
-    let parts: Vec<String> = names.iter().map(|n| format!("{}, {n}", quote(n))).collect();
+    let parts: Vec<String> = names.iter().map(|n| pair(n)).collect();
     parts.join(", ")
 }
 

@@ -1,9 +1,44 @@
 // ctinject Go runtime: written by ctinject, do not edit.
 
 // Package ctinject is the Go runtime of ctinject: instrumented files import
-// it (as `_ct "IMPORTPATH/_ctinject"`) and call S, SL, P, A, E, V, B, L and
-// Rec. It uses the standard library only and never writes to standard
-// output.
+// it (as `_ct "IMPORTPATH/_ctinject"`) and call S, SL, P, A, E0 ... E8, V, Val,
+// B, L and Rec. It uses the standard library only and never writes to
+// standard output. It needs Go 1.18 or later (E1 ... E8 are generic).
+//
+// # What the planner inserts
+//
+// First in each instrumented function body, on one line:
+//
+//	_ct_s := _ct.S("a.go", 12, "Div", "example.com/m"); if _ct_s != nil { _ct_s.A("a", a, "b", b) }; defer _ct.E2(_ct_s, &q, &err);
+//
+// A function literal opens with `_ct_s := _ct.SL(_ct_s, file, line, name,
+// module)` (the enclosing span as its parent hint) and ends the same way.
+// Unnamed results are named _ct_r0, _ct_r1, ... so that they can be
+// pointed to. The end is a deferred DIRECT call of E<n> (n results, at most
+// 8) with a pointer to each result, deferred first so that it runs after
+// every user defer and reads the results as returned. It is never a
+// deferred closure: a new function literal would renumber the function's
+// own literals (F.func1 would become F.func2), which stack traces and
+// runtime.FuncForPC show. (The compiler's own wrapper of a deferred call
+// with arguments is a wrapper function: it takes no funcN number and
+// tracebacks and runtime.Callers leave it out.)
+//
+// With telemetry off, S and SL return nil and E<n> returns at once: no
+// allocation, no boxing. E<n> only reads through its pointers and boxes
+// the values (a copy each); it never keeps a pointer, so the function's
+// result variables stay on its stack. A blank result `_` has a nil pointer
+// (it must be typed: an untyped nil cannot instantiate a type parameter,
+// e.g. `(*struct{})(nil)`); it is recorded as _ ("return":"(_, nil)").
+//
+// How the call ended is read from the stack when the deferred E<n> runs,
+// never with recover() (which would stop the panic) nor by re-panicking:
+// the frame that ran E<n> is the function itself (its open-coded defers run
+// at its return) or runtime.deferreturn for a return; otherwise the
+// runtime frames right above E<n> lead to runtime.gopanic (a panic: the
+// span fails) or runtime.Goexit (ok, "goexit":true). Only those
+// consecutive runtime frames are read: a function that returns normally
+// while it runs inside a deferred call during some other panic further up
+// the stack ended normally.
 //
 // # What the Go runtime writes (differences from docs/events.md)
 //
@@ -771,11 +806,116 @@ func appendArgs(b []byte, kv []interface{}) []byte {
 	return append(b, '}')
 }
 
-// E ends the span; results are the function's results (read after every
-// user defer). How the function ended is read from who called the deferred
-// closure that calls E: never recover(), never a re-panic.
-func (s *Span) E(results ...interface{}) {
-	if s == nil || s.p || s.fn == nil {
+// Val returns *p. The planner records a value as `_ct.Val(&x)` rather than
+// `x`: `go vet` reports a variable whose type holds a lock (sync.Mutex)
+// passed by value, but not the result of a call, and p does not escape, so
+// x stays where it was. It runs only when telemetry is on.
+func Val[T any](p *T) T { return *p }
+
+// E0 ... E8 end the span of a function with 0 ... 8 results. The planner
+// defers a direct call, `defer _ct.E2(_ct_s, &q, &err)`, with a pointer to
+// each result (nil for a blank result `_`): the results are read through
+// the pointers when the deferred call runs, after every user defer. With a
+// nil span they return at once (no allocation). The pointers are never
+// stored: only the values they point to are boxed, so the function's result
+// variables stay on its stack. How the function ended is read from who ran
+// the deferred call (endHow): never recover(), never a re-panic.
+func E0(s *Span) {
+	if s == nil {
+		return
+	}
+	s.end(nil)
+}
+
+// E1 ends the span of a function with one result (see E0).
+func E1[A any](s *Span, a *A) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a)}
+	s.end(r[:])
+}
+
+// E2 ends the span of a function with two results (see E0).
+func E2[A, B any](s *Span, a *A, b *B) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b)}
+	s.end(r[:])
+}
+
+// E3 ends the span of a function with three results (see E0).
+func E3[A, B, C any](s *Span, a *A, b *B, c *C) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c)}
+	s.end(r[:])
+}
+
+// E4 ends the span of a function with four results (see E0).
+func E4[A, B, C, D any](s *Span, a *A, b *B, c *C, d *D) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c), box(d)}
+	s.end(r[:])
+}
+
+// E5 ends the span of a function with five results (see E0).
+func E5[A, B, C, D, E any](s *Span, a *A, b *B, c *C, d *D, e *E) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e)}
+	s.end(r[:])
+}
+
+// E6 ends the span of a function with six results (see E0).
+func E6[A, B, C, D, E, F any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f)}
+	s.end(r[:])
+}
+
+// E7 ends the span of a function with seven results (see E0).
+func E7[A, B, C, D, E, F, G any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F, g *G) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f), box(g)}
+	s.end(r[:])
+}
+
+// E8 ends the span of a function with eight results (see E0).
+func E8[A, B, C, D, E, F, G, H any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F, g *G, h *H) {
+	if s == nil {
+		return
+	}
+	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f), box(g), box(h)}
+	s.end(r[:])
+}
+
+// blankResult stands for a blank result `_` (a nil pointer): it is
+// formatted as _.
+type blankResult struct{}
+
+// box: the value a points to (a copy), or blankResult{} for nil.
+func box[A any](a *A) interface{} {
+	if a == nil {
+		return blankResult{}
+	}
+	return *a
+}
+
+// end: what E0 ... E8 share. Not inlined: endHow counts the frames above it.
+//
+//go:noinline
+func (s *Span) end(results []interface{}) {
+	if s.p || s.fn == nil {
 		return
 	}
 	how := endHow()
@@ -793,51 +933,67 @@ const (
 	endPanic
 )
 
-// endHow: how the function whose deferred closure called E ended. Frames:
-// 0 runtime.Callers, 1 endHow, 2 E, 3 the deferred closure, 4 its caller:
-// the function itself (an open-coded defer) or runtime.deferreturn for a
-// return; runtime.gopanic (or a runtime helper under it) for a panic;
-// runtime.Goexit for Goexit. (Should E be deferred without a closure, frame
-// 3 is the caller already.)
+// endHow: how the function whose deferred E<n> call is running ended.
+// Frames: 0 runtime.Callers, 1 endHow, 2 Span.end, 3 E<n>, 4 whoever ran
+// E<n> (the compiler's wrapper of a deferred call with arguments is a
+// wrapper function, left out of runtime.Callers). Frame 4 is the function
+// itself (an open-coded defer run at its return) or runtime.deferreturn for
+// a return. Otherwise the defer machinery runs it: the consecutive runtime
+// frames from frame 4 up lead to runtime.gopanic for a panic or to
+// runtime.Goexit for Goexit; meeting a frame outside the runtime first (or
+// runtime.deferreturn, or the end) is a return. Only the runtime frames
+// right above the call are read: a function that returns normally while it
+// runs (itself or deeper) inside a deferred call during some other panic
+// higher up the stack ended normally.
+//
+//go:noinline
 func endHow() int {
-	var pcs [2]uintptr
-	n := runtime.Callers(3, pcs[:])
+	var pc [1]uintptr
+	if runtime.Callers(4, pc[:]) == 0 {
+		return endReturn
+	}
+	// the common case without the cost of CallersFrames: frame 4 outside
+	// the runtime (FuncForPC names the innermost function at a pc, and the
+	// deferred call is never inside an inlined body of the function)
+	if f := runtime.FuncForPC(pc[0] - 1); f != nil && !strings.HasPrefix(f.Name(), "runtime.") {
+		return endReturn
+	}
+	return endHowWalk()
+}
+
+// endHowWalk: endHow's walk through the runtime frames, one frame further
+// (its own): frame 5 is whoever ran E<n>. (Apart from endHow, whose array
+// stays on the stack: CallersFrames keeps the slice.)
+//
+//go:noinline
+func endHowWalk() int {
+	var pcs [32]uintptr
+	n := runtime.Callers(5, pcs[:])
 	if n == 0 {
 		return endReturn
 	}
-	name := funcName(pcs[0])
-	if !strings.HasPrefix(name, "runtime.") {
-		if n < 2 {
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.Goexit":
+			return endGoexit
+		case f.Function == "runtime.gopanic":
+			return endPanic
+		case f.Function == "runtime.deferreturn", !strings.HasPrefix(f.Function, "runtime."):
 			return endReturn
 		}
-		name = funcName(pcs[1])
-	}
-	if !strings.HasPrefix(name, "runtime.") || name == "runtime.deferreturn" {
-		return endReturn
-	}
-	var more [64]uintptr
-	m := runtime.Callers(3, more[:])
-	frames := runtime.CallersFrames(more[:m])
-	for {
-		f, ok := frames.Next()
-		switch f.Function {
-		case "runtime.Goexit":
-			return endGoexit
-		case "runtime.gopanic":
-			return endPanic
-		}
-		if !ok {
+		if !more {
 			return endReturn
 		}
 	}
 }
 
-func funcName(pc uintptr) string {
-	f := runtime.FuncForPC(pc - 1)
-	if f == nil {
-		return ""
+func formatResult(r interface{}) string {
+	if _, ok := r.(blankResult); ok {
+		return "_"
 	}
-	return f.Name()
+	return formatValue(r)
 }
 
 func formatResults(results []interface{}) string {
@@ -845,7 +1001,7 @@ func formatResults(results []interface{}) string {
 	case 0:
 		return ""
 	case 1:
-		return formatValue(results[0])
+		return formatResult(results[0])
 	}
 	var b []byte
 	b = append(b, '(')
@@ -853,7 +1009,7 @@ func formatResults(results []interface{}) string {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = append(b, formatValue(r)...)
+		b = append(b, formatResult(r)...)
 		if len(b) > cfg.cap {
 			break
 		}

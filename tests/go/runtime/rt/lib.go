@@ -24,13 +24,13 @@ func Plain(a, b int) int {
 
 // Add is instrumented.
 func Add(a, b int) (_ct_r0 int) {
-	_ct_s := _ct.S(file, 25, "Add", mod); if _ct_s != nil { _ct_s.A("a", a, "b", b) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 25, "Add", mod); if _ct_s != nil { _ct_s.A("a", a, "b", b) }; defer _ct.E1(_ct_s, &_ct_r0)
 	return a + b
 }
 
 // Inner returns two results.
 func Inner(x int) (_ct_r0 int, _ct_r1 error) {
-	_ct_s := _ct.S(file, 31, "Inner", mod); if _ct_s != nil { _ct_s.A("x", x) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0, _ct_r1) } }()
+	_ct_s := _ct.S(file, 31, "Inner", mod); if _ct_s != nil { _ct_s.A("x", x) }; defer _ct.E2(_ct_s, &_ct_r0, &_ct_r1)
 	if x < 0 {
 		_ct_s.B(33, 0)
 		return 0, errors.New("negative")
@@ -40,7 +40,7 @@ func Inner(x int) (_ct_r0 int, _ct_r1 error) {
 
 // Outer nests Inner, with variables, branches and loops.
 func Outer(n int, name string, password string) (_ct_r0 int) {
-	_ct_s := _ct.S(file, 41, "Outer", mod); if _ct_s != nil { _ct_s.A("n", n, "name", name, "password", password) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 41, "Outer", mod); if _ct_s != nil { _ct_s.A("n", n, "name", name, "password", password) }; defer _ct.E1(_ct_s, &_ct_r0)
 	total := 0; if _ct_s != nil { _ct_s.V(42, "total", total) }
 	for i := 0; i < n; i++ {
 		_ct_s.L(43, "for")
@@ -67,25 +67,25 @@ func PHandle(k int) {
 
 // Named has a named result changed by a user defer.
 func Named() (n int) {
-	_ct_s := _ct.S(file, 66, "Named", mod); defer func() { if _ct_s != nil { _ct_s.E(n) } }()
+	_ct_s := _ct.S(file, 66, "Named", mod); defer _ct.E1(_ct_s, &n)
 	defer func() { n = 42 }()
 	return 1
 }
 
 // NoResult returns nothing.
 func NoResult() {
-	_ct_s := _ct.S(file, 72, "NoResult", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 72, "NoResult", mod); defer _ct.E0(_ct_s)
 }
 
 // Boom panics.
 func Boom(msg string) {
-	_ct_s := _ct.S(file, 77, "Boom", mod); if _ct_s != nil { _ct_s.A("msg", msg) }; defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 77, "Boom", mod); if _ct_s != nil { _ct_s.A("msg", msg) }; defer _ct.E0(_ct_s)
 	panic(msg)
 }
 
 // Catcher recovers Boom's panic.
 func Catcher() (r interface{}) {
-	_ct_s := _ct.S(file, 83, "Catcher", mod); defer func() { if _ct_s != nil { _ct_s.E(r) } }()
+	_ct_s := _ct.S(file, 83, "Catcher", mod); defer _ct.E1(_ct_s, &r)
 	defer func() { r = _ct.Rec(_ct_s, 84, recover()) }()
 	Boom("kaboom")
 	return "unreached"
@@ -93,13 +93,13 @@ func Catcher() (r interface{}) {
 
 // Deref panics in its return operand.
 func Deref(p *int) (_ct_r0 int) {
-	_ct_s := _ct.S(file, 90, "Deref", mod); if _ct_s != nil { _ct_s.A("p", p) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 90, "Deref", mod); if _ct_s != nil { _ct_s.A("p", p) }; defer _ct.E1(_ct_s, &_ct_r0)
 	return *p
 }
 
 // Try runs f and recovers (instrumented): returns the recovered value.
 func Try(f func()) (r interface{}) {
-	_ct_s := _ct.S(file, 96, "Try", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 96, "Try", mod); defer _ct.E1(_ct_s, &r)
 	defer func() { r = _ct.Rec(_ct_s, 97, recover()) }()
 	f()
 	return nil
@@ -114,37 +114,37 @@ func TryPlain(f func()) (r interface{}) {
 
 // PanicNil panics with nil.
 func PanicNil() {
-	_ct_s := _ct.S(file, 111, "PanicNil", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 111, "PanicNil", mod); defer _ct.E0(_ct_s)
 	panic(nil)
 }
 
 // SelfRecover recovers its own panic and returns 5.
 func SelfRecover() (n int) {
-	_ct_s := _ct.S(file, 117, "SelfRecover", mod); defer func() { if _ct_s != nil { _ct_s.E(n) } }()
+	_ct_s := _ct.S(file, 117, "SelfRecover", mod); defer _ct.E1(_ct_s, &n)
 	defer func() { _ = _ct.Rec(_ct_s, 118, recover()); n = 5 }()
 	panic("self")
 }
 
 // LateDefer panics in a user defer after returning.
 func LateDefer() (_ct_r0 int) {
-	_ct_s := _ct.S(file, 123, "LateDefer", mod); defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 123, "LateDefer", mod); defer _ct.E1(_ct_s, &_ct_r0)
 	defer func() { panic("late") }()
 	return 1
 }
 
 // Exiter calls runtime.Goexit.
 func Exiter() {
-	_ct_s := _ct.S(file, 129, "Exiter", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 129, "Exiter", mod); defer _ct.E0(_ct_s)
 	runtime.Goexit()
 }
 
 // Spawn runs a function literal on a new goroutine.
 func Spawn() {
-	_ct_s := _ct.S(file, 135, "Spawn", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 135, "Spawn", mod); defer _ct.E0(_ct_s)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
-		_ct_s := _ct.SL(_ct_s, file, 138, "Spawn.func1", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+		_ct_s := _ct.SL(_ct_s, file, 138, "Spawn.func1", mod); defer _ct.E0(_ct_s)
 		defer wg.Done()
 		Add(1, 2)
 	}()
@@ -153,7 +153,7 @@ func Spawn() {
 
 // Worker calls Add n times.
 func Worker(id, n int) (_ct_r0 int) {
-	_ct_s := _ct.S(file, 147, "Worker", mod); if _ct_s != nil { _ct_s.A("id", id, "n", n) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 147, "Worker", mod); if _ct_s != nil { _ct_s.A("id", id, "n", n) }; defer _ct.E1(_ct_s, &_ct_r0)
 	t := 0
 	for i := 0; i < n; i++ {
 		_ct_s.L(149, "for")
@@ -172,40 +172,40 @@ type Tok struct {
 }
 
 func (t Tok) String() (_ct_r0 string) {
-	_ct_s := _ct.S(file, 166, "Tok.String", mod); if _ct_s != nil { _ct_s.A("t", t) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 166, "Tok.String", mod); if _ct_s != nil { _ct_s.A("t", t) }; defer _ct.E1(_ct_s, &_ct_r0)
 	StringCalls++
 	return "tok"
 }
 
 // UseTok records a Tok.
 func UseTok(t Tok, e error) (_ct_r0 Tok) {
-	_ct_s := _ct.S(file, 173, "UseTok", mod); if _ct_s != nil { _ct_s.A("t", t, "e", e) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 173, "UseTok", mod); if _ct_s != nil { _ct_s.A("t", t, "e", e) }; defer _ct.E1(_ct_s, &_ct_r0)
 	u := &t; if _ct_s != nil { _ct_s.V(174, "u", u) }
 	return t
 }
 
 // Values records values of many kinds.
 func Values(kv ...interface{}) {
-	_ct_s := _ct.S(file, 180, "Values", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 180, "Values", mod); defer _ct.E0(_ct_s)
 	if _ct_s != nil { _ct_s.V(181, kv...) }
 }
 
 // Hot is called more often than max_spans_per_function.
 func Hot(i int) (_ct_r0 int) {
-	_ct_s := _ct.S(file, 186, "Hot", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer func() { if _ct_s != nil { _ct_s.E(_ct_r0) } }()
+	_ct_s := _ct.S(file, 186, "Hot", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer _ct.E1(_ct_s, &_ct_r0)
 	if _ct_s != nil { _ct_s.V(187, "i", i) }
 	return i
 }
 
 // HotFail panics each call.
 func HotFail(i int) {
-	_ct_s := _ct.S(file, 192, "HotFail", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 192, "HotFail", mod); if _ct_s != nil { _ct_s.A("i", i) }; defer _ct.E0(_ct_s)
 	panic("hot")
 }
 
 // SiteCap assigns a variable and takes a branch n times in one span.
 func SiteCap(n int) {
-	_ct_s := _ct.S(file, 198, "SiteCap", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 198, "SiteCap", mod); defer _ct.E0(_ct_s)
 	for i := 0; i < n; i++ {
 		_ct_s.L(199, "for")
 		x := i; if _ct_s != nil { _ct_s.V(200, "x", x) }
@@ -215,6 +215,71 @@ func SiteCap(n int) {
 
 // Once assigns one variable per call (the per-process cap).
 func Once(i int) {
-	_ct_s := _ct.S(file, 206, "Once", mod); defer func() { if _ct_s != nil { _ct_s.E() } }()
+	_ct_s := _ct.S(file, 206, "Once", mod); defer _ct.E0(_ct_s)
 	y := i; if _ct_s != nil { _ct_s.V(207, "y", y) }
+}
+
+// DeferredOK returns normally; PanicDefersInner defers it (no closure)
+// before panicking, so gopanic runs it directly.
+func DeferredOK() (n int) {
+	_ct_s := _ct.S(file, 212, "DeferredOK", mod); defer _ct.E1(_ct_s, &n)
+	return 3
+}
+
+// PanicDefersInner panics with DeferredOK deferred and recovers (plain).
+func PanicDefersInner() {
+	defer func() { recover() }()
+	defer DeferredOK()
+	panic("x")
+}
+
+// G returns normally.
+func G(x int) (_ct_r0 int) {
+	_ct_s := _ct.S(file, 225, "G", mod); if _ct_s != nil { _ct_s.A("x", x) }; defer _ct.E1(_ct_s, &_ct_r0)
+	return x + 1
+}
+
+// PanicCallsG calls G from a deferred closure that runs during a panic
+// (plain).
+func PanicCallsG() {
+	defer func() { recover() }()
+	defer func() { G(1) }()
+	panic("y")
+}
+
+// Looped has a defer in a loop: its defers are not open-coded, so
+// runtime.deferreturn runs the end at a return.
+func Looped(n int, fail bool) (_ct_r0 int, err error) {
+	_ct_s := _ct.S(file, 240, "Looped", mod); if _ct_s != nil { _ct_s.A("n", n, "fail", fail) }; defer _ct.E2(_ct_s, &_ct_r0, &err)
+	for i := 0; i < n; i++ {
+		defer func() { _ct_r0++ }()
+	}
+	if fail {
+		panic("looped")
+	}
+	return 10, nil
+}
+
+// Blank has a blank result: its pointer is a (typed) nil.
+func Blank() (_ int, err error) {
+	_ct_s := _ct.S(file, 252, "Blank", mod); defer _ct.E2(_ct_s, (*struct{})(nil), &err)
+	return 7, nil
+}
+
+// Many has eight results.
+func Many() (a, b, c, d int, e string, f error, g [2]int, h bool) {
+	_ct_s := _ct.S(file, 258, "Many", mod); defer _ct.E8(_ct_s, &a, &b, &c, &d, &e, &f, &g, &h)
+	return 1, 2, 3, 4, "e", nil, [2]int{7, 8}, true
+}
+
+// Literal opens a span in a function literal it defers (the literal ends
+// with E0) and returns the literal's name as runtime.FuncForPC gives it.
+func Literal() (_ct_r0 string) {
+	_ct_s := _ct.S(file, 265, "Literal", mod); defer _ct.E1(_ct_s, &_ct_r0)
+	f := func() (_ct_r0 string) {
+		_ct_s := _ct.SL(_ct_s, file, 267, "Literal.func1", mod); defer _ct.E1(_ct_s, &_ct_r0)
+		pc, _, _, _ := runtime.Caller(0)
+		return runtime.FuncForPC(pc).Name()
+	}
+	return f()
 }

@@ -61,6 +61,14 @@ func TestChild(t *testing.T) {
 		if r := Try(func() { Boom("x") }); r != "x" {
 			t.Fatalf("recovered %v, want x", r)
 		}
+	case "deferred":
+		PanicDefersInner()
+		PanicCallsG()
+		Looped(2, false)
+		Try(func() { Looped(1, true) })
+		Blank()
+		Many()
+		Literal()
 	case "spawn":
 		Spawn()
 	case "concurrent":
@@ -203,7 +211,9 @@ func TestOffAllocs(t *testing.T) {
 	if os.Getenv("CT_SCENARIO") != "" || _ct.On {
 		t.Skip("telemetry on")
 	}
-	if n := testing.AllocsPerRun(1000, func() { Add(1, 2); Inner(3); Outer(2, "a", "b"); SiteCap(3) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() {
+		Add(1, 2); Inner(3); Outer(2, "a", "b"); SiteCap(3); NoResult(); Named(); Blank(); Many(); G(1); PanicCallsG()
+	}); n != 0 {
 		t.Errorf("off: %v allocs per run, want 0", n)
 	}
 	if _ct.S("f", 1, "x", "m") != nil || _ct.P("f") != nil || _ct.SL(nil, "f", 1, "x", "m") != nil {
@@ -214,7 +224,12 @@ func TestOffAllocs(t *testing.T) {
 	s.V(1, "a", 1)
 	s.B(1, 0)
 	s.L(1, "for")
-	s.E(1)
+	x, err := 1, error(nil)
+	_ct.E0(s)
+	_ct.E1(s, &x)
+	_ct.E2(s, &x, &err)
+	_ct.E2(s, (*struct{})(nil), &err)
+	_ct.E8(s, &x, &x, &x, &x, &x, &x, &x, &err)
 	if _ct.Rec(nil, 1, "x") != "x" {
 		t.Error("Rec changed its value")
 	}
@@ -413,6 +428,43 @@ func TestPanics(t *testing.T) {
 	if deref == nil || deref["exception"].(ev)["type"] != "runtime.errorString" {
 		t.Errorf("exception event of Deref: %v in %v", deref, excs)
 	}
+}
+
+// TestDeferredDuringPanic: functions that return normally while a panic
+// runs their caller's defers end "ok"; defers run by runtime.deferreturn;
+// blank and many results.
+func TestDeferredDuringPanic(t *testing.T) {
+	needProfile(t, "caps")
+	evs := runScenario(t, "deferred")
+	d := one(t, evs, "DeferredOK")
+	eq(t, "deferred by gopanic: status", d["status"], "ok")
+	eq(t, "deferred by gopanic: return", d["return"], "3")
+	eq(t, "deferred by gopanic: exception", d["exception"], nil)
+	g := one(t, evs, "G")
+	eq(t, "called from a deferred closure during a panic: status", g["status"], "ok")
+	eq(t, "called from a deferred closure during a panic: return", g["return"], "2")
+	lp := spans(evs, "Looped")
+	if len(lp) != 2 {
+		t.Fatalf("%d Looped spans", len(lp))
+	}
+	eq(t, "deferreturn: status", lp[0]["status"], "ok")
+	eq(t, "deferreturn: return", lp[0]["return"], "(12, nil)")
+	eq(t, "deferreturn panic: status", lp[1]["status"], "error")
+	eq(t, "deferreturn panic: return", lp[1]["return"], nil)
+	eq(t, "blank result", one(t, evs, "Blank")["return"], "(_, nil)")
+	eq(t, "eight results", one(t, evs, "Many")["return"], `(1, 2, 3, 4, "e", nil, [2]int{7, 8}, true)`)
+	lit := one(t, evs, "Literal.func1")
+	eq(t, "literal status", lit["status"], "ok")
+	eq(t, "literal parent", lit["parent_id"], one(t, evs, "Literal")["span_id"])
+}
+
+// TestLiteralNames: the end is not a closure, so the function's own
+// literals keep their names.
+func TestLiteralNames(t *testing.T) {
+	if os.Getenv("CT_SCENARIO") != "" {
+		t.Skip("child")
+	}
+	eq(t, "literal name", Literal(), "example.com/m/rt.Literal.func1")
 }
 
 // normalize: a panic's output without addresses, offsets and folders.
