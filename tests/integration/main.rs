@@ -9,6 +9,7 @@ mod cli;
 mod gate;
 mod git_mode;
 mod go_corpus;
+mod go_e2e;
 mod javascript_e2e;
 mod javascript_workflow;
 mod js_corpus;
