@@ -274,6 +274,28 @@ impl<'a> Base<'a> {
     }
 }
 
+/// A planner's walk over the tree, on the shared cursor and node stack of
+/// its [`Base`]: each planner says how it visits a node, and visits the
+/// children the same way.
+pub trait Walk<'a> {
+    /// What the walk knows where it is (the enclosing function, ...).
+    type Scope;
+    fn base(&mut self) -> &mut Base<'a>;
+    fn visit(&mut self, n: Node<'a>, scope: &Self::Scope);
+    /// Visits the named children of `n`: they go on the shared stack above
+    /// whatever the callers put there, and the visits push and pop above
+    /// them in turn.
+    fn visit_children(&mut self, n: Node<'a>, scope: &Self::Scope) {
+        let children = self.base().push_children(n);
+        let start = children.start;
+        for i in children {
+            let child = self.base().stack[i];
+            self.visit(child, scope);
+        }
+        self.base().stack.truncate(start);
+    }
+}
+
 /// The plan of a walk: the units, and the runtime binding when any unit has
 /// an insert; with no place for the binding, every unit is dropped with
 /// [`SKIP_NO_HEADER`].

@@ -12,7 +12,7 @@
 
 use super::kit::{
     attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
-    line_of, text, Base, Form, WordSet,
+    line_of, text, Base, Form, Walk, WordSet,
 };
 use super::{quote, Language, Layout, PlanContext, RuntimePlace};
 use crate::engine::{FilePlan, Insert, Point, PointKind, Unit};
@@ -478,18 +478,10 @@ fn is_statement_list(kind: &str) -> bool {
     )
 }
 
-impl<'a> Planner<'a> {
-    fn src(&self) -> &'a str {
-        self.base.src
-    }
-
-    fn visit_children(&mut self, n: Node<'a>, sc: &Scope) {
-        let range = self.base.push_children(n);
-        for i in range.clone() {
-            let child = self.base.stack[i];
-            self.visit(child, sc);
-        }
-        self.base.stack.truncate(range.start);
+impl<'a> Walk<'a> for Planner<'a> {
+    type Scope = Scope;
+    fn base(&mut self) -> &mut Base<'a> {
+        &mut self.base
     }
 
     fn visit(&mut self, n: Node<'a>, sc: &Scope) {
@@ -552,6 +544,12 @@ impl<'a> Planner<'a> {
             _ => {}
         }
         self.visit_children(n, sc);
+    }
+}
+
+impl<'a> Planner<'a> {
+    fn src(&self) -> &'a str {
+        self.base.src
     }
 
     /// The name a function or class gets from where it is defined.

@@ -21,7 +21,7 @@
 
 use super::kit::{
     attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
-    line_of, named_children, text, Base, Marks, WordSet, SKIP_SYNTAX_POINT,
+    line_of, named_children, text, Base, Marks, Walk, WordSet, SKIP_SYNTAX_POINT,
 };
 use super::{Language, Layout, PlanContext, RuntimePlace};
 use crate::engine::{FilePlan, Insert, Point, PointKind, Slot, Unit};
@@ -454,6 +454,102 @@ fn as_pattern_of(item: Node) -> Option<Node> {
     (value.kind() == "as_pattern").then_some(value)
 }
 
+impl<'a> Walk<'a> for Planner<'a> {
+    type Scope = Scope;
+    fn base(&mut self) -> &mut Base<'a> {
+        &mut self.base
+    }
+
+    fn visit(&mut self, n: Node<'a>, scope: &Scope) {
+        match n.kind() {
+            "decorated_definition" => {
+                let Some(def) = n.child_by_field_id(fields().definition) else {
+                    return;
+                };
+                let mut c = n.walk();
+                let decorators: Vec<Node<'a>> = n
+                    .named_children(&mut c)
+                    .filter(|d| d.kind() == "decorator")
+                    .collect();
+                for d in &decorators {
+                    self.visit_children(*d, scope);
+                }
+                match def.kind() {
+                    "function_definition" => {
+                        self.function(n, def, decorators.last().copied(), scope)
+                    }
+                    "class_definition" => self.class(def, scope),
+                    _ => self.visit(def, scope),
+                }
+            }
+            "function_definition" => self.function(n, n, None, scope),
+            "class_definition" => self.class(n, scope),
+            // Annotations are not run (or not run as written): leave them alone.
+            "type" | "interpolation" | "comment" => {}
+            "expression_statement" => {
+                self.assignment(n, scope);
+                self.visit_children(n, scope);
+            }
+            "if_statement" => {
+                self.if_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "conditional_expression" => {
+                self.ternary(n, scope);
+                self.visit_children(n, scope);
+            }
+            "while_statement" => self.while_statement(n, scope),
+            "for_statement" => self.for_statement(n, scope),
+            "try_statement" => {
+                self.try_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "with_statement" => {
+                self.with_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "match_statement" => {
+                self.match_statement(n, scope);
+                self.visit_children(n, scope);
+            }
+            "named_expression" => {
+                self.walrus(n, scope);
+                self.visit_children(n, scope);
+            }
+            "lambda" => {
+                self.lambda(n, scope);
+                self.visit_children(n, scope);
+            }
+            "break_statement" => {
+                if let Some(Loop::While(site)) = scope.loops.last() {
+                    let site = *site;
+                    if self.base.in_error(n.start_byte(), n.start_byte()) {
+                        return;
+                    }
+                    self.base.units[scope.unit].inserts.push(Insert::before(
+                        n.start_byte(),
+                        format!("{}; ", forms::LB.fill(&[&site])),
+                    ));
+                }
+            }
+            // Strings hold no points (interpolations are left alone above).
+            "string" | "concatenated_string" => {}
+            kind => {
+                // Blocks and clauses hold statements: always go in. Anything
+                // else here is an expression or a simple statement, whose only
+                // points are conditional expressions, walruses and lambdas;
+                // walking a subtree that cannot hold one was a third of the
+                // planning time.
+                let holds_statements =
+                    matches!(kind, "module" | "block" | "ERROR") || kind.ends_with("_clause");
+                if holds_statements || self.expression_marks.any_within(n.byte_range()) {
+                    self.visit_children(n, scope)
+                }
+            }
+        }
+    }
+}
+
 impl<'a> Planner<'a> {
     fn new(src: &'a str, ctx: &'a PlanContext, tree: &'a tree_sitter::Tree) -> Self {
         Planner {
@@ -612,107 +708,6 @@ impl<'a> Planner<'a> {
     }
 
     // -------------------------------------------------------------- walk ---
-
-    fn visit_children(&mut self, n: Node<'a>, scope: &Scope) {
-        // The children go on the shared stack above whatever the callers
-        // put there; the visits below push and pop above them in turn.
-        let children = self.base.push_children(n);
-        let start = children.start;
-        for i in children {
-            let child = self.base.stack[i];
-            self.visit(child, scope);
-        }
-        self.base.stack.truncate(start);
-    }
-
-    fn visit(&mut self, n: Node<'a>, scope: &Scope) {
-        match n.kind() {
-            "decorated_definition" => {
-                let Some(def) = n.child_by_field_id(fields().definition) else {
-                    return;
-                };
-                let mut c = n.walk();
-                let decorators: Vec<Node<'a>> = n
-                    .named_children(&mut c)
-                    .filter(|d| d.kind() == "decorator")
-                    .collect();
-                for d in &decorators {
-                    self.visit_children(*d, scope);
-                }
-                match def.kind() {
-                    "function_definition" => {
-                        self.function(n, def, decorators.last().copied(), scope)
-                    }
-                    "class_definition" => self.class(def, scope),
-                    _ => self.visit(def, scope),
-                }
-            }
-            "function_definition" => self.function(n, n, None, scope),
-            "class_definition" => self.class(n, scope),
-            // Annotations are not run (or not run as written): leave them alone.
-            "type" | "interpolation" | "comment" => {}
-            "expression_statement" => {
-                self.assignment(n, scope);
-                self.visit_children(n, scope);
-            }
-            "if_statement" => {
-                self.if_statement(n, scope);
-                self.visit_children(n, scope);
-            }
-            "conditional_expression" => {
-                self.ternary(n, scope);
-                self.visit_children(n, scope);
-            }
-            "while_statement" => self.while_statement(n, scope),
-            "for_statement" => self.for_statement(n, scope),
-            "try_statement" => {
-                self.try_statement(n, scope);
-                self.visit_children(n, scope);
-            }
-            "with_statement" => {
-                self.with_statement(n, scope);
-                self.visit_children(n, scope);
-            }
-            "match_statement" => {
-                self.match_statement(n, scope);
-                self.visit_children(n, scope);
-            }
-            "named_expression" => {
-                self.walrus(n, scope);
-                self.visit_children(n, scope);
-            }
-            "lambda" => {
-                self.lambda(n, scope);
-                self.visit_children(n, scope);
-            }
-            "break_statement" => {
-                if let Some(Loop::While(site)) = scope.loops.last() {
-                    let site = *site;
-                    if self.base.in_error(n.start_byte(), n.start_byte()) {
-                        return;
-                    }
-                    self.base.units[scope.unit].inserts.push(Insert::before(
-                        n.start_byte(),
-                        format!("{}; ", forms::LB.fill(&[&site])),
-                    ));
-                }
-            }
-            // Strings hold no points (interpolations are left alone above).
-            "string" | "concatenated_string" => {}
-            kind => {
-                // Blocks and clauses hold statements: always go in. Anything
-                // else here is an expression or a simple statement, whose only
-                // points are conditional expressions, walruses and lambdas;
-                // walking a subtree that cannot hold one was a third of the
-                // planning time.
-                let holds_statements =
-                    matches!(kind, "module" | "block" | "ERROR") || kind.ends_with("_clause");
-                if holds_statements || self.expression_marks.any_within(n.byte_range()) {
-                    self.visit_children(n, scope)
-                }
-            }
-        }
-    }
 
     // --------------------------------------------------------- functions ---
 
