@@ -49,8 +49,10 @@ PY
 
 caps='{"value_cap":60,"redact":["passw","secret","tok_?en"],"repr":"safe","max_events_per_site":4,"max_events_per_site_per_process":10,"max_spans_per_function":50,"max_failures_per_function":3,"slowest_calls":2,"max_trace_bytes":50000000}'
 nocap='{"value_cap":200,"max_events_per_site":1000,"max_events_per_site_per_process":0,"max_spans_per_function":0,"max_failures_per_function":0,"slowest_calls":5,"max_trace_bytes":0}'
+big='{"value_cap":4096,"max_events_per_site":1000,"max_events_per_site_per_process":0,"max_spans_per_function":0,"max_failures_per_function":0,"max_trace_bytes":0}'
 setup caps "$caps" || exit 1
 setup nocap "$nocap" || exit 1
+setup big "$big" || exit 1
 
 gp=$tmp/caps
 m=example.com/m
@@ -62,6 +64,39 @@ build_bins() {
 step "build (GOPATH mode)" build_bins
 step "go vet runtime (amd64, arm64, 386)" env GOPATH=$gp sh -c "cd $gp/src/$m/_ctinject && go vet . && GOARCH=arm64 go vet . && GOARCH=386 go vet ."
 step "go vet test programs" env GOPATH=$gp go vet $m/rt $m/crash $m/crashplain $m/quiet
+# escape analysis: recording changes nothing. The runtime's A, V and E<n>
+# (instantiated in rt) take pointers that do not escape, contents
+# included; the formatter's Values do not escape; the test programs'
+# recorded variables are not moved to the heap.
+escapes() {
+	GOPATH=$gp go build -gcflags="$m/rt=-m=2" -o /dev/null $m/rt >"$tmp/esc" 2>&1 || { cat "$tmp/esc"; return 1; }
+	GOPATH=$gp go build -gcflags="$m/_ctinject=-m" -o /dev/null $m/_ctinject >"$tmp/esc2" 2>&1 || { cat "$tmp/esc2"; return 1; }
+	local bad=0 f
+	# the pointers given to the instantiated A, V, E<n> (-m=2 lists every
+	# parameter that leaks, with its flow; they must not be there)
+	grep -q 'parameter ctinject.name leaks' "$tmp/esc" || { echo "no -m=2 output for the runtime's instantiations"; bad=1; }
+	if grep -E 'parameter ctinject.([a-hp]|ps|q) leaks' "$tmp/esc"; then
+		echo "a pointer given to the runtime leaks"; bad=1
+	fi
+	# noescape, and the formatter's Values and addresses
+	for f in 'func noescape(' \
+'func (f \*formatter) val(' 'func (f \*formatter) iface(' 'func (f \*formatter) list(' \
+		'func (f \*formatter) mapv(' 'func formatAt(' 'func (s \*Span) arg(' 'func (s \*Span) varAt(' 'func (s \*Span) end('; do
+		local ln
+		ln=$(grep -n "^$f" "$gp/src/$m/_ctinject/ctinject.go" | cut -d: -f1)
+		if grep -E "ctinject.go:$ln:[0-9]+: leaking param( content)?: (v|p|ps)$" "$tmp/esc2"; then
+			echo "$f leaks its Value or address"; bad=1
+		fi
+		grep -qE "ctinject.go:$ln:[0-9]+: (v|p|ps) does not escape" "$tmp/esc2" ||
+			{ echo "no 'does not escape' for $f (line $ln)"; bad=1; }
+	done
+	# the recorded variables of the test programs stay on the stack
+	if grep -E 'rt/lib.go:[0-9]+:[0-9]+: moved to heap: (local|a|b|buf|value|hdr|p|x|n|next|s|deep|leaf|m|d|total|v|err|secret|k|t|u|i|y)$' "$tmp/esc"; then
+		echo "a recorded variable was moved to the heap"; bad=1
+	fi
+	[ $bad = 0 ]
+}
+step "escape analysis (-gcflags=-m)" escapes
 # module mode: the same folder in a module compiles and vets
 modmode() {
 	local d=$tmp/mod
@@ -77,10 +112,12 @@ GO
 step "module mode build and vet" modmode
 export CT_CRASH_BIN=$tmp/crash CT_CRASHPLAIN_BIN=$tmp/crashplain CT_QUIET_BIN=$tmp/quiet
 step "go test (caps profile)" env GOPATH=$gp CT_PROFILE=caps go test -count=1 $m/rt
+step "go test (big profile: stack growth)" env GOPATH=$tmp/big CT_PROFILE=big go test -count=1 -run 'TestStackGrowth|TestOffAllocs' $m/rt
 step "go test (nocap profile: concurrency)" env GOPATH=$tmp/nocap CT_PROFILE=nocap go test -count=1 -run 'TestConcurrent|TestOffAllocs' $m/rt
 if GOPATH=$tmp/nocap go test -race -count=1 -run XXX $m/rt >/dev/null 2>&1; then
 	step "go test -race (nocap profile)" env GOPATH=$tmp/nocap CT_PROFILE=nocap go test -race -count=1 -run 'TestConcurrent|TestSpawn' $m/rt
 	step "go test -race (caps profile)" env GOPATH=$gp CT_PROFILE=caps go test -race -count=1 $m/rt
+	step "go test -race (big profile: stack growth)" env GOPATH=$tmp/big CT_PROFILE=big go test -race -count=1 -run 'TestStackGrowth' $m/rt
 else
 	summary+=("skip  go test -race (not available here)")
 fi

@@ -186,3 +186,84 @@ fn the_fixture_module_vets_tests_runs_and_crashes_as_the_original_and_explains_i
         .expect("the crashing call's span");
     assert_eq!(must["status"], "error");
 }
+
+const GO_LIB: &str = "package w\n\n// One adds one.\nfunc One(x int) int {\n\ty := x + 1\n\treturn y\n}\n\n// Two doubles.\nfunc Two(x int) int {\n\tif x > 0 {\n\t\treturn x * 2\n\t}\n\treturn 0\n}\n";
+
+/// The git-aware workflow on Go files: `--since` selects the changed
+/// function only, `--patch` gives a patch that git applies and that builds,
+/// the plan cache hits on a warm run with the same output, and the gate
+/// counts Go points.
+#[test]
+fn since_patch_cache_and_gate_work_on_go() {
+    if require_tool("git").is_none() || require_tool("go").is_none() {
+        return;
+    }
+    let r = git_repo(&[
+        ("go.mod", "module example.com/w\n\ngo 1.19\n"),
+        ("w.go", GO_LIB),
+    ]);
+    let p = r.path();
+    git(p, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(p.join("w.go"), GO_LIB.replace("x * 2", "x * 3")).unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let at = |name: &str| t.path().join(name).display().to_string();
+    let json = |args: &[&str]| -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let o = ctinject(p, &all);
+        let code = o.status.code().unwrap();
+        assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&o));
+        (code, serde_json::from_str(&stdout(&o)).unwrap())
+    };
+    let (_, rep) = json(&["--since", "main", "--dry-run", "--no-cache"]);
+    assert_eq!(report_functions(&rep), ["w.go:Two"], "{rep}");
+    ok(&ctinject(
+        p,
+        &["--since", "main", "--patch", &at("go.patch"), "--no-cache"],
+    ));
+    let patch = std::fs::read_to_string(at("go.patch")).unwrap();
+    assert!(
+        patch.contains("_ct.S(\"w.go\", 10, \"Two\", \"example.com/w\")"),
+        "{patch}"
+    );
+    assert!(!patch.contains("\"One\""), "{patch}");
+    assert!(patch.contains("_ctinject/ctinject_runtime.go"), "{patch}");
+    // Applied to the working tree, it builds and vets.
+    git(p, &["apply", &at("go.patch")]);
+    let cache = t.path().join("gocache");
+    ok(&go(p, &cache, &["vet", "./..."]));
+    git(p, &["apply", "-R", &at("go.patch")]);
+    // The gate: the changed function is fully covered.
+    let (code, rep) = json(&[
+        "--since",
+        "main",
+        "--dry-run",
+        "--no-cache",
+        "--fail-under",
+        "100",
+    ]);
+    assert_eq!(
+        (code, rep["gate"]["status"].as_str()),
+        (0, Some("pass")),
+        "{rep}"
+    );
+    // Cold, then warm from the cache: the same bytes.
+    let (o1, o2, c) = (at("o1"), at("o2"), at("c"));
+    let (_, cold) = json(&[".", "--out", &o1, "--cache-dir", &c]);
+    assert_eq!(cold["cache"]["hits"].as_u64(), Some(0), "{cold}");
+    let (_, warm) = json(&[".", "--out", &o2, "--cache-dir", &c]);
+    assert_eq!(warm["cache"]["hits"].as_u64(), Some(1), "{warm}");
+    for f in ["w.go", "_ctinject/ctinject_runtime.go"] {
+        let a = std::fs::read(Path::new(&o1).join(f)).unwrap();
+        let b = std::fs::read(Path::new(&o2).join(f)).unwrap();
+        assert_eq!(a, b, "{f} differs between a cold and a warm run");
+    }
+    let totals = &warm["totals"]["points"];
+    for (kind, n) in [("function", 2), ("variable", 1), ("branch", 1)] {
+        assert_eq!(
+            totals[kind]["instrumented"].as_u64(),
+            Some(n),
+            "{kind}: {totals}"
+        );
+    }
+}

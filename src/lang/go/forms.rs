@@ -28,16 +28,28 @@ pub static IMPORT_AND_SENTINEL: Form = Form::new(
 /// that ends with a `//go:` directive).
 pub static SENTINEL: Form = Form::new("; var _ = _ct.On", &[], Join::Exact);
 
-/// Name and value pairs of the arguments, or none:
-/// `"a", _ct.Val(&a), "b", _ct.Val(&b)`. A value is read through a pointer,
-/// by a call that returns it (`_ct.Val(&x)` is `x`): `go vet` reports a
-/// variable whose type holds a lock (`sync.Mutex`) passed by value, but not
-/// a call's result, and the pointer does not escape.
-const ARG_PAIRS: &str = r#"(?:"[\p{L}_][\p{L}\p{Nd}_]*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*\)(?:, "[\p{L}_][\p{L}\p{Nd}_]*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*\))*)?"#;
+/// The arguments recorded after a span opens, one call each, or nothing:
+/// `if _ct_s != nil { _ct.A(_ct_s, "a", &a); _ct.A(_ct_s, "b", &b) }; `.
+/// Values go by pointer to generic functions that format them in place:
+/// boxing them into `interface{}` would make what they point to escape
+/// to the heap, on every call, telemetry on or off.
+const ARG_CALLS: &str = r#"(?:if _ct_s != nil \{ _ct\.A\(_ct_s, "[\p{L}_][\p{L}\p{Nd}_]*", &[\p{L}_][\p{L}\p{Nd}_]*\)(?:; _ct\.A\(_ct_s, "[\p{L}_][\p{L}\p{Nd}_]*", &[\p{L}_][\p{L}\p{Nd}_]*\))* \}; )?"#;
 /// How many results the span's end reads.
 const RESULT_COUNT: &str = "[0-8]";
 /// Pointers to the results: `, &_ct_r0, &err`.
 const RESULT_POINTERS: &str = r"(?:, &[\p{L}_][\p{L}\p{Nd}_]*)*";
+
+/// The holes of a span: file, line, name, package, the arguments' calls,
+/// the number of results and the pointers to them.
+const SPAN_HOLES: &[Hole] = &[
+    Str,
+    Int,
+    Str,
+    Str,
+    Exact(ARG_CALLS),
+    Exact(RESULT_COUNT),
+    Exact(RESULT_POINTERS),
+];
 
 /// A function's span, first in its body after the `{`: opened, its
 /// arguments recorded, and its end deferred first, so that it runs after
@@ -46,31 +58,15 @@ const RESULT_POINTERS: &str = r"(?:, &[\p{L}_][\p{L}\p{Nd}_]*)*";
 /// closure: a new function literal would renumber the function's own
 /// literals (`F.func1`), which stack traces show.
 pub static SPAN: Form = Form::new(
-    " _ct_s := _ct.S({}, {}, {}, {}); if _ct_s != nil { _ct_s.A({}) }; defer _ct.E{}(_ct_s{});",
-    &[
-        Str,
-        Int,
-        Str,
-        Str,
-        Exact(ARG_PAIRS),
-        Exact(RESULT_COUNT),
-        Exact(RESULT_POINTERS),
-    ],
+    " _ct_s := _ct.S({}, {}, {}, {}); {}defer _ct.E{}(_ct_s{});",
+    SPAN_HOLES,
     Join::Exact,
 );
 /// ... of a function literal inside an instrumented function: the enclosing
 /// span is the parent when the literal runs on a goroutine of its own.
 pub static LITERAL_SPAN: Form = Form::new(
-    " _ct_s := _ct.SL(_ct_s, {}, {}, {}, {}); if _ct_s != nil { _ct_s.A({}) }; defer _ct.E{}(_ct_s{});",
-    &[
-        Str,
-        Int,
-        Str,
-        Str,
-        Exact(ARG_PAIRS),
-        Exact(RESULT_COUNT),
-        Exact(RESULT_POINTERS),
-    ],
+    " _ct_s := _ct.SL(_ct_s, {}, {}, {}, {}); {}defer _ct.E{}(_ct_s{});",
+    SPAN_HOLES,
     Join::Exact,
 );
 /// The handle of a function whose span is not wanted, for its events.
@@ -86,23 +82,18 @@ pub static BLANK_RESULT_NAME: Form = Form::new("_ct_r{}", &[Exact("[0-9]")], Joi
 pub static RESULT_OPEN: Form = Form::new("(_ct_r0 ", &[], Join::Exact);
 pub static CLOSE_PAREN: Form = Form::new(")", &[], Join::Exact);
 
-/// Name and value pairs of variables, read as the arguments are:
-/// `"x", _ct.Val(&x), "s.f", _ct.Val(&s.f)`.
-const VAR_PAIRS: &str = r#""[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\)(?:, "[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", _ct\.Val\(&[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\))*"#;
+/// Variables recorded, one call (and one event) each:
+/// `_ct.V(_ct_s, 12, "x", &x); _ct.V(_ct_s, 12, "s.f", &s.f)`, by pointer
+/// as the arguments are.
+const VAR_CALLS: &str = r#"_ct\.V\(_ct_s, -?[0-9]+, "[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", &[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\)(?:; _ct\.V\(_ct_s, -?[0-9]+, "[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*", &[\p{L}_][\p{L}\p{Nd}_]*(?:\.[\p{L}_][\p{L}\p{Nd}_]*)*\))*"#;
 /// Variables after the statement that set them (an expression statement:
 /// nothing is declared, so no `goto` can jump over it).
-pub static VARS_AFTER: Form = Form::new(
-    "; if _ct_s != nil { _ct_s.V({}, {}) }",
-    &[Int, Exact(VAR_PAIRS)],
-    Join::Exact,
-);
+pub static VARS_AFTER: Form =
+    Form::new("; if _ct_s != nil { {} }", &[Exact(VAR_CALLS)], Join::Exact);
 /// ... first in a block or a case (a range loop's keys and values, a
 /// `select` case's received values).
-pub static VARS_FIRST: Form = Form::new(
-    " if _ct_s != nil { _ct_s.V({}, {}) };",
-    &[Int, Exact(VAR_PAIRS)],
-    Join::Exact,
-);
+pub static VARS_FIRST: Form =
+    Form::new(" if _ct_s != nil { {} };", &[Exact(VAR_CALLS)], Join::Exact);
 /// A branch arm taken: first in the arm's block, or after a case's `:`.
 pub static BRANCH: Form = Form::new(" _ct_s.B({}, {});", &[Int, Int], Join::Exact);
 /// A loop's iteration, first in its body.

@@ -5,8 +5,8 @@
 //! | point | form |
 //! | --- | --- |
 //! | runtime binding | `package p; import _ct "IMPORT/_ctinject"` on the package line, and `; var _ = _ct.On` after the last import declaration (it keeps the import used) |
-//! | function span | first in the body: `_ct_s := _ct.S(F, L, "name", "pkg"); if _ct_s != nil { _ct_s.A("a", _ct.Val(&a)) }; defer _ct.E1(_ct_s, &_ct_r0);` with unnamed results named (`(_ct_r0 int)`); a function literal opens with `_ct.SL(_ct_s, ...)`, its enclosing span as a parent hint |
-//! | variable | `x, err := f(); if _ct_s != nil { _ct_s.V(L, "x", _ct.Val(&x), "err", _ct.Val(&err)) }` after `:=`, `=`, `op=`, `++`, `--`; range keys and values first in the loop body |
+//! | function span | first in the body: `_ct_s := _ct.S(F, L, "name", "pkg"); if _ct_s != nil { _ct.A(_ct_s, "a", &a) }; defer _ct.E1(_ct_s, &_ct_r0);` with unnamed results named (`(_ct_r0 int)`); a function literal opens with `_ct.SL(_ct_s, ...)`, its enclosing span as a parent hint |
+//! | variable | `x, err := f(); if _ct_s != nil { _ct.V(_ct_s, L, "x", &x); _ct.V(_ct_s, L, "err", &err) }` after `:=`, `=`, `op=`, `++`, `--`; range keys and values first in the loop body |
 //! | branch | `_ct_s.B(S, arm);` first in each `if`/`else` block, after each `case`'s `:` (expression and type switches, `select`) |
 //! | loop | `_ct_s.L(S, "range");` first in the body, counted per span |
 //! | `recover()` | `_ct.Rec(_ct_s, L, recover())`: the value is recorded and returned as it is |
@@ -18,7 +18,7 @@
 
 use super::kit::{
     attach_header, check_positions, check_units_stay_in_place, check_wrappers, field_id, last_row,
-    line_of, text, Base, WordSet,
+    line_of, text, Base, Walk, WordSet,
 };
 use super::{quote, Language, Layout, PlanContext, RuntimePlace};
 use crate::engine::{FilePlan, Insert, Point, PointKind, Unit};
@@ -43,6 +43,9 @@ pub const RUNTIME_DIR: &str = "_ctinject";
 static BINDING_MARKS: WordSet = WordSet::new(&["import _ct \""]);
 
 const SKIP_TEST_FILE: &str = "a test file (`_test.go`): tests are run, not instrumented";
+const SKIP_TESTDATA: &str = "in a `testdata` folder: the go command builds nothing there, and tests read its files as they are";
+const SKIP_VENDOR: &str =
+    "a vendored dependency (`vendor/`): instrument its own module to trace it";
 const SKIP_CGO: &str =
     "a cgo file (`import \"C\"`): cgo rewrites it, and inserted code would be rewritten too";
 const SKIP_GENERATED: &str =
@@ -55,6 +58,7 @@ const SKIP_DIRECTIVE: &str = "a `//go:` directive (`nosplit`, `systemstack`, `no
 const SKIP_RESULTS: &str = "it has more than 8 results";
 const SKIP_NO_HANDLE: &str =
     "its function has no span to record it in (the function is left alone)";
+const SKIP_FUNC_VALUE: &str = "the value is a function literal: recording its variable by address would stop Go from calling the literal directly (its arguments would escape to the heap), and a function value shows only as an address";
 const SKIP_DEFERRED_RECOVER: &str =
     "`recover` itself is the deferred (or `go`) call: wrapping it would call it too early";
 const SKIP_OWN_RECOVER: &str = "the file declares a `recover` of its own";
@@ -216,6 +220,7 @@ struct Fields {
     update: u16,
     alias: u16,
     left: u16,
+    right: u16,
     communication: u16,
     function: u16,
     arguments: u16,
@@ -240,6 +245,7 @@ fn fields() -> &'static Fields {
             update: f("update"),
             alias: f("alias"),
             left: f("left"),
+            right: f("right"),
             communication: f("communication"),
             function: f("function"),
             arguments: f("arguments"),
@@ -252,6 +258,14 @@ fn plan(source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
     let file_name = ctx.rel_path.rsplit('/').next().unwrap_or(&ctx.rel_path);
     if file_name.ends_with("_test.go") {
         return FilePlan::skipped(SKIP_TEST_FILE);
+    }
+    let folders = ctx.rel_path.split('/').rev().skip(1);
+    for folder in folders {
+        match folder {
+            "testdata" => return FilePlan::skipped(SKIP_TESTDATA),
+            "vendor" => return FilePlan::skipped(SKIP_VENDOR),
+            _ => {}
+        }
     }
     if BINDING_MARKS.regex().is_match(source) {
         return FilePlan::skipped("already instrumented by ctinject");
@@ -408,18 +422,10 @@ fn is_limiting_directive(line: &str) -> bool {
         .any(|d| line == *d || line.starts_with(&format!("{d} ")))
 }
 
-impl<'a> Planner<'a> {
-    fn src(&self) -> &'a str {
-        self.base.src
-    }
-
-    fn visit_children(&mut self, n: Node<'a>, sc: &Scope) {
-        let range = self.base.push_children(n);
-        for i in range.clone() {
-            let child = self.base.stack[i];
-            self.visit(child, sc);
-        }
-        self.base.stack.truncate(range.start);
+impl<'a> Walk<'a> for Planner<'a> {
+    type Scope = Scope;
+    fn base(&mut self) -> &mut Base<'a> {
+        &mut self.base
     }
 
     fn visit(&mut self, n: Node<'a>, sc: &Scope) {
@@ -437,6 +443,12 @@ impl<'a> Planner<'a> {
             _ => {}
         }
         self.visit_children(n, sc);
+    }
+}
+
+impl<'a> Planner<'a> {
+    fn src(&self) -> &'a str {
+        self.base.src
     }
 
     /// A function, method or function literal: its span, then its body.
@@ -624,12 +636,12 @@ impl<'a> Planner<'a> {
         (pointers.len() <= 8).then_some((renames, pointers))
     }
 
-    /// The arguments a span records, as name and value pairs: the
-    /// receiver's and the parameters' names (blank and unnamed ones left
-    /// out).
+    /// The calls that record a span's arguments (see `ARG_CALLS` in the
+    /// forms): the receiver's and the parameters' (blank and unnamed ones
+    /// left out).
     fn arguments(&self, n: Node<'a>) -> String {
         let src = self.src();
-        let mut pairs = Vec::new();
+        let mut calls = Vec::new();
         let lists = [self.f.receiver, self.f.parameters]
             .into_iter()
             .filter_map(|field| n.child_by_field_id(field));
@@ -640,12 +652,15 @@ impl<'a> Planner<'a> {
                 for name in decl.children_by_field_name("name", &mut cc) {
                     let name = text(src, name);
                     if name != "_" {
-                        pairs.push(pair(name));
+                        calls.push(format!("_ct.A(_ct_s, {}, &{name})", quote(name)));
                     }
                 }
             }
         }
-        pairs.join(", ")
+        if calls.is_empty() {
+            return String::new();
+        }
+        format!("if _ct_s != nil {{ {} }}; ", calls.join("; "))
     }
 
     /// Pushes an event point, with its inserts, where `_ct_s` is declared.
@@ -729,7 +744,7 @@ impl<'a> Planner<'a> {
         if ats.is_empty() {
             return;
         }
-        let text = forms::VARS_FIRST.fill(&[&line, &pairs(&names)]);
+        let text = forms::VARS_FIRST.fill(&[&var_calls(line, &names)]);
         let inserts = ats
             .iter()
             .map(|&at| Insert::after(at, text.clone()))
@@ -835,12 +850,32 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let line = line_of(inner);
+            if self.assigns_func_literal(inner) {
+                if self.ctx.wants(PointKind::Variable) {
+                    let point = Point::skipped(PointKind::Variable, line, SKIP_FUNC_VALUE);
+                    self.base.push(sc.unit, point, []);
+                }
+                continue;
+            }
             let insert = Insert::after(
                 inner.end_byte(),
-                forms::VARS_AFTER.fill(&[&line, &pairs(&targets)]),
+                forms::VARS_AFTER.fill(&[&var_calls(line, &targets)]),
             );
             self.push_event(sc, PointKind::Variable, line, vec![insert]);
         }
+    }
+
+    /// True when a value the statement assigns is a function literal
+    /// (`str := func(s string) { ... }`).
+    fn assigns_func_literal(&self, stmt: Node<'a>) -> bool {
+        let Some(right) = stmt.child_by_field_id(self.f.right) else {
+            return false;
+        };
+        let mut c = right.walk();
+        let found = right
+            .named_children(&mut c)
+            .any(|e| e.kind() == "func_literal");
+        found || right.kind() == "func_literal"
     }
 
     /// The names a statement sets that an event can read again without
@@ -922,16 +957,15 @@ fn is_plain_name(e: Node) -> bool {
     }
 }
 
-/// `"x", _ct.Val(&x)`: the value read through a pointer, by a call (see
-/// `ARG_PAIRS` in the forms).
-fn pair(name: &str) -> String {
-    format!("{}, _ct.Val(&{name})", quote(name))
-}
-
-/// `"x", _ct.Val(&x), "s.f", _ct.Val(&s.f)`.
-fn pairs(names: &[&str]) -> String {
-    let parts: Vec<String> = names.iter().map(|n| pair(n)).collect();
-    parts.join(", ")
+/// `_ct.V(_ct_s, 12, "x", &x); _ct.V(_ct_s, 12, "s.f", &s.f)`: one call
+/// (and one event) per variable, each value by pointer (see `ARG_CALLS` in
+/// the forms).
+fn var_calls(line: u32, names: &[&str]) -> String {
+    let calls: Vec<String> = names
+        .iter()
+        .map(|n| format!("_ct.V(_ct_s, {line}, {}, &{n})", quote(n)))
+        .collect();
+    calls.join("; ")
 }
 
 /// A method's receiver type as Go names it in stack traces: `T`, `(*T)`,

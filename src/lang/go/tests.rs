@@ -44,22 +44,26 @@ fn go(src: &str) -> String {
 const IMPORT: &str = "; import _ct \"example.com/m/_ctinject\"";
 const SENTINEL: &str = "; var _ = _ct.On";
 
-fn span(line: u32, name: &str, args: &str, results: &str) -> String {
+fn span(line: u32, name: &str, args: &[&str], results: &str) -> String {
     let n = results.matches(", ").count();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| format!("_ct.A(_ct_s, \"{a}\", &{a})"))
+        .collect();
+    let args = if args.is_empty() {
+        String::new()
+    } else {
+        format!("if _ct_s != nil {{ {} }}; ", args.join("; "))
+    };
     format!(
-        " _ct_s := _ct.S(\"a.go\", {line}, \"{name}\", \"example.com/m\"); if _ct_s != nil {{ _ct_s.A({args}) }}; defer _ct.E{n}(_ct_s{results});"
+        " _ct_s := _ct.S(\"a.go\", {line}, \"{name}\", \"example.com/m\"); {args}defer _ct.E{n}(_ct_s{results});"
     )
 }
 
 #[test]
 fn a_function_gets_its_span_first_in_its_body_with_unnamed_results_named() {
     let src = "package m\n\nfunc Div(a, b int) (int, error) {\n\treturn a / b, nil\n}\n";
-    let open = span(
-        3,
-        "Div",
-        "\"a\", _ct.Val(&a), \"b\", _ct.Val(&b)",
-        ", &_ct_r0, &_ct_r1",
-    );
+    let open = span(3, "Div", &["a", "b"], ", &_ct_r0, &_ct_r1");
     assert_eq!(
         go(src),
         format!("package m{IMPORT}{SENTINEL}\n\nfunc Div(a, b int) (_ct_r0 int, _ct_r1 error) {{{open}\n\treturn a / b, nil\n}}\n")
@@ -69,11 +73,11 @@ fn a_function_gets_its_span_first_in_its_body_with_unnamed_results_named() {
 #[test]
 fn a_single_result_is_named_in_parentheses_and_named_results_are_read_as_they_are() {
     let src = "package m\n\nimport \"fmt\"\n\nfunc F() int { return 1 }\n\nfunc G() (n int, _ error) { n = 2; fmt.Println(); return }\n";
-    let f = span(5, "F", "", ", &_ct_r0");
-    let g = span(7, "G", "", ", &n, &_ct_r1_");
+    let f = span(5, "F", &[], ", &_ct_r0");
+    let g = span(7, "G", &[], ", &n, &_ct_r1_");
     assert_eq!(
         go(src),
-        format!("package m{IMPORT}\n\nimport \"fmt\"{SENTINEL}\n\nfunc F() (_ct_r0 int) {{{f} return 1 }}\n\nfunc G() (n int, _ct_r1_ error) {{{g} n = 2; if _ct_s != nil {{ _ct_s.V(7, \"n\", _ct.Val(&n)) }}; fmt.Println(); return }}\n")
+        format!("package m{IMPORT}\n\nimport \"fmt\"{SENTINEL}\n\nfunc F() (_ct_r0 int) {{{f} return 1 }}\n\nfunc G() (n int, _ct_r1_ error) {{{g} n = 2; if _ct_s != nil {{ _ct.V(_ct_s, 7, \"n\", &n) }}; fmt.Println(); return }}\n")
     );
 }
 
@@ -83,26 +87,18 @@ fn methods_are_named_as_go_names_them_and_record_their_receiver() {
         "package m\n\nfunc (r *T[K, V]) Get(k K) {}\n\nfunc (t T) Len() {}\n\nfunc (T) Nop() {}\n";
     let out = go(src);
     assert!(
-        out.contains(&span(
-            3,
-            "(*T[...]).Get",
-            "\"r\", _ct.Val(&r), \"k\", _ct.Val(&k)",
-            ""
-        )),
+        out.contains(&span(3, "(*T[...]).Get", &["r", "k"], "")),
         "{out}"
     );
-    assert!(
-        out.contains(&span(5, "T.Len", "\"t\", _ct.Val(&t)", "")),
-        "{out}"
-    );
-    assert!(out.contains(&span(7, "T.Nop", "", "")), "{out}");
+    assert!(out.contains(&span(5, "T.Len", &["t"], "")), "{out}");
+    assert!(out.contains(&span(7, "T.Nop", &[], "")), "{out}");
 }
 
 #[test]
 fn function_literals_are_named_like_go_and_take_the_enclosing_span_as_parent() {
     let src = "package m\n\nvar h = func() {}\n\nfunc F() {\n\tgo func() {\n\t\tdefer func() {}()\n\t}()\n\tg := func() {}\n\tg()\n}\n";
     let (out, plan) = run(src);
-    assert!(skipped(&plan).is_empty());
+    assert_eq!(skipped(&plan), [SKIP_FUNC_VALUE], "g := func() {{}}");
     assert!(
         out.contains("var h = func() { _ct_s := _ct.S(\"a.go\", 3, \"glob..func1\""),
         "{out}"
@@ -158,14 +154,14 @@ L:
 ";
     let out = go(src);
     let expected = [
-        "\ttotal := 0; if _ct_s != nil { _ct_s.V(4, \"total\", _ct.Val(&total)) }\n",
-        "\tfor i, x := range xs { _ct_s.L(5, \"range\"); if _ct_s != nil { _ct_s.V(5, \"i\", _ct.Val(&i), \"x\", _ct.Val(&x)) };\n",
-        "\t\ttotal += x * i; if _ct_s != nil { _ct_s.V(6, \"total\", _ct.Val(&total)) }\n",
+        "\ttotal := 0; if _ct_s != nil { _ct.V(_ct_s, 4, \"total\", &total) }\n",
+        "\tfor i, x := range xs { _ct_s.L(5, \"range\"); if _ct_s != nil { _ct.V(_ct_s, 5, \"i\", &i); _ct.V(_ct_s, 5, \"x\", &x) };\n",
+        "\t\ttotal += x * i; if _ct_s != nil { _ct.V(_ct_s, 6, \"total\", &total) }\n",
         "\tfor total < 10 { _ct_s.L(8, \"while\");\n",
-        "\t\ttotal++; if _ct_s != nil { _ct_s.V(9, \"total\", _ct.Val(&total)) }\n",
+        "\t\ttotal++; if _ct_s != nil { _ct.V(_ct_s, 9, \"total\", &total) }\n",
         "\tif total > 3 { _ct_s.B(11, 0);\n\t} else if total > 2 { _ct_s.B(11, 1);\n\t} else { _ct_s.B(11, 2);\n",
         "\tcase 1, 2: _ct_s.B(15, 0);\n\t\tfallthrough\n\tdefault: _ct_s.B(15, 1);\n",
-        "\tcase v, ok := <-c: _ct_s.B(20, 0); if _ct_s != nil { _ct_s.V(21, \"v\", _ct.Val(&v), \"ok\", _ct.Val(&ok)) };\n",
+        "\tcase v, ok := <-c: _ct_s.B(20, 0); if _ct_s != nil { _ct.V(_ct_s, 21, \"v\", &v); _ct.V(_ct_s, 21, \"ok\", &ok) };\n",
         "\tcase c <- 1: _ct_s.B(20, 1);\n",
         // Nothing between a label and its statement.
         "L:\n\tfor { _ct_s.L(26, \"forever\");\n",
@@ -207,12 +203,12 @@ func F(v interface{}) {
 ";
     let out = go(src);
     let expected = [
-        "if x := 1; x > 0 { _ct_s.B(4, 0); if _ct_s != nil { _ct_s.V(4, \"x\", _ct.Val(&x)) };\n",
-        "} else if y := 2; y > x { _ct_s.B(4, 1); if _ct_s != nil { _ct_s.V(4, \"x\", _ct.Val(&x)) }; if _ct_s != nil { _ct_s.V(5, \"y\", _ct.Val(&y)) };\n",
-        "} else { _ct_s.B(4, 2); if _ct_s != nil { _ct_s.V(4, \"x\", _ct.Val(&x)) }; if _ct_s != nil { _ct_s.V(5, \"y\", _ct.Val(&y)) };\n",
-        "for i := 0; i < 2; i++ { _ct_s.L(8, \"for\"); if _ct_s != nil { _ct_s.V(8, \"i\", _ct.Val(&i)) };\n",
-        "case int: _ct_s.B(10, 0); if _ct_s != nil { _ct_s.V(10, \"t\", _ct.Val(&t)) };\n",
-        "default: _ct_s.B(10, 1); if _ct_s != nil { _ct_s.V(10, \"t\", _ct.Val(&t)) };\n",
+        "if x := 1; x > 0 { _ct_s.B(4, 0); if _ct_s != nil { _ct.V(_ct_s, 4, \"x\", &x) };\n",
+        "} else if y := 2; y > x { _ct_s.B(4, 1); if _ct_s != nil { _ct.V(_ct_s, 4, \"x\", &x) }; if _ct_s != nil { _ct.V(_ct_s, 5, \"y\", &y) };\n",
+        "} else { _ct_s.B(4, 2); if _ct_s != nil { _ct.V(_ct_s, 4, \"x\", &x) }; if _ct_s != nil { _ct.V(_ct_s, 5, \"y\", &y) };\n",
+        "for i := 0; i < 2; i++ { _ct_s.L(8, \"for\"); if _ct_s != nil { _ct.V(_ct_s, 8, \"i\", &i) };\n",
+        "case int: _ct_s.B(10, 0); if _ct_s != nil { _ct.V(_ct_s, 10, \"t\", &t) };\n",
+        "default: _ct_s.B(10, 1); if _ct_s != nil { _ct.V(_ct_s, 10, \"t\", &t) };\n",
     ];
     for e in expected {
         assert!(out.contains(e), "{e:?} not in\n{out}");
@@ -226,7 +222,7 @@ fn without_spans_a_function_with_events_declares_a_handle() {
     let (out, _) = crate::lang::test_support::run(&Go, src, &c);
     assert_eq!(
         out,
-        format!("package m{IMPORT}{SENTINEL}\n\nfunc F() {{ _ct_s := _ct.P(\"a.go\"); _ = _ct_s;\n\tx := 1; if _ct_s != nil {{ _ct_s.V(4, \"x\", _ct.Val(&x)) }}\n\t_ = x\n}}\n\nfunc G() {{}}\n")
+        format!("package m{IMPORT}{SENTINEL}\n\nfunc F() {{ _ct_s := _ct.P(\"a.go\"); _ = _ct_s;\n\tx := 1; if _ct_s != nil {{ _ct.V(_ct_s, 4, \"x\", &x) }}\n\t_ = x\n}}\n\nfunc G() {{}}\n")
     );
 }
 
@@ -238,6 +234,13 @@ fn files_that_must_stay_as_they_are_are_skipped_with_a_reason() {
         plan_of("a_test.go", body).file_skipped.as_deref(),
         Some(SKIP_TEST_FILE)
     );
+    for (rel, reason) in [
+        ("testdata/x/a.go", SKIP_TESTDATA),
+        ("pkg/vendor/github.com/x/a.go", SKIP_VENDOR),
+    ] {
+        assert_eq!(plan_of(rel, body).file_skipped.as_deref(), Some(reason));
+    }
+    assert_eq!(plan_of("testdata.go", body).file_skipped, None);
     let cgo = "package m\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc F() {}\n";
     assert_eq!(plan_of("a.go", cgo).file_skipped.as_deref(), Some(SKIP_CGO));
     let generated = "// Code generated by stringer; DO NOT EDIT.\n\npackage m\n\nfunc F() {}\n";

@@ -1,7 +1,7 @@
 // ctinject Go runtime: written by ctinject, do not edit.
 
 // Package ctinject is the Go runtime of ctinject: instrumented files import
-// it (as `_ct "IMPORTPATH/_ctinject"`) and call S, SL, P, A, E0 ... E8, V, Val,
+// it (as `_ct "IMPORTPATH/_ctinject"`) and call S, SL, P, A, E0 ... E8, V,
 // B, L and Rec. It uses the standard library only and never writes to
 // standard output. It needs Go 1.18 or later (E1 ... E8 are generic).
 //
@@ -9,7 +9,12 @@
 //
 // First in each instrumented function body, on one line:
 //
-//	_ct_s := _ct.S("a.go", 12, "Div", "example.com/m"); if _ct_s != nil { _ct_s.A("a", a, "b", b) }; defer _ct.E2(_ct_s, &q, &err);
+//	_ct_s := _ct.S("a.go", 12, "Div", "example.com/m"); if _ct_s != nil { _ct.A(_ct_s, "a", &a); _ct.A(_ct_s, "b", &b) }; defer _ct.E2(_ct_s, &q, &err);
+//
+// and after a statement that assigns variables, one V call (one var
+// event) per variable:
+//
+//	q, err := div(a, b); if _ct_s != nil { _ct.V(_ct_s, 13, "q", &q); _ct.V(_ct_s, 13, "err", &err) }
 //
 // A function literal opens with `_ct_s := _ct.SL(_ct_s, file, line, name,
 // module)` (the enclosing span as its parent hint) and ends the same way.
@@ -24,11 +29,37 @@
 // tracebacks and runtime.Callers leave it out.)
 //
 // With telemetry off, S and SL return nil and E<n> returns at once: no
-// allocation, no boxing. E<n> only reads through its pointers and boxes
-// the values (a copy each); it never keeps a pointer, so the function's
-// result variables stay on its stack. A blank result `_` has a nil pointer
-// (it must be typed: an untyped nil cannot instantiate a type parameter,
-// e.g. `(*struct{})(nil)`); it is recorded as _ ("return":"(_, nil)").
+// allocation. A blank result `_` has a nil pointer (it must be typed: an
+// untyped nil cannot instantiate a type parameter, e.g.
+// `(*struct{})(nil)`); it is recorded as _ ("return":"(_, nil)").
+//
+// # Values go by pointer and are formatted in place
+//
+// Go's escape analysis is flow-insensitive: it does not see the `if _ct_s
+// != nil` around the calls, so whatever a call does with its argument
+// counts on every run, telemetry on or off. Boxing a value into an
+// interface{} there would make everything it points to escape to the heap
+// (a parameter `p *T` recorded would move each caller's `&local` to the
+// heap; `hdr := (*reflect.StringHeader)(unsafe.Pointer(&value))` recorded
+// would move `value`), and allocation-counting tests (testing.AllocsPerRun,
+// as slog's) would fail. So A, V and E<n> are generic functions that take
+// a pointer to the value, hide it from escape analysis (noescape, as the
+// Go runtime's own) and format the value where it is, with reflect,
+// before they return (E<n> runs deferred, while the function's frame is
+// still alive): never copied into an interface, and no reflect.Value or
+// pointer derived from it is stored anywhere but in the formatter's own
+// stack frames. The value may live on the caller's stack, which can move
+// (grow) while it is formatted: the runtime adjusts pointers held in
+// stack frames, not copies on the heap. The formatter's Values do not
+// escape either (go build -gcflags=-m; the tests check it), so the hiding
+// is a second line of defence. What is kept is the formatted text (copied
+// bytes). Consequence: a value is formatted when it is recorded or never.
+// A call over max_spans_per_function records no arguments (formatting
+// them on every hot call is the cost the cap exists to avoid): if it
+// fails and is written (max_failures_per_function), its span has
+// "args":null; the "slowest" entries of calls summaries have "args":null
+// too (their "return" is formatted when the call ends, as it joins the
+// slowest).
 //
 // How the call ended is read from the stack when the deferred E<n> runs,
 // never with recover() (which would stop the panic) nor by re-panicking:
@@ -87,8 +118,9 @@
 //     reaches a power of two (1, 2, 4, 8, ...), with the cumulative figures
 //     at that moment. A reader takes the last summary per site (per
 //     function); its "omitted" is at least half the true count. "slowest"
-//     in calls is kept as in docs/events.md (the omitted calls' arguments and
-//     results are formatted only when a call joins the slowest).
+//     in calls is kept as in docs/events.md, except that its "args" are
+//     null (see Values above; the results are formatted only when a call
+//     joins the slowest).
 //   - Events outside any span (a function whose span is off, P, called with
 //     no span open) count against the per-site cap of one process-wide
 //     state, whose overflow is not reported.
@@ -116,6 +148,8 @@
 //	funcs, chans        (func(int) string)(0x47e0a0), (chan int)(nil)
 //	errors              as their value: &errors.errorString{s:"boom"}
 //
+// Maps are read through a copy of each entry (reflect copies keys and
+// values out of the map into new heap memory), sorted by key.
 // Containers nest at most 6 levels (deeper: "..."), and a value is cut at
 // value_cap characters, ending with "...". Redaction: the config's
 // patterns (case-insensitive regular expressions, as Python's re.search)
@@ -140,6 +174,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The recording options, replaced by ctinject (one line, a JSON text).
@@ -634,11 +669,10 @@ type Span struct {
 	parent uint64 // 0: none
 	tid    int64
 	g      uintptr
-	prev   *Span // the span current when this one started (same goroutine)
-	t0     int64 // mono()
-	quiet  bool  // over max_spans_per_function: written only if it fails
-	args   []byte
-	raw    []interface{} // a quiet span's arguments, formatted if needed
+	prev   *Span  // the span current when this one started (same goroutine)
+	t0     int64  // mono()
+	quiet  bool   // over max_spans_per_function: written only if it fails
+	args   []byte // `{"a":"1","b":"2"` (no closing brace), nil: none recorded
 
 	mu     sync.Mutex // the counts below (events may come from other goroutines)
 	site1  *site
@@ -771,60 +805,68 @@ func (s *Span) target() *Span {
 	return rootState
 }
 
-// A records the arguments: name, value pairs.
-func (s *Span) A(kv ...interface{}) {
-	if s == nil || s.p || s.fn == nil {
+// A records the argument `name` of the span's call: the value p points to,
+// formatted in place before A returns (see Values). The planner inserts
+// one call per argument, `if _ct_s != nil { _ct.A(_ct_s, "a", &a) }`. A
+// call over max_spans_per_function records no argument (its args are null
+// if it is written).
+func A[T any](s *Span, name string, p *T) {
+	if s == nil || s.p || s.fn == nil || s.quiet {
 		return
 	}
-	if s.quiet {
-		s.raw = kv
-		return
-	}
-	s.args = appendArgs(nil, kv)
+	s.arg(name, reflect.TypeOf((*T)(nil)).Elem(), noescape(unsafe.Pointer(p)))
 }
 
-func appendArgs(b []byte, kv []interface{}) []byte {
-	b = append(b, '{')
-	first := true
-	for i := 0; i+1 < len(kv); i += 2 {
-		name, ok := kv[i].(string)
-		if !ok {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendQ(b, name)
-		b = append(b, ':')
-		if redacted(name) {
-			b = append(b, `"[REDACTED]"`...)
-		} else {
-			b = appendQ(b, formatValue(kv[i+1]))
-		}
+// arg: A's work, for a value of type t at p (alive until arg returns).
+func (s *Span) arg(name string, t reflect.Type, p unsafe.Pointer) {
+	b := s.args
+	if b == nil {
+		b = append(b, '{')
+	} else {
+		b = append(b, ',')
 	}
-	return append(b, '}')
+	b = appendQ(b, name)
+	b = append(b, ':')
+	if redacted(name) {
+		b = append(b, `"[REDACTED]"`...)
+	} else {
+		b = appendQ(b, formatAt(t, p))
+	}
+	s.args = b
 }
 
-// Val returns *p. The planner records a value as `_ct.Val(&x)` rather than
-// `x`: `go vet` reports a variable whose type holds a lock (sync.Mutex)
-// passed by value, but not the result of a call, and p does not escape, so
-// x stays where it was. It runs only when telemetry is on.
-func Val[T any](p *T) T { return *p }
+// noescape hides p from escape analysis, as the Go runtime's own noescape
+// does: the result is the same pointer, but the compiler sees no flow from
+// p to it, so a caller's &x passed to A, V or E<n> does not make x (nor
+// anything x points to) escape. It is sound only because the callers use
+// the result synchronously, before they return, and never store it (nor
+// anything derived from it) anywhere but in their own stack frames, which
+// the runtime adjusts when a stack moves. (The runtime writes
+// `unsafe.Pointer(x ^ 0)`; that conversion of a computed uintptr is what
+// go vet reports and what -race's checkptr rejects for a heap pointer, so
+// the word is stored through a *uintptr instead: no conversion, the same
+// effect.)
+func noescape(p unsafe.Pointer) (q unsafe.Pointer) {
+	x := uintptr(p)
+	*(*uintptr)(unsafe.Pointer(&q)) = x
+	return q
+}
 
 // E0 ... E8 end the span of a function with 0 ... 8 results. The planner
 // defers a direct call, `defer _ct.E2(_ct_s, &q, &err)`, with a pointer to
-// each result (nil for a blank result `_`): the results are read through
-// the pointers when the deferred call runs, after every user defer. With a
-// nil span they return at once (no allocation). The pointers are never
-// stored: only the values they point to are boxed, so the function's result
-// variables stay on its stack. How the function ended is read from who ran
-// the deferred call (endHow): never recover(), never a re-panic.
+// each result (a typed nil for a blank result `_`): the results are read
+// through the pointers when the deferred call runs, after every user
+// defer, and formatted in place before it returns (the function's frame is
+// alive then). With a nil span they return at once (no allocation). The
+// pointers are hidden from escape analysis (noescape) and never stored, so
+// the function's result variables stay where they were. How the function
+// ended is read from who ran the deferred call (endHow): never recover(),
+// never a re-panic.
 func E0(s *Span) {
 	if s == nil {
 		return
 	}
-	s.end(nil)
+	s.end(nil, nil)
 }
 
 // E1 ends the span of a function with one result (see E0).
@@ -832,8 +874,9 @@ func E1[A any](s *Span, a *A) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a)}
+	ps := [...]unsafe.Pointer{ptr(a)}
+	s.end(ts[:], ps[:])
 }
 
 // E2 ends the span of a function with two results (see E0).
@@ -841,8 +884,9 @@ func E2[A, B any](s *Span, a *A, b *B) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b)}
+	s.end(ts[:], ps[:])
 }
 
 // E3 ends the span of a function with three results (see E0).
@@ -850,8 +894,9 @@ func E3[A, B, C any](s *Span, a *A, b *B, c *C) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c)}
+	s.end(ts[:], ps[:])
 }
 
 // E4 ends the span of a function with four results (see E0).
@@ -859,8 +904,9 @@ func E4[A, B, C, D any](s *Span, a *A, b *B, c *C, d *D) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c), box(d)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d)}
+	s.end(ts[:], ps[:])
 }
 
 // E5 ends the span of a function with five results (see E0).
@@ -868,8 +914,9 @@ func E5[A, B, C, D, E any](s *Span, a *A, b *B, c *C, d *D, e *E) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e)}
+	s.end(ts[:], ps[:])
 }
 
 // E6 ends the span of a function with six results (see E0).
@@ -877,8 +924,9 @@ func E6[A, B, C, D, E, F any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F) {
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f)}
+	s.end(ts[:], ps[:])
 }
 
 // E7 ends the span of a function with seven results (see E0).
@@ -886,8 +934,9 @@ func E7[A, B, C, D, E, F, G any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F, g 
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f), box(g)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f), typeOf(g)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f), ptr(g)}
+	s.end(ts[:], ps[:])
 }
 
 // E8 ends the span of a function with eight results (see E0).
@@ -895,26 +944,29 @@ func E8[A, B, C, D, E, F, G, H any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F,
 	if s == nil {
 		return
 	}
-	r := [...]interface{}{box(a), box(b), box(c), box(d), box(e), box(f), box(g), box(h)}
-	s.end(r[:])
+	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f), typeOf(g), typeOf(h)}
+	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f), ptr(g), ptr(h)}
+	s.end(ts[:], ps[:])
 }
 
-// blankResult stands for a blank result `_` (a nil pointer): it is
-// formatted as _.
-type blankResult struct{}
-
-// box: the value a points to (a copy), or blankResult{} for nil.
-func box[A any](a *A) interface{} {
+// The results go to end as their types and their addresses (hidden from
+// escape analysis) apart: escape analysis does not tell a struct's fields
+// apart, and the types are kept (they never point into a stack) while the
+// addresses must not be. A blank result `_` has a nil type and address,
+// and is formatted as _.
+func typeOf[A any](a *A) reflect.Type {
 	if a == nil {
-		return blankResult{}
+		return nil
 	}
-	return *a
+	return reflect.TypeOf((*A)(nil)).Elem()
 }
+
+func ptr[A any](a *A) unsafe.Pointer { return noescape(unsafe.Pointer(a)) }
 
 // end: what E0 ... E8 share. Not inlined: endHow counts the frames above it.
 //
 //go:noinline
-func (s *Span) end(results []interface{}) {
+func (s *Span) end(ts []reflect.Type, ps []unsafe.Pointer) {
 	if s.p || s.fn == nil {
 		return
 	}
@@ -924,7 +976,7 @@ func (s *Span) end(results []interface{}) {
 	if isDead() {
 		return
 	}
-	finish(s, how, results, t1)
+	finish(s, how, ts, ps, t1)
 }
 
 const (
@@ -989,52 +1041,45 @@ func endHowWalk() int {
 	}
 }
 
-func formatResult(r interface{}) string {
-	if _, ok := r.(blankResult); ok {
-		return "_"
-	}
-	return formatValue(r)
-}
-
-func formatResults(results []interface{}) string {
-	switch len(results) {
-	case 0:
-		return ""
-	case 1:
-		return formatResult(results[0])
-	}
+func formatResults(ts []reflect.Type, ps []unsafe.Pointer) string {
 	var b []byte
-	b = append(b, '(')
-	for i, r := range results {
+	if len(ts) > 1 {
+		b = append(b, '(')
+	}
+	for i, t := range ts {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = append(b, formatResult(r)...)
+		if t == nil {
+			b = append(b, '_')
+		} else {
+			b = append(b, formatAt(t, ps[i])...)
+		}
 		if len(b) > cfg.cap {
 			break
 		}
 	}
-	b = append(b, ')')
+	if len(ts) > 1 {
+		b = append(b, ')')
+	}
 	return capStr(string(b), cfg.cap)
 }
 
-func appendReturn(b []byte, how int, results []interface{}) []byte {
-	if how != endReturn || len(results) == 0 {
+func appendReturn(b []byte, how int, ts []reflect.Type, ps []unsafe.Pointer) []byte {
+	if how != endReturn || len(ts) == 0 {
 		return append(b, "null"...)
 	}
-	return appendQ(b, formatResults(results))
+	return appendQ(b, formatResults(ts, ps))
 }
 
-func finish(s *Span, how int, results []interface{}, t1 int64) {
+func finish(s *Span, how int, ts []reflect.Type, ps []unsafe.Pointer, t1 int64) {
 	fn := s.fn
 	failed := how == endPanic
 	if s.quiet {
 		if !failed || atomic.AddInt64(&fn.failed, 1) > cfg.maxFail {
-			omitCall(s, how, results, t1)
+			omitCall(s, how, ts, ps, t1)
 			return
 		}
-		s.args = appendArgs(nil, s.raw)
-		s.raw = nil
 	}
 	p := getBuf()
 	b := *p
@@ -1071,13 +1116,17 @@ func finish(s *Span, how int, results []interface{}, t1 int64) {
 	b = append(b, `,"duration_ns":`...)
 	b = strconv.AppendInt(b, t1-s.t0, 10)
 	b = append(b, `,"args":`...)
-	if s.args == nil {
+	switch {
+	case s.quiet:
+		b = append(b, "null"...) // (over max_spans_per_function: none recorded)
+	case s.args == nil:
 		b = append(b, "{}"...)
-	} else {
+	default:
 		b = append(b, s.args...)
+		b = append(b, '}')
 	}
 	b = append(b, `,"return":`...)
-	b = appendReturn(b, how, results)
+	b = appendReturn(b, how, ts, ps)
 	if failed {
 		b = append(b, `,"status":"error","exception":{"type":"panic","message":null}`...)
 	} else {
@@ -1159,7 +1208,7 @@ func appendSuppressed(b []byte, s *Span) []byte {
 }
 
 // omitCall counts a call over max_spans_per_function that is not written.
-func omitCall(s *Span, how int, results []interface{}, t1 int64) {
+func omitCall(s *Span, how int, ts []reflect.Type, ps []unsafe.Pointer, t1 int64) {
 	fn := s.fn
 	d := t1 - s.t0
 	fn.mu.Lock()
@@ -1180,10 +1229,9 @@ func omitCall(s *Span, how int, results []interface{}, t1 int64) {
 		js = strconv.AppendInt(js, baseUnix+s.t0, 10)
 		js = append(js, `,"duration_ns":`...)
 		js = strconv.AppendInt(js, d, 10)
-		js = append(js, `,"args":`...)
-		js = appendArgs(js, s.raw)
+		js = append(js, `,"args":null`...) // (not recorded over the cap)
 		js = append(js, `,"return":`...)
-		js = appendReturn(js, how, results)
+		js = appendReturn(js, how, ts, ps)
 		if how == endPanic {
 			js = append(js, `,"exception":{"type":"panic","message":null}}`...)
 		} else {
@@ -1200,7 +1248,6 @@ func omitCall(s *Span, how int, results []interface{}, t1 int64) {
 			fn.slow = fn.slow[:n]
 		}
 	}
-	s.raw = nil
 	if !pow2(fn.omitted) {
 		return
 	}
@@ -1301,51 +1348,55 @@ func tail(b []byte, t *Span) []byte {
 	return append(b, "}\n"...)
 }
 
-// V records variables assigned at line: name, value pairs.
-func (s *Span) V(line int, kv ...interface{}) {
-	if s == nil || isDead() {
+// V records the variable `name` assigned at line: the value p points to,
+// formatted in place before V returns (see Values); one var event. The
+// planner inserts one call per variable, `if _ct_s != nil { _ct.V(_ct_s,
+// 12, "x", &x); _ct.V(_ct_s, 12, "err", &err) }`.
+func V[T any](s *Span, line int, name string, p *T) {
+	if s == nil {
+		return
+	}
+	s.varAt(line, name, reflect.TypeOf((*T)(nil)).Elem(), noescape(unsafe.Pointer(p)))
+}
+
+// varAt: V's work, for a value of type typ at p (alive until it returns).
+func (s *Span) varAt(line int, name string, typ reflect.Type, p unsafe.Pointer) {
+	if isDead() {
 		return
 	}
 	t := s.target()
 	if t.quiet {
 		return
 	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		name, ok := kv[i].(string)
-		if !ok {
-			continue
-		}
-		varOne(t, s.file, line, name, kv[i+1])
-	}
-}
-
-func varOne(t *Span, file string, line int, name string, v interface{}) {
+	file := s.file
 	st := siteFor(siteKey{file: file, line: line, name: name, kind: kVar})
 	if !t.count(st) {
 		return
 	}
+	val := "[REDACTED]"
 	if !st.take() {
-		val := "[REDACTED]"
 		if !st.red {
-			val = formatValue(v)
+			val = formatAt(typ, p)
 		}
 		st.omit(func(st *site) { st.last = val })
 		return
 	}
-	p := getBuf()
-	b := head(*p, "var", t, file, line)
+	if !st.red {
+		val = formatAt(typ, p)
+	}
+	b := getBuf()
+	*b = varEvent(*b, t, file, line, name, val)
+	write(*b)
+	putBuf(b)
+}
+
+func varEvent(b []byte, t *Span, file string, line int, name, val string) []byte {
+	b = head(b, "var", t, file, line)
 	b = append(b, `,"name":`...)
 	b = appendQ(b, name)
 	b = append(b, `,"value":`...)
-	if st.red {
-		b = append(b, `"[REDACTED]"`...)
-	} else {
-		b = appendQ(b, formatValue(v))
-	}
-	b = tail(b, t)
-	write(b)
-	*p = b
-	putBuf(p)
+	b = appendQ(b, val)
+	return tail(b, t)
 }
 
 // B records that arm `arm` of the branch point at line `site` was taken.
@@ -1502,13 +1553,28 @@ type formatter struct {
 	limit int
 }
 
-// formatValue formats v with reflect only (no method of v is called).
+// formatValue formats an interface value (Rec's recovered value).
 func formatValue(v interface{}) string {
-	if v == nil {
-		return "nil"
-	}
+	return formatAt(emptyIface, unsafe.Pointer(&v))
+}
+
+var emptyIface = reflect.TypeOf((*interface{})(nil)).Elem()
+
+// formatAt formats the value of type t at p in place, with reflect only (no
+// method of the value is called, nothing of it is copied into an
+// interface). p may point into a goroutine stack (the caller's frame): the
+// reflect.Values made from it are only ever held in the formatter's own
+// stack frames (parameters and locals that do not escape), which the
+// runtime adjusts when the stack grows during the walk. Every Value the
+// walk handles is addressable, so its memory is read through
+// UnsafeAddr, whose result (a uintptr) carries no flow for escape analysis
+// either; reflect's Len, String, Type, Bytes and MapKeys are not used on
+// them (escape analysis is field-insensitive: through the Value's type
+// word they count as leaking the whole Value). Types are passed along
+// beside the Values (a reflect.Type never points into a stack).
+func formatAt(t reflect.Type, p unsafe.Pointer) string {
 	f := formatter{limit: cfg.cap + 1}
-	f.val(reflect.ValueOf(v), 0)
+	f.val(reflect.NewAt(t, p).Elem(), t, 0)
 	return capStr(string(f.b), cfg.cap)
 }
 
@@ -1544,13 +1610,26 @@ func (f *formatter) str(s string) {
 	f.b = strconv.AppendQuote(f.b, s)
 }
 
-func (f *formatter) val(v reflect.Value, depth int) {
+// directIface: whether an interface holding a t holds the value itself in
+// its data word (else a pointer to it), the compiler's rule.
+func directIface(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Ptr, reflect.Chan, reflect.Map, reflect.Func, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() == 1 && directIface(t.Elem())
+	case reflect.Struct:
+		return t.NumField() == 1 && directIface(t.Field(0).Type)
+	}
+	return false
+}
+
+// val formats v, an addressable value of type t.
+func (f *formatter) val(v reflect.Value, t reflect.Type, depth int) {
 	if f.full() {
 		return
 	}
-	switch v.Kind() {
-	case reflect.Invalid:
-		f.b = append(f.b, "nil"...)
+	switch t.Kind() {
 	case reflect.Bool:
 		f.b = strconv.AppendBool(f.b, v.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -1569,169 +1648,193 @@ func (f *formatter) val(v reflect.Value, depth int) {
 	case reflect.Complex128:
 		f.b = append(f.b, strconv.FormatComplex(v.Complex(), 'g', -1, 128)...)
 	case reflect.String:
-		f.str(v.String())
+		f.str(*(*string)(unsafe.Pointer(v.UnsafeAddr())))
 	case reflect.Interface:
-		if v.IsNil() {
-			f.b = append(f.b, "nil"...)
-		} else {
-			f.val(v.Elem(), depth)
-		}
+		f.iface(v, t, depth)
 	case reflect.Ptr:
 		if v.IsNil() {
-			f.addr(v.Type(), 0, true)
+			f.addr(t, 0, true)
 			return
 		}
-		switch v.Type().Elem().Kind() {
+		switch t.Elem().Kind() {
 		case reflect.Struct, reflect.Array, reflect.Slice, reflect.Map:
 			if depth <= 1 {
 				f.b = append(f.b, '&')
-				f.val(v.Elem(), depth+1)
+				f.val(v.Elem(), t.Elem(), depth+1)
 				return
 			}
 		}
-		f.addr(v.Type(), v.Pointer(), false)
+		f.addr(t, v.Pointer(), false)
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
-		f.addr(v.Type(), v.Pointer(), v.IsNil())
+		f.addr(t, v.Pointer(), v.IsNil())
 	case reflect.Slice:
 		if v.IsNil() {
 			f.b = append(f.b, '(')
-			f.typ(v.Type())
+			f.typ(t)
 			f.b = append(f.b, ")(nil)"...)
 			return
 		}
-		if v.Type().Elem().Kind() == reflect.Uint8 && v.Type().Elem().PkgPath() == "" {
-			if v.Type() == bytesType {
+		if et := t.Elem(); et.Kind() == reflect.Uint8 && et.PkgPath() == "" {
+			if t == bytesType {
 				f.b = append(f.b, "[]byte"...)
 			} else {
-				f.typ(v.Type())
+				f.typ(t)
 			}
 			f.b = append(f.b, '(')
-			n := v.Len()
-			room := f.limit - len(f.b)
-			if room < 0 {
-				room = 0
-			}
-			if n > room {
-				n = room
-			}
-			bs := make([]byte, n)
-			for i := 0; i < n; i++ {
-				bs[i] = byte(v.Index(i).Uint())
+			bs := *(*[]byte)(unsafe.Pointer(v.UnsafeAddr()))
+			if room := f.limit - len(f.b); len(bs) > room {
+				if room < 0 {
+					room = 0
+				}
+				bs = bs[:room]
 			}
 			f.b = strconv.AppendQuote(f.b, string(bs))
 			f.b = append(f.b, ')')
 			return
 		}
-		f.list(v, depth)
+		f.list(v, t, len(*(*[]struct{})(unsafe.Pointer(v.UnsafeAddr()))), depth)
 	case reflect.Array:
-		f.list(v, depth)
+		f.list(v, t, t.Len(), depth)
 	case reflect.Map:
 		if v.IsNil() {
 			f.b = append(f.b, '(')
-			f.typ(v.Type())
+			f.typ(t)
 			f.b = append(f.b, ")(nil)"...)
 			return
 		}
-		f.mapv(v, depth)
+		f.mapv(v, t, depth)
 	case reflect.Struct:
-		f.typ(v.Type())
+		f.typ(t)
 		if depth >= maxDepth {
 			f.b = append(f.b, "{...}"...)
 			return
 		}
 		f.b = append(f.b, '{')
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
+		n := t.NumField()
+		for i := 0; i < n; i++ {
 			if f.full() {
 				return
 			}
 			if i > 0 {
 				f.b = append(f.b, ", "...)
 			}
-			name := t.Field(i).Name
-			f.b = append(f.b, name...)
+			sf := t.Field(i)
+			f.b = append(f.b, sf.Name...)
 			f.b = append(f.b, ':')
-			if redacted(name) {
+			if redacted(sf.Name) {
 				f.b = append(f.b, `"[REDACTED]"`...)
 			} else {
-				f.val(v.Field(i), depth+1)
+				f.val(v.Field(i), sf.Type, depth+1)
 			}
 		}
 		f.b = append(f.b, '}')
 	default:
-		f.typ(v.Type())
+		f.typ(t)
 	}
 }
 
-func (f *formatter) list(v reflect.Value, depth int) {
-	f.typ(v.Type())
+// iface formats the interface value v (addressable, of interface type t):
+// its two words are read at its address; the dynamic value is formatted
+// where it is (in the data word itself for a pointer-shaped type, else
+// where the data word points).
+func (f *formatter) iface(v reflect.Value, t reflect.Type, depth int) {
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(v.UnsafeAddr()))
+	if w[0] == nil {
+		f.b = append(f.b, "nil"...)
+		return
+	}
+	// the dynamic type, from a Value made from the interface's address
+	// (not from v: Type counts as leaking its Value; this one holds an
+	// address escape analysis does not trace to v, and the Type it gives
+	// never points into a stack)
+	dt := reflect.NewAt(t, unsafe.Pointer(w)).Elem().Elem().Type()
+	p := w[1]
+	if directIface(dt) {
+		p = unsafe.Pointer(&w[1])
+	}
+	f.val(reflect.NewAt(dt, p).Elem(), dt, depth)
+}
+
+func (f *formatter) list(v reflect.Value, t reflect.Type, n, depth int) {
+	f.typ(t)
 	if depth >= maxDepth {
 		f.b = append(f.b, "{...}"...)
 		return
 	}
 	f.b = append(f.b, '{')
-	for i := 0; i < v.Len(); i++ {
+	et := t.Elem()
+	for i := 0; i < n; i++ {
 		if f.full() {
 			return
 		}
 		if i > 0 {
 			f.b = append(f.b, ", "...)
 		}
-		f.val(v.Index(i), depth+1)
+		f.val(v.Index(i), et, depth+1)
 	}
 	f.b = append(f.b, '}')
 }
 
+// mapEntry: a map entry, copied (reflect copies keys and values out of a
+// map into new heap memory, which nothing on a stack is: a map's contents
+// always escape), addressable.
 type mapEntry struct {
 	k, v reflect.Value
 	ks   string
 }
 
-func (f *formatter) mapv(v reflect.Value, depth int) {
-	f.typ(v.Type())
+func (f *formatter) mapv(v reflect.Value, t reflect.Type, depth int) {
+	f.typ(t)
 	if depth >= maxDepth {
 		f.b = append(f.b, "{...}"...)
 		return
 	}
 	f.b = append(f.b, '{')
-	strKeys := v.Type().Key().Kind() == reflect.String
+	kt, vt := t.Key(), t.Elem()
+	// The map's header may be on a stack (a map that does not escape); its
+	// iterator is a local here, and the map Value given to it is made from
+	// the field's address, so that escape analysis traces nothing from v
+	// into it (MapIter.Reset counts as leaking its Value).
+	var it reflect.MapIter
+	it.Reset(reflect.NewAt(t, unsafe.Pointer(v.UnsafeAddr())).Elem())
 	var es []mapEntry
-	it := v.MapRange()
-	if v.Len() <= 4096 {
-		for it.Next() {
-			es = append(es, mapEntry{k: it.Key(), v: it.Value()})
-		}
-		sortEntries(es)
-	} else {
-		// (a huge map: the first entries met, unsorted)
-		for it.Next() && len(es) < f.limit {
-			es = append(es, mapEntry{k: it.Key(), v: it.Value()})
-		}
+	max := 4096 // (a larger map: the first entries met, unsorted)
+	if n := f.limit; n < max {
+		max = n
 	}
-	for i, e := range es {
+	for it.Next() && len(es) < max {
+		k := reflect.New(kt).Elem()
+		k.SetIterKey(&it)
+		x := reflect.New(vt).Elem()
+		x.SetIterValue(&it)
+		es = append(es, mapEntry{k: k, v: x})
+	}
+	it.Reset(reflect.Value{})
+	sortEntries(es, kt)
+	strKeys := kt.Kind() == reflect.String
+	for i := range es {
 		if f.full() {
 			return
 		}
 		if i > 0 {
 			f.b = append(f.b, ", "...)
 		}
-		f.val(e.k, depth+1)
+		f.val(es[i].k, kt, depth+1)
 		f.b = append(f.b, ':')
-		if strKeys && redacted(e.k.String()) {
+		if strKeys && redacted(es[i].k.String()) {
 			f.b = append(f.b, `"[REDACTED]"`...)
 		} else {
-			f.val(e.v, depth+1)
+			f.val(es[i].v, vt, depth+1)
 		}
 	}
 	f.b = append(f.b, '}')
 }
 
-func sortEntries(es []mapEntry) {
+func sortEntries(es []mapEntry, kt reflect.Type) {
 	if len(es) < 2 {
 		return
 	}
-	kind := es[0].k.Kind()
-	switch kind {
+	switch kt.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		sort.Slice(es, func(i, j int) bool { return es[i].k.Int() < es[j].k.Int() })
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -1743,7 +1846,7 @@ func sortEntries(es []mapEntry) {
 	default:
 		for i := range es {
 			g := formatter{limit: 64}
-			g.val(es[i].k, maxDepth-1)
+			g.val(es[i].k, kt, maxDepth-1)
 			es[i].ks = string(g.b)
 		}
 		sort.SliceStable(es, func(i, j int) bool { return es[i].ks < es[j].ks })

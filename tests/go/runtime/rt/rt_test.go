@@ -98,6 +98,41 @@ func TestChild(t *testing.T) {
 		for i := 0; i < 30; i++ {
 			Once(i)
 		}
+	case "escape":
+		if CallParamPtr() != 42 || CallStructPtr() != 4 || CallBytesString() != 5 || Hdr("abc") != 3 {
+			t.Fatal("wrong results")
+		}
+	case "stack":
+		// StackDeep at every recursion depth up to 300, each on a new
+		// goroutine (a small stack that grows, here and there in the middle
+		// of formatting), while another goroutine runs the GC (which
+		// shrinks stacks, and checks pointers with GODEBUG=gccheckmark=1)
+		stop := make(chan bool)
+		var gcs sync.WaitGroup
+		gcs.Add(1)
+		go func() {
+			defer gcs.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.GC()
+				}
+			}
+		}()
+		for d := 0; d <= 300; d++ {
+			done := make(chan int)
+			go func(d int) { done <- StackDeep(d) }(d)
+			if r := <-done; r != 7+d {
+				t.Fatalf("StackDeep(%d) = %d", d, r)
+			}
+			if d%50 == 0 {
+				runtime.GC()
+			}
+		}
+		close(stop)
+		gcs.Wait()
 	case "trunc":
 		for i := 0; i < 1000; i++ {
 			Add(i, i)
@@ -216,15 +251,29 @@ func TestOffAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("off: %v allocs per run, want 0", n)
 	}
+	// recording a pointer to a stack variable, a parameter pointer, a
+	// struct with a pointer field, a string made from a stack []byte, the
+	// slog header pattern and a nested value: still nothing on the heap
+	for name, f := range map[string]func(){
+		"param pointer": func() { sink += CallParamPtr() },
+		"pointer field": func() { sink += CallStructPtr() },
+		"stack string":  func() { sink += CallBytesString() },
+		"slog header":   func() { sink += Hdr("abc") },
+		"nested value":  func() { sink += StackDeep(2) },
+	} {
+		if n := testing.AllocsPerRun(1000, f); n != 0 {
+			t.Errorf("off, %s: %v allocs per run, want 0", name, n)
+		}
+	}
 	if _ct.S("f", 1, "x", "m") != nil || _ct.P("f") != nil || _ct.SL(nil, "f", 1, "x", "m") != nil {
 		t.Error("off: S/SL/P not nil")
 	}
 	var s *_ct.Span
-	s.A("a", 1)
-	s.V(1, "a", 1)
+	x, err := 1, error(nil)
+	_ct.A(s, "a", &x)
+	_ct.V(s, 1, "a", &x)
 	s.B(1, 0)
 	s.L(1, "for")
-	x, err := 1, error(nil)
 	_ct.E0(s)
 	_ct.E1(s, &x)
 	_ct.E2(s, &x, &err)
@@ -595,13 +644,16 @@ func TestCaps(t *testing.T) {
 	lc := calls[len(calls)-1]
 	eq(t, "omitted", num(lc, "omitted"), 64)
 	eq(t, "recorded", num(lc, "recorded"), 50)
-	if sl := lc["slowest"].([]interface{}); len(sl) != 2 {
+	if sl := lc["slowest"].([]interface{}); len(sl) != 2 || sl[0].(ev)["args"] != nil ||
+		sl[0].(ev)["return"] == nil || !regexp.MustCompile(`^[0-9]+$`).MatchString(sl[0].(ev)["return"].(string)) {
 		t.Errorf("slowest %v", sl)
 	}
 	// failures: 50 in full, then 3 more (max_failures_per_function), 7 omitted
 	hf := spans(evs, "HotFail")
 	eq(t, "HotFail spans", len(hf), 53)
-	eq(t, "late failing call args", hf[52]["args"].(ev)["i"], "52")
+	// (a call over max_spans_per_function records no arguments)
+	eq(t, "late failing call args", hf[52]["args"], nil)
+	eq(t, "late failing call status", hf[52]["status"], "error")
 	fc := of(evs, "calls", func(e ev) bool { return e["name"] == "HotFail" })
 	eq(t, "HotFail omitted_failed", num(fc[len(fc)-1], "omitted_failed"), 4)
 	// events of omitted calls are not written: Hot's var at 187 written 10 times
@@ -656,6 +708,67 @@ func TestTruncation(t *testing.T) {
 	if len(lines) < 3 || !strings.Contains(lines[len(lines)-1], `"type":"truncated"`) ||
 		!strings.Contains(lines[0], `"type":"span"`) || len(data) > limit+2000 {
 		t.Fatalf("%d lines, size %d, last %q", len(lines), len(data), lines[len(lines)-1])
+	}
+}
+
+func TestEscapeValues(t *testing.T) {
+	needProfile(t, "caps")
+	evs := runScenario(t, "escape")
+	addr := `\(\*int\)\(0x[0-9a-f]+\)`
+	pp := one(t, evs, "ParamPtr")
+	if !regexp.MustCompile("^" + addr + "$").MatchString(pp["args"].(ev)["p"].(string)) {
+		t.Errorf("ParamPtr p: %v", pp["args"])
+	}
+	eq(t, "ParamPtr return", pp["return"], "42")
+	x := of(evs, "var", func(e ev) bool { return e["name"] == "x" })
+	if len(x) != 1 || x[0]["value"] != pp["args"].(ev)["p"] {
+		t.Errorf("ParamPtr x: %v", x)
+	}
+	sp := one(t, evs, "StructPtr")
+	eq(t, "StructPtr n", sp["args"].(ev)["n"], `rt.Node{V:2, Next:&rt.Node{V:1, Next:(*rt.Node)(nil)}}`)
+	eq(t, "StructPtr return", sp["return"], `(3, &rt.Node{V:1, Next:(*rt.Node)(nil)})`)
+	eq(t, "StructPtr next", of(evs, "var", func(e ev) bool { return e["name"] == "next" })[0]["value"],
+		`&rt.Node{V:1, Next:(*rt.Node)(nil)}`)
+	bs := one(t, evs, "BytesString")
+	eq(t, "BytesString b", bs["args"].(ev)["b"], `[]byte("hello")`)
+	eq(t, "BytesString s", of(evs, "var", func(e ev) bool { return e["name"] == "s" })[0]["value"], `"hello"`)
+	h := one(t, evs, "Hdr")
+	eq(t, "Hdr value", h["args"].(ev)["value"], `"abc"`)
+	hdr := of(evs, "var", func(e ev) bool { return e["name"] == "hdr" })[0]["value"].(string)
+	if !regexp.MustCompile(`^&reflect.StringHeader\{Data:0x[0-9a-f]+, Len:3\}$`).MatchString(hdr) {
+		t.Errorf("hdr %q", hdr)
+	}
+}
+
+// deepWant: StackDeep's value as recorded (value_cap 4096, the "big"
+// profile), its two addresses (of the same int on the stack) as 0xADDR.
+const deepWant = `rt.Deep{N:0, S:"leafdata", L:&rt.Deep{N:1, S:"leaf", L:(*rt.Deep)(nil), Kids:[]rt.Deep{rt.Deep{N:2, S:"leafdata", L:(*rt.Deep)(nil), Kids:[]rt.Deep{rt.Deep{...}}, M:(map[string]int)(nil), I:nil, A:[2]rt.Leaf{rt.Leaf{...}, rt.Leaf{...}}}}, M:(map[string]int)(nil), I:nil, A:[2]rt.Leaf{rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}, rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}}}, Kids:[]rt.Deep{rt.Deep{N:1, S:"leaf", L:(*rt.Deep)(nil), Kids:[]rt.Deep{rt.Deep{N:2, S:"leafdata", L:(*rt.Deep)(nil), Kids:[]rt.Deep{rt.Deep{...}}, M:(map[string]int)(nil), I:nil, A:[2]rt.Leaf{rt.Leaf{...}, rt.Leaf{...}}}}, M:(map[string]int)(nil), I:nil, A:[2]rt.Leaf{rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}, rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}}}, rt.Deep{N:5, S:"", L:(*rt.Deep)(nil), Kids:([]rt.Deep)(nil), M:(map[string]int)(nil), I:"leafdata", A:[2]rt.Leaf{rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}, rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}}}}, M:map[string]int{"a":1, "b":2}, I:rt.Leaf{B:[]byte("leaf"), P:(*int)(0xADDR)}, A:[2]rt.Leaf{rt.Leaf{B:[]byte("leaf"), P:(*int)(0xADDR)}, rt.Leaf{B:([]uint8)(nil), P:(*int)(nil)}}}`
+
+// TestStackGrowth: values on the stack of a goroutine whose stack grows
+// (and is shrunk by the GC) while they are formatted come out right.
+func TestStackGrowth(t *testing.T) {
+	needProfile(t, "big")
+	path := filepath.Join(t.TempDir(), "trace.jsonl")
+	_, stderr, err := child(t, "stack", path, "GODEBUG=gccheckmark=1")
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, stderr)
+	}
+	evs := readTrace(t, path)
+	vs := of(evs, "var", func(e ev) bool { return e["name"] == "deep" })
+	if len(vs) != 301 {
+		t.Fatalf("%d deep values, want 301", len(vs))
+	}
+	addr := regexp.MustCompile(`0x[0-9a-f]+`)
+	for _, v := range vs {
+		val := v["value"].(string)
+		as := addr.FindAllString(val, -1)
+		if len(as) != 2 || as[0] != as[1] || addr.ReplaceAllString(val, "0xADDR") != deepWant {
+			t.Fatalf("deep value\n%v\nwant\n%v", val, deepWant)
+		}
+	}
+	sp := spans(evs, "StackDeep")
+	if len(sp) != 301*302/2 {
+		t.Fatalf("%d StackDeep spans", len(sp))
 	}
 }
 
