@@ -197,7 +197,11 @@ impl Layout for DiskLayout<'_> {
             .clone()
     }
     fn root_dir(&self) -> Option<PathBuf> {
-        Some(std::fs::canonicalize(self.root).unwrap_or_else(|_| self.root.to_path_buf()))
+        // Canonical already (resolve_root).
+        Some(self.root.to_path_buf())
+    }
+    fn canonical(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
     }
     fn env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()

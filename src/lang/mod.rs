@@ -38,6 +38,11 @@ pub trait Layout {
     fn env(&self, _name: &str) -> Option<String> {
         None
     }
+    /// `path` with its symbolic links resolved, as [`Layout::root_dir`]
+    /// is (Go compares the root with `GOPATH` entries); by default as it is.
+    fn canonical(&self, path: &std::path::Path) -> std::path::PathBuf {
+        path.to_path_buf()
+    }
 }
 
 /// A listing of the files (a git tree's, or a test's).

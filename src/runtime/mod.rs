@@ -44,6 +44,18 @@ pub struct RuntimeFile {
 /// replaces it given the configuration as a JSON string literal.
 type ConfigLine = (&'static str, fn(&str) -> String);
 
+impl RuntimeFile {
+    /// A file copied as it is: no configuration in it, no transform.
+    const fn verbatim(name: &'static str, template: &'static str) -> Self {
+        RuntimeFile {
+            name,
+            template,
+            config_line: None,
+            transform: None,
+        }
+    }
+}
+
 /// A language's runtime: the files every runtime folder gets.
 pub struct Spec {
     pub files: &'static [RuntimeFile],
@@ -93,12 +105,7 @@ impl Spec {
 /// runtime itself with the configuration baked in.
 pub static PYTHON: Spec = Spec {
     files: &[
-        RuntimeFile {
-            name: PYTHON_FILE_NAME,
-            template: include_str!("python/_ctinject.py"),
-            config_line: None,
-            transform: None,
-        },
+        RuntimeFile::verbatim(PYTHON_FILE_NAME, include_str!("python/_ctinject.py")),
         RuntimeFile {
             name: PYTHON_RUNTIME_FILE_NAME,
             template: include_str!("python/_ctinject_runtime.py"),
@@ -158,30 +165,10 @@ pub static GO: Spec = Spec {
             })),
             transform: None,
         },
-        RuntimeFile {
-            name: "ctinject_getg_asm.go",
-            template: include_str!("go/getg_asm.go"),
-            config_line: None,
-            transform: None,
-        },
-        RuntimeFile {
-            name: "ctinject_getg_amd64.s",
-            template: include_str!("go/getg_amd64.s"),
-            config_line: None,
-            transform: None,
-        },
-        RuntimeFile {
-            name: "ctinject_getg_arm64.s",
-            template: include_str!("go/getg_arm64.s"),
-            config_line: None,
-            transform: None,
-        },
-        RuntimeFile {
-            name: "ctinject_getg_other.go",
-            template: include_str!("go/getg_other.go"),
-            config_line: None,
-            transform: None,
-        },
+        RuntimeFile::verbatim("ctinject_getg_asm.go", include_str!("go/getg_asm.go")),
+        RuntimeFile::verbatim("ctinject_getg_amd64.s", include_str!("go/getg_amd64.s")),
+        RuntimeFile::verbatim("ctinject_getg_arm64.s", include_str!("go/getg_arm64.s")),
+        RuntimeFile::verbatim("ctinject_getg_other.go", include_str!("go/getg_other.go")),
     ],
 };
 

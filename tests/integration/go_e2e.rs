@@ -207,14 +207,7 @@ fn since_patch_cache_and_gate_work_on_go() {
     std::fs::write(p.join("w.go"), GO_LIB.replace("x * 2", "x * 3")).unwrap();
     let t = tempfile::tempdir().unwrap();
     let at = |name: &str| t.path().join(name).display().to_string();
-    let json = |args: &[&str]| -> (i32, Value) {
-        let mut all = args.to_vec();
-        all.extend(["--format", "json"]);
-        let o = ctinject(p, &all);
-        let code = o.status.code().unwrap();
-        assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&o));
-        (code, serde_json::from_str(&stdout(&o)).unwrap())
-    };
+    let json = |args: &[&str]| json_report(p, args);
     let (_, rep) = json(&["--since", "main", "--dry-run", "--no-cache"]);
     assert_eq!(report_functions(&rep), ["w.go:Two"], "{rep}");
     ok(&ctinject(

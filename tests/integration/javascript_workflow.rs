@@ -4,7 +4,6 @@
 //! points, and the reports name them.
 
 use crate::util::*;
-use serde_json::Value;
 use std::path::Path;
 
 const LIB: &str = "'use strict'\n\nfunction one(x) {\n  const y = x + 1\n  return y\n}\n\nconst two = (x) => x * 2\n\nmodule.exports = { one, two }\n";
@@ -22,15 +21,6 @@ fn repo() -> Option<tempfile::TempDir> {
     Some(r)
 }
 
-fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let o = ctinject(dir, &all);
-    let code = o.status.code().unwrap();
-    assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&o));
-    (code, serde_json::from_str(&stdout(&o)).unwrap())
-}
-
 #[test]
 fn since_patch_cache_and_gate_work_on_javascript() {
     let Some(r) = repo() else { return };
@@ -39,7 +29,7 @@ fn since_patch_cache_and_gate_work_on_javascript() {
     let at = |name: &str| t.path().join(name).display().to_string();
     std::fs::write(p.join("lib/a.js"), LIB.replace("x * 2", "x * 3")).unwrap();
     // --since: only the arrow that changed.
-    let (_, rep) = json(p, &["--since", "main", "--dry-run", "--no-cache"]);
+    let (_, rep) = json_report(p, &["--since", "main", "--dry-run", "--no-cache"]);
     assert_eq!(report_functions(&rep), ["lib/a.js:two"], "{rep}");
     // --patch: git applies it to the working tree, and the result keeps
     // every original line where it was.
@@ -58,7 +48,7 @@ fn since_patch_cache_and_gate_work_on_javascript() {
         "the runtime is in the patch:\n{patch}"
     );
     // The gate counts JavaScript points: the changed arrow is fully covered.
-    let (code, rep) = json(
+    let (code, rep) = json_report(
         p,
         &[
             "--since",
@@ -76,9 +66,9 @@ fn since_patch_cache_and_gate_work_on_javascript() {
     );
     // A whole run: cold, then warm from the cache, same bytes.
     let (o1, o2, c) = (at("o1"), at("o2"), at("c"));
-    let (_, cold) = json(p, &[".", "--out", &o1, "--cache-dir", &c]);
+    let (_, cold) = json_report(p, &[".", "--out", &o1, "--cache-dir", &c]);
     assert_eq!(cold["cache"]["hits"].as_u64(), Some(0), "{cold}");
-    let (_, warm) = json(p, &[".", "--out", &o2, "--cache-dir", &c]);
+    let (_, warm) = json_report(p, &[".", "--out", &o2, "--cache-dir", &c]);
     assert_eq!(warm["cache"]["hits"].as_u64(), Some(2), "{warm}");
     for f in ["lib/a.js", "lib/b.mjs", "_ctinject.cjs"] {
         let a = std::fs::read(Path::new(&o1).join(f)).unwrap();

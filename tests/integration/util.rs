@@ -42,6 +42,17 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     cmd
 }
 
+/// Runs ctinject with `args` and `--format json` in `dir`: its exit status
+/// (0, or 1 for a failed gate; anything else fails the test) and its report.
+pub fn json_report(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let o = ctinject(dir, &all);
+    let code = o.status.code().unwrap();
+    assert!(code == 0 || code == 1, "exit {code}: {}", stderr(&o));
+    (code, serde_json::from_str(&stdout(&o)).unwrap())
+}
+
 /// Runs ctinject with `args` in `cwd`.
 pub fn ctinject(cwd: &Path, args: &[&str]) -> Output {
     clean_command(ctinject_bin())

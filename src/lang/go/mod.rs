@@ -128,7 +128,7 @@ pub fn import_root(layout: &dyn Layout) -> Option<String> {
         .filter(|g| !g.is_empty())
         .or_else(|| layout.env("HOME").map(|h| format!("{h}/go")))?;
     std::env::split_paths(&gopath).find_map(|entry| {
-        let entry = std::fs::canonicalize(&entry).unwrap_or(entry);
+        let entry = layout.canonical(&entry);
         let below = root.strip_prefix(entry.join("src")).ok()?;
         let parts: Option<Vec<&str>> = below.components().map(|c| c.as_os_str().to_str()).collect();
         let parts = parts?;
