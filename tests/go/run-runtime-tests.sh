@@ -78,8 +78,8 @@ escapes() {
 	if grep -E 'parameter ctinject.([a-hp]|ps|q) leaks' "$tmp/esc"; then
 		echo "a pointer given to the runtime leaks"; bad=1
 	fi
-	# noescape, and the formatter's Values and addresses
-	for f in 'func noescape(' \
+	# the formatter's Values and addresses
+	for f in \
 'func (f \*formatter) val(' 'func (f \*formatter) iface(' 'func (f \*formatter) list(' \
 		'func (f \*formatter) mapv(' 'func formatAt(' 'func (s \*Span) arg(' 'func (s \*Span) varAt(' 'func (s \*Span) end('; do
 		local ln
@@ -118,6 +118,14 @@ if GOPATH=$tmp/nocap go test -race -count=1 -run XXX $m/rt >/dev/null 2>&1; then
 	step "go test -race (nocap profile)" env GOPATH=$tmp/nocap CT_PROFILE=nocap go test -race -count=1 -run 'TestConcurrent|TestSpawn' $m/rt
 	step "go test -race (caps profile)" env GOPATH=$gp CT_PROFILE=caps go test -race -count=1 $m/rt
 	step "go test -race (big profile: stack growth)" env GOPATH=$tmp/big CT_PROFILE=big go test -race -count=1 -run 'TestStackGrowth' $m/rt
+	# every call moves the goroutine's stack (maymorestack) and a freed
+	# stack faults when touched (efence): a recorded address that the
+	# runtime holds where a stack move does not adjust it crashes at once
+	moves=(-race -gcflags=all=-d=maymorestack=runtime.mayMoreStackMove -count=1)
+	step "go test -race, the stack moving at every call (big profile)" env GOPATH=$tmp/big CT_PROFILE=big CT_STACK_MOVES=1 \
+		GODEBUG=efence=1 go test "${moves[@]}" -run 'TestStackMoves' $m/rt
+	step "go test -race, the stack moving at every call (caps profile)" env GOPATH=$gp CT_PROFILE=caps GODEBUG=efence=1 \
+		go test "${moves[@]}" -run 'TestBasic|TestPanics|TestDeferredDuringPanic|TestSpawn|TestStringerNotCalled|TestTruncation' $m/rt
 else
 	summary+=("skip  go test -race (not available here)")
 fi

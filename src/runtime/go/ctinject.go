@@ -43,17 +43,20 @@
 // heap; `hdr := (*reflect.StringHeader)(unsafe.Pointer(&value))` recorded
 // would move `value`), and allocation-counting tests (testing.AllocsPerRun,
 // as slog's) would fail. So A, V and E<n> are generic functions that take
-// a pointer to the value, hide it from escape analysis (noescape, as the
-// Go runtime's own) and format the value where it is, with reflect,
+// a pointer to the value and format the value where it is, with reflect,
 // before they return (E<n> runs deferred, while the function's frame is
 // still alive): never copied into an interface, and no reflect.Value or
 // pointer derived from it is stored anywhere but in the formatter's own
-// stack frames. The value may live on the caller's stack, which can move
-// (grow) while it is formatted: the runtime adjusts pointers held in
-// stack frames, not copies on the heap. The formatter's Values do not
-// escape either (go build -gcflags=-m; the tests check it), so the hiding
-// is a second line of defence. What is kept is the formatted text (copied
-// bytes). Consequence: a value is formatted when it is recorded or never.
+// stack frames, so the compiler itself proves that the pointer does not
+// escape (go build -gcflags=-m; the tests check it for every function the
+// pointer passes through). The value may live on the caller's stack, which
+// can move (grow, or shrink at a garbage collection) while it is
+// formatted: the runtime adjusts the pointers that stack frames hold, so
+// an address is never held as a uintptr, not even for one instruction (a
+// uintptr round trip to hide the pointer from escape analysis, as the Go
+// runtime's noescape, let -race's checkptr call in between see the stack
+// shrink, and formatting then read the old stack). What is kept is the
+// formatted text (copied bytes). Consequence: a value is formatted when it is recorded or never.
 // A call over max_spans_per_function records no arguments (formatting
 // them on every hot call is the cost the cap exists to avoid): if it
 // fails and is written (max_failures_per_function), its span has
@@ -814,7 +817,7 @@ func A[T any](s *Span, name string, p *T) {
 	if s == nil || s.p || s.fn == nil || s.quiet {
 		return
 	}
-	s.arg(name, reflect.TypeOf((*T)(nil)).Elem(), noescape(unsafe.Pointer(p)))
+	s.arg(name, reflect.TypeOf((*T)(nil)).Elem(), unsafe.Pointer(p))
 }
 
 // arg: A's work, for a value of type t at p (alive until arg returns).
@@ -835,31 +838,14 @@ func (s *Span) arg(name string, t reflect.Type, p unsafe.Pointer) {
 	s.args = b
 }
 
-// noescape hides p from escape analysis, as the Go runtime's own noescape
-// does: the result is the same pointer, but the compiler sees no flow from
-// p to it, so a caller's &x passed to A, V or E<n> does not make x (nor
-// anything x points to) escape. It is sound only because the callers use
-// the result synchronously, before they return, and never store it (nor
-// anything derived from it) anywhere but in their own stack frames, which
-// the runtime adjusts when a stack moves. (The runtime writes
-// `unsafe.Pointer(x ^ 0)`; that conversion of a computed uintptr is what
-// go vet reports and what -race's checkptr rejects for a heap pointer, so
-// the word is stored through a *uintptr instead: no conversion, the same
-// effect.)
-func noescape(p unsafe.Pointer) (q unsafe.Pointer) {
-	x := uintptr(p)
-	*(*uintptr)(unsafe.Pointer(&q)) = x
-	return q
-}
-
 // E0 ... E8 end the span of a function with 0 ... 8 results. The planner
 // defers a direct call, `defer _ct.E2(_ct_s, &q, &err)`, with a pointer to
 // each result (a typed nil for a blank result `_`): the results are read
 // through the pointers when the deferred call runs, after every user
 // defer, and formatted in place before it returns (the function's frame is
 // alive then). With a nil span they return at once (no allocation). The
-// pointers are hidden from escape analysis (noescape) and never stored, so
-// the function's result variables stay where they were. How the function
+// pointers are never stored, so the function's result variables stay
+// where they were. How the function
 // ended is read from who ran the deferred call (endHow): never recover(),
 // never a re-panic.
 func E0(s *Span) {
@@ -875,7 +861,7 @@ func E1[A any](s *Span, a *A) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a)}
-	ps := [...]unsafe.Pointer{ptr(a)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a)}
 	s.end(ts[:], ps[:])
 }
 
@@ -885,7 +871,7 @@ func E2[A, B any](s *Span, a *A, b *B) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b)}
 	s.end(ts[:], ps[:])
 }
 
@@ -895,7 +881,7 @@ func E3[A, B, C any](s *Span, a *A, b *B, c *C) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c)}
 	s.end(ts[:], ps[:])
 }
 
@@ -905,7 +891,7 @@ func E4[A, B, C, D any](s *Span, a *A, b *B, c *C, d *D) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c), unsafe.Pointer(d)}
 	s.end(ts[:], ps[:])
 }
 
@@ -915,7 +901,7 @@ func E5[A, B, C, D, E any](s *Span, a *A, b *B, c *C, d *D, e *E) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c), unsafe.Pointer(d), unsafe.Pointer(e)}
 	s.end(ts[:], ps[:])
 }
 
@@ -925,7 +911,7 @@ func E6[A, B, C, D, E, F any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F) {
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c), unsafe.Pointer(d), unsafe.Pointer(e), unsafe.Pointer(f)}
 	s.end(ts[:], ps[:])
 }
 
@@ -935,7 +921,7 @@ func E7[A, B, C, D, E, F, G any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F, g 
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f), typeOf(g)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f), ptr(g)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c), unsafe.Pointer(d), unsafe.Pointer(e), unsafe.Pointer(f), unsafe.Pointer(g)}
 	s.end(ts[:], ps[:])
 }
 
@@ -945,12 +931,11 @@ func E8[A, B, C, D, E, F, G, H any](s *Span, a *A, b *B, c *C, d *D, e *E, f *F,
 		return
 	}
 	ts := [...]reflect.Type{typeOf(a), typeOf(b), typeOf(c), typeOf(d), typeOf(e), typeOf(f), typeOf(g), typeOf(h)}
-	ps := [...]unsafe.Pointer{ptr(a), ptr(b), ptr(c), ptr(d), ptr(e), ptr(f), ptr(g), ptr(h)}
+	ps := [...]unsafe.Pointer{unsafe.Pointer(a), unsafe.Pointer(b), unsafe.Pointer(c), unsafe.Pointer(d), unsafe.Pointer(e), unsafe.Pointer(f), unsafe.Pointer(g), unsafe.Pointer(h)}
 	s.end(ts[:], ps[:])
 }
 
-// The results go to end as their types and their addresses (hidden from
-// escape analysis) apart: escape analysis does not tell a struct's fields
+// The results go to end as their types and their addresses apart: escape analysis does not tell a struct's fields
 // apart, and the types are kept (they never point into a stack) while the
 // addresses must not be. A blank result `_` has a nil type and address,
 // and is formatted as _.
@@ -960,8 +945,6 @@ func typeOf[A any](a *A) reflect.Type {
 	}
 	return reflect.TypeOf((*A)(nil)).Elem()
 }
-
-func ptr[A any](a *A) unsafe.Pointer { return noescape(unsafe.Pointer(a)) }
 
 // end: what E0 ... E8 share. Not inlined: endHow counts the frames above it.
 //
@@ -1356,7 +1339,7 @@ func V[T any](s *Span, line int, name string, p *T) {
 	if s == nil {
 		return
 	}
-	s.varAt(line, name, reflect.TypeOf((*T)(nil)).Elem(), noescape(unsafe.Pointer(p)))
+	s.varAt(line, name, reflect.TypeOf((*T)(nil)).Elem(), unsafe.Pointer(p))
 }
 
 // varAt: V's work, for a value of type typ at p (alive until it returns).

@@ -81,6 +81,15 @@ func TestChild(t *testing.T) {
 			}(g)
 		}
 		wg.Wait()
+	case "moves":
+		// built with -d=maymorestack=runtime.mayMoreStackMove: every call
+		// moves the goroutine's stack, so a recorded address held anywhere
+		// the runtime does not adjust goes stale at once
+		for d := 0; d <= 3; d++ {
+			if r := StackDeep(d); r != 7+d {
+				t.Fatalf("StackDeep(%d) = %d", d, r)
+			}
+		}
 	case "stringer":
 		UseTok(Tok{V: 1, name: "x"}, nil)
 		Values("t", Tok{V: 2}, "pt", &Tok{V: 3})
@@ -245,6 +254,9 @@ func needProfile(t *testing.T, p string) {
 func TestOffAllocs(t *testing.T) {
 	if os.Getenv("CT_SCENARIO") != "" || _ct.On {
 		t.Skip("telemetry on")
+	}
+	if strings.Contains(os.Getenv("GODEBUG"), "efence=1") {
+		t.Skip("GODEBUG=efence=1: runtime.ReadMemStats fails its own consistency check")
 	}
 	if n := testing.AllocsPerRun(1000, func() {
 		Add(1, 2); Inner(3); Outer(2, "a", "b"); SiteCap(3); NoResult(); Named(); Blank(); Many(); G(1); PanicCallsG()
@@ -769,6 +781,43 @@ func TestStackGrowth(t *testing.T) {
 	sp := spans(evs, "StackDeep")
 	if len(sp) != 301*302/2 {
 		t.Fatalf("%d StackDeep spans", len(sp))
+	}
+}
+
+// TestStackMoves: arguments, variables and results are read where they
+// are after the stack has moved, at every call (run-runtime-tests.sh
+// builds this with -race and -d=maymorestack=runtime.mayMoreStackMove and
+// sets CT_STACK_MOVES). Regression: the runtime hid the address of a
+// result from escape analysis with a uintptr round trip, and -race's
+// checkptr call in between moved the stack, so the result was formatted
+// from the freed old stack ("found bad pointer in Go heap", 1 run in 20
+// under load without the flag, every run with it).
+func TestStackMoves(t *testing.T) {
+	needProfile(t, "big")
+	if os.Getenv("CT_STACK_MOVES") == "" {
+		t.Skip("needs a build with -d=maymorestack=runtime.mayMoreStackMove")
+	}
+	path := filepath.Join(t.TempDir(), "trace.jsonl")
+	if _, stderr, err := child(t, "moves", path); err != nil {
+		t.Fatalf("child: %v\n%s", err, stderr)
+	}
+	evs := readTrace(t, path)
+	vs := of(evs, "var", func(e ev) bool { return e["name"] == "deep" })
+	addr := regexp.MustCompile(`0x[0-9a-f]+`)
+	for _, v := range vs {
+		if val := addr.ReplaceAllString(v["value"].(string), "0xADDR"); val != deepWant {
+			t.Fatalf("deep value\n%v\nwant\n%v", val, deepWant)
+		}
+	}
+	sp := spans(evs, "StackDeep")
+	if len(vs) != 4 || len(sp) != 4*5/2 {
+		t.Fatalf("%d deep values and %d StackDeep spans, want 4 and 10", len(vs), len(sp))
+	}
+	for _, s := range sp {
+		d := s["args"].(ev)["d"].(string)
+		if want := map[string]string{"0": "7", "1": "8", "2": "9", "3": "10"}[d]; s["return"] != want {
+			t.Fatalf("StackDeep(%s) returned %v, want %s", d, s["return"], want)
+		}
 	}
 }
 
