@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the Go runtime (src/runtime/go): copies it into a temporary
 # GOPATH as example.com/m/_ctinject with a configuration baked in (as
-# ctinject does), then runs the test package tests/go/runtime/rt (GOPATH
+# ctinject does), then runs the test packages tests/go/runtime/rt and
+# tests/go/runtime/_ctinject (internal tests, copied into the runtime) (GOPATH
 # mode), go vet, the race detector when available, and benchmarks.
 # Usage: tests/go/run-runtime-tests.sh [--no-bench]
 set -u
@@ -111,6 +112,7 @@ GO
 }
 step "module mode build and vet" modmode
 export CT_CRASH_BIN=$tmp/crash CT_CRASHPLAIN_BIN=$tmp/crashplain CT_QUIET_BIN=$tmp/quiet
+step "go test (runtime internals)" env GOPATH=$gp go test -count=1 $m/_ctinject
 step "go test (caps profile)" env GOPATH=$gp CT_PROFILE=caps go test -count=1 $m/rt
 step "go test (big profile: stack growth)" env GOPATH=$tmp/big CT_PROFILE=big go test -count=1 -run 'TestStackGrowth|TestOffAllocs' $m/rt
 step "go test (nocap profile: concurrency)" env GOPATH=$tmp/nocap CT_PROFILE=nocap go test -count=1 -run 'TestConcurrent|TestOffAllocs' $m/rt

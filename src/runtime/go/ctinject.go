@@ -72,7 +72,11 @@
 // span fails) or runtime.Goexit (ok, "goexit":true). Only those
 // consecutive runtime frames are read: a function that returns normally
 // while it runs inside a deferred call during some other panic further up
-// the stack ended normally.
+// the stack ended normally. Reading the stack costs most of a span's end,
+// so on amd64 and arm64 it is skipped when the goroutine is neither
+// panicking nor running Goexit: the runtime's g then has no _panic (a
+// word read by assembly, gPanic, and trusted only after checkPanicWord has
+// seen it change as it must at startup).
 //
 // # What the Go runtime writes (differences from docs/events.md)
 //
@@ -330,7 +334,47 @@ func init() {
 	}
 	hex16(tracePfx[:0], binary.LittleEndian.Uint64(rb[:8]))
 	idCtr = binary.LittleEndian.Uint64(rb[8:]) >> 2 // room to count before a wrap
+	panicWordOK = haveGPanic && checkPanicWord()
 	On = true
+}
+
+// panicWordOK: gPanic reads g._panic, so a span whose goroutine has none
+// ended by a return without a look at the stack (endHow).
+var panicWordOK bool
+
+// selfTestPanic: what checkPanicWord panics with (and recovers).
+type selfTestPanic struct{}
+
+// checkPanicWord tells whether gPanic reads g._panic in this Go version:
+// 0 outside any panic, not 0 in a deferred call during a panic and during
+// runtime.Goexit, 0 again once the panic is recovered. (The word's offset
+// has not changed since Go 1.5; should a later Go move it, this fails and
+// endHow walks the stack at every span end.) The next word, g._defer,
+// follows the same pattern where every defer is open-coded, so a defer
+// record is kept alive here (a defer in a loop is never open-coded): it
+// sets g._defer, not g._panic.
+func checkPanicWord() bool {
+	for i := 0; i < 1; i++ {
+		defer func() {}()
+	}
+	if gPanic() != 0 {
+		return false
+	}
+	inPanic := func() (seen bool) {
+		defer func() {
+			seen = gPanic() != 0
+			if _, ours := recover().(selfTestPanic); !ours {
+				seen = false
+			}
+		}()
+		panic(selfTestPanic{})
+	}()
+	inGoexit := make(chan bool)
+	go func() {
+		defer func() { inGoexit <- gPanic() != 0 }()
+		runtime.Goexit()
+	}()
+	return inPanic && <-inGoexit && gPanic() == 0
 }
 
 func mono() int64 { return int64(time.Since(baseTime)) }
@@ -983,6 +1027,9 @@ const (
 //
 //go:noinline
 func endHow() int {
+	if panicWordOK && gPanic() == 0 {
+		return endReturn // neither panicking nor in Goexit
+	}
 	var pc [1]uintptr
 	if runtime.Callers(4, pc[:]) == 0 {
 		return endReturn

@@ -8,3 +8,11 @@ TEXT ·getg(SB), NOSPLIT, $0-8
 	MOVQ (TLS), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// func gPanic() uintptr: g._panic, the word after g.stack (lo, hi),
+// g.stackguard0 and g.stackguard1 (an offset the compiler relies on).
+TEXT ·gPanic(SB), NOSPLIT, $0-8
+	MOVQ (TLS), AX
+	MOVQ 32(AX), AX
+	MOVQ AX, ret+0(FP)
+	RET
