@@ -13,7 +13,7 @@ use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-const ABOUT: &str = "Insert telemetry into Python source: spans, variables, branches, loops and exceptions, on the lines where the code already is. Git-aware (--since), cached, and gated (--fail-under).";
+const ABOUT: &str = "Insert telemetry into Python, JavaScript, TypeScript and Go source: spans, variables, branches, loops and exceptions, on the lines where the code already is. Git-aware (--since), cached, and gated (--fail-under).";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -81,6 +81,41 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Read a trace that instrumented code wrote (CTINJECT_TRACE_FILE).
+    Trace {
+        #[command(subcommand)]
+        action: TraceAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TraceAction {
+    /// What the trace says, for a terminal: the call tree with counts and total/self time, the
+    /// slowest and most frequent functions, every error with its exception and file:line, loop
+    /// counts and the branch arms taken.
+    #[command(
+        after_help = "Example:\n  CTINJECT_TRACE_FILE=trace.jsonl python -m pytest   (in the instrumented copy)\n  ctinject trace summary trace.jsonl --top 5"
+    )]
+    Summary {
+        /// Trace files (JSON lines, docs/events.md); `-` reads standard input.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// human, or json (everything, unlimited by --top and --depth).
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Human)]
+        format: SummaryFormat,
+        /// Rows per table, and children shown per call-tree node.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+        /// Levels of the call tree shown.
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        depth: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -292,6 +327,7 @@ fn execute(cli: Cli) -> Result<i32> {
             fail_under,
         }) => hook(paths, config, fail_under),
         Some(Command::Cache { action, cache_dir }) => cache_command(action, cache_dir),
+        Some(Command::Trace { action }) => trace_command(action),
         None => instrument(cli.instrument),
     }
 }
@@ -325,6 +361,48 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     } else {
         paths
     }
+}
+
+fn trace_command(action: TraceAction) -> Result<i32> {
+    use crate::trace::summary::{render_human, Builder, Limits};
+    use std::io::BufRead;
+    let TraceAction::Summary {
+        files,
+        format,
+        top,
+        depth,
+    } = action;
+    let mut builder = Builder::default();
+    for file in &files {
+        let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let f = std::fs::File::open(file)
+                .map_err(|e| anyhow::anyhow!("cannot read the trace {}: {e}", file.display()))?;
+            Box::new(std::io::BufReader::new(f))
+        };
+        for (n, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| anyhow::anyhow!("{}:{}: {e}", file.display(), n + 1))?;
+            builder.line(&line, || format!("{}:{}", file.display(), n + 1));
+        }
+    }
+    if let Some(first) = builder.first_malformed() {
+        eprintln!(
+            "ctinject: warning: some lines are not trace events (left out); the first: {first}"
+        );
+    }
+    let summary = builder.finish();
+    if summary.events == 0 {
+        bail!(
+            "no trace events in {} (a trace is the JSON-lines file that instrumented code writes to CTINJECT_TRACE_FILE)",
+            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    match format {
+        SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        SummaryFormat::Human => print!("{}", render_human(&summary, Limits { top, depth })),
+    }
+    Ok(0)
 }
 
 fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32> {

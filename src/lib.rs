@@ -20,3 +20,4 @@ pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod select;
+pub mod trace;

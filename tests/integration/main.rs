@@ -19,6 +19,7 @@ mod pre_commit;
 mod properties;
 mod python_e2e;
 mod stdlib_corpus;
+mod trace_summary;
 mod ts_corpus;
 mod typescript_e2e;
 mod util;
