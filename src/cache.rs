@@ -9,7 +9,7 @@
 //! next run over the same file with the same ctinject and the same
 //! configuration can take the plan from disk instead.
 //!
-//! The cache holds **data, never code to run** (principle 6 of DESIGN.md).
+//! The cache holds **data, never code to run** (principle 6 of docs/principles.md).
 //! Nothing read from the cache is trusted:
 //!
 //! 1. an entry larger than [`MAX_ENTRY_BYTES`] is refused before it is read;

@@ -1,8 +1,8 @@
 //! The coverage gate: fail a change whose instrumentation coverage is too low,
 //! or a project whose coverage fell too far against a baseline.
 //!
-//! Coverage is instrumented points over instrumentable points (DESIGN.md,
-//! "Coverage and the gate"). The *change* is what `--since` selects: the
+//! Coverage is instrumented points over instrumentable points (docs/report.md;
+//! principle 7 of docs/principles.md). The *change* is what `--since` selects: the
 //! changed functions, plus any changed code that could not be parsed or read
 //! (it counts against coverage; it never counts as nothing to check). The
 //! *project* is every file under PATH. The baseline is a file written by

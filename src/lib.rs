@@ -1,6 +1,6 @@
 //! ctinject: exact, automatic, source-level telemetry.
 //!
-//! The pipeline (DESIGN.md): discover -> select -> parse -> plan -> apply ->
+//! The pipeline (docs/principles.md): discover -> select -> parse -> plan -> apply ->
 //! validate -> emit -> report. The engine ([`engine`]) and the languages
 //! ([`lang`]) do no I/O; [`run`] drives them over files; [`cli`] is a thin
 //! layer of argument parsing on top.

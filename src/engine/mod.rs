@@ -5,7 +5,7 @@
 //! module-level code) owns a list of [`Insert`]s: text to insert at a byte
 //! offset of the original source. Inserts never remove or change original
 //! bytes, so removing the inserted text gives the original back (principle 1
-//! of DESIGN.md), and the plan of one unit can be dropped without touching
+//! of docs/principles.md), and the plan of one unit can be dropped without touching
 //! the others.
 //!
 //! [`instrument`] applies every insert of a file in one pass, re-parses the
@@ -86,7 +86,7 @@ impl Insert {
     }
 }
 
-/// The kinds of instrumentation point (DESIGN.md, "Instrumentation points").
+/// The kinds of instrumentation point (docs/principles.md, "Instrumentation points").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PointKind {

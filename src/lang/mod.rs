@@ -94,7 +94,7 @@ pub trait Language: Send + Sync {
     /// Checks a plan that did not come from [`Language::plan`] just now (a
     /// cache entry): every insert must be one of the planner's own telemetry
     /// forms, at an offset of `source`, where its unit could have put it.
-    /// The cache holds data, never code to run (DESIGN.md, principle 6).
+    /// The cache holds data, never code to run (docs/principles.md, principle 6).
     fn check_plan(&self, source: &str, plan: &FilePlan) -> Result<(), String>;
     /// True when [`Language::check_plan`] can check every position of a plan
     /// for `source`; files where it cannot are never cached. By default it

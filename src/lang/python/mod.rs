@@ -1,7 +1,7 @@
 //! Python: every point kind, on the lines where the code already is.
 //!
 //! Python has no line directive, so ctinject never adds a line in the middle
-//! of a file (DESIGN.md, principle 2). Each point uses a same-line form:
+//! of a file (docs/principles.md, principle 2). Each point uses a same-line form:
 //!
 //! | point | form |
 //! | --- | --- |
