@@ -379,7 +379,22 @@ fn trace_command(action: TraceAction) -> Result<i32> {
         } else {
             let f = std::fs::File::open(file)
                 .map_err(|e| anyhow::anyhow!("cannot read the trace {}: {e}", file.display()))?;
-            Box::new(std::io::BufReader::new(f))
+            // a trace of a test suite can be gigabytes: show how far the read is
+            let size = f.metadata().map_or(0, |m| m.len());
+            let bar = if size > 64 << 20 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let bar = indicatif::ProgressBar::new(size);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "ctinject: reading {msg} {bytes}/{total_bytes} ({eta})",
+                    )
+                    .expect("a valid template"),
+                );
+                bar.set_message(file.display().to_string());
+                bar.with_finish(indicatif::ProgressFinish::AndClear)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            Box::new(std::io::BufReader::new(bar.wrap_read(f)))
         };
         for (n, line) in reader.lines().enumerate() {
             let line = line.map_err(|e| anyhow::anyhow!("{}:{}: {e}", file.display(), n + 1))?;

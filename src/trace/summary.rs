@@ -551,7 +551,9 @@ pub fn render_human(s: &Summary, limits: Limits) -> String {
 }
 
 fn more(out: &mut String, len: usize, top: usize) {
-    if len > top {
+    if len == 0 {
+        let _ = writeln!(out, "  none");
+    } else if len > top {
         let _ = writeln!(
             out,
             "  … {} more (--top, or --format json for all)",
