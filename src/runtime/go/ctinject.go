@@ -56,7 +56,8 @@
 // uintptr round trip to hide the pointer from escape analysis, as the Go
 // runtime's noescape, let -race's checkptr call in between see the stack
 // shrink, and formatting then read the old stack). What is kept is the
-// formatted text (copied bytes). Consequence: a value is formatted when it is recorded or never.
+// formatted text (copied bytes). Consequence: a value is formatted when it
+// is recorded or never.
 // A call over max_spans_per_function records no arguments (formatting
 // them on every hot call is the cost the cap exists to avoid): if it
 // fails and is written (max_failures_per_function), its span has
@@ -889,9 +890,8 @@ func (s *Span) arg(name string, t reflect.Type, p unsafe.Pointer) {
 // defer, and formatted in place before it returns (the function's frame is
 // alive then). With a nil span they return at once (no allocation). The
 // pointers are never stored, so the function's result variables stay
-// where they were. How the function
-// ended is read from who ran the deferred call (endHow): never recover(),
-// never a re-panic.
+// where they were. How the function ended is read from who ran the
+// deferred call (endHow): never recover(), never a re-panic.
 func E0(s *Span) {
 	if s == nil {
 		return
