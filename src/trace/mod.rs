@@ -48,7 +48,7 @@ pub struct Function {
 }
 
 /// What a failed call raised (or panicked with).
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize)]
 pub struct Exception {
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -66,8 +66,8 @@ pub struct Calls {
     pub omitted_duration_ns: u64,
     #[serde(default)]
     pub omitted_max_duration_ns: u64,
-    #[serde(default)]
-    pub omitted_failed: u64,
+    /// The omitted calls that failed, by exception type (every runtime
+    /// writes these beside their total, `omitted_failed`).
     #[serde(default)]
     pub omitted_exceptions: std::collections::BTreeMap<String, u64>,
 }

@@ -42,7 +42,6 @@ struct Omitted {
     calls: u64,
     duration_ns: u64,
     max_ns: u64,
-    failed: u64,
 }
 
 /// The summary, as `--format json` prints it.
@@ -168,7 +167,6 @@ impl Builder {
                 o.calls += c.omitted;
                 o.duration_ns += c.omitted_duration_ns;
                 o.max_ns = o.max_ns.max(c.omitted_max_duration_ns);
-                o.failed += c.omitted_failed;
                 for (kind, n) in c.omitted_exceptions {
                     *self
                         .errors
