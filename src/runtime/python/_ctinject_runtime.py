@@ -21,6 +21,8 @@ import json
 import time
 import types
 import itertools
+import collections
+import _thread
 import re
 import threading
 import contextvars
@@ -72,11 +74,17 @@ _NO = object()  # "no value" sentinel
 # reach it through _start and _finish).
 
 class _State(object):
-    __slots__ = ("on", "gc")
+    __slots__ = ("on", "gc", "seek", "otel", "hook")
 
     def __init__(self):
         self.on = False
         self.gc = False  # a garbage collection is running (CPython < 3.12 only)
+        # The OpenTelemetry bridge: sought (CTINJECT_OTEL auto or bridge),
+        # on (an SDK was found), and `hook`: spans call _bridge_start (it is
+        # on, or sought and opentelemetry.trace is imported).
+        self.seek = False
+        self.otel = False
+        self.hook = False
 
     def __reduce__(self):
         return (_the_state, ())
@@ -143,7 +151,7 @@ def _tail(tid):
 
 class _Writer(object):
     __slots__ = ("path", "fd", "buf", "lock", "pid", "due", "duew", "exiting", "hooked",
-                 "eager", "limit")
+                 "eager", "limit", "keep_on")
 
     def __init__(self):
         self.path = None
@@ -162,6 +170,8 @@ class _Writer(object):
         self.eager = False
         # The trace file's size limit in bytes (0: none), from the configuration.
         self.limit = 0
+        # Telemetry stays on without the file (live export, or CTINJECT_OTEL=bridge).
+        self.keep_on = False
 
 
 _W = _Writer()
@@ -171,19 +181,29 @@ def _decide():
     """Telemetry on or off, from the environment (at import and in a forked child)."""
     on = False
     path = None
+    mode = "off"
+    export = False
     try:
         env = os.environ
         p = env.get("CTINJECT_TRACE_FILE", "")
         d = env.get("CTINJECT_DISABLE", "").strip().lower()
-        if p and d not in ("1", "true", "yes", "on"):
-            path = os.path.abspath(p)
-            on = True
+        if d not in ("1", "true", "yes", "on"):
+            if p:
+                path = os.path.abspath(p)
+                on = True
+            mode = _otel_mode(env)
+            export = _export_configure(env, mode)
     except Exception:
         on = False
+    keep_on = export or mode == "bridge"
+    _W.keep_on = keep_on
     _W.path = path
     if on and _W.fd is None:
         on = _open_or_warn(_W)
+    on = on or keep_on
     _S.on = on
+    _S.seek = on and mode in ("auto", "bridge") and not _S.otel
+    _S.hook = _S.otel or (_S.seek and "opentelemetry.trace" in _modules)
     if on and _mon is not None and _M.tool is None and _M.codes:
         _mon_enable()  # a forked child that turned telemetry on
     if on and not _W.hooked:
@@ -223,13 +243,9 @@ def _open_or_warn(w):
     w.fd = _open(w)
     if w.fd is not None:
         return True
-    try:
-        if not os.environ.get("CTINJECT_TRACE_WARNED"):
-            os.environ["CTINJECT_TRACE_WARNED"] = "1"
-            os.write(2, ("ctinject: cannot write the trace file %s (CTINJECT_TRACE_FILE); "
-                         "no telemetry is recorded\n" % w.path).encode("ascii", "backslashreplace"))
-    except Exception:
-        pass
+    _say_once("CTINJECT_TRACE_WARNED",
+              "cannot write the trace file %s (CTINJECT_TRACE_FILE); %s"
+              % (w.path, "it is not written" if w.keep_on else "no telemetry is recorded"))
     w.path = None
     return False
 
@@ -250,6 +266,10 @@ def _flush_locked(w):
         return
     lines = buf[:]
     del buf[:len(lines)]
+    if _X.url is not None:
+        _export_put(lines)
+    elif _S.seek and not _S.hook and "opentelemetry.trace" in _modules:
+        _S.hook = True  # (nested spans only, so far: see _bridge_start)
     if w.path is None:
         return
     data = "".join(lines).encode("ascii", "backslashreplace")
@@ -257,7 +277,7 @@ def _flush_locked(w):
     if fd is None:
         fd = w.fd = _open(w)
         if fd is None:
-            _S.on = False  # cannot write: telemetry off for this process
+            _S.on = w.keep_on  # cannot write: telemetry off for this process (but export)
             w.path = None
             return
     if w.limit:
@@ -271,7 +291,7 @@ def _flush_locked(w):
             # records nothing more.
             data = ('{"v":1,"type":"truncated","time_unix_ns":%d,"limit_bytes":%d,"pid":%d}\n'
                     % (_time_ns(), w.limit, w.pid)).encode("ascii")
-            _S.on = False
+            _S.on = w.keep_on
             w.path = None
     try:
         view = memoryview(data)
@@ -304,6 +324,10 @@ def _at_exit():
     except Exception:
         pass
     _flush()
+    try:
+        _export_at_exit()
+    except Exception:
+        pass
     _W.exiting = True  # later events (other atexit handlers, daemon threads) are written at once
 
 
@@ -343,8 +367,10 @@ def _after_fork_child():
     _OMITTED_SITES.clear()
     w = _W
     w.lock = threading.Lock()
-    w.buf = []
+    w.buf = _BridgeBuf() if _S.otel else []
     w.exiting = False
+    _X.reset()  # the parent's queue is the parent's; this child starts its own thread
+    _BR.open.clear()
     w.eager = True
     w.due = _perf_ns() + _FLUSH_NS
     w.duew = _time_ns() + _FLUSH_NS
@@ -971,6 +997,8 @@ def _start(info, args, kwargs, frame, api, enter):
         if parent is None:
             qt = None
             qp = "null"
+            if _S.seek and "opentelemetry.trace" in _modules:
+                _S.hook = True
         else:
             qt = parent[_SP_QT]
             qp = parent[_SP_QS]
@@ -1010,6 +1038,8 @@ def _start(info, args, kwargs, frame, api, enter):
               None, 0]
     if enter:
         sp[_SP_TOK] = _cur.set(sp)
+    if _S.hook and not sp[_SP_QUIET]:
+        _bridge_start(sp, parent, enter)
     return sp
 
 
@@ -1657,6 +1687,8 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         if parent is None:
             qt = None
             qp = "null"
+            if S.seek and "opentelemetry.trace" in _modules:
+                S.hook = True
         else:
             qt = parent[_SP_QT]
             qp = parent[_SP_QS]
@@ -1687,6 +1719,8 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
               None, 0]
         sp[_SP_TOK] = _cur.set(sp)
+        if S.hook:
+            _bridge_start(sp, parent, True)
     except Exception:
         pass
     return None
@@ -2730,6 +2764,675 @@ def _install_warn():
         pass
     warn.__ctinject_hidden__ = hidden
     warnings.warn = warn
+
+
+# ---------------------------------------------------------------- OpenTelemetry: live export and the SDK bridge
+
+# Both are described in docs/events.md ("Live export and the OpenTelemetry
+# bridge"). Live export hands the lines the writer takes out of its buffer
+# to a background thread, which maps them to OTLP/HTTP JSON (as `ctinject
+# trace export` maps a trace file) and posts them; the program's threads only
+# append to a queue. The bridge, once the program has configured an
+# OpenTelemetry SDK, starts an SDK span at each span's start (current in
+# OpenTelemetry's context while a plain function runs) and ends it from the
+# span's line. Neither imports anything until it is configured or found.
+
+_EXPORT_QUEUE_LINES = 16384     # lines (spans and their events) waiting to be sent
+_EXPORT_BATCH_SPANS = 512       # spans per request
+_EXPORT_EVERY_S = 1.0           # a batch is sent at least this often; the buffer is taken as often
+_EXPORT_PENDING_EVENTS = 8192   # point events waiting for their span's end
+_EXPORT_RETRIES = 5             # retries of a batch (429, 502, 503, 504, no connection)
+_EXPORT_MAX_WAIT_S = 30.0       # the longest backoff or Retry-After honoured
+_RETRY_STATUSES = (429, 502, 503, 504)
+_SPAN_PREFIX = '{"v":1,"type":"span",'
+_POINT_TYPES = frozenset(("var", "branch", "loop", "exception"))
+_OTEL_MODES = ("auto", "bridge", "export", "off")
+_BRIDGE_CHECK_NS = 100000000  # nested spans look for a configured SDK this often at most
+
+
+def _otel_mode(env):
+    """CTINJECT_OTEL: auto (the default, and for a value it does not know),
+    bridge, export or off."""
+    m = env.get("CTINJECT_OTEL", "").strip().lower()
+    return m if m in _OTEL_MODES else "auto"
+
+
+def _otlp_traces_url(env):
+    """The URL to post spans to, and the variable it came from, or (None,
+    None). CTINJECT_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT are base
+    URLs (v1/traces is appended, unless the path already ends with it);
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is."""
+    for var, base in (("CTINJECT_OTLP_ENDPOINT", True),
+                      ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", False),
+                      ("OTEL_EXPORTER_OTLP_ENDPOINT", True)):
+        url = env.get(var, "").strip()
+        if url:
+            if base and not url.rstrip("/").endswith("/v1/traces"):
+                url = url + ("v1/traces" if url.endswith("/") else "/v1/traces")
+            return url, var
+    return None, None
+
+
+def _kv_pairs(text, unquote):
+    """`k=v,k2=v2` (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES):
+    [(key, URL-decoded value)], skipping entries without a key or `=`."""
+    out = []
+    for item in (text or "").split(","):
+        k, eq, v = item.partition("=")
+        k = k.strip()
+        if eq and k:
+            out.append((k, unquote(v.strip())))
+    return out
+
+
+def _otlp_timeout_s(env):
+    for var in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        v = env.get(var, "").strip()
+        if v:
+            try:
+                ms = float(v)
+                if ms > 0:
+                    return ms / 1000.0
+            except ValueError:
+                pass
+    return 10.0
+
+
+def _say_once(marker, text):
+    """One line on standard error, once for a process and the children that
+    inherit its environment."""
+    try:
+        if not os.environ.get(marker):
+            os.environ[marker] = "1"
+            os.write(2, ("ctinject: " + text + "\n").encode("ascii", "backslashreplace"))
+    except Exception:
+        pass
+
+
+class _Export(object):
+    """Live export's state: the settings, the queue (chunks of lines, as the
+    writer takes them) and the counts. `url` is None when export is off."""
+    __slots__ = ("url", "headers", "timeout", "resource", "version", "accepting", "queue",
+                 "queued_lines", "lock", "wake", "closing", "done", "running", "dropped",
+                 "deadline", "pending", "npending", "batch", "taken", "due")
+
+    def __init__(self):
+        self.url = None
+        self.headers = {}
+        self.timeout = 10.0
+        self.resource = []      # [(key, value)] but process.pid, which is the span's pid
+        self.version = None     # the ctinject version, when the configuration says it
+        self.reset()
+
+    def reset(self):
+        """A new queue and thread (at start and in a forked child)."""
+        self.accepting = True   # False once the bridge takes over, or after the exit flush
+        self.queue = collections.deque()
+        self.queued_lines = 0
+        self.lock = threading.Lock()
+        self.wake = threading.Event()     # lines were queued, or the process is exiting
+        self.closing = threading.Event()  # the process is exiting: send all, by the deadline
+        self.done = threading.Event()     # ... sent (or given up)
+        self.running = False    # the export thread was started
+        self.dropped = {}       # reason -> spans not exported
+        self.deadline = None    # the exit flush's end (perf counter seconds)
+        # The export thread's (or the exit flush's) own: point events waiting
+        # for their span's line (span id -> events), their count, the spans
+        # mapped and not yet sent, the spans taken from the queue and not yet
+        # sent or dropped, when the batch is due.
+        self.pending = {}
+        self.npending = 0
+        self.batch = []
+        self.taken = 0
+        self.due = None
+
+
+_X = _Export()
+
+
+def _export_configure(env, mode):
+    """Live export's settings from the environment; True when it is on."""
+    x = _X
+    x.url = None
+    if mode not in ("auto", "export"):
+        return False
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    url, var = _otlp_traces_url(env)
+    if url is None:
+        return False
+    if var != "CTINJECT_OTLP_ENDPOINT":
+        proto = (env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "")
+                 or env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")).strip().lower()
+        if proto.startswith("grpc"):
+            # That endpoint speaks gRPC, which the runtime does not.
+            _say_once("CTINJECT_OTLP_WARNED",
+                      "OTEL_EXPORTER_OTLP_PROTOCOL is grpc; the runtime sends only OTLP/HTTP "
+                      "JSON, so it does not export to %s (set CTINJECT_OTLP_ENDPOINT to an "
+                      "OTLP/HTTP endpoint)" % var)
+            return False
+    from urllib.parse import unquote
+    headers = {}
+    for var in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
+        for k, v in _kv_pairs(env.get(var, ""), unquote):
+            headers[k.lower()] = v
+    x.headers = headers
+    x.timeout = _otlp_timeout_s(env)
+    x.resource = _resource_attributes(env, unquote)
+    x.version = _ctinject_version()
+    x.url = url
+    return True
+
+
+def _ctinject_version():
+    """The version of ctinject that wrote this runtime, when its
+    configuration says it (key "ctinject_version"), else None."""
+    try:
+        v = json.loads(_CONFIG_JSON).get("ctinject_version")
+        return v if type(v) is str and v else None
+    except Exception:
+        return None
+
+
+def _resource_attributes(env, unquote):
+    """service.name first, then the other OTEL_RESOURCE_ATTRIBUTES pairs."""
+    pairs = _kv_pairs(env.get("OTEL_RESOURCE_ATTRIBUTES", ""), unquote)
+    name = env.get("OTEL_SERVICE_NAME", "").strip() or \
+        next((v for k, v in pairs if k == "service.name"), "") or "unknown_service:python"
+    return [("service.name", name)] + [(k, v) for k, v in pairs if k != "service.name"]
+
+
+def _export_put(lines):
+    """Queues lines the writer took out of its buffer (the caller holds the
+    writer's lock). Never waits on the network: when the queue is full, the
+    chunk is dropped and its spans counted."""
+    x = _X
+    if not x.accepting:
+        return
+    with x.lock:
+        if x.queued_lines >= _EXPORT_QUEUE_LINES:
+            n = 0
+            for line in lines:
+                if line.startswith(_SPAN_PREFIX):
+                    n += 1
+            if n:
+                x.dropped["queue full"] = x.dropped.get("queue full", 0) + n
+            return
+        x.queue.append(lines)
+        x.queued_lines += len(lines)
+        start = not x.running
+        x.running = True
+    if start:
+        try:
+            # A bare thread: not in threading.enumerate(), not joined at exit,
+            # not traced by threading.settrace (coverage) or settrace-based tools.
+            _thread_start(_export_loop, ())
+        except Exception:
+            x.running = False
+            x.accepting = False
+            return
+    x.wake.set()
+
+
+def _thread_start(f, args):
+    _thread.start_new_thread(f, args)
+
+
+def _export_loop():
+    """The export thread: wakes when lines are queued, and once a second to
+    take what the writer buffered (an idle program's last spans). Marked
+    busy while it works, so that instrumented code it might reach records
+    nothing."""
+    x = _X
+    tid = _get_ident()
+    B = _BUSY
+    try:
+        while True:
+            closing = x.closing.is_set()
+            if not closing:
+                due = x.due
+                x.wake.wait(_EXPORT_EVERY_S if due is None else max(0.0, due - _perf_ns() / 1e9))
+                x.wake.clear()
+                closing = x.closing.is_set()
+            B.add(tid)
+            try:
+                w = _W
+                if not closing and w.buf and x.accepting and w.lock.acquire(False):
+                    try:
+                        _flush_locked(w)
+                    finally:
+                        w.lock.release()
+                _export_work(x, closing)
+                if closing:
+                    x.done.set()
+                    return
+            finally:
+                B.discard(tid)
+    except BaseException:
+        x.running = False
+        x.done.set()
+
+
+def _export_work(x, closing):
+    """Maps the queued lines and sends the batches that are full or a
+    second old (every one when closing)."""
+    while True:
+        while len(x.batch) < _EXPORT_BATCH_SPANS:
+            with x.lock:
+                chunk = x.queue.popleft() if x.queue else None
+                if chunk is not None:
+                    x.queued_lines -= len(chunk)
+            if chunk is None:
+                break
+            _export_map(x, chunk)
+        now = _perf_ns() / 1e9
+        if not x.batch:
+            x.due = None
+            return
+        if x.due is None:
+            x.due = now + _EXPORT_EVERY_S
+        if not (closing or len(x.batch) >= _EXPORT_BATCH_SPANS or now >= x.due):
+            return
+        part = x.batch[:_EXPORT_BATCH_SPANS]
+        del x.batch[:_EXPORT_BATCH_SPANS]
+        reason = _export_send(part)
+        x.taken -= len(part)
+        if reason is not None:
+            x.dropped[reason] = x.dropped.get(reason, 0) + len(part)
+        x.due = None
+
+
+def _export_map(x, lines):
+    """Point events wait in x.pending for their span; a span line becomes an
+    OTLP span (a JSON-ready dict) with them, in x.batch."""
+    loads = json.loads
+    pending = x.pending
+    for line in lines:
+        try:
+            if line.startswith(_SPAN_PREFIX):
+                d = loads(line)
+                events = pending.pop(d["span_id"], ())
+                x.npending -= len(events)
+                x.batch.append(_otlp_span(d, events))
+                x.taken += 1
+            elif line[15:18] in ("var", "bra", "loo", "exc"):
+                d = loads(line)
+                sid = d.get("span_id")
+                if sid is not None and d["type"] in _POINT_TYPES:
+                    if x.npending >= _EXPORT_PENDING_EVENTS:
+                        # Spans that never end keep no memory: the oldest events go.
+                        x.npending -= len(pending.pop(next(iter(pending))))
+                    pending.setdefault(sid, []).append(d)
+                    x.npending += 1
+        except Exception:
+            pass
+
+
+# The mapping, shared by live export and the bridge (and the same as `ctinject
+# trace export`'s): attributes as [(key, str, int or bool value)].
+
+def _span_attributes(d):
+    a = [("code.function", d["name"])]
+    if d.get("module") is not None:
+        a.append(("code.namespace", d["module"]))
+    a += [("code.filepath", d["file"]), ("code.lineno", d["line"]), ("thread.id", d["tid"]),
+          ("ctinject.kind", d["kind"])]
+    for k, v in (d.get("args") or {}).items():
+        a.append(("ctinject.args." + k, v))
+    if d.get("return") is not None:
+        a.append(("ctinject.return", d["return"]))
+    if "suppressed" in d:
+        a.append(("ctinject.suppressed", json.dumps(d["suppressed"], separators=(",", ":"))))
+    return a
+
+
+def _event_attributes(e):
+    a = [("code.filepath", e["file"]), ("code.lineno", e["line"])]
+    t = e["type"]
+    if t == "var":
+        a += [("ctinject.name", e["name"]), ("ctinject.value", e["value"])]
+    elif t == "branch":
+        a += [("ctinject.site", e["site"]), ("ctinject.arm", e["arm"])]
+    elif t == "loop":
+        a += [("ctinject.site", e["site"]), ("ctinject.kind", e["kind"]),
+              ("ctinject.iterations", e["iterations"])]
+        if e.get("target") is not None:
+            a.append(("ctinject.target", e["target"]))
+        if e.get("last") is not None:
+            a.append(("ctinject.last", e["last"]))
+    elif t == "exception":
+        a += _exception_attributes(e["exception"])
+    return a
+
+
+def _exception_attributes(x):
+    a = [("exception.type", x["type"])]
+    if x.get("message") is not None:
+        a.append(("exception.message", x["message"]))
+    return a
+
+
+def _span_end_ns(d):
+    return d["start_unix_ns"] + d["duration_ns"]
+
+
+def _status_message(x):
+    return x["type"] if x.get("message") is None else "%s: %s" % (x["type"], x["message"])
+
+
+def _otlp_value(v):
+    t = type(v)
+    if t is bool:
+        return {"boolValue": v}
+    if t is int:
+        return {"intValue": str(v)}  # 64-bit integers are strings in OTLP JSON
+    return {"stringValue": v if t is str else str(v)}
+
+
+def _otlp_attrs(pairs):
+    return [{"key": k, "value": _otlp_value(v)} for k, v in pairs]
+
+
+def _otlp_span(d, events):
+    end = _span_end_ns(d)
+    s = {"traceId": d["trace_id"], "spanId": d["span_id"]}
+    if d.get("parent_id") is not None:
+        s["parentSpanId"] = d["parent_id"]
+    s.update(name=d["name"], kind=1, startTimeUnixNano=str(d["start_unix_ns"]),
+             endTimeUnixNano=str(end), attributes=_otlp_attrs(_span_attributes(d)))
+    evs = [{"timeUnixNano": str(e["time_unix_ns"]), "name": e["type"],
+            "attributes": _otlp_attrs(_event_attributes(e))} for e in events]
+    x = d.get("exception")
+    if x is not None:
+        evs.append({"timeUnixNano": str(end), "name": "exception",
+                    "attributes": _otlp_attrs(_exception_attributes(x) + [("exception.escaped", True)])})
+    if evs:
+        s["events"] = evs
+    if d.get("status") == "error" and x is not None:
+        s["status"] = {"code": 2, "message": _status_message(x)}
+    s["_pid"] = d["pid"]
+    return s
+
+
+def _otlp_request(spans):
+    """The ExportTraceServiceRequest, as OTLP JSON: one ResourceSpans per
+    process (a forked child's spans come from its own thread)."""
+    x = _X
+    by_pid = {}
+    for s in spans:
+        by_pid.setdefault(s.pop("_pid"), []).append(s)
+    resource_spans = []
+    for pid, group in by_pid.items():
+        attrs = x.resource + [("process.pid", pid), ("telemetry.sdk.name", "ctinject"),
+                              ("telemetry.sdk.language", "python")]
+        if x.version:
+            attrs.append(("telemetry.sdk.version", x.version))
+        resource_spans.append({"resource": {"attributes": _otlp_attrs(attrs)},
+                               "scopeSpans": [{"scope": {"name": "ctinject"}, "spans": group}]})
+    return {"resourceSpans": resource_spans}
+
+
+def _export_send(spans):
+    """Posts one batch: None when it was taken, else why it was given up.
+    Retries on 429, 502, 503, 504 and connection errors, with exponential
+    backoff or the Retry-After asked for, never past the exit deadline."""
+    import gzip
+    x = _X
+    if x.deadline is not None and _perf_ns() / 1e9 >= x.deadline:
+        return "not sent before exit"
+    body = gzip.compress(json.dumps(_otlp_request(spans), separators=(",", ":")).encode("utf-8"))
+    delay = 1.0
+    reason = None
+    for attempt in range(_EXPORT_RETRIES + 1):
+        status, retry_after = _export_post(body)
+        if status is not None and 200 <= status < 300:
+            return None
+        if status is not None and status not in _RETRY_STATUSES:
+            return "rejected with HTTP %d" % status
+        reason = "receiver unreachable" if status is None else "HTTP %d after retries" % status
+        wait = min(retry_after if retry_after is not None else delay, _EXPORT_MAX_WAIT_S)
+        delay *= 2
+        if attempt == _EXPORT_RETRIES:
+            break
+        if x.deadline is None:
+            x.closing.wait(wait)  # cut short when the process exits
+        elif _perf_ns() / 1e9 + wait >= x.deadline:
+            return "not sent before exit"
+        else:
+            time.sleep(wait)
+    return reason
+
+
+def _export_post(body):
+    """(HTTP status or None when there was no answer, Retry-After seconds or None)."""
+    import http.client
+    import urllib.parse
+    x = _X
+    conn = None
+    try:
+        u = urllib.parse.urlsplit(x.url)
+        timeout = x.timeout
+        if x.deadline is not None:
+            timeout = max(0.05, min(timeout, x.deadline - _perf_ns() / 1e9))
+        if u.scheme == "https":
+            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=timeout)
+        else:
+            conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+                   "User-Agent": "ctinject-python"}
+        headers.update(x.headers)
+        path = u.path or "/"
+        if u.query:
+            path += "?" + u.query
+        conn.request("POST", path, body, headers)
+        r = conn.getresponse()
+        r.read()
+        retry_after = None
+        ra = r.getheader("Retry-After")
+        if ra is not None:
+            try:
+                retry_after = max(0.0, float(ra))
+            except ValueError:
+                pass
+        return r.status, retry_after
+    except Exception:
+        return None, None
+    finally:
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+
+def _export_at_exit():
+    """Sends what is queued, by the export timeout at most (on the export
+    thread, or here when it never started: from CPython 3.12 no thread
+    starts during the exit), then says once on standard error how many
+    spans were not exported, and why."""
+    x = _X
+    if x.url is None or not x.accepting:
+        return
+    x.accepting = False
+    x.deadline = _perf_ns() / 1e9 + x.timeout
+    if x.running:
+        x.closing.set()
+        x.wake.set()
+        x.done.wait(x.timeout)
+    else:
+        tid = _get_ident()
+        _BUSY.add(tid)
+        try:
+            _export_work(x, True)
+        except Exception:
+            pass
+        finally:
+            _BUSY.discard(tid)
+        x.done.set()
+    dropped = dict(x.dropped)
+    if not x.done.is_set():
+        left = x.taken
+        with x.lock:
+            for chunk in x.queue:
+                for line in chunk:
+                    if line.startswith(_SPAN_PREFIX):
+                        left += 1
+        if left:
+            dropped["not sent before exit"] = dropped.get("not sent before exit", 0) + left
+    total = sum(dropped.values())
+    if total:
+        try:
+            os.write(2, ("ctinject: %d spans not exported to %s (%s)\n" % (
+                total, x.url, ", ".join("%d %s" % (n, r) for r, n in dropped.items()))
+            ).encode("ascii", "backslashreplace"))
+        except Exception:
+            pass
+
+
+# ---------------------------------------------------------------- the bridge
+
+class _Bridge(object):
+    """The OpenTelemetry bridge: `mode` from CTINJECT_OTEL; `api` the
+    opentelemetry.trace module once a configured SDK is found; `open` maps
+    the span id of each span started since to (SDK span, context token)."""
+    __slots__ = ("api", "context", "tracer", "open", "names", "next_check")
+
+    def __init__(self):
+        self.next_check = 0  # perf counter ns: when a nested span looks for an SDK again
+        self.api = None
+        self.context = None
+        self.tracer = None
+        self.open = {}
+        self.names = {}  # _Info -> the function's qualified name
+
+
+_BR = _Bridge()
+
+
+def _bridge_find():
+    """True once the program has configured an OpenTelemetry SDK (its
+    tracer provider is not the API's default proxy or no-op one). Checked
+    at root spans until then, from sys.modules: nothing is imported."""
+    api = _modules.get("opentelemetry.trace")
+    if api is None:
+        return False
+    B = _BUSY
+    tid = _get_ident()
+    B.add(tid)
+    try:
+        tp = api.get_tracer_provider()
+        if isinstance(tp, (api.ProxyTracerProvider, api.NoOpTracerProvider)):
+            return False
+        context = _modules.get("opentelemetry.context")
+        tracer = tp.get_tracer("ctinject", _ctinject_version())
+    except Exception:
+        return False
+    finally:
+        B.discard(tid)
+    if context is None:
+        return False
+    br = _BR
+    br.api = api
+    br.context = context
+    br.tracer = tracer
+    # Direct export stops here (what is buffered goes first): the SDK's own
+    # exporters take the spans from now on.
+    _flush()
+    _X.accepting = False
+    w = _W
+    with w.lock:
+        old = w.buf
+        w.buf = _BridgeBuf(old)
+        del old[:]
+    _S.otel = True
+    _S.seek = False
+    return True
+
+
+class _BridgeBuf(list):
+    """The writer's buffer while the bridge is on: each line appended is
+    also handed to the bridge (a point event to its SDK span, a span line
+    ends its SDK span)."""
+    __slots__ = ()
+
+    def append(self, line):
+        list.append(self, line)
+        tid = _get_ident()
+        B = _BUSY
+        if tid in B:
+            return
+        B.add(tid)
+        try:
+            if line.startswith(_SPAN_PREFIX):
+                _bridge_end(json.loads(line))
+            elif line[15:18] in ("var", "bra", "loo", "exc"):
+                d = json.loads(line)
+                if d["type"] in _POINT_TYPES and d.get("span_id") is not None:
+                    o = _BR.open.get(d["span_id"])
+                    if o is not None:
+                        o[0].add_event(d["type"], dict(_event_attributes(d)), d["time_unix_ns"])
+        except Exception:
+            pass
+        finally:
+            B.discard(tid)
+
+
+def _bridge_start(sp, parent, enter):
+    """At a span's start (telemetry on, the bridge on or sought): its SDK
+    span, made current in OpenTelemetry's context when `enter` (the span is
+    current while the function runs: plain functions)."""
+    if not _S.otel:
+        # Sought at every root span, and at most ten times a second at
+        # nested ones (a program whose main function configures the SDK).
+        if parent is not None:
+            t0 = sp[_SP_T0]
+            if t0 < _BR.next_check:
+                return
+            _BR.next_check = t0 + _BRIDGE_CHECK_NS
+        if not _bridge_find():
+            return
+    tid = _get_ident()
+    B = _BUSY
+    B.add(tid)
+    try:
+        br = _BR
+        info = sp[_SP_INFO]
+        name = br.names.get(info)
+        if name is None:
+            name = br.names[info] = json.loads("{" + info.static[:-1] + "}")["name"]
+        span = br.tracer.start_span(name, kind=br.api.SpanKind.INTERNAL,
+                                    start_time=sp[_SP_START])
+        token = br.context.attach(br.api.set_span_in_context(span)) if enter else None
+        br.open[sp[_SP_QS][1:-1]] = (span, token)
+    except Exception:
+        pass
+    finally:
+        B.discard(tid)
+
+
+def _bridge_end(d):
+    br = _BR
+    o = br.open.pop(d["span_id"], None)
+    if o is None:
+        # Started before the bridge was on, or a call over
+        # max_spans_per_function that failed: made now, under the current span.
+        span, token = br.tracer.start_span(d["name"], kind=br.api.SpanKind.INTERNAL,
+                                           start_time=d["start_unix_ns"]), None
+    else:
+        span, token = o
+    try:
+        end = _span_end_ns(d)
+        span.set_attributes(dict(_span_attributes(d)))
+        x = d.get("exception")
+        if x is not None:
+            span.add_event("exception", dict(_exception_attributes(x) + [("exception.escaped", True)]),
+                           end)
+            if d.get("status") == "error":
+                span.set_status(br.api.Status(br.api.StatusCode.ERROR, _status_message(x)))
+        span.end(end_time=end)
+    finally:
+        if token is not None:
+            br.context.detach(token)
 
 
 # ---------------------------------------------------------------- one state per process
