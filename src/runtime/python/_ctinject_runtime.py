@@ -201,6 +201,8 @@ def _decide():
     if on and _W.fd is None:
         on = _open_or_warn(_W)
     on = on or keep_on
+    if export:
+        _export_start()
     _S.on = on
     _S.seek = on and mode in ("auto", "bridge") and not _S.otel
     _S.hook = _S.otel or (_S.seek and "opentelemetry.trace" in _modules)
@@ -2960,22 +2962,22 @@ def _export_put(lines):
             return
         x.queue.append(lines)
         x.queued_lines += len(lines)
-        start = not x.running
-        x.running = True
-    if start:
-        try:
-            # A bare thread: not in threading.enumerate(), not joined at exit,
-            # not traced by threading.settrace (coverage) or settrace-based tools.
-            _thread_start(_export_loop, ())
-        except Exception:
-            x.running = False
-            x.accepting = False
-            return
     x.wake.set()
 
 
-def _thread_start(f, args):
-    _thread.start_new_thread(f, args)
+def _export_start():
+    """Starts the export thread (when export is configured: at start-up, and
+    in a forked child). A bare thread: not in threading.enumerate(), not
+    joined at exit, not traced by threading.settrace (coverage). Where it
+    cannot start, the exit flush sends what was queued."""
+    x = _X
+    if x.running:
+        return
+    try:
+        _thread.start_new_thread(_export_loop, ())
+        x.running = True
+    except Exception:
+        pass
 
 
 def _export_loop():
