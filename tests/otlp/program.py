@@ -113,10 +113,11 @@ class Package(object):
 
 def expected_attributes(span):
     """docs/events.md, "Mapping to OpenTelemetry", written out again."""
-    a = {"code.function": span["name"], "code.filepath": span["file"],
-         "code.lineno": span["line"], "thread.id": span["tid"], "ctinject.kind": span["kind"]}
+    a = {"code.function": span["name"]}
     if span["module"] is not None:
         a["code.namespace"] = span["module"]
+    a.update({"code.filepath": span["file"], "code.lineno": span["line"],
+              "thread.id": span["tid"], "ctinject.kind": span["kind"]})
     for k, v in span["args"].items():
         a["ctinject.args." + k] = v
     if span["return"] is not None:
@@ -154,9 +155,10 @@ def expected_events(span, trace):
            and e["span_id"] == span["span_id"]]
     x = span["exception"]
     if x is not None:
-        a = {"exception.type": x["type"], "exception.escaped": True}
+        a = {"exception.type": x["type"]}
         if x["message"] is not None:
             a["exception.message"] = x["message"]
+        a["exception.escaped"] = True
         evs.append(("exception", span["start_unix_ns"] + span["duration_ns"], a))
     return evs
 
