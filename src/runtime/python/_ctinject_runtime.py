@@ -3361,9 +3361,10 @@ class _BridgeBuf(list):
         list.append(self, line)
         tid = _get_ident()
         B = _BUSY
-        if tid in B:
-            return
-        B.add(tid)
+        # (Lines of loops and handled exceptions come with the thread busy already.)
+        mine = tid not in B
+        if mine:
+            B.add(tid)
         try:
             if line.startswith(_SPAN_PREFIX):
                 _bridge_end(json.loads(line))
@@ -3376,7 +3377,8 @@ class _BridgeBuf(list):
         except Exception:
             pass
         finally:
-            B.discard(tid)
+            if mine:
+                B.discard(tid)
 
 
 def _bridge_start(sp, parent, enter):
