@@ -7,8 +7,10 @@ use crate::cache::{self as plan_cache, Cache};
 use crate::config::{self, Config};
 use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
+use crate::otlp_export;
 use crate::outputs::{self, Inputs, OutputFile, OutputKind};
 use crate::run::{self, CacheChoice, Job, OutputChoice};
+use crate::trace_files;
 use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -109,6 +111,74 @@ pub enum TraceAction {
         /// Levels of the call tree shown.
         #[arg(long, value_name = "N", default_value_t = 8)]
         depth: usize,
+    },
+    /// Send the trace's spans, with their events, to an OpenTelemetry receiver over OTLP/HTTP
+    /// (a Collector, Jaeger, Tempo, Honeycomb, ...). The receiver comes from --otlp, else
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is), else OTEL_EXPORTER_OTLP_ENDPOINT (with
+    /// v1/traces appended), else http://localhost:4318; OTEL_EXPORTER_OTLP_HEADERS,
+    /// OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds), OTEL_EXPORTER_OTLP_PROTOCOL,
+    /// OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are
+    /// followed (the _TRACES_ forms too). Exit 1 when the receiver fails or refuses spans.
+    #[command(
+        after_help = "Example:\n  ctinject trace export trace.jsonl --otlp http://localhost:4318\n  OTEL_SERVICE_NAME=shop OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=KEY ctinject trace export trace.jsonl --otlp https://api.honeycomb.io"
+    )]
+    Export {
+        /// Trace files (JSON lines, docs/events.md); `-` reads standard input.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The receiver: a base URL (v1/traces is appended) or a URL ending in /v1/traces.
+        #[arg(long, value_name = "URL")]
+        otlp: Option<String>,
+        /// The body's encoding [default: http/protobuf].
+        #[arg(long = "otlp-protocol", value_enum, value_name = "PROTOCOL")]
+        protocol: Option<otlp_export::Protocol>,
+        /// gzip or none [default: gzip].
+        #[arg(long, value_name = "C")]
+        compression: Option<String>,
+        /// The resource's service.name [default: OTEL_SERVICE_NAME, else unknown_service:LANGUAGE].
+        #[arg(long, value_name = "NAME")]
+        service_name: Option<String>,
+        /// An HTTP header for every request (repeatable), after OTEL_EXPORTER_OTLP_HEADERS.
+        #[arg(long = "header", value_name = "NAME=VALUE")]
+        headers: Vec<String>,
+        /// Spans per request.
+        #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// A timeline of the calls, for ui.perfetto.dev (Open trace file) or chrome://tracing: a
+    /// track per process and thread, a slice per call with its arguments, return value and
+    /// exception, an instant per variable, branch, loop and handled exception.
+    #[command(
+        after_help = "Example:\n  ctinject trace perfetto trace.jsonl -o trace.perfetto.json"
+    )]
+    Perfetto {
+        /// Trace files (JSON lines, docs/events.md); read twice, so not `-`.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The Chrome trace-event JSON to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Write over an existing file that is not an earlier ctinject Perfetto trace.
+        #[arg(long)]
+        force: bool,
+    },
+    /// A flame graph (SVG) of the call tree by time: each frame a function on its call path,
+    /// as wide as the time spent in it and the instrumented calls below it. A browser opens it
+    /// (click to zoom, Ctrl-F to search).
+    #[command(after_help = "Example:\n  ctinject trace flamegraph trace.jsonl -o flamegraph.svg")]
+    Flamegraph {
+        /// Trace files (JSON lines, docs/events.md); `-` reads standard input.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The SVG to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// The title drawn at the top [default: ctinject: FILE...].
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        /// Write over an existing file that is not an earlier ctinject flame graph.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -364,60 +434,225 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 fn trace_command(action: TraceAction) -> Result<i32> {
-    use crate::trace::summary::{render_human, Builder, Limits};
-    use std::io::BufRead;
-    let TraceAction::Summary {
-        files,
-        format,
-        top,
-        depth,
-    } = action;
-    let mut builder = Builder::default();
-    for file in &files {
-        let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            let f = std::fs::File::open(file)
-                .map_err(|e| anyhow::anyhow!("cannot read the trace {}: {e}", file.display()))?;
-            // a trace of a test suite can be gigabytes: show how far the read is
-            let size = f.metadata().map_or(0, |m| m.len());
-            let bar = if size > 64 << 20 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                let bar = indicatif::ProgressBar::new(size);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "ctinject: reading {msg} {bytes}/{total_bytes} ({eta})",
-                    )
-                    .expect("a valid template"),
-                );
-                bar.set_message(file.display().to_string());
-                bar.with_finish(indicatif::ProgressFinish::AndClear)
-            } else {
-                indicatif::ProgressBar::hidden()
+    match action {
+        TraceAction::Summary {
+            files,
+            format,
+            top,
+            depth,
+        } => trace_summary(&files, format, top, depth),
+        TraceAction::Export {
+            files,
+            otlp,
+            protocol,
+            compression,
+            service_name,
+            headers,
+            batch_size,
+        } => {
+            let flags = otlp_export::Flags {
+                otlp,
+                protocol,
+                compression,
+                service_name,
+                headers,
+                timeout_ms: None,
+                batch_size: batch_size as usize,
             };
-            Box::new(std::io::BufReader::new(bar.wrap_read(f)))
-        };
-        for (n, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| anyhow::anyhow!("{}:{}: {e}", file.display(), n + 1))?;
-            builder.line(&line, || format!("{}:{}", file.display(), n + 1));
+            trace_export(&files, &flags)
         }
+        TraceAction::Perfetto {
+            files,
+            output,
+            force,
+        } => trace_perfetto(&files, &output, force),
+        TraceAction::Flamegraph {
+            files,
+            output,
+            title,
+            force,
+        } => trace_flamegraph(&files, &output, title, force),
     }
-    if let Some(first) = builder.first_malformed() {
+}
+
+/// Refuses `-o FILE` when it would overwrite a trace being read, a folder, or
+/// a file that is not ctinject's own output of `kind` (without --force).
+fn check_trace_output(
+    files: &[PathBuf],
+    output: &std::path::Path,
+    kind: OutputKind,
+    force: bool,
+) -> Result<()> {
+    let out = OutputFile {
+        flag: "-o ".into(),
+        path: output.to_path_buf(),
+        kind,
+    };
+    let inputs = Inputs {
+        paths: Vec::new(),
+        files: files
+            .iter()
+            .filter(|f| f.as_os_str() != "-")
+            .cloned()
+            .collect(),
+    };
+    outputs::check(&[out], &inputs, force)
+}
+
+fn trace_perfetto(files: &[PathBuf], output: &std::path::Path, force: bool) -> Result<i32> {
+    use crate::trace::perfetto::Converter;
+    if files.iter().any(|f| f.as_os_str() == "-") {
+        bail!("trace perfetto reads its input twice (once for the earliest time), so it takes files, not - (save standard input to a file first)");
+    }
+    check_trace_output(files, output, OutputKind::Perfetto, force)?;
+    let mut converter = Converter::default();
+    trace_files::for_each_line(files, |line, _| {
+        converter.scan(line);
+        Ok(())
+    })?;
+    if !converter.has_events() {
+        return Err(no_events(files));
+    }
+    let mut stats = None;
+    crate::emit::atomic_write_with(output, None, |mut out| {
+        trace_files::for_each_line(files, |line, place| {
+            Ok(converter.write(line, place, &mut out)?)
+        })?;
+        stats = Some(std::mem::take(&mut converter).finish(&mut out)?);
+        Ok(())
+    })?;
+    let stats = stats.expect("written");
+    warn_malformed(stats.first_malformed.as_deref());
+    eprintln!(
+        "ctinject: wrote {} ({} calls, {} point events); open it at https://ui.perfetto.dev (Open trace file)",
+        output.display(),
+        stats.spans,
+        stats.instants
+    );
+    Ok(0)
+}
+
+fn trace_flamegraph(
+    files: &[PathBuf],
+    output: &std::path::Path,
+    title: Option<String>,
+    force: bool,
+) -> Result<i32> {
+    use crate::trace::{flamegraph, summary::Builder};
+    check_trace_output(files, output, OutputKind::FlameGraph, force)?;
+    let mut builder = Builder::default();
+    trace_files::for_each_line(files, |line, place| {
+        builder.line(line, place);
+        Ok(())
+    })?;
+    warn_malformed(builder.first_malformed());
+    let summary = builder.finish();
+    if summary.events == 0 {
+        return Err(no_events(files));
+    }
+    let title = title.unwrap_or_else(|| format!("ctinject: {}", trace_files::names(files)));
+    let mut svg = Vec::new();
+    flamegraph::render(&summary, &title, &mut svg)?;
+    crate::emit::atomic_write(output, &svg, None)?;
+    eprintln!(
+        "ctinject: wrote {} ({} calls); a browser opens it",
+        output.display(),
+        summary.spans
+    );
+    Ok(0)
+}
+
+/// The message for a trace with no events at all.
+fn no_events(files: &[PathBuf]) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no trace events in {} (a trace is the JSON-lines file that instrumented code writes to CTINJECT_TRACE_FILE)",
+        trace_files::names(files)
+    )
+}
+
+fn warn_malformed(first: Option<&str>) {
+    if let Some(first) = first {
         eprintln!(
             "ctinject: warning: some lines are not trace events (left out); the first: {first}"
         );
     }
+}
+
+fn trace_summary(
+    files: &[PathBuf],
+    format: SummaryFormat,
+    top: usize,
+    depth: usize,
+) -> Result<i32> {
+    use crate::trace::summary::{render_human, Builder, Limits};
+    let mut builder = Builder::default();
+    trace_files::for_each_line(files, |line, place| {
+        builder.line(line, place);
+        Ok(())
+    })?;
+    warn_malformed(builder.first_malformed());
     let summary = builder.finish();
     if summary.events == 0 {
-        bail!(
-            "no trace events in {} (a trace is the JSON-lines file that instrumented code writes to CTINJECT_TRACE_FILE)",
-            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-        );
+        return Err(no_events(files));
     }
     match format {
         SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         SummaryFormat::Human => print!("{}", render_human(&summary, Limits { top, depth })),
     }
     Ok(0)
+}
+
+fn trace_export(files: &[PathBuf], flags: &otlp_export::Flags) -> Result<i32> {
+    let settings = otlp_export::Settings::resolve(flags, &|name| std::env::var(name).ok())?;
+    let outcome = otlp_export::export(files, &settings)?;
+    let s = &outcome.stats;
+    warn_malformed(s.first_malformed.as_deref());
+    if s.lines == s.malformed && outcome.failure.is_none() {
+        return Err(no_events(files));
+    }
+    let mut not_sent = Vec::new();
+    for (n, what) in [
+        (s.events_outside_spans, "events outside any span"),
+        (s.orphan_events, "events whose span is not in the trace"),
+        (s.dropped_events, "events over 128 in a span"),
+        (s.summaries, "summary events (calls, vars, ...: not spans)"),
+    ] {
+        if n > 0 {
+            not_sent.push(format!("{n} {what}"));
+        }
+    }
+    let retries = match outcome.retries {
+        0 => String::new(),
+        n => format!(", {n} retried"),
+    };
+    let verb = if outcome.failure.is_some() {
+        "read"
+    } else {
+        "exported"
+    };
+    eprintln!(
+        "ctinject: {verb} {} spans with {} events to {} ({} requests{retries})",
+        s.spans, s.events, settings.url, outcome.requests
+    );
+    if !not_sent.is_empty() {
+        eprintln!("ctinject: not sent: {}", not_sent.join(", "));
+    }
+    if outcome.rejected_spans > 0 {
+        eprintln!(
+            "ctinject: error: the receiver rejected {} spans{}",
+            outcome.rejected_spans,
+            outcome
+                .rejected_message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(failure) = &outcome.failure {
+        eprintln!("ctinject: error: {failure}; the spans from there on were not sent");
+        return Ok(1);
+    }
+    Ok(if outcome.rejected_spans > 0 { 1 } else { 0 })
 }
 
 fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32> {

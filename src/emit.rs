@@ -182,11 +182,26 @@ pub fn remove_leftovers(dir: &Path) {
 /// Writes `bytes` to `path` through a temporary file in the same folder, so
 /// that the file is either the old one or the new one, never half-written.
 pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()> {
+    atomic_write_with(path, like, |out| Ok(out.write_all(bytes)?))
+}
+
+/// [`atomic_write`] for output made piece by piece: `write` fills the
+/// temporary file, which replaces `path` only if it succeeds.
+pub fn atomic_write_with(
+    path: &Path,
+    like: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
+    use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().context("bad file name")?.to_string_lossy();
     let tmp = dir.join(format!(".{name}.ctinject-{}.tmp", std::process::id()));
+    let mut failed_inside = false;
     let result = (|| -> Result<()> {
-        std::fs::write(&tmp, bytes)?;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut out).inspect_err(|_| failed_inside = true)?;
+        out.flush()?;
+        drop(out);
         if let Some(meta) = like.and_then(|l| std::fs::metadata(l).ok()) {
             std::fs::set_permissions(&tmp, meta.permissions())?;
         }
@@ -195,6 +210,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8], like: Option<&Path>) -> Result<()
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    }
+    if failed_inside {
+        return result;
     }
     result.with_context(|| format!("cannot write {}", path.display()))
 }

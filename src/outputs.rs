@@ -1,6 +1,7 @@
 //! The files ctinject writes outside its own folders: the patch
-//! (`--patch`), reports (`--report FORMAT=FILE`) and the baseline
-//! (`--write-baseline`).
+//! (`--patch`), reports (`--report FORMAT=FILE`), the baseline
+//! (`--write-baseline`), and the pictures of a trace (`ctinject trace
+//! perfetto -o`, `ctinject trace flamegraph -o`).
 //!
 //! Nothing of the user's is lost (principle 8). Each such file is checked
 //! before the run does any work, and refused when:
@@ -13,8 +14,9 @@
 //!   output of the same kind: written only with `--force`.
 //!
 //! Every such file carries a mark that says it is ctinject's (the JSON
-//! reports and baselines their `schema_version` and `ctinject_version`, the
-//! others a first line), and is written atomically.
+//! reports and baselines their `schema_version` and `ctinject_version`, a
+//! Perfetto trace its `otherData`, the others a first line or, for a flame
+//! graph, a comment after the XML declaration), and is written atomically.
 
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -27,6 +29,10 @@ pub enum OutputKind {
     /// A report in any format (a later run may change the format).
     Report,
     Baseline,
+    /// `ctinject trace perfetto -o`.
+    Perfetto,
+    /// `ctinject trace flamegraph -o`.
+    FlameGraph,
 }
 
 impl OutputKind {
@@ -35,6 +41,8 @@ impl OutputKind {
             OutputKind::Patch => "ctinject patch",
             OutputKind::Report => "ctinject report",
             OutputKind::Baseline => "ctinject baseline",
+            OutputKind::Perfetto => "ctinject Perfetto trace",
+            OutputKind::FlameGraph => "ctinject flame graph",
         }
     }
 }
@@ -81,6 +89,15 @@ pub fn is_own(kind: OutputKind, text: &str) -> bool {
     match kind {
         OutputKind::Patch => text.starts_with(PATCH_MARK),
         OutputKind::Baseline => json().is_some_and(|m| m.project.is_some()),
+        OutputKind::Perfetto => text.starts_with(crate::trace::perfetto::MARK),
+        OutputKind::FlameGraph => {
+            text.starts_with("<?xml") && {
+                let head = text
+                    .get(..text.find("?>").map_or(0, |n| n + 2) + 100)
+                    .unwrap_or(text);
+                head.contains(crate::trace::flamegraph::MARK)
+            }
+        }
         OutputKind::Report => {
             text.starts_with(MARKDOWN_MARK)
                 || text.starts_with(GITHUB_MARK)

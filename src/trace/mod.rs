@@ -2,9 +2,16 @@
 //! (docs/events.md), read back. [`summary`] turns them into what a person
 //! reads in a terminal. No I/O here: the CLI feeds lines in.
 
+pub mod flamegraph;
+pub mod otlp;
+pub mod perfetto;
 pub mod summary;
 
-use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::fmt;
 
 /// The events a summary reads; every other type (`var`, `vars`, ...) is
 /// [`Event::Other`]. Keys a summary does not need are ignored, so events
@@ -120,4 +127,45 @@ pub fn span_id(hex: &str) -> Option<u64> {
     (hex.len() == 16)
         .then(|| u64::from_str_radix(hex, 16).ok())
         .flatten()
+}
+
+/// A JSON object with its keys in their order (a recorded call's
+/// arguments are in parameter order).
+#[derive(Default)]
+pub struct Fields(pub Vec<(String, Value)>);
+
+impl Fields {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fields, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+                let mut v = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    v.push(entry);
+                }
+                Ok(Fields(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }

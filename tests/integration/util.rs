@@ -30,6 +30,7 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
             "INPUT_",
             "CTINJECT_",
             "PRE_COMMIT",
+            "OTEL_",
         ]
         .iter()
         .any(|p| k.starts_with(p));
@@ -346,4 +347,23 @@ pub fn span_named<'a>(ev: &'a [serde_json::Value], name: &str) -> &'a serde_json
                 .collect();
             panic!("no span {name} among {names:?}")
         })
+}
+
+/// The inventory example (fixtures/python/inventory), instrumented and run
+/// with telemetry on: a real trace, in `trace.jsonl` of the folder returned.
+pub fn inventory_trace() -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo_dir().join("fixtures/python/inventory"),
+        &t.path().join("inventory"),
+    );
+    ok(&ctinject(t.path(), &["inventory", "--out", "out"]));
+    let trace = t.path().join("trace.jsonl");
+    let o = run(clean_command("python3")
+        .arg("main.py")
+        .current_dir(t.path().join("out"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("CTINJECT_TRACE_FILE", &trace));
+    assert!(o.status.success(), "{}", stderr(&o));
+    (t, trace)
 }
