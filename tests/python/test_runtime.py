@@ -82,7 +82,8 @@ def load_runtime(directory, config=None, env=None, name=None, fresh=True):
         f.write(runtime_source(config))
     if fresh:
         sys.modules.pop(REGISTRY, None)
-    keys = ("CTINJECT_TRACE_FILE", "CTINJECT_DISABLE")
+    keys = ("CTINJECT_TRACE_FILE", "CTINJECT_DISABLE", "CTINJECT_OTEL", "CTINJECT_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     saved = {k: os.environ.get(k) for k in keys}
     try:
         for k in keys:
@@ -3037,6 +3038,97 @@ class TestProcess(RuntimeCase):
         self.assertIsNone(b._W.fd)  # b never writes: a is the one writer
 
 
+class TestOpenTelemetrySettings(RuntimeCase):
+    """Live export's and the bridge's switches (tests/otlp has the tests
+    that need the opentelemetry packages)."""
+
+    def test_ctinject_otel_modes(self):
+        mode = self.rt._otel_mode
+        self.assertEqual(mode({}), "auto")
+        for v in ("auto", "bridge", "export", "off"):
+            self.assertEqual(mode({"CTINJECT_OTEL": " %s " % v.upper()}), v)
+        self.assertEqual(mode({"CTINJECT_OTEL": "nonsense"}), "auto")
+
+    def test_endpoints(self):
+        url = self.rt._otlp_traces_url
+        self.assertEqual(url({}), (None, None))
+        self.assertEqual(url({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318"}),
+                         ("http://h:4318/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+        self.assertEqual(url({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318/base/"})[0],
+                         "http://h:4318/base/v1/traces")
+        self.assertEqual(url({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318",
+                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t/x"}),
+                         ("http://t/x", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        self.assertEqual(url({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t/x",
+                              "CTINJECT_OTLP_ENDPOINT": "http://c:1/v1/traces"}),
+                         ("http://c:1/v1/traces", "CTINJECT_OTLP_ENDPOINT"))
+
+    def test_headers_timeout_and_resource(self):
+        from urllib.parse import unquote
+        rt = self.rt
+        self.assertEqual(rt._kv_pairs(" a = 1 ,b=x%20y%2Cz,,novalue, =v,c=", unquote),
+                         [("a", "1"), ("b", "x y,z"), ("c", "")])
+        self.assertEqual(rt._otlp_timeout_s({}), 10.0)
+        self.assertEqual(rt._otlp_timeout_s({"OTEL_EXPORTER_OTLP_TIMEOUT": "2500"}), 2.5)
+        self.assertEqual(rt._otlp_timeout_s({"OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
+                                             "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "500"}), 0.5)
+        self.assertEqual(rt._otlp_timeout_s({"OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}), 10.0)
+        res = rt._resource_attributes
+        self.assertEqual(res({}, unquote), [("service.name", "unknown_service:python")])
+        self.assertEqual(res({"OTEL_RESOURCE_ATTRIBUTES": "team=a,service.name=s"}, unquote),
+                         [("service.name", "s"), ("team", "a")])
+        self.assertEqual(res({"OTEL_RESOURCE_ATTRIBUTES": "service.name=s",
+                              "OTEL_SERVICE_NAME": "n"}, unquote), [("service.name", "n")])
+
+    def test_the_queue_is_bounded_and_counts_the_spans_it_drops(self):
+        rt = self.rt
+        x = rt._X
+        self.addCleanup(x.reset)
+        self.addCleanup(setattr, x, "url", None)
+        x.reset()
+        x.url = "http://127.0.0.1:9/v1/traces"  # nothing is sent: no thread runs here
+        span = rt._SPAN_PREFIX + '"trace_id":"t"}\n'
+        var = '{"v":1,"type":"var","span_id":"s"}\n'
+        chunk = [span, var, var, var]
+        for _ in range(rt._EXPORT_QUEUE_LINES // len(chunk)):
+            rt._export_put(list(chunk))
+        self.assertEqual(x.queued_lines, rt._EXPORT_QUEUE_LINES)
+        self.assertEqual(x.dropped, {})
+        rt._export_put([span, var, span])
+        rt._export_put([var])
+        self.assertEqual(x.dropped, {"queue full": 2})
+        self.assertEqual(x.queued_lines, rt._EXPORT_QUEUE_LINES)
+
+    def test_mapping(self):
+        rt = self.rt
+        span = {"trace_id": "a" * 32, "span_id": "b" * 16, "parent_id": None, "name": "f",
+                "module": None, "file": "m.py", "line": 3, "kind": "function",
+                "start_unix_ns": 10, "duration_ns": 5, "args": {"x": "1"}, "return": None,
+                "status": "error", "exception": {"type": "E", "message": None},
+                "pid": 7, "tid": 8, "suppressed": [{"type": "var", "count": 2}]}
+        loop = {"type": "loop", "time_unix_ns": 12, "file": "m.py", "line": 4, "site": 4,
+                "kind": "while", "iterations": 2, "target": None, "last": None}
+        s = rt._otlp_span(span, [loop])
+        self.assertNotIn("parentSpanId", s)
+        self.assertEqual((s["kind"], s["startTimeUnixNano"], s["endTimeUnixNano"]), (1, "10", "15"))
+        self.assertEqual(s["status"], {"code": 2, "message": "E"})
+        self.assertEqual([a["key"] for a in s["attributes"]], [
+            "code.function", "code.filepath", "code.lineno", "thread.id", "ctinject.kind",
+            "ctinject.args.x", "ctinject.suppressed"])
+        self.assertEqual(s["attributes"][2]["value"], {"intValue": "3"})
+        self.assertEqual(s["attributes"][-1]["value"],
+                         {"stringValue": '[{"type":"var","count":2}]'})
+        self.assertEqual(s["events"][0]["attributes"], [
+            {"key": "code.filepath", "value": {"stringValue": "m.py"}},
+            {"key": "code.lineno", "value": {"intValue": "4"}},
+            {"key": "ctinject.site", "value": {"intValue": "4"}},
+            {"key": "ctinject.kind", "value": {"stringValue": "while"}},
+            {"key": "ctinject.iterations", "value": {"intValue": "2"}}])
+        self.assertEqual(s["events"][1], {"timeUnixNano": "15", "name": "exception", "attributes": [
+            {"key": "exception.type", "value": {"stringValue": "E"}},
+            {"key": "exception.escaped", "value": {"boolValue": True}}]})
+
+
 class TestSubprocesses(unittest.TestCase):
     """Behaviour that needs a process of its own: fork, exit, several packages."""
 
@@ -3072,6 +3164,38 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
+
+    def test_unconfigured_export_and_bridge_start_and_import_nothing(self):
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                return n
+            """)
+        script = """
+            import sys, _thread
+            before = set(sys.modules)
+            from app import mod
+            mod.work(3)
+            new = set(sys.modules) - before
+            print(_thread._count(), sorted(m for m in new if not m.startswith(("app", "_ct", "__ct"))))
+            """
+        # (ctypes: the runtime's own, on the versions that read frames with it)
+        out = self.run_script(script)
+        count, mods = out.split(" ", 1)
+        self.assertEqual(count, "0")
+        self.assertFalse({"gzip", "http.client", "urllib.parse", "socket", "opentelemetry"}
+                         & set(eval(mods)), mods)
+        # Configured: one bare thread, which threading does not list.
+        out = self.run_script("""
+            import os, threading, time, _thread
+            os.environ["CTINJECT_OTLP_ENDPOINT"] = "http://127.0.0.1:9"
+            from app import mod
+            deadline = time.monotonic() + 30
+            while not _thread._count() and time.monotonic() < deadline:
+                time.sleep(0.01)  # (counted once it runs)
+            print(_thread._count(), threading.active_count())
+            """, trace=False)
+        self.assertEqual(out, "1 1\n")
 
     def test_an_unwritable_trace_file_is_said_once_at_start_up(self):
         # Every event used to be lost without a word. The trace path here

@@ -3177,7 +3177,8 @@ def _otlp_request(spans):
 def _export_send(spans):
     """Posts one batch: None when it was taken, else why it was given up.
     Retries on 429, 502, 503, 504 and connection errors, with exponential
-    backoff or the Retry-After asked for, never past the exit deadline."""
+    backoff or the Retry-After asked for, never past the exit deadline
+    (and, once the process exits, on those statuses only)."""
     import gzip
     x = _X
     if x.deadline is not None and _perf_ns() / 1e9 >= x.deadline:
@@ -3192,6 +3193,8 @@ def _export_send(spans):
         if status is not None and status not in _RETRY_STATUSES:
             return "rejected with HTTP %d" % status
         reason = "receiver unreachable" if status is None else "HTTP %d after retries" % status
+        if status is None and x.deadline is not None:
+            break  # exiting: a receiver that is down or does not answer is not waited for
         wait = min(retry_after if retry_after is not None else delay, _EXPORT_MAX_WAIT_S)
         delay *= 2
         if attempt == _EXPORT_RETRIES:
