@@ -3183,7 +3183,8 @@ def _export_send(spans):
     x = _X
     if x.deadline is not None and _perf_ns() / 1e9 >= x.deadline:
         return "not sent before exit"
-    body = gzip.compress(json.dumps(_otlp_request(spans), separators=(",", ":")).encode("utf-8"))
+    # Level 1: a tenth of level 9's time, for a body about 10% larger.
+    body = gzip.compress(json.dumps(_otlp_request(spans), separators=(",", ":")).encode("utf-8"), 1)
     delay = 1.0
     reason = None
     for attempt in range(_EXPORT_RETRIES + 1):
