@@ -372,6 +372,8 @@ def _after_fork_child():
     w.buf = _BridgeBuf() if _S.otel else []
     w.exiting = False
     _X.reset()  # the parent's queue is the parent's; this child starts its own thread
+    if _S.otel:
+        _X.accepting = False  # (the bridge took over in the parent)
     _BR.open.clear()
     w.eager = True
     w.due = _perf_ns() + _FLUSH_NS
