@@ -10,7 +10,11 @@ _CONFIG_JSON = "{}"  # replaced by ctinject
 # and call the methods of that object (see docs/runtime-python-contract.md in
 # the ctinject repository). Telemetry is on when CTINJECT_TRACE_FILE names a
 # file and CTINJECT_DISABLE is not set; events are appended to that file as
-# JSON lines (schema: docs/events.md, version "v": 1). When telemetry is off,
+# JSON lines (schema: docs/events.md, version "v": 1). An OTLP endpoint
+# (CTINJECT_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_*) turns it on too, and spans
+# are exported as they end; a configured OpenTelemetry SDK gets them through
+# the bridge (CTINJECT_OTEL; docs/events.md, "Live export and the
+# OpenTelemetry bridge"). When telemetry is off,
 # every call does the minimum and instrumented code behaves as the original.
 #
 # Dependency-free; CPython 3.8 to 3.13.
@@ -3300,7 +3304,7 @@ def _export_at_exit():
 # ---------------------------------------------------------------- the bridge
 
 class _Bridge(object):
-    """The OpenTelemetry bridge: `mode` from CTINJECT_OTEL; `api` the
+    """The OpenTelemetry bridge (sought or on: see _State): `api` the
     opentelemetry.trace module once a configured SDK is found; `open` maps
     the span id of each span started since to (SDK span, context token)."""
     __slots__ = ("api", "context", "tracer", "open", "names", "next_check")
