@@ -229,10 +229,13 @@ impl Language for Python {
         // def's signature runs: with an insert in the signature (a default
         // value's lambda or conditional), it goes on a line of its own above.
         if let Some(def) = p.after_first_def {
-            let body = def
-                .child_by_field_id(fields().body)
-                .map_or(def.end_byte(), |b| b.start_byte());
-            let signature = def.start_byte()..body;
+            // Up to the `:`: a blank line after it (the body's first line,
+            // where a nested def's decorator goes) is the body, which runs later.
+            let colon = def
+                .children(&mut def.walk())
+                .find(|c| c.kind() == ":")
+                .map_or(def.end_byte(), |c| c.end_byte());
+            let signature = def.start_byte()..colon;
             let runs_early = p
                 .base
                 .units
@@ -243,6 +246,19 @@ impl Language for Python {
                 let binding = binding(&ctx.runtime_ref, &ctx.rel_path);
                 header = Some(p.header_on_a_new_line(def, binding));
                 p.unregister_spans();
+                // A late wrap that joined the binding's line (`; f =
+                // _ct.late(..)`) now has that line to itself.
+                if let Some(row) = p.header_row.take() {
+                    let at = p.base.line_starts[row];
+                    for i in p.base.units.iter_mut().flat_map(|u| &mut u.inserts) {
+                        if i.offset == at
+                            && i.text.starts_with("; ")
+                            && i.text.contains(" = _ct.late(")
+                        {
+                            i.text.drain(..2);
+                        }
+                    }
+                }
             }
         }
         let mut units = p.base.units;

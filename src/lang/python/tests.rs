@@ -976,3 +976,32 @@ fn late_wraps_go_past_definitions_that_do_not_run_the_function() {
         vec![(PointKind::Function, 3, LIMITED_NO_LINE.to_string())]
     );
 }
+
+/// A file that starts with a def holding a nested def: the nested def's
+/// decorator on the blank line after the `:` is the body, not the
+/// signature, so the binding stays below the first def (no line moves) and
+/// the outer def keeps its span.
+#[test]
+fn nested_def_decorator_after_the_colon_keeps_the_binding_below_the_first_def() {
+    let src = "def add(items):\n\n    def norm(v):\n        return v\n    return 3\n\n\ndef keep(x):\n    return x\n";
+    let (text, plan) = run_plan(src);
+    assert_eq!(plan.lines_moved, 0, "{text}");
+    assert!(skipped(&plan).is_empty(), "{:?}\n{text}", skipped(&plan));
+    check(
+        src,
+        "def add(items):\n    @_ct.fn(3)\n    def norm(v):\n        return v\n    return 3\nIMPORT; add = _ct.late(1, add)\n@_ct.fn(8)\ndef keep(x):\n    return x\n",
+    );
+}
+
+/// The binding moved above a first def whose signature takes an insert: a
+/// late wrap that had joined the binding's line keeps that line, alone,
+/// instead of a `; ` that no longer follows anything (a syntax error that
+/// cost the def its span).
+#[test]
+fn late_wrap_on_the_binding_line_survives_the_binding_moving_up() {
+    let src = "def add(f=lambda: 1):\n    return f()\n\nif __name__ == \"__main__\":\n    add()\n";
+    let (text, plan) = run_plan(src);
+    assert!(skipped(&plan).is_empty(), "{:?}\n{text}", skipped(&plan));
+    assert_eq!(plan.lines_moved, 1, "{text}");
+    assert!(text.contains("\nadd = _ct.late(1, add)\nif"), "{text}");
+}
