@@ -438,6 +438,8 @@ impl Config {
             "max_failures_per_function": self.runtime.max_failures_per_function,
             "slowest_calls": self.runtime.slowest_calls,
             "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
+            // telemetry.sdk.version of the spans a runtime exports
+            "ctinject_version": env!("CARGO_PKG_VERSION"),
         })
         .to_string()
     }

@@ -231,20 +231,25 @@ impl Encoder {
             attributes.push(string("ctinject.kind", kind));
         }
         // read again for the arguments in parameter order (a JSON map sorts them)
+        // (and `suppressed` with its keys in the file's order, as the runtimes send it)
         #[derive(serde::Deserialize)]
-        struct Args {
+        struct InOrder {
             args: Option<Fields>,
+            suppressed: Option<Vec<Fields>>,
         }
-        if let Ok(Args { args: Some(args) }) = serde_json::from_str(line) {
-            for (param, value) in &args.0 {
-                attributes.push(string(&format!("ctinject.args.{param}"), recorded(value)));
-            }
+        let in_order = serde_json::from_str(line).unwrap_or(InOrder {
+            args: None,
+            suppressed: None,
+        });
+        for (param, value) in in_order.args.iter().flat_map(|a| &a.0) {
+            attributes.push(string(&format!("ctinject.args.{param}"), recorded(value)));
         }
         if let Some(value) = e.get("return").filter(|v| !v.is_null()) {
             attributes.push(string("ctinject.return", recorded(value)));
         }
-        if let Some(suppressed) = e.get("suppressed").filter(|v| !v.is_null()) {
-            attributes.push(string("ctinject.suppressed", suppressed.to_string()));
+        if let Some(suppressed) = in_order.suppressed {
+            let text = serde_json::to_string(&suppressed).expect("JSON serializes");
+            attributes.push(string("ctinject.suppressed", text));
         }
         if let Some(Json::Bool(true)) = e.get("goexit") {
             attributes.push(boolean("ctinject.goexit", true));
