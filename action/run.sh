@@ -169,6 +169,31 @@ if [ -n "$baseline" ] && [ ! -f "$baseline" ]; then
 fi
 write_baseline=$(trim "${INPUT_WRITE_BASELINE:-}")
 
+# Executed coverage: with trace files (written by the tests on the
+# instrumented change), the step runs `ctinject check` instead of
+# instrumenting. Separated like paths.
+traces=()
+raw_traces=${INPUT_TRACE:-}
+case $raw_traces in
+    *$'\n'*)
+        while IFS= read -r line || [ -n "$line" ]; do
+            line=$(trim "$line")
+            [ -n "$line" ] && traces+=("$line")
+        done <<<"$raw_traces"
+        ;;
+    *) read -r -a traces <<<"$raw_traces" ;;
+esac
+fail_under_executed=$(trim "${INPUT_FAIL_UNDER_EXECUTED:-}")
+check_percent fail-under-executed "$fail_under_executed"
+if [ -n "$fail_under_executed" ] && [ ${#traces[@]} -eq 0 ]; then
+    die "input fail-under-executed needs the trace input: the trace files the tests wrote on the instrumented change (docs/ci.md, executed coverage)"
+fi
+if [ ${#traces[@]} -gt 0 ] && [ "$mode" = run ]; then
+    for t in "${traces[@]}"; do
+        [ -f "$t" ] || die "input trace: '$t' is not a file in working-directory '$working_directory' (did the tests run with CTINJECT_TRACE_FILE set to it?)"
+    done
+fi
+
 if [ "$mode" = check ]; then
     set_output artifact-name "$(artifact_name)"
     # The checked, trimmed values, for the action's cache and upload steps
@@ -176,7 +201,7 @@ if [ "$mode" = check ]; then
     set_output patch-name "$patch_name"
     set_output cache "$cache"
     set_output working-directory "$working_directory"
-    echo "ctinject inputs: since=$since fail-under=${fail_under:-none} max-drop=${max_drop:-none} cache=$cache working-directory=$working_directory"
+    echo "ctinject inputs: since=$since fail-under=${fail_under:-none} max-drop=${max_drop:-none} cache=$cache working-directory=$working_directory${traces[*]:+ trace=${traces[*]} fail-under-executed=${fail_under_executed:-none}}"
     exit 0
 fi
 
@@ -193,6 +218,72 @@ patch="$out/$patch_name"
 errors="$out/stderr.txt"
 # Nothing from an earlier run in the same job may pass for this one's.
 rm -f -- "$report_json" "$summary_md" "$annotations" "$patch" "$errors"
+
+if [ ${#traces[@]} -gt 0 ]; then
+    # Executed coverage: which changed functions the tests ran.
+    args=(
+        check
+        --since "$since"
+        --format human
+        --report "json=$report_json"
+        --report "markdown=$summary_md"
+        --report "github=$annotations"
+    )
+    for t in "${traces[@]}"; do
+        args+=(--trace "$t")
+    done
+    [ -n "$fail_under_executed" ] && args+=(--fail-under-executed "$fail_under_executed")
+    [ -n "$config" ] && args+=(--config "$config")
+    args+=(-- "${paths[@]}")
+    printf '+ ctinject'
+    printf ' %q' "${args[@]}"
+    printf '   (in %s)\n' "$(pwd)"
+    ctinject "${args[@]}" 2>"$errors"
+    status=$?
+    if [ -s "$errors" ]; then
+        cat -- "$errors" >&2
+    fi
+    if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
+        set_output exit-code "$status"
+        message=$(grep -E '^ctinject: error' "$errors" 2>/dev/null)
+        [ -n "$message" ] || message=$(tail -n 5 "$errors" 2>/dev/null)
+        error "ctinject check failed (exit $status): ${message:-(no message)}"
+        exit 2
+    fi
+    [ -s "$annotations" ] && cat -- "$annotations"
+    if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$summary_md" ]; then
+        { cat -- "$summary_md"; echo; } >>"$GITHUB_STEP_SUMMARY"
+    fi
+    # The executed share, the changed functions and the verdict.
+    executed=$(python3 - "$report_json" 2>/dev/null <<'PY' || jq -r '.totals | (if .percent == null then "" else (.percent | tostring) end), .functions' "$report_json"
+import json, sys
+t = json.load(open(sys.argv[1], encoding="utf-8"))["totals"]
+print("" if t["percent"] is None else ("%.2f" % t["percent"]).rstrip("0").rstrip("."))
+print(t["functions"])
+PY
+)
+    { IFS= read -r coverage; IFS= read -r changed; } <<<"$executed"
+    if [ "${changed:-0}" = 0 ]; then
+        verdict=nothing_to_check
+    elif [ -z "$fail_under_executed" ]; then
+        verdict=""
+    elif [ "$status" = 1 ]; then
+        verdict=fail
+    else
+        verdict=pass
+    fi
+    # informational: the verdict is reported, the job does not fail.
+    [ "$informational" = true ] && status=0
+    [ -n "${GITHUB_ENV:-}" ] && printf 'CTINJECT_STATUS=%s\n' "$status" >>"$GITHUB_ENV"
+    set_output exit-code "$status"
+    set_output coverage "$coverage"
+    set_output changed-functions "$changed"
+    set_output status "$verdict"
+    set_output patch-path ""
+    set_output report-json "$report_json"
+    echo "ctinject: executed coverage ${coverage:-n/a}${coverage:+%} of ${changed:-?} changed functions; gate ${verdict:-not set} (exit $status)"
+    exit 0
+fi
 
 args=(
     --since "$since"

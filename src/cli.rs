@@ -83,11 +83,57 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Which changed functions the tests actually ran, and which arms of their branches: the
+    /// functions --since selects, matched with a trace the tests wrote on the instrumented copy.
+    /// Exit 1 when --fail-under-executed is not met.
+    #[command(
+        after_help = "Example:\n  ctinject --since main --out .ctinject/out            instrument the change\n  (cd .ctinject/out && CTINJECT_TRACE_FILE=$PWD/../trace.jsonl python -m pytest)\n  ctinject check --since main --trace .ctinject/trace.jsonl --fail-under-executed 80"
+    )]
+    Check(CheckArgs),
     /// Read a trace that instrumented code wrote (CTINJECT_TRACE_FILE).
     Trace {
         #[command(subcommand)]
         action: TraceAction,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or folders, as given when instrumenting (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The change: the functions changed since the merge-base of REF and HEAD (with the
+    /// working tree's changes), as `ctinject --since REF` selects them.
+    #[arg(long, value_name = "REF", required = true)]
+    pub since: String,
+    /// Untracked (not ignored) files count as new files.
+    #[arg(long)]
+    pub include_untracked: bool,
+    /// A trace the tests wrote on the instrumented copy (CTINJECT_TRACE_FILE); repeatable.
+    #[arg(long = "trace", value_name = "FILE", required = true)]
+    pub traces: Vec<PathBuf>,
+    /// Exit 1 when fewer than PCT percent of the changed functions ran (functions whose span
+    /// could not be instrumented are left out, and listed).
+    #[arg(long, value_name = "PCT", value_parser = gate::parse_percent)]
+    pub fail_under_executed: Option<f64>,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write the report in FORMAT to FILE (json=, markdown=, github=, human=); repeatable.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    pub report: Vec<(Format, PathBuf)>,
+    /// With --report: write over an existing file that is not ctinject's own earlier report.
+    #[arg(long)]
+    pub force: bool,
+    /// Configuration file (default: .ctinject.yml in PATH or a folder above it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Look only at files matching GLOB (relative to PATH; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out files matching GLOB (relative to PATH; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -397,6 +443,7 @@ fn execute(cli: Cli) -> Result<i32> {
             fail_under,
         }) => hook(paths, config, fail_under),
         Some(Command::Cache { action, cache_dir }) => cache_command(action, cache_dir),
+        Some(Command::Check(args)) => check_command(args),
         Some(Command::Trace { action }) => trace_command(action),
         None => instrument(cli.instrument),
     }
@@ -431,6 +478,89 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     } else {
         paths
     }
+}
+
+fn check_command(a: CheckArgs) -> Result<i32> {
+    use crate::executed::{evaluate, Seen};
+    let paths = default_paths(a.paths);
+    let config_file = config_file(a.config.as_ref(), &paths[0]);
+    let outputs: Vec<OutputFile> = a
+        .report
+        .iter()
+        .map(|(format, file)| OutputFile {
+            flag: format!("--report {}=", format!("{format:?}").to_lowercase()),
+            path: file.clone(),
+            kind: OutputKind::Report,
+        })
+        .collect();
+    let inputs = Inputs {
+        paths: paths.clone(),
+        files: a
+            .traces
+            .iter()
+            .cloned()
+            .chain(config_file.clone())
+            .collect(),
+    };
+    outputs::check(&outputs, &inputs, a.force)?;
+    let config = load_config(config_file.as_ref())?;
+    let job = Job {
+        paths,
+        output: OutputChoice::DryRun,
+        config,
+        include: a.include,
+        exclude: a.exclude,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        progress: false,
+        quiet: true,
+        force: false,
+        parse_only: false,
+        selection: Some(DiffRequest {
+            since: Some(a.since),
+            staged: false,
+            include_untracked: a.include_untracked,
+            diff_file: None,
+            to: None,
+        }),
+        cache: CacheChoice::Default,
+    };
+    let report = run::run(&job)?;
+    if let Some(file) = (report.files.iter())
+        .find(|f| f.reason.as_deref() == Some(crate::engine::ALREADY_INSTRUMENTED))
+    {
+        bail!(
+            "{} is instrumented (ctinject's own output): check reads the change as committed, so revert the patch first (git apply -R PATCH) or run it in a checkout without it",
+            file.path
+        );
+    }
+    let mut seen = Seen::default();
+    trace_files::for_each_line(&a.traces, |line, place| {
+        seen.line(line, place);
+        Ok(())
+    })?;
+    warn_malformed(seen.first_malformed.as_deref());
+    if seen.events == 0 {
+        // Only the changed functions write events: none ran, or telemetry was off.
+        eprintln!(
+            "ctinject: warning: no trace events in {}: the tests ran none of the changed functions, or ran without CTINJECT_TRACE_FILE on the instrumented copy",
+            trace_files::names(&a.traces)
+        );
+    }
+    let mut executed = evaluate(&report, &seen);
+    if let Some(pct) = a.fail_under_executed {
+        executed.gate(pct);
+    }
+    let render = |format: Format| match format {
+        Format::Json => executed.to_json(),
+        Format::Human => executed.to_human(),
+        Format::Markdown => executed.to_markdown(),
+        Format::Github => executed.to_github(),
+    };
+    for (format, file) in &a.report {
+        write_output(file, &render(*format))?;
+    }
+    print!("{}", render(a.format));
+    Ok(executed.exit_code())
 }
 
 fn trace_command(action: TraceAction) -> Result<i32> {

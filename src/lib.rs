@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod discover;
 pub mod emit;
 pub mod engine;
+pub mod executed;
 pub mod gate;
 pub mod git;
 pub mod lang;

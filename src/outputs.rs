@@ -111,6 +111,9 @@ pub fn is_own(kind: OutputKind, text: &str) -> bool {
 
 /// The human report's first line: `ctinject: 3 files (...`.
 fn is_human_report(text: &str) -> bool {
+    if text.starts_with("ctinject check: ") {
+        return true;
+    }
     let Some(rest) = text.strip_prefix("ctinject: ") else {
         return false;
     };

@@ -56,6 +56,10 @@ pub struct FunctionReport {
     /// says (a Python span on CPython 3.12 and later only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limited: Vec<SkippedPoint>,
+    /// The branch events of its instrumented branch points, for
+    /// `ctinject check --trace` (not in the JSON report).
+    #[serde(skip)]
+    pub arms: Vec<crate::engine::Arms>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -77,7 +81,11 @@ impl FileReport {
                 let mut counts = KindCounts::default();
                 let mut skipped = Vec::new();
                 let mut limited = Vec::new();
+                let mut arms = Vec::new();
                 for p in &u.points {
+                    if let (None, Some(a)) = (&p.skipped, &p.arms) {
+                        arms.push(a.clone());
+                    }
                     counts.add(p.kind, p.skipped.is_none());
                     let note = |reason: &String| SkippedPoint {
                         kind: p.kind,
@@ -99,6 +107,7 @@ impl FileReport {
                     skipped,
                     waived: None,
                     limited,
+                    arms,
                 }
             })
             .filter(|f| !f.points.0.is_empty() || f.name != crate::engine::MODULE_UNIT)
@@ -148,6 +157,7 @@ impl FileReport {
                 }],
                 waived: None,
                 limited: Vec::new(),
+                arms: Vec::new(),
             }],
             reason: Some(reason),
             note: None,
@@ -574,19 +584,19 @@ fn plural(n: u64, noun: &str) -> String {
 }
 
 /// Escapes the message of a GitHub workflow command.
-fn gh_data(s: &str) -> String {
+pub(crate) fn gh_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a property (file=, title=) of a GitHub workflow command.
-fn gh_property(s: &str) -> String {
+pub(crate) fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Escapes text for a Markdown table cell.
-fn md_cell(s: &str) -> String {
+pub(crate) fn md_cell(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('\n', " ")
@@ -596,7 +606,7 @@ fn md_cell(s: &str) -> String {
 /// Code in a Markdown table cell: a code span (where entities are not
 /// decoded, so only `|` is escaped), or plain escaped text when the code
 /// holds a backtick.
-fn md_code(s: &str) -> String {
+pub(crate) fn md_code(s: &str) -> String {
     if s.contains('`') || s.contains('\n') {
         md_cell(s)
     } else {

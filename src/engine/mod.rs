@@ -131,6 +131,20 @@ pub struct Point {
     /// as instrumented, and the report says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limited: Option<String>,
+    /// For a branch point: the branch events it stands for, which say
+    /// whether it ran (`ctinject check --trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arms: Option<Arms>,
+}
+
+/// The branch events a branch point's inserts write: `site` is the line
+/// they name (the `if`, `switch` or conditional expression), `arms` the arm
+/// numbers. An `if` without `else` has no arm for "no condition held": no
+/// event says so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arms {
+    pub site: u32,
+    pub arms: Vec<i64>,
 }
 
 impl Point {
@@ -140,6 +154,17 @@ impl Point {
             line,
             skipped: None,
             limited: None,
+            arms: None,
+        }
+    }
+    /// An instrumented branch point at `line` whose events name `site` and `arms`.
+    pub fn branch(line: u32, site: u32, arms: impl IntoIterator<Item = i64>) -> Self {
+        Point {
+            arms: Some(Arms {
+                site,
+                arms: arms.into_iter().collect(),
+            }),
+            ..Point::instrumented(PointKind::Branch, line)
         }
     }
     /// Instrumented, with a form that works only where `limit` says.
@@ -149,6 +174,7 @@ impl Point {
             line,
             skipped: None,
             limited: Some(limit.into()),
+            arms: None,
         }
     }
     /// Leaves the point out after all, for `reason`.
@@ -162,6 +188,7 @@ impl Point {
             line,
             skipped: Some(reason.into()),
             limited: None,
+            arms: None,
         }
     }
 }
@@ -189,6 +216,9 @@ fn yes() -> bool {
 
 /// The name of the unit that holds a file's module-level code.
 pub const MODULE_UNIT: &str = "<module>";
+
+/// Why a file that is ctinject's own output is left alone.
+pub const ALREADY_INSTRUMENTED: &str = "already instrumented by ctinject";
 
 /// The reasons validation gives when it takes inserts back (the whole file
 /// for the runtime import, one unit, or every unit). On code that parses,

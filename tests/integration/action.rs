@@ -505,6 +505,139 @@ fn run_sh_records_a_passing_gate_and_nothing_to_check() {
     );
 }
 
+/// The documented executed-coverage workflow: instrument the change into a
+/// copy, run the tests there with a trace file, then the action with
+/// `trace` checks which changed functions ran.
+#[test]
+fn run_sh_with_a_trace_checks_which_changed_functions_the_tests_ran() {
+    if !need_tools() {
+        return;
+    }
+    let r = Runner::new();
+    repo_in(
+        &r.workspace,
+        &shop_files(CART),
+        &shop_files(CART_TOTAL_CHANGED),
+    );
+    let ws = &r.workspace;
+    ok(&ctinject(
+        ws,
+        &["--since", "origin/main", "--out", "../copy", "."],
+    ));
+    let tests = |trace: &str, code: &str| {
+        let o = run(clean_command("python3")
+            .args(["-c", code])
+            .current_dir(r.root.join("copy"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("CTINJECT_TRACE_FILE", ws.join(trace)));
+        assert!(o.status.success(), "{}", describe(&o));
+    };
+    // "tests" that call the changed total, and "tests" that only import
+    tests(
+        "ran.jsonl",
+        "from shop.cart import total; assert total([1, -2, 3]) == 4",
+    );
+    tests("imported.jsonl", "import shop.cart");
+    let pr = [
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_BASE_REF", "main"),
+    ];
+
+    let o = r.step(
+        "run.sh",
+        &[],
+        &[
+            ("trace", "ran.jsonl"),
+            ("fail-under-executed", "100"),
+            ("paths", "shop"),
+        ],
+        &pr,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("check --since origin/main"),
+        "{}",
+        describe(&o)
+    );
+    let outputs = r.outputs();
+    assert_eq!(
+        (
+            outputs["coverage"].as_str(),
+            outputs["changed-functions"].as_str(),
+            outputs["status"].as_str(),
+            outputs["exit-code"].as_str()
+        ),
+        ("100", "1", "pass", "0"),
+        "{outputs:?}\n{}",
+        describe(&o)
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(r.temp.join("ctinject/report.json")).unwrap(),
+    )
+    .unwrap();
+    let total = &report["functions"][0];
+    assert_eq!(total["name"], "total");
+    assert_eq!(total["status"], "executed");
+    // `if p > 0` (no else: its one arm) taken for 1 and 3
+    let arms: Vec<(u64, u64)> = (total["arms"].as_array().unwrap().iter())
+        .map(|a| (a["site"].as_u64().unwrap(), a["taken"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(arms, [(7, 2)], "{total}");
+
+    std::fs::write(r.file("output"), "").unwrap();
+    let o = r.step(
+        "run.sh",
+        &[],
+        &[
+            ("trace", "imported.jsonl"),
+            ("fail-under-executed", "100"),
+            ("paths", "shop"),
+        ],
+        &pr,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let outputs = r.outputs();
+    assert_eq!(
+        (
+            outputs["coverage"].as_str(),
+            outputs["status"].as_str(),
+            outputs["exit-code"].as_str()
+        ),
+        ("0", "fail", "1"),
+        "{outputs:?}\n{}",
+        describe(&o)
+    );
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("::warning file=shop/cart.py,line=4,") && l.contains("total")),
+        "an annotation on the function the tests never ran\n{}",
+        describe(&o)
+    );
+    assert!(
+        r.read("summary").contains("executed coverage"),
+        "{}",
+        r.read("summary")
+    );
+
+    // a trace that is not there, and the gate without a trace
+    let o = r.step("run.sh", &[], &[("trace", "missing.jsonl")], &pr);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("::error::input trace: 'missing.jsonl'"),
+        "{}",
+        describe(&o)
+    );
+    let o = r.step("run.sh", &[], &[("fail-under-executed", "50")], &pr);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(
+        stdout(&o).contains("needs the trace input"),
+        "{}",
+        describe(&o)
+    );
+}
+
 #[test]
 fn run_sh_works_with_spaces_in_paths() {
     if !need_tools() {
@@ -1201,11 +1334,21 @@ fn action_yml_keeps_its_promises() {
     // The example workflows, and docs/ci.md and the README quoting them whole.
     let docs = std::fs::read_to_string(repo_dir().join("docs/ci.md")).unwrap();
     let readme = std::fs::read_to_string(repo_dir().join("README.md")).unwrap();
-    for file in ["ctinject-pr.yml", "ctinject-main.yml"] {
+    for file in [
+        "ctinject-pr.yml",
+        "ctinject-main.yml",
+        "ctinject-executed.yml",
+    ] {
         let text = std::fs::read_to_string(repo_dir().join("ci/workflows").join(file)).unwrap();
         assert!(text.contains(&format!("uses: {ACTION_REF}")), "{file}");
         assert!(text.contains("fetch-depth: 0"), "{file}");
-        for (name, doc) in [("docs/ci.md", &docs), ("README.md", &readme)] {
+        // the executed-coverage workflow is quoted by docs/ci.md only
+        let quoted_by = if file == "ctinject-executed.yml" {
+            &[("docs/ci.md", &docs)][..]
+        } else {
+            &[("docs/ci.md", &docs), ("README.md", &readme)][..]
+        };
+        for (name, doc) in quoted_by {
             assert!(
                 doc.contains(&format!("```yaml\n{text}```")),
                 "{name} should quote ci/workflows/{file} exactly, in a ```yaml block"
@@ -1285,6 +1428,7 @@ fn action_validates_offline() {
     assert_eq!(
         workflows,
         [
+            "ci/workflows/ctinject-executed.yml",
             "ci/workflows/ctinject-main.yml",
             "ci/workflows/ctinject-pr.yml"
         ]

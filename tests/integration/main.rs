@@ -6,6 +6,7 @@ mod action;
 mod bad_input;
 mod cache;
 mod cli;
+mod executed_check;
 mod gate;
 mod git_mode;
 mod go_corpus;

@@ -268,7 +268,7 @@ fn plan(source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
         }
     }
     if BINDING_MARKS.regex().is_match(source) {
-        return FilePlan::skipped("already instrumented by ctinject");
+        return FilePlan::skipped(crate::engine::ALREADY_INSTRUMENTED);
     }
     let root = tree.root_node();
     let f = fields();
@@ -665,10 +665,13 @@ impl<'a> Planner<'a> {
 
     /// Pushes an event point, with its inserts, where `_ct_s` is declared.
     fn push_event(&mut self, sc: &Scope, kind: PointKind, line: u32, inserts: Vec<Insert>) {
-        if !self.ctx.wants(kind) {
+        self.push_point(sc, Point::instrumented(kind, line), inserts);
+    }
+
+    fn push_point(&mut self, sc: &Scope, mut point: Point, inserts: Vec<Insert>) {
+        if !self.ctx.wants(point.kind) {
             return;
         }
-        let mut point = Point::instrumented(kind, line);
         if sc.handle == Handle::None {
             point.skip(SKIP_NO_HANDLE);
         }
@@ -704,7 +707,7 @@ impl<'a> Planner<'a> {
         }
         for (arm, block) in blocks.iter().enumerate() {
             let insert = Insert::after(block.start_byte() + 1, forms::BRANCH.fill(&[&site, &arm]));
-            self.push_event(sc, PointKind::Branch, site, vec![insert]);
+            self.push_point(sc, Point::branch(site, site, [arm as i64]), vec![insert]);
         }
         for stmt in ifs {
             let Some(init) = stmt.child_by_field_id(f.initializer) else {
@@ -778,7 +781,7 @@ impl<'a> Planner<'a> {
             let at = colon.end_byte();
             colons.push(at);
             let insert = Insert::after(at, forms::BRANCH.fill(&[&site, &arm]));
-            self.push_event(sc, PointKind::Branch, site, vec![insert]);
+            self.push_point(sc, Point::branch(site, site, [arm as i64]), vec![insert]);
             let received = case
                 .child_by_field_id(self.f.communication)
                 .filter(|r| r.kind() == "receive_statement");

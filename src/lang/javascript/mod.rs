@@ -192,7 +192,7 @@ pub(crate) fn plan(
     ctx: &PlanContext,
 ) -> FilePlan {
     if is_instrumented(dialect, source) {
-        return FilePlan::skipped("already instrumented by ctinject");
+        return FilePlan::skipped(crate::engine::ALREADY_INSTRUMENTED);
     }
     if dialect.is_typescript() && is_declaration_file(&ctx.rel_path) {
         return FilePlan::skipped(SKIP_DECLARATION_FILE);
@@ -1046,7 +1046,7 @@ impl<'a> Planner<'a> {
     /// An `if`'s or `else`'s arm: its branch event first in it.
     fn push_arm(&mut self, unit: usize, line: u32, body: Node<'a>, site: u32, arm: usize) {
         let args = [&self.file as &dyn std::fmt::Display, &site, &arm];
-        let point = Point::instrumented(PointKind::Branch, line);
+        let point = Point::branch(line, site, [arm as i64]);
         self.push_first_in(
             unit,
             point,
@@ -1097,7 +1097,7 @@ impl<'a> Planner<'a> {
                 );
                 self.base.push(
                     sc.unit,
-                    Point::instrumented(PointKind::Branch, line_of(case)),
+                    Point::branch(line_of(case), site, [arm as i64]),
                     [ins],
                 );
             }
@@ -1126,7 +1126,7 @@ impl<'a> Planner<'a> {
                 let inserts = self.expression_arm(e, site, arm);
                 self.base.push(
                     sc.unit,
-                    Point::instrumented(PointKind::Branch, line_of(e)),
+                    Point::branch(line_of(e), site, [arm as i64]),
                     inserts,
                 );
             }
@@ -1144,11 +1144,8 @@ impl<'a> Planner<'a> {
         if let Some(right) = n.child_by_field_id(self.f.right) {
             let site = line_of(n);
             let inserts = self.expression_arm(right, site, 0);
-            self.base.push(
-                sc.unit,
-                Point::instrumented(PointKind::Branch, line_of(right)),
-                inserts,
-            );
+            self.base
+                .push(sc.unit, Point::branch(line_of(right), site, [0]), inserts);
         }
     }
 

@@ -218,7 +218,7 @@ impl Language for Python {
 
     fn plan(&self, source: &str, tree: &tree_sitter::Tree, ctx: &PlanContext) -> FilePlan {
         if self.is_instrumented(source) {
-            return FilePlan::skipped("already instrumented by ctinject");
+            return FilePlan::skipped(crate::engine::ALREADY_INSTRUMENTED);
         }
         let mut p = Planner::new(source, ctx, tree);
         let root = tree.root_node();
@@ -1284,10 +1284,10 @@ impl<'a> Planner<'a> {
             }
         }
         let count = conditions.len();
+        let other = if has_else { count as i64 } else { -1 };
         let mut inserts = Vec::new();
         for (arm, cond) in conditions.into_iter().enumerate() {
             if arm + 1 == count {
-                let other = if has_else { count as i64 } else { -1 };
                 inserts.extend(self.wrap(
                     cond.byte_range(),
                     forms::BRX.fill(&[&site, &arm]),
@@ -1301,7 +1301,9 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
-        self.push(scope, Point::instrumented(PointKind::Branch, site), inserts);
+        // an `if` without `else` writes no event when no condition holds
+        let arms = (0..count as i64).chain(has_else.then_some(other));
+        self.push(scope, Point::branch(site, site, arms), inserts);
     }
 
     fn ternary(&mut self, n: Node<'a>, scope: &Scope) {
@@ -1318,7 +1320,7 @@ impl<'a> Planner<'a> {
             forms::BRX.fill(&[&site, &0]),
             forms::CLOSE_ARM.fill(&[&1]),
         );
-        self.push(scope, Point::instrumented(PointKind::Branch, site), ins);
+        self.push(scope, Point::branch(site, site, [0, 1]), ins);
     }
 
     fn match_statement(&mut self, n: Node<'a>, scope: &Scope) {
@@ -1330,11 +1332,13 @@ impl<'a> Planner<'a> {
             return;
         };
         let mut inserts = Vec::new();
+        let mut arms = Vec::new();
         let cases: Vec<Node<'a>> = named_children(body)
             .into_iter()
             .filter(|c| c.kind() == "case_clause")
             .collect();
         for (arm, case) in cases.into_iter().enumerate() {
+            arms.push(arm as i64);
             if let Some(guard) = case
                 .child_by_field_id(fields().guard)
                 .and_then(|g| named_children(g).into_iter().next())
@@ -1356,7 +1360,7 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        self.push(scope, Point::instrumented(PointKind::Branch, site), inserts);
+        self.push(scope, Point::branch(site, site, arms), inserts);
     }
 
     // ------------------------------------------------------------- loops ---
@@ -1426,10 +1430,8 @@ impl<'a> Planner<'a> {
                     .last()
                     .and_then(|p| p.skipped.clone());
                 let point = Point {
-                    kind: PointKind::Variable,
-                    line: site,
                     skipped: loop_skipped,
-                    limited: None,
+                    ..Point::instrumented(PointKind::Variable, site)
                 };
                 self.push(scope, point, []);
             }
