@@ -6,6 +6,7 @@
 # with the python3 on PATH.
 #
 #   tests/otlp/run-tests.sh            # from the repository root
+#   tests/otlp/run-tests.sh --venv     # only make the venv; print its python
 #
 # With CI=true a venv that cannot be made fails the run; otherwise the tests
 # are skipped with a loud line. CTINJECT_OTLP_PROGRAM_PYTHON=/path/to/python
@@ -41,6 +42,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "*** SKIPPED: tests/otlp (no venv with ${pins[*]}: pip failed) ***"
         exit 0
     fi
+fi
+
+if [ "${1:-}" = --venv ]; then
+    echo "$venv/bin/python"
+    exit 0
 fi
 
 # -W error: opentelemetry-sdk and the exporter are clean under it.
