@@ -141,19 +141,25 @@ if [ ! -d "$working_directory" ]; then
 fi
 cd -- "$working_directory" || die "cannot enter working-directory '$working_directory'"
 
-# Paths: one per line when the input has several lines, else separated by
-# blanks. Never globbed.
+# Splits input text $2 into the array named $1: one item per line when it
+# has several lines, else separated by blanks. Never globbed.
+split_input() {
+    local -n items=$1
+    local line
+    items=()
+    case $2 in
+        *$'\n'*)
+            while IFS= read -r line || [ -n "$line" ]; do
+                line=$(trim "$line")
+                [ -n "$line" ] && items+=("$line")
+            done <<<"$2"
+            ;;
+        *) read -r -a items <<<"$2" ;;
+    esac
+}
+
 paths=()
-raw_paths=${INPUT_PATHS:-.}
-case $raw_paths in
-    *$'\n'*)
-        while IFS= read -r line || [ -n "$line" ]; do
-            line=$(trim "$line")
-            [ -n "$line" ] && paths+=("$line")
-        done <<<"$raw_paths"
-        ;;
-    *) read -r -a paths <<<"$raw_paths" ;;
-esac
+split_input paths "${INPUT_PATHS:-.}"
 [ ${#paths[@]} -gt 0 ] || paths=(.)
 for p in "${paths[@]}"; do
     [ -e "$p" ] || die "input paths: '$p' does not exist in working-directory '$working_directory'"
@@ -173,16 +179,7 @@ write_baseline=$(trim "${INPUT_WRITE_BASELINE:-}")
 # instrumented change), the step runs `ctinject check` instead of
 # instrumenting. Separated like paths.
 traces=()
-raw_traces=${INPUT_TRACE:-}
-case $raw_traces in
-    *$'\n'*)
-        while IFS= read -r line || [ -n "$line" ]; do
-            line=$(trim "$line")
-            [ -n "$line" ] && traces+=("$line")
-        done <<<"$raw_traces"
-        ;;
-    *) read -r -a traces <<<"$raw_traces" ;;
-esac
+split_input traces "${INPUT_TRACE:-}"
 fail_under_executed=$(trim "${INPUT_FAIL_UNDER_EXECUTED:-}")
 check_percent fail-under-executed "$fail_under_executed"
 if [ -n "$fail_under_executed" ] && [ ${#traces[@]} -eq 0 ]; then
