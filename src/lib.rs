@@ -16,6 +16,7 @@ pub mod executed;
 pub mod gate;
 pub mod git;
 pub mod lang;
+pub mod llm;
 pub mod otlp_export;
 pub mod outputs;
 pub mod report;

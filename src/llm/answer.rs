@@ -1,0 +1,375 @@
+//! A model's answer, read defensively and checked: only then does it become
+//! a plan. What is checked, in order (the first failure is the reason fed
+//! back to the model, and, after the last attempt, the file's skip reason):
+//!
+//! 1. the answer is a JSON object `{"inserts": [{"line", "column", "text"}]}`
+//!    (also when wrapped in a Markdown fence or prose);
+//! 2. each insert is at a place of the original (1-based line, 1-based
+//!    column in characters, up to one past the line's end), its text holds no
+//!    line break (lines never move), and it is exactly one of the language's
+//!    call forms ([`super::forms`]), naming this file and a line of it;
+//! 3. spans opened and closed pair up;
+//! 4. the instrumented text parses with the language's grammar with no
+//!    `ERROR` or `MISSING` node that the original does not have.
+//!
+//! Inserts only: no byte of the original is removed or changed, by
+//! construction (an insert has no length).
+
+use super::forms::{FallbackLanguage, FormKind};
+use crate::engine::{
+    apply_inserts, error_ranges, Arms, FilePlan, Insert, Point, Unit, MODULE_UNIT,
+};
+use serde::Deserialize;
+
+/// One insert as the model proposes it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Proposed {
+    pub line: u32,
+    pub column: u32,
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    inserts: Vec<Proposed>,
+}
+
+/// The inserts of an answer's text. Models wrap JSON in fences or prose, so
+/// the first `{` to the last `}` is tried when the whole is not JSON.
+pub fn parse(text: &str) -> Result<Vec<Proposed>, String> {
+    let whole = serde_json::from_str::<Answer>(text.trim());
+    let answer = match whole {
+        Ok(a) => a,
+        Err(e) => {
+            let inner = text
+                .find('{')
+                .zip(text.rfind('}'))
+                .filter(|(a, b)| a < b)
+                .map(|(a, b)| &text[a..=b]);
+            match inner.map(serde_json::from_str::<Answer>) {
+                Some(Ok(a)) => a,
+                _ => {
+                    return Err(format!(
+                        "the answer is not the JSON object asked for ({{\"inserts\": [{{\"line\", \"column\", \"text\"}}]}}): {e}"
+                    ))
+                }
+            }
+        }
+    };
+    Ok(answer.inserts)
+}
+
+/// An accepted insert, its form, and the line (and arm) it names.
+type Checked = (Insert, FormKind, Option<(u32, Option<i64>)>);
+
+/// Checks proposed inserts against `source` (see the module documentation)
+/// and makes them a plan: one unit per function that holds inserts (by the
+/// grammar's function nodes), the rest in the module unit.
+pub fn accept(
+    lang: &FallbackLanguage,
+    source: &str,
+    rel_path: &str,
+    proposed: &[Proposed],
+) -> Result<FilePlan, String> {
+    if proposed.is_empty() {
+        return Err("the answer has no inserts".into());
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let lines = line_starts.len() as u32;
+    let quoted = (lang.quote)(rel_path);
+    let mut accepted: Vec<Checked> = Vec::new();
+    let mut opened = 0i64;
+    for (n, p) in proposed.iter().enumerate() {
+        let which = format!("insert {} (line {}, column {})", n + 1, p.line, p.column);
+        if p.text.contains(['\n', '\r']) {
+            return Err(format!(
+                "{which}: its text holds a line break (lines must not move)"
+            ));
+        }
+        let Some(&start) = line_starts.get(p.line.wrapping_sub(1) as usize) else {
+            return Err(format!("{which}: the file has {lines} lines"));
+        };
+        let end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        let line_text = source[start..end].trim_end_matches('\r');
+        let chars = line_text.chars().count() as u32;
+        if p.column == 0 || p.column > chars + 1 {
+            return Err(format!("{which}: line {} has {chars} characters", p.line));
+        }
+        let offset = start
+            + line_text
+                .char_indices()
+                .nth(p.column as usize - 1)
+                .map_or(line_text.len(), |(i, _)| i);
+        let found = lang
+            .forms
+            .iter()
+            .zip(lang.recognisers())
+            .find_map(|(form, re)| re.captures(&p.text).map(|c| (form.kind, c)));
+        let Some((kind, caps)) = found else {
+            return Err(format!(
+                "{which}: {:?} is not one of the call forms (copy a form exactly, filling in only its placeholders)",
+                p.text
+            ));
+        };
+        if let Some(file) = caps.name("file") {
+            if file.as_str() != quoted {
+                return Err(format!(
+                    "{which}: the file is named {}, not {}",
+                    quoted,
+                    file.as_str()
+                ));
+            }
+        }
+        let named_line = match caps.name("line") {
+            Some(l) => {
+                let l: u32 = l
+                    .as_str()
+                    .parse()
+                    .map_err(|_| format!("{which}: bad line"))?;
+                if l == 0 || l > lines {
+                    return Err(format!("{which}: line {l} is not a line of the file"));
+                }
+                let arm = caps.name("arm").and_then(|a| a.as_str().parse().ok());
+                Some((l, arm))
+            }
+            None => None,
+        };
+        match kind {
+            FormKind::SpanOpen => opened += 1,
+            FormKind::SpanClose => {
+                opened -= 1;
+                if opened < 0 {
+                    return Err(format!(
+                        "{which}: closes a span that no insert before it opened"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        accepted.push((Insert::before(offset, p.text.clone()), kind, named_line));
+    }
+    if opened != 0 {
+        return Err(format!("{opened} span(s) opened and never closed"));
+    }
+
+    // The grammar: no syntax error the original does not have.
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&(lang.grammar)())
+        .map_err(|e| format!("the {} grammar: {e}", lang.name))?;
+    let original = parser
+        .parse(source, None)
+        .ok_or("the grammar gave up on the original")?;
+    let inserts: Vec<Insert> = accepted.iter().map(|(i, ..)| i.clone()).collect();
+    let text = apply_inserts(source, &inserts);
+    let candidate = parser
+        .parse(&text, None)
+        .ok_or("the grammar gave up on the result")?;
+    let (before, after) = (error_ranges(&original), error_ranges(&candidate));
+    if after.len() > before.len() {
+        let at = after
+            .iter()
+            .find(|r| !before.contains(r))
+            .or(after.first())
+            .map(|r| text[..r.start].matches('\n').count() + 1)
+            .unwrap_or(1);
+        return Err(format!(
+            "the result does not parse as {}: a syntax error at line {at} of the instrumented text",
+            lang.name
+        ));
+    }
+
+    // Units: the innermost function around each insert.
+    let mut functions: Vec<Function> = Vec::new();
+    collect_functions(
+        original.root_node(),
+        source,
+        lang.function_kinds,
+        &mut functions,
+    );
+    let mut units: Vec<Unit> = Vec::new();
+    for (insert, kind, named) in accepted {
+        let inner = functions
+            .iter()
+            .filter(|f| f.0 <= insert.offset && insert.offset <= f.1)
+            .min_by_key(|f| f.1 - f.0);
+        let (name, lines_of, bytes) = match inner {
+            Some(f) => (f.4.clone(), (f.2, f.3), f.0..f.1),
+            None => (MODULE_UNIT.to_string(), (1, lines), 0..source.len()),
+        };
+        let at = match units
+            .iter()
+            .position(|u| u.name == name && u.bytes == bytes)
+        {
+            Some(i) => i,
+            None => {
+                units.push(Unit {
+                    name,
+                    lines: lines_of,
+                    bytes,
+                    inserts: Vec::new(),
+                    points: Vec::new(),
+                    selected: true,
+                });
+                units.len() - 1
+            }
+        };
+        let unit = &mut units[at];
+        if let (Some(point), Some((line, arm))) = (kind.point(), named) {
+            unit.points.push(match (point, arm) {
+                (crate::engine::PointKind::Branch, Some(arm)) => Point {
+                    arms: Some(Arms {
+                        site: line,
+                        arms: vec![arm],
+                    }),
+                    ..Point::instrumented(point, line)
+                },
+                _ => Point::instrumented(point, line),
+            });
+        }
+        unit.inserts.push(insert);
+    }
+    Ok(FilePlan {
+        header: Vec::new(),
+        units,
+        lines_moved: 0,
+        file_skipped: None,
+    })
+}
+
+/// A function of the original: start and end byte, first and last line, name.
+type Function = (usize, usize, u32, u32, String);
+
+/// Every function node: its bytes, lines and name (`Class.method` where a
+/// class holds it).
+fn collect_functions(
+    node: tree_sitter::Node,
+    source: &str,
+    kinds: &[&str],
+    out: &mut Vec<Function>,
+) {
+    if kinds.contains(&node.kind()) {
+        let name = node
+            .child_by_field_name("name")
+            .map(|n| source[n.byte_range()].to_string())
+            .unwrap_or_else(|| node.kind().to_string());
+        let mut owner = node.parent();
+        let mut qualified = name;
+        while let Some(p) = owner {
+            if p.kind().contains("class")
+                || p.kind().contains("interface")
+                || p.kind().contains("enum")
+            {
+                if let Some(n) = p.child_by_field_name("name") {
+                    qualified = format!("{}.{qualified}", &source[n.byte_range()]);
+                }
+            }
+            owner = p.parent();
+        }
+        out.push((
+            node.start_byte(),
+            node.end_byte(),
+            node.start_position().row as u32 + 1,
+            node.end_position().row as u32 + 1,
+            qualified,
+        ));
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect_functions(child, source, kinds, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::forms::JAVA;
+
+    const SHOP: &str = "class Shop {\n    int add(int a, int b) {\n        int s = a + b;\n        if (s > 10) {\n            return 10;\n        }\n        return s;\n    }\n}\n";
+
+    fn ins(line: u32, column: u32, text: &str) -> Proposed {
+        Proposed {
+            line,
+            column,
+            text: text.to_string(),
+        }
+    }
+
+    fn good() -> Vec<Proposed> {
+        vec![
+            ins(2, 28, r#"ctinject.CtInject.Span _ct_s = ctinject.CtInject.span("Shop.java", 2, "Shop.add", "a", a, "b", b); try {"#),
+            ins(3, 23, r#"ctinject.CtInject.v("Shop.java", 3, "s", s);"#),
+            ins(4, 22, r#"ctinject.CtInject.b("Shop.java", 4, 0);"#),
+            ins(8, 5, "} catch (Throwable _ct_t) { _ct_s.fail(_ct_t); throw _ct_t; } finally { _ct_s.end(); }"),
+        ]
+    }
+
+    #[test]
+    fn a_good_answer_becomes_a_plan_that_keeps_every_line() {
+        let answer = format!(
+            "Here is the plan:\n```json\n{}\n```",
+            serde_json::json!({"inserts": good().iter().map(|p| serde_json::json!({"line": p.line, "column": p.column, "text": p.text})).collect::<Vec<_>>()})
+        );
+        let proposed = parse(&answer).unwrap();
+        let plan = accept(&JAVA, SHOP, "Shop.java", &proposed).unwrap();
+        let text = plan.apply(SHOP).unwrap();
+        assert_eq!(text.lines().count(), SHOP.lines().count());
+        assert!(
+            text.contains("int s = a + b;ctinject.CtInject.v("),
+            "{text}"
+        );
+        assert_eq!(plan.units.len(), 1);
+        let unit = &plan.units[0];
+        assert_eq!((unit.name.as_str(), unit.lines), ("Shop.add", (2, 8)));
+        let kinds: Vec<_> = unit.points.iter().map(|p| (p.kind, p.line)).collect();
+        use crate::engine::PointKind::*;
+        assert_eq!(kinds, [(Function, 2), (Variable, 3), (Branch, 4)]);
+        assert_eq!(unit.points[2].arms.as_ref().unwrap().arms, [0]);
+        // every original byte is still there, in order
+        assert_eq!(
+            crate::engine::strip_inserts(&text, &plan.all_inserts()).as_deref(),
+            Some(SHOP)
+        );
+    }
+
+    #[test]
+    fn answers_that_are_not_plans_are_refused_with_a_reason() {
+        let refuse =
+            |proposed: Vec<Proposed>| accept(&JAVA, SHOP, "Shop.java", &proposed).unwrap_err();
+        // not a form: code of its own
+        let mut p = good();
+        p[1].text = "System.exit(0);".into();
+        assert!(refuse(p).contains("not one of the call forms"));
+        // a line break
+        let mut p = good();
+        p[1].text = "ctinject.CtInject.v(\"Shop.java\", 3, \"s\", s);\n".into();
+        assert!(refuse(p).contains("line break"));
+        // another file's name
+        let mut p = good();
+        p[2].text = r#"ctinject.CtInject.b("Other.java", 4, 0);"#.into();
+        assert!(refuse(p).contains("not \"Other.java\""));
+        // outside the file
+        let mut p = good();
+        p[1].line = 40;
+        assert!(refuse(p).contains("the file has 10 lines"));
+        let mut p = good();
+        p[1].column = 99;
+        assert!(refuse(p).contains("characters"));
+        // a span never closed
+        let mut p = good();
+        p.pop();
+        assert!(refuse(p).contains("never closed"));
+        // a form in the wrong place: a syntax error
+        let mut p = good();
+        p[1].column = 13;
+        assert!(refuse(p).contains("does not parse as java"));
+        assert!(refuse(Vec::new()).contains("no inserts"));
+        assert!(parse("I cannot help with that")
+            .unwrap_err()
+            .contains("not the JSON object"));
+    }
+}
