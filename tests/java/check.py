@@ -280,6 +280,30 @@ def check_forms(evs):
     check(inner and inner[0]["parent_id"] == m.get("span_id"), "so its parent is main")
 
 
+def check_odd(evs):
+    sp = spans(evs)
+    eq([(s["name"], s["file"], s["line"], s["args"]) for s in sp],
+       [("null", "null", -5, {"a": "1", "arg1": '"odd"'})], "a span with null file and name, odd pairs")
+    eq([s["status"] for s in sp], ["ok"], "it ended ok")
+    eq([(e["type"], e["file"], e["line"]) for e in evs if e["type"] != "span"],
+       [("var", "null", 1), ("var", "app/App.java", -1), ("branch", "null", 2), ("exception", "app/App.java", 4),
+        ("exception", "null", 1 << 30), ("loop", "null", -2147483648), ("loop", "app/App.java", 3)],
+       "events with odd arguments")
+    eq(of_type(evs, "exception")[0]["exception"], {"type": "null", "message": None}, "x(F, L, null)")
+
+
+def check_stress(evs):
+    adds = spans(evs, "App.add")
+    eq(len(adds), 1000, "App.add spans: exactly max_spans_per_function")
+    eq(len({a["tid"] for a in adds}) > 1, True, "from several threads")
+    eq(len(of_type(evs, "var", name="sum")), 200, "var events: exactly max_events_per_site_per_process")
+    c = of_type(evs, "calls", name="App.add")
+    eq([(x["recorded"], x["omitted"]) for x in c], [(1000, 15000)], "calls summary")
+    v = of_type(evs, "vars", name="sum")
+    eq([(x["recorded"], x["omitted"]) for x in v], [(200, 800)], "vars summary")
+    eq(len({a["span_id"] for a in adds}), 1000, "span ids unique")
+
+
 def check_fail(evs):
     d = one(evs, "App.div")
     eq((d.get("status"), d.get("exception")), ("error", {"type": "ArithmeticException", "message": "/ by zero"}),

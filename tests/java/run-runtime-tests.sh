@@ -93,6 +93,8 @@ app=$tmp/rt:$tmp/app
 step "spans, parents, failures, branches, loops, exceptions, values, redaction" scenario basic "$app" app.App basic
 step "caps: calls, vars, loops, branches, exceptions summaries; suppressed" scenario caps "$app" app.App caps
 step "threads: own tids, no parent across threads" scenario threads "$app" app.App threads
+step "odd arguments (null file and name, odd pairs, null exception)" scenario odd "$app" app.App odd
+step "8 threads on one function: the caps hold exactly" scenario stress "$app" app.App stress
 step "an uncaught exception (exit code 1)" scenario fail "$app" app.App fail
 step "System.exit(3) inside a span" scenario exit "$app" app.App exit
 step "the forms in every method shape (checked exceptions, generics, lambdas, constructors)" scenario forms "$tmp/rt:$tmp/forms" forms.Forms

@@ -268,6 +268,39 @@ public class App {
         System.out.println("flood done");
     }
 
+    // calls with odd arguments: nothing reaches the program
+    static void odd() {
+        ctinject.CtInject.Span _ct_s = ctinject.CtInject.span(null, -5, null, "a", 1, 2, "odd", "b"); try {
+        ctinject.CtInject.v(null, 1, null, new Object());
+        ctinject.CtInject.v(F, -1, "x", (Object) null);
+        ctinject.CtInject.b(null, 2, -1);
+        ctinject.CtInject.l(null, Integer.MIN_VALUE);
+        ctinject.CtInject.l(F, 3, null);
+        ctinject.CtInject.x(F, 4, null);
+        ctinject.CtInject.x(null, 1 << 30, new Error());
+        ctinject.CtInject.span(F, 9, "App.unended", (Object[]) null);
+        System.out.println("odd done");
+        } catch (Throwable _ct_t) { _ct_s.fail(_ct_t); throw _ct_t; } finally { _ct_s.end(); }
+    }
+
+    // 8 threads calling the same function: the caps hold exactly
+    static void stress() throws InterruptedException {
+        List<Thread> ts = new ArrayList<>();
+        for (int n = 0; n < 8; n++) {
+            Thread t = new Thread(() -> {
+                for (int i = 0; i < 2000; i++) {
+                    add(i, 1);
+                }
+            });
+            ts.add(t);
+            t.start();
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        System.out.println("stress done");
+    }
+
     // outside any span: module-level-like events
     static void outside() {
         ctinject.CtInject.v(F, 223, "outsideVar", 42);
@@ -289,6 +322,12 @@ public class App {
                 break;
             case "threads":
                 threads();
+                break;
+            case "odd":
+                odd();
+                break;
+            case "stress":
+                stress();
                 break;
             case "flood":
                 flood();

@@ -155,16 +155,16 @@ public final class CtInject {
             if (fn == null) {
                 return;
             }
-            long t1 = System.nanoTime();
-            ts.cur = prev;
-            if (done) {
-                return;
-            }
-            done = true;
-            if (dead) {
-                return;
-            }
+            ts.cur = prev; // (first: whatever fails below, the thread's stack is right)
             try {
+                long t1 = System.nanoTime();
+                if (done) {
+                    return;
+                }
+                done = true;
+                if (dead) {
+                    return;
+                }
                 finish(this, t1);
             } catch (Throwable t) {
                 // never into the program
@@ -213,7 +213,7 @@ public final class CtInject {
         }
 
         void loop(String file, int site, String kind) {
-            if (lsite == site && (lfile == file || lfile.equals(file))) {
+            if (lsite == site && lfile != null && (lfile == file || lfile.equals(file))) {
                 ln++;
                 return;
             }
@@ -705,8 +705,8 @@ public final class CtInject {
                 }
                 sp.argsJson = argsJson(args);
             }
-            ts.cur = sp;
             sp.t0 = System.nanoTime();
+            ts.cur = sp; // (last: nothing after it can fail)
             return sp;
         } catch (Throwable t) {
             return NOOP;
