@@ -90,7 +90,12 @@ scenario() {
 	python3 "$here/check.py" "$name" "$tmp/trace.jsonl"
 }
 app=$tmp/rt:$tmp/app
-step "spans, parents, failures, branches, loops, exceptions, values, redaction" scenario basic "$app" app.App basic
+basic() {
+	scenario basic "$app" app.App basic || return 1
+	# no toString, hashCode, iterator or getMessage of the program ran
+	grep -qx "side effects 0" "$tmp/s-basic/on/out" || { echo "the runtime ran code of the program"; return 1; }
+}
+step "spans, parents, failures, branches, loops, exceptions, values (no user code run), redaction" basic
 step "caps: calls, vars, loops, branches, exceptions summaries; suppressed" scenario caps "$app" app.App caps
 step "threads: own tids, no parent across threads" scenario threads "$app" app.App threads
 step "odd arguments (null file and name, odd pairs, null exception)" scenario odd "$app" app.App odd
