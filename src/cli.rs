@@ -328,6 +328,21 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
     pub report: Vec<(Format, PathBuf)>,
 
+    /// Send files in languages ctinject has no planner for (Java) to the language model that
+    /// LLM_PROVIDER, LLM_MODEL and LLM_BASE_URL name, which proposes where the telemetry calls
+    /// go; every plan is checked before use (docs/llm.md). Nothing is sent without it.
+    #[arg(long, help_heading = "Language-model fallback")]
+    pub llm: bool,
+
+    /// With --llm: requests at once.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = parse_jobs, help_heading = "Language-model fallback", requires = "llm")]
+    pub llm_jobs: usize,
+
+    /// With --llm: stop sending new requests once this many dollars are spent (from the
+    /// answers' token counts and the price table); what is in flight finishes.
+    #[arg(long, value_name = "USD", value_parser = parse_budget, help_heading = "Language-model fallback", requires = "llm")]
+    pub budget: Option<f64>,
+
     /// Gate: exit 1 when the change's coverage (the functions --since selects) is under PCT percent.
     #[arg(long, value_name = "PCT", value_parser = gate::parse_percent, help_heading = "Gate")]
     pub fail_under: Option<f64>,
@@ -523,6 +538,7 @@ fn check_command(a: CheckArgs) -> Result<i32> {
             to: None,
         }),
         cache: CacheChoice::Default,
+        llm: crate::fallback::Choice::Off { configured: None },
     };
     let report = run::run(&job)?;
     if let Some(file) = (report.files.iter())
@@ -888,6 +904,7 @@ fn hook(paths: Vec<PathBuf>, config: Option<PathBuf>, fail_under: f64) -> Result
         parse_only: false,
         selection: Some(selection),
         cache: CacheChoice::Default,
+        llm: crate::fallback::Choice::Off { configured: None },
     };
     let mut report = run::run(&job)?;
     if report.totals.functions == 0 {
@@ -982,6 +999,40 @@ fn write_output(file: &std::path::Path, text: &str) -> Result<()> {
     crate::emit::atomic_write(file, text.as_bytes(), None)
 }
 
+/// `--budget`: dollars, 0 or more.
+fn parse_budget(s: &str) -> Result<f64, String> {
+    s.trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("{s:?}: give dollars, as 0.50"))
+}
+
+/// The fallback's choice: `--llm` with the provider the environment names,
+/// or off (naming the provider `--llm` would use).
+fn llm_choice(llm: bool, jobs: usize, budget: Option<f64>) -> Result<crate::fallback::Choice> {
+    use crate::fallback::Choice;
+    use crate::llm::client::Settings;
+    let settings = Settings::from_env(&|name| std::env::var(name).ok());
+    if !llm {
+        let configured = settings
+            .ok()
+            .flatten()
+            .map(|s| format!("{} ({})", s.provider.name(), s.models.join(", ")));
+        return Ok(Choice::Off { configured });
+    }
+    match settings {
+        Ok(Some(mut s)) => {
+            s.jobs = jobs;
+            s.budget = budget;
+            Ok(Choice::On(s))
+        }
+        Ok(None) => bail!("--llm needs a provider: set LLM_PROVIDER (openai, anthropic or ollama) and LLM_MODEL, and the provider's key (docs/llm.md)"),
+        Err(e) => bail!("--llm: {e}"),
+    }
+}
+
 fn instrument(a: InstrumentArgs) -> Result<i32> {
     refuse_lone_flags(&a)?;
     let paths = default_paths(a.paths.clone());
@@ -1032,6 +1083,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             (false, Some(d)) => CacheChoice::Dir(d),
             (false, None) => CacheChoice::Default,
         },
+        llm: llm_choice(a.llm, a.llm_jobs, a.budget)?,
     };
     let mut report = run::run(&job)?;
     let gate_opts = GateOptions {
@@ -1046,6 +1098,8 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             selection: None,
             output: OutputChoice::DryRun,
             progress: false,
+            // the whole project's count sends nothing to a language model
+            llm: crate::fallback::Choice::Off { configured: None },
             ..job.clone()
         };
         let project = if gate_opts.max_drop.is_none() && a.write_baseline.is_none() {

@@ -74,12 +74,65 @@ pub fn candidates(
     selection: &Selection,
     runtime_names: &[&str],
 ) -> (Vec<Candidate>, Vec<(String, String)>) {
-    let mut found = Vec::new();
-    let mut problems = Vec::new();
     let canonical_paths: Vec<PathBuf> = paths
         .iter()
         .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
         .collect();
+    let (files, problems) = walk(root, paths, selection, runtime_names, |rel| {
+        lang::for_path(rel).is_some()
+    });
+    let found = files
+        .into_iter()
+        .map(|(abs, rel, is_link)| Candidate {
+            lang: lang::for_path(&rel).expect("kept by the walk"),
+            link: is_link.then(|| link_of(root, &canonical_paths, &abs)),
+            abs,
+            rel,
+        })
+        .collect();
+    (found, problems)
+}
+
+/// The files among `paths` in a language that only the language-model
+/// fallback can instrument (`.java`, ...): absolute and relative paths.
+/// Symbolic links are left out.
+pub fn fallback_candidates(
+    root: &Path,
+    paths: &[PathBuf],
+    selection: &Selection,
+) -> Vec<(
+    PathBuf,
+    String,
+    &'static crate::llm::forms::FallbackLanguage,
+)> {
+    let (files, _) = walk(root, paths, selection, &[], |rel| {
+        crate::llm::forms::for_path(rel).is_some()
+    });
+    files
+        .into_iter()
+        .filter(|(_, _, is_link)| !is_link)
+        .map(|(abs, rel, _)| {
+            let lang = crate::llm::forms::for_path(&rel).expect("kept by the walk");
+            (abs, rel, lang)
+        })
+        .collect()
+}
+
+/// A walked file: absolute path, path relative to the root, is a symlink.
+type Walked = (PathBuf, String, bool);
+
+/// Walks `paths` (gitignore rules, hidden and [`SKIPPED_DIRS`] folders left
+/// out) for the files and symlinks that `selection` selects and `keep`
+/// accepts, sorted by relative path, once each.
+fn walk(
+    root: &Path,
+    paths: &[PathBuf],
+    selection: &Selection,
+    runtime_names: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<Walked>, Vec<(String, String)>) {
+    let mut found: Vec<Walked> = Vec::new();
+    let mut problems = Vec::new();
     for path in paths {
         let mut walk = ignore::WalkBuilder::new(path);
         walk.follow_links(false).sort_by_file_name(|a, b| a.cmp(b));
@@ -108,22 +161,14 @@ pub fn candidates(
                 continue;
             };
             let name = rel.rsplit('/').next().unwrap_or(&rel);
-            if runtime_names.contains(&name) || !selection.selects(&rel) {
+            if runtime_names.contains(&name) || !selection.selects(&rel) || !keep(&rel) {
                 continue;
             }
-            if let Some(lang) = lang::for_path(&rel) {
-                let link = is_link.then(|| link_of(root, &canonical_paths, &abs));
-                found.push(Candidate {
-                    abs,
-                    rel,
-                    lang,
-                    link,
-                });
-            }
+            found.push((abs, rel, is_link));
         }
     }
-    found.sort_by(|a, b| a.rel.cmp(&b.rel));
-    found.dedup_by(|a, b| a.rel == b.rel);
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    found.dedup_by(|a, b| a.1 == b.1);
     (found, problems)
 }
 
@@ -146,6 +191,22 @@ pub fn candidate_language(
         return None;
     }
     lang::for_path(rel)
+}
+
+/// The fallback language of `rel` when a walk would have found it: as
+/// [`candidate_language`], for the languages of the language-model fallback.
+pub fn fallback_language(
+    rel: &str,
+    selection: &Selection,
+) -> Option<&'static crate::llm::forms::FallbackLanguage> {
+    let mut parts = rel.split('/');
+    let name = parts.next_back()?;
+    let hidden =
+        name.starts_with('.') || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
+    if hidden || !selection.selects(rel) {
+        return None;
+    }
+    crate::llm::forms::for_path(rel)
 }
 
 /// The instrumentation candidates among `changed` (absolute paths of the

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod emit;
 pub mod engine;
 pub mod executed;
+pub mod fallback;
 pub mod gate;
 pub mod git;
 pub mod lang;

@@ -236,6 +236,9 @@ pub struct Report {
     /// The commits a git selection compared, for the gate (not in the JSON).
     #[serde(skip)]
     pub compared: Compared,
+    /// The language-model fallback: what was sent where, and the cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<crate::fallback::LlmReport>,
     /// Only the changed functions were selected (`--since`, `--staged`,
     /// `--diff-file`): the human report lists them.
     #[serde(skip)]
@@ -314,6 +317,7 @@ impl Report {
             elapsed_ms,
             compared: Compared::default(),
             change_only: false,
+            llm: None,
         }
     }
 
@@ -401,6 +405,40 @@ impl Report {
                 "cache: {} hits, {} misses, {} rejected",
                 c.hits, c.misses, c.rejected
             );
+        }
+        if let Some(l) = &self.llm {
+            let accepted = l.sent.iter().filter(|f| f.accepted).count();
+            let _ = writeln!(
+                s,
+                "language model: {} sent to {} ({}), {} accepted; {} from the cache (no request); ${:.4}{}{}",
+                plural(l.sent.len() as u64, "file"),
+                l.provider,
+                l.models.join(", "),
+                accepted,
+                l.cached.len(),
+                l.cost,
+                if l.cost_incomplete { " and more (a model has no price)" } else { "" },
+                l.budget.map(|b| format!(" of a ${b:.2} budget")).unwrap_or_default()
+            );
+            for f in &l.sent {
+                let _ = writeln!(
+                    s,
+                    "  {}  {}  {} attempt{}  ${:.4}{}",
+                    f.file,
+                    f.models.join(", "),
+                    f.attempts,
+                    if f.attempts == 1 { "" } else { "s" },
+                    f.cost,
+                    if f.accepted { "" } else { "  refused" }
+                );
+            }
+            if !l.not_sent.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  not sent (the budget was spent): {}",
+                    l.not_sent.join(", ")
+                );
+            }
         }
         if let Some(g) = &self.gate {
             let _ = writeln!(s, "{}", g.summary());

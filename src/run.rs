@@ -63,6 +63,8 @@ pub struct Job {
     pub selection: Option<DiffRequest>,
     /// Where plans are cached.
     pub cache: CacheChoice,
+    /// Files in a language without a planner: sent to a language model, or not.
+    pub llm: crate::fallback::Choice,
 }
 
 /// Where the plan cache lives.
@@ -717,6 +719,18 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     for report in &reports {
         total.merge(&report.points);
     }
+    // Files only the language-model fallback could instrument count as a
+    // walk counts them without `--llm`: skipped (nothing is sent for a
+    // baseline).
+    for rel in &layout {
+        if !paths.iter().any(|p| root.join(rel).starts_with(p)) {
+            continue;
+        }
+        if let Some(lang) = discover::fallback_language(rel, &selection) {
+            let skipped = FileReport::skipped(rel.clone(), lang.name, String::new());
+            total.merge(&skipped.points);
+        }
+    }
     Ok(total)
 }
 
@@ -872,6 +886,58 @@ pub fn run(job: &Job) -> Result<Report> {
         files.push(p.report);
     }
 
+    // Languages without a planner: the language-model fallback (which reads
+    // the disk, so not with `--to`).
+    let fallback_files: Vec<crate::fallback::Candidate> = match (&changes, to) {
+        (_, Some(_)) => Vec::new(),
+        (Some(set), None) => set
+            .files
+            .iter()
+            .filter_map(|(shown, change)| {
+                let abs = base.join(shown);
+                if !paths.iter().any(|p| abs.starts_with(p)) || !abs.is_file() {
+                    return None;
+                }
+                let rel = discover::relative(&root, &abs)?;
+                let lang = discover::fallback_language(&rel, &selection)?;
+                Some(crate::fallback::Candidate {
+                    abs,
+                    display: display_of(&rel),
+                    rel,
+                    lang,
+                    change: Some(change.clone()),
+                })
+            })
+            .collect(),
+        (None, _) => discover::fallback_candidates(&root, &paths, &selection)
+            .into_iter()
+            .map(|(abs, rel, lang)| crate::fallback::Candidate {
+                abs,
+                display: display_of(&rel),
+                rel,
+                lang,
+                change: None,
+            })
+            .collect(),
+    };
+    let mut llm_report = None;
+    let mut fallback_runtimes: BTreeMap<String, &'static str> = BTreeMap::new();
+    if !fallback_files.is_empty() {
+        let (done, report) =
+            crate::fallback::run(fallback_files, &job.llm, cache.as_ref(), &config_hash);
+        for d in done {
+            if let Some(r) = d.rewrite {
+                changed.insert(d.rel, r);
+            }
+            if let Some((path, text)) = d.runtime {
+                fallback_runtimes.insert(path, text);
+            }
+            files.push(d.report);
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        llm_report = report;
+    }
+
     // Runtime files: one set per language and folder that instrumented files
     // import it from.
     let mut added: BTreeMap<String, String> = BTreeMap::new();
@@ -915,6 +981,19 @@ pub fn run(job: &Job) -> Result<Report> {
         }
     }
 
+    for (rel, text) in fallback_runtimes {
+        if let Some(existing) = existing(&rel) {
+            // Its own first line says it is ctinject's runtime.
+            if existing.lines().next() != text.lines().next() {
+                bail!(
+                    "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument these files",
+                    display_of(&rel)
+                );
+            }
+        }
+        added.insert(rel, text.to_string());
+    }
+
     let output = match &job.output {
         OutputChoice::Dir(out) => {
             emit::write_dir(&root, &paths, out, &changed, &added, false, job.jobs)?;
@@ -949,6 +1028,7 @@ pub fn run(job: &Job) -> Result<Report> {
         runtime_files,
         started.elapsed().as_millis() as u64,
     );
+    report.llm = llm_report;
     if let Some(set) = &changes {
         report.change_only = true;
         report.compared = crate::report::Compared {

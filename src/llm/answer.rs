@@ -241,6 +241,42 @@ pub fn accept(
     })
 }
 
+/// Checks a stored plan (a cache entry) as a fresh answer is checked: its
+/// inserts, read back as lines and columns, must be accepted again and give
+/// the same plan. The cache holds data, never code to run.
+pub fn recheck(
+    lang: &FallbackLanguage,
+    source: &str,
+    rel_path: &str,
+    plan: &FilePlan,
+) -> Result<(), String> {
+    let mut inserts = plan.all_inserts();
+    inserts.sort_by_key(|i| i.offset);
+    let mut proposed = Vec::with_capacity(inserts.len());
+    for i in &inserts {
+        if i.offset > source.len() || !source.is_char_boundary(i.offset) {
+            return Err(format!(
+                "an insert at byte {} is not a place of the file",
+                i.offset
+            ));
+        }
+        let before = &source[..i.offset];
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        proposed.push(Proposed {
+            line: before.matches('\n').count() as u32 + 1,
+            column: source[line_start..i.offset].chars().count() as u32 + 1,
+            text: i.text.clone(),
+        });
+    }
+    let again = accept(lang, source, rel_path, &proposed)?;
+    let mut expected = again.all_inserts();
+    expected.sort_by_key(|i| i.offset);
+    if expected != inserts {
+        return Err("the stored inserts differ from what they check out as".into());
+    }
+    Ok(())
+}
+
 /// A function of the original: start and end byte, first and last line, name.
 type Function = (usize, usize, u32, u32, String);
 

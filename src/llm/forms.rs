@@ -57,14 +57,39 @@ pub struct FallbackLanguage {
     /// Node kinds of the functions a span belongs to (for the report's units).
     pub function_kinds: &'static [&'static str],
     pub forms: &'static [CallForm],
-    /// The runtime the inserted calls call, when ctinject has one: its path in
-    /// the output and its text.
+    /// The runtime the inserted calls call, when ctinject has one: its path
+    /// relative to the source root of the file that calls it
+    /// ([`FallbackLanguage::runtime_dir`]), and its text.
     pub runtime: Option<(&'static str, &'static str)>,
     /// Quotes a path as a string literal of the language.
     pub quote: fn(&str) -> String,
 }
 
 impl FallbackLanguage {
+    /// The folder (relative to the root, `""` for the root) the runtime goes
+    /// into for the file `rel` with text `source`: the file's source root,
+    /// which its `package a.b;` declaration says (`src/main/java` for
+    /// `src/main/java/a/b/C.java`), else the file's folder.
+    pub fn runtime_dir(&self, rel: &str, source: &str) -> String {
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+        let package = source.lines().find_map(|l| {
+            let rest = l.trim_start().strip_prefix("package ")?;
+            Some(rest.split(';').next()?.trim().replace('.', "/"))
+        });
+        match package {
+            Some(p) if !p.is_empty() => {
+                if dir == p {
+                    String::new()
+                } else {
+                    dir.strip_suffix(&format!("/{p}"))
+                        .unwrap_or(dir)
+                        .to_string()
+                }
+            }
+            _ => dir.to_string(),
+        }
+    }
+
     /// The forms' recognisers, in table order.
     pub fn recognisers(&self) -> &'static [Regex] {
         static JAVA: OnceLock<Vec<Regex>> = OnceLock::new();
@@ -152,7 +177,10 @@ pub static JAVA: FallbackLanguage = FallbackLanguage {
     grammar: || tree_sitter_java::LANGUAGE.into(),
     function_kinds: &["method_declaration", "constructor_declaration"],
     forms: java_forms!(),
-    runtime: None,
+    runtime: Some((
+        "ctinject/CtInject.java",
+        include_str!("../runtime/java/ctinject/CtInject.java"),
+    )),
     quote: c_like_quote,
 };
 
@@ -204,6 +232,14 @@ mod tests {
             );
         }
         assert_eq!(for_path("src/A.java").map(|l| l.name), Some("java"));
+        let pkg = "// x\npackage com.shop;\nclass A {}\n";
+        assert_eq!(
+            JAVA.runtime_dir("src/main/java/com/shop/A.java", pkg),
+            "src/main/java"
+        );
+        assert_eq!(JAVA.runtime_dir("com/shop/A.java", pkg), "");
+        assert_eq!(JAVA.runtime_dir("lib/A.java", "class A {}"), "lib");
+        assert_eq!(JAVA.runtime_dir("A.java", "class A {}"), "");
         assert!(for_path("a.rb").is_none());
     }
 }

@@ -5,9 +5,11 @@
 //! - [`forms`]: per language, the call forms a model may insert;
 //! - [`prompt`]: what a model is asked;
 //! - [`provider`]: the providers' wire formats and prices;
-//! - [`answer`]: a model's answer read defensively, checked, and made a plan.
+//! - [`answer`]: a model's answer read defensively, checked, and made a plan;
+//! - [`client`]: the requests: concurrency, rate limits, timeouts, rotation, budget, attempts.
 
 pub mod answer;
+pub mod client;
 pub mod forms;
 pub mod prompt;
 pub mod provider;

@@ -14,6 +14,7 @@ mod go_e2e;
 mod javascript_e2e;
 mod javascript_workflow;
 mod js_corpus;
+mod llm_fallback;
 mod otlp_export;
 mod output;
 mod overwrite;

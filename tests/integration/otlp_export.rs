@@ -8,7 +8,6 @@ use crate::util::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 /// The pins of tests/otlp/run-tests.sh that the receiver needs.
 const RECEIVER_PINS: &[&str] = &["opentelemetry-proto==1.45.2"];
@@ -24,65 +23,9 @@ fn receiver_python() -> Option<PathBuf> {
     .clone()
 }
 
-/// receiver.py, listening; killed when dropped.
-struct Receiver {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Receiver {
-    fn start(python: &Path, options: &[&str]) -> Receiver {
-        let dir = tempfile::tempdir().unwrap();
-        let port_file = dir.path().join("port");
-        let child = Command::new(python)
-            .arg(repo_dir().join("tests/otlp/receiver.py"))
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(dir.path().join("requests.jsonl"))
-            .args(options)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("receiver.py starts");
-        let mut receiver = Receiver {
-            child,
-            dir,
-            port: 0,
-        };
-        for _ in 0..1500 {
-            if let Ok(port) = std::fs::read_to_string(&port_file) {
-                receiver.port = port.trim().parse().unwrap();
-                return receiver;
-            }
-            assert!(
-                receiver.child.try_wait().unwrap().is_none(),
-                "receiver.py exited"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        panic!("receiver.py did not start listening");
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The requests it logged.
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// receiver.py with `options`, listening.
+fn receiver(python: &Path, options: &[&str]) -> LocalServer {
+    LocalServer::start(python, "tests/otlp/receiver.py", options)
 }
 
 fn export(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
@@ -227,7 +170,7 @@ fn the_example_trace_arrives_whole_as_protobuf_and_as_json() {
         ("http/protobuf", "application/x-protobuf"),
         ("http/json", "application/json"),
     ] {
-        let receiver = Receiver::start(&python, &[]);
+        let receiver = receiver(&python, &[]);
         let o = export(
             t.path(),
             &[
@@ -265,7 +208,7 @@ fn batches_environment_and_no_compression() {
         .iter()
         .filter(|e| e["type"] == "span")
         .count();
-    let receiver = Receiver::start(&python, &[]);
+    let receiver = receiver(&python, &[]);
     let base = format!("{}/otlp/", receiver.url());
     let o = export(
         t.path(),
@@ -305,7 +248,7 @@ fn a_receiver_that_answers_503_then_200_gets_the_batch_again_after_retry_after()
         return;
     };
     let (t, trace) = inventory_trace();
-    let receiver = Receiver::start(&python, &["--responses", "503,200", "--retry-after", "1"]);
+    let receiver = receiver(&python, &["--responses", "503,200", "--retry-after", "1"]);
     let o = export(
         t.path(),
         &[trace.to_str().unwrap(), "--otlp", &receiver.url()],
@@ -329,7 +272,7 @@ fn a_receiver_that_refuses_fails_the_export_with_its_answer() {
         return;
     };
     let (t, trace) = inventory_trace();
-    let receiver = Receiver::start(&python, &["--responses", "400"]);
+    let receiver = receiver(&python, &["--responses", "400"]);
     let o = export(
         t.path(),
         &[trace.to_str().unwrap(), "--otlp", &receiver.url()],
@@ -347,7 +290,7 @@ fn a_receiver_that_never_answers_times_out_and_one_that_is_down_is_named() {
         return;
     };
     let (t, trace) = inventory_trace();
-    let receiver = Receiver::start(&python, &["--hang"]);
+    let receiver = receiver(&python, &["--hang"]);
     let o = export(
         t.path(),
         &[trace.to_str().unwrap(), "--otlp", &receiver.url()],

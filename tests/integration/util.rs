@@ -367,3 +367,66 @@ pub fn inventory_trace() -> (tempfile::TempDir, PathBuf) {
     assert!(o.status.success(), "{}", stderr(&o));
     (t, trace)
 }
+
+/// A test server (a Python script of tests/ that takes `--port-file` and
+/// `--log`), listening; killed when dropped.
+pub struct LocalServer {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl LocalServer {
+    /// Runs `python script --port-file F --log L args...` and waits until it listens.
+    pub fn start(python: &Path, script: &str, args: &[&str]) -> LocalServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new(python)
+            .arg(repo_dir().join(script))
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(dir.path().join("requests.jsonl"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{script} does not start: {e}"));
+        let mut server = LocalServer {
+            child,
+            dir,
+            port: 0,
+        };
+        for _ in 0..1500 {
+            if let Ok(port) = std::fs::read_to_string(&port_file) {
+                server.port = port.trim().parse().unwrap();
+                return server;
+            }
+            assert!(
+                server.child.try_wait().unwrap().is_none(),
+                "{script} exited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("{script} did not start listening");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests it logged, one JSON value each.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,294 @@
+//! The language-model fallback's driver (the I/O around [`crate::llm`]):
+//! for each file in a language without a planner, the plan from the cache
+//! or from the model, the instrumented text, and the file's report.
+//!
+//! Nothing leaves the machine unless the user opted in (`--llm`) and a
+//! provider is configured; otherwise each such file is reported as skipped,
+//! with how to turn the fallback on.
+
+use crate::cache::{file_key, Cache, KeyParts, Lookup};
+use crate::emit::Rewrite;
+use crate::git::FileChange;
+use crate::llm::client::{Client, Settings};
+use crate::llm::forms::FallbackLanguage;
+use crate::llm::{answer, prompt};
+use crate::report::FileReport;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A file for the fallback.
+pub struct Candidate {
+    pub abs: PathBuf,
+    /// Relative to the root: the path the inserted calls name.
+    pub rel: String,
+    /// As the report shows it.
+    pub display: String,
+    pub lang: &'static FallbackLanguage,
+    /// Under `--since`: how it changed (only the functions it touches keep
+    /// their inserts).
+    pub change: Option<FileChange>,
+}
+
+/// What the user chose.
+#[derive(Clone, Debug)]
+pub enum Choice {
+    /// No `--llm`: nothing is sent. `configured` names the provider that
+    /// `--llm` would use, for the skip reason.
+    Off {
+        configured: Option<String>,
+    },
+    On(Settings),
+}
+
+/// One file's result.
+pub struct Done {
+    pub rel: String,
+    pub rewrite: Option<Rewrite>,
+    pub report: FileReport,
+    /// Where the runtime it calls goes (relative to the root), and its text.
+    pub runtime: Option<(String, &'static str)>,
+}
+
+/// The report's `llm` section: what was sent where, and what it cost.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LlmReport {
+    pub provider: String,
+    pub models: Vec<String>,
+    /// Every file sent, with the models asked and the answers' cost.
+    pub sent: Vec<SentFile>,
+    /// Files whose plan came from the cache: no request, no cost.
+    pub cached: Vec<String>,
+    /// Files not sent because the budget was spent.
+    pub not_sent: Vec<String>,
+    /// Dollars, from the answers' usage and the price table.
+    pub cost: f64,
+    /// Some model had no price: the cost is a lower bound.
+    pub cost_incomplete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SentFile {
+    pub file: String,
+    pub models: Vec<String>,
+    pub attempts: u32,
+    pub cost: f64,
+    pub accepted: bool,
+}
+
+/// Plans `files` as `choice` says; `cache` and `config_hash` as for the
+/// planned languages.
+pub fn run(
+    files: Vec<Candidate>,
+    choice: &Choice,
+    cache: Option<&Cache>,
+    config_hash: &str,
+) -> (Vec<Done>, Option<LlmReport>) {
+    let settings = match choice {
+        Choice::Off { configured } => {
+            let done = files
+                .into_iter()
+                .map(|c| {
+                    let how = match configured {
+                        Some(provider) => format!("pass --llm to send it to {provider} (docs/llm.md)"),
+                        None => "set LLM_PROVIDER and LLM_MODEL (and the provider's key), then pass --llm (docs/llm.md)".to_string(),
+                    };
+                    let reason = format!(
+                        "no planner for {}: the language-model fallback can instrument it: {how}",
+                        c.lang.name
+                    );
+                    Done {
+                        report: FileReport::skipped(c.display, c.lang.name, reason),
+                        rel: c.rel,
+                        rewrite: None,
+                        runtime: None,
+                    }
+                })
+                .collect();
+            return (done, None);
+        }
+        Choice::On(settings) => settings,
+    };
+    let mut report = LlmReport {
+        provider: settings.provider.name().to_string(),
+        models: settings.models.clone(),
+        budget: settings.budget,
+        ..Default::default()
+    };
+    let client = match Client::new(settings.clone()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            let done = files
+                .into_iter()
+                .map(|c| Done {
+                    report: FileReport::skipped(c.display, c.lang.name, e.clone()),
+                    rel: c.rel,
+                    rewrite: None,
+                    runtime: None,
+                })
+                .collect();
+            return (done, Some(report));
+        }
+    };
+    let key_language = |lang: &FallbackLanguage| {
+        format!(
+            "llm {} {} {} prompt {}",
+            lang.name,
+            settings.provider.name(),
+            settings.models.join(","),
+            prompt::PROMPT_VERSION
+        )
+    };
+    // Read, and look up the cache; what is left is asked, concurrently.
+    let mut done: Vec<Option<Done>> = Vec::new();
+    let mut to_ask = Vec::new();
+    for (i, c) in files.into_iter().enumerate() {
+        let source = match std::fs::read(&c.abs).map(String::from_utf8) {
+            Ok(Ok(s)) => s,
+            Ok(Err(_)) => {
+                done.push(Some(skipped(c, "not UTF-8 text".into())));
+                continue;
+            }
+            Err(e) => {
+                done.push(Some(skipped(c, format!("cannot read: {e}"))));
+                continue;
+            }
+        };
+        let key = file_key(&KeyParts {
+            source: &source,
+            language: &key_language(c.lang),
+            rel_path: &c.rel,
+            runtime_ref: "",
+            config_hash,
+            selection: "all",
+        });
+        let hit = cache.and_then(|cache| {
+            match cache.get(&key, &|plan| answer::recheck(c.lang, &source, &c.rel, plan)) {
+                Lookup::Hit(plan) => Some(plan),
+                _ => None,
+            }
+        });
+        match hit {
+            Some(plan) => {
+                report.cached.push(c.display.clone());
+                done.push(Some(finish(
+                    c,
+                    &source,
+                    plan,
+                    Some("from the cache: no request".into()),
+                )));
+            }
+            None => {
+                done.push(None);
+                to_ask.push((i, c, source, key));
+            }
+        }
+    }
+    if !to_ask.is_empty() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let answers = runtime.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for (n, (_, c, source, _)) in to_ask.iter().enumerate() {
+                let client = Arc::clone(&client);
+                let (lang, source, rel) = (c.lang, source.clone(), c.rel.clone());
+                set.spawn(async move {
+                    let outcome = client.plan_file(lang, &source, &rel, &|_| Ok(())).await;
+                    (n, outcome)
+                });
+            }
+            let mut answers = vec![None; to_ask.len()];
+            while let Some(joined) = set.join_next().await {
+                let (n, outcome) = joined.expect("a planning task does not panic");
+                answers[n] = Some(outcome);
+            }
+            answers
+        });
+        for ((i, c, source, key), outcome) in to_ask.into_iter().zip(answers) {
+            let outcome = outcome.expect("every task answered");
+            report.cost += outcome.cost;
+            report.cost_incomplete |= outcome.unpriced;
+            if outcome.not_sent {
+                report.not_sent.push(c.display.clone());
+            } else {
+                report.sent.push(SentFile {
+                    file: c.display.clone(),
+                    models: outcome.models.clone(),
+                    attempts: outcome.attempts,
+                    cost: outcome.cost,
+                    accepted: outcome.result.is_ok(),
+                });
+            }
+            done[i] = Some(match outcome.result {
+                Ok(plan) => {
+                    if let Some(cache) = cache {
+                        // A plan that cannot be stored is asked for again next time.
+                        let _ = cache.put(&key, &plan);
+                    }
+                    let note = format!(
+                        "planned by {} ({}) in {} attempt{}, ${:.4}",
+                        settings.provider.name(),
+                        outcome.models.join(", "),
+                        outcome.attempts,
+                        if outcome.attempts == 1 { "" } else { "s" },
+                        outcome.cost
+                    );
+                    finish(c, &source, plan, Some(note))
+                }
+                Err(reason) => skipped(c, reason),
+            });
+        }
+    }
+    let done = done
+        .into_iter()
+        .map(|d| d.expect("every file done"))
+        .collect();
+    (done, Some(report))
+}
+
+fn skipped(c: Candidate, reason: String) -> Done {
+    Done {
+        report: FileReport::skipped(c.display, c.lang.name, reason),
+        rel: c.rel,
+        rewrite: None,
+        runtime: None,
+    }
+}
+
+/// The instrumented text and report of an accepted plan, under the change's
+/// selection.
+fn finish(
+    c: Candidate,
+    source: &str,
+    mut plan: crate::engine::FilePlan,
+    note: Option<String>,
+) -> Done {
+    if let Some(change) = &c.change {
+        plan.select(|u| !u.is_module() && change.touches(u.lines.0, u.lines.1));
+    }
+    let new = plan.apply(source);
+    let mut report = FileReport::from_plan(c.display, c.lang.name, &plan, new.is_some());
+    report.note = note;
+    let runtime = new.as_ref().and(c.lang.runtime).map(|(name, text)| {
+        let dir = c.lang.runtime_dir(&c.rel, source);
+        let path = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        (path, text)
+    });
+    Done {
+        rel: c.rel,
+        rewrite: new.map(|new| Rewrite {
+            original: source.to_string(),
+            new,
+        }),
+        report,
+        runtime,
+    }
+}

@@ -1,0 +1,483 @@
+//! The language-model fallback against tests/llm/server.py, a scripted
+//! server that speaks the OpenAI and Anthropic wire formats: a good plan,
+//! a refused plan then a good one, three bad plans, malformed JSON, a
+//! rate limit, a timeout, a spent budget, model rotation, the cache, and
+//! nothing sent without `--llm`.
+
+use crate::util::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+const SHOP: &str = "class Shop {\n    int add(int a, int b) {\n        int s = a + b;\n        if (s > 10) {\n            return 10;\n        }\n        return s;\n    }\n}\n";
+
+/// A good plan for SHOP as the file `path`.
+fn good_plan(path: &str) -> Value {
+    json!({"inserts": [
+        {"line": 2, "column": 28, "text": format!("ctinject.CtInject.Span _ct_s = ctinject.CtInject.span(\"{path}\", 2, \"Shop.add\", \"a\", a, \"b\", b); try {{")},
+        {"line": 3, "column": 23, "text": format!("ctinject.CtInject.v(\"{path}\", 3, \"s\", s);")},
+        {"line": 4, "column": 22, "text": format!("ctinject.CtInject.b(\"{path}\", 4, 0);")},
+        {"line": 8, "column": 5, "text": "} catch (Throwable _ct_t) { _ct_s.fail(_ct_t); throw _ct_t; } finally { _ct_s.end(); }"},
+    ]})
+}
+
+/// A plan that writes code of its own.
+fn bad_plan() -> Value {
+    json!({"inserts": [{"line": 3, "column": 23, "text": "System.exit(0);"}]})
+}
+
+fn server(script: &Value) -> Option<LocalServer> {
+    let python = require_tool("python3")?;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("script.json");
+    std::fs::write(&path, script.to_string()).unwrap();
+    let server = LocalServer::start(
+        &python,
+        "tests/llm/server.py",
+        &["--script", path.to_str().unwrap()],
+    );
+    // the script is read at start
+    drop(dir);
+    Some(server)
+}
+
+/// A project with Shop.java (and more files when given), instrumented with
+/// the environment `env`.
+fn run_ctinject(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = clean_command(ctinject_bin());
+    cmd.current_dir(dir).args(args);
+    for var in [
+        "LLM_PROVIDER",
+        "LLM_MODEL",
+        "LLM_BASE_URL",
+        "LLM_TIMEOUT",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+fn openai(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("LLM_PROVIDER", "openai".into()),
+        ("LLM_MODEL", "gpt-4o-mini".into()),
+        ("LLM_BASE_URL", format!("{url}/v1")),
+        ("OPENAI_API_KEY", "sk-test".into()),
+    ]
+}
+
+fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn report(o: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}\n{}", describe(o)))
+}
+
+fn file_report<'a>(r: &'a Value, path: &str) -> &'a Value {
+    r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no {path} in {r}"))
+}
+
+#[test]
+fn without_llm_nothing_is_sent_and_the_file_says_how() {
+    let Some(server) = server(&json!([{"plan": good_plan("Shop.java")}])) else {
+        return;
+    };
+    let t = tree(&[("Shop.java", SHOP), ("app.py", "x = 1\n")]);
+    let env = openai(&server.url());
+    let o = run_ctinject(
+        t.path(),
+        &[".", "--dry-run", "--format", "json"],
+        &env_refs(&env),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let r = report(&o);
+    let shop = file_report(&r, "Shop.java");
+    assert_eq!(shop["status"], "skipped");
+    let reason = shop["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("pass --llm to send it to openai (gpt-4o-mini)"),
+        "{reason}"
+    );
+    assert!(server.requests().is_empty(), "a request without --llm");
+    // and with no provider at all
+    let o = run_ctinject(t.path(), &[".", "--dry-run", "--format", "json"], &[]);
+    let reason = file_report(&report(&o), "Shop.java")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("set LLM_PROVIDER and LLM_MODEL"),
+        "{reason}"
+    );
+    // --llm without a provider is an error
+    let o = run_ctinject(t.path(), &[".", "--dry-run", "--llm"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--llm needs a provider"),
+        "{}",
+        describe(&o)
+    );
+}
+
+#[test]
+fn a_good_plan_instruments_the_file_keeps_its_lines_and_is_cached() {
+    let Some(server) = server(&json!([{"plan": good_plan("Shop.java")}])) else {
+        return;
+    };
+    let t = tree(&[("proj/Shop.java", SHOP)]);
+    let env = openai(&server.url());
+    let o = run_ctinject(
+        t.path(),
+        &[
+            "proj",
+            "--out",
+            "out",
+            "--llm",
+            "--format",
+            "json",
+            "--cache-dir",
+            "cache",
+        ],
+        &env_refs(&env),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let r = report(&o);
+    let shop = file_report(&r, "Shop.java");
+    assert_eq!(shop["status"], "instrumented", "{shop}");
+    assert_eq!(shop["points"]["function"]["instrumented"], 1);
+    let out = std::fs::read_to_string(t.path().join("out/Shop.java")).unwrap();
+    assert_eq!(out.lines().count(), SHOP.lines().count());
+    assert!(
+        out.contains("int s = a + b;ctinject.CtInject.v(\"Shop.java\", 3, \"s\", s);"),
+        "{out}"
+    );
+    assert!(
+        t.path().join("out/ctinject/CtInject.java").is_file(),
+        "the runtime beside it"
+    );
+    assert_eq!(r["llm"]["provider"], "openai");
+    assert_eq!(r["llm"]["sent"][0]["file"], "Shop.java");
+    // 1000 input and 200 output tokens at gpt-4o-mini's price
+    let cost = r["llm"]["cost"].as_f64().unwrap();
+    assert!(
+        (cost - (1000.0 * 0.15 + 200.0 * 0.60) / 1e6).abs() < 1e-9,
+        "{cost}"
+    );
+    // what was sent: the forms, the file with numbered lines, the schema
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0]["body"];
+    assert_eq!(requests[0]["path"], "/v1/chat/completions");
+    assert_eq!(requests[0]["headers"]["authorization"], "Bearer sk-test");
+    assert_eq!(body["model"], "gpt-4o-mini");
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert!(body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("3|        int s = a + b;"));
+
+    // The instrumented copy compiles and runs with the runtime, when javac is here.
+    if let (Some(javac), Some(java)) = (which("javac"), which("java")) {
+        std::fs::write(
+            t.path().join("out/Main.java"),
+            "public class Main { public static void main(String[] a) { System.out.println(new Shop().add(4, 9)); } }\n",
+        )
+        .unwrap();
+        let o = run(std::process::Command::new(javac)
+            .args([
+                "-d",
+                "classes",
+                "Main.java",
+                "Shop.java",
+                "ctinject/CtInject.java",
+            ])
+            .current_dir(t.path().join("out")));
+        assert!(o.status.success(), "{}", describe(&o));
+        let trace = t.path().join("trace.jsonl");
+        let o = run(std::process::Command::new(java)
+            .args(["-cp", "classes", "Main"])
+            .current_dir(t.path().join("out"))
+            .env("CTINJECT_TRACE_FILE", &trace));
+        assert_eq!(stdout(&o), "10\n", "{}", describe(&o));
+        let events = read_events(&trace);
+        let span = span_named(&events, "Shop.add");
+        assert_eq!(span["args"]["a"], "4");
+        assert!(events
+            .iter()
+            .any(|e| e["type"] == "var" && e["name"] == "s" && e["value"] == "13"));
+        assert!(events
+            .iter()
+            .any(|e| e["type"] == "branch" && e["site"] == 4));
+    }
+
+    // a second run: from the cache, no request, $0
+    let o = run_ctinject(
+        t.path(),
+        &[
+            "proj",
+            "--dry-run",
+            "--llm",
+            "--format",
+            "json",
+            "--cache-dir",
+            "cache",
+        ],
+        &env_refs(&env),
+    );
+    let r = report(&o);
+    assert_eq!(r["llm"]["cached"], json!(["Shop.java"]), "{}", describe(&o));
+    assert_eq!(r["llm"]["cost"], 0.0);
+    assert_eq!(server.requests().len(), 1, "no request the second time");
+}
+
+#[test]
+fn a_refused_plan_is_asked_again_with_the_reason() {
+    let Some(server) = server(&json!([{"plan": bad_plan()}, {"plan": good_plan("Shop.java")}]))
+    else {
+        return;
+    };
+    let t = tree(&[("Shop.java", SHOP)]);
+    let env = openai(&server.url());
+    let o = run_ctinject(
+        t.path(),
+        &[".", "--dry-run", "--llm", "--format", "json", "--no-cache"],
+        &env_refs(&env),
+    );
+    let r = report(&o);
+    assert_eq!(
+        file_report(&r, "Shop.java")["status"],
+        "instrumented",
+        "{}",
+        describe(&o)
+    );
+    assert_eq!(r["llm"]["sent"][0]["attempts"], 2);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let second = requests[1]["body"]["messages"][1]["content"]
+        .as_str()
+        .unwrap();
+    assert!(
+        second.contains("Your previous answer was refused: insert 1 (line 3, column 23): \"System.exit(0);\" is not one of the call forms"),
+        "{second}"
+    );
+}
+
+#[test]
+fn three_refused_answers_skip_the_file_with_the_last_reason() {
+    // code of its own, a body that is not JSON, prose around an empty plan
+    let Some(server) = server(&json!([
+        {"plan": bad_plan()},
+        {"raw": "this is not JSON"},
+        {"text": "Sure! Here you go: {\"inserts\": []}"},
+        {"plan": good_plan("Shop.java")},
+    ])) else {
+        return;
+    };
+    let t = tree(&[("proj/Shop.java", SHOP)]);
+    let env = openai(&server.url());
+    let o = run_ctinject(
+        t.path(),
+        &[
+            "proj",
+            "--out",
+            "out",
+            "--llm",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        &env_refs(&env),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let r = report(&o);
+    let shop = file_report(&r, "Shop.java");
+    assert_eq!(shop["status"], "skipped", "{shop}");
+    let reason = shop["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("3 answers refused; the last: the answer has no inserts"),
+        "{reason}"
+    );
+    assert_eq!(server.requests().len(), 3, "no fourth attempt");
+    // nothing of it was written: the copy holds the original
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("out/Shop.java")).unwrap(),
+        SHOP
+    );
+    assert_eq!(r["llm"]["sent"][0]["accepted"], false);
+}
+
+#[test]
+fn rate_limits_are_waited_out_timeouts_name_the_provider() {
+    let Some(server) = server(&json!([
+        {"status": 429, "retry_after": 1},
+        {"plan": good_plan("Shop.java")},
+    ])) else {
+        return;
+    };
+    let t = tree(&[("Shop.java", SHOP)]);
+    let env = openai(&server.url());
+    let o = run_ctinject(
+        t.path(),
+        &[".", "--dry-run", "--llm", "--format", "json", "--no-cache"],
+        &env_refs(&env),
+    );
+    let r = report(&o);
+    assert_eq!(
+        file_report(&r, "Shop.java")["status"],
+        "instrumented",
+        "{}",
+        describe(&o)
+    );
+    assert_eq!(
+        r["llm"]["sent"][0]["attempts"], 1,
+        "a rate limit is not an attempt"
+    );
+    assert_eq!(server.requests().len(), 2);
+
+    let Some(hang) = server_hanging() else { return };
+    let mut env = openai(&hang.url());
+    env.push(("LLM_TIMEOUT", "1".into()));
+    let o = run_ctinject(
+        t.path(),
+        &[".", "--dry-run", "--llm", "--format", "json", "--no-cache"],
+        &env_refs(&env),
+    );
+    let r = report(&o);
+    let reason = file_report(&r, "Shop.java")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("openai (gpt-4o-mini at http://127.0.0.1:")
+            && reason.contains("did not answer within 1s"),
+        "{reason}"
+    );
+}
+
+fn server_hanging() -> Option<LocalServer> {
+    server(&json!([{"hang": true}]))
+}
+
+#[test]
+fn the_budget_stops_new_requests_and_models_rotate() {
+    let Some(server) = server(&json!([{"plan": good_plan("A.java"), "input_tokens": 100000}]))
+    else {
+        return;
+    };
+    let t = tree(&[("A.java", SHOP), ("B.java", SHOP), ("C.java", SHOP)]);
+    let mut env = openai(&server.url());
+    env[1].1 = "gpt-4o-mini,gpt-4o".into();
+    // 100,000 input tokens of gpt-4o-mini: $0.015 + output; the budget is spent after one
+    let o = run_ctinject(
+        t.path(),
+        &[
+            ".",
+            "--dry-run",
+            "--llm",
+            "--llm-jobs",
+            "1",
+            "--budget",
+            "0.01",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        &env_refs(&env),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let r = report(&o);
+    assert_eq!(
+        r["llm"]["not_sent"],
+        json!(["B.java", "C.java"]),
+        "{}",
+        r["llm"]
+    );
+    assert_eq!(file_report(&r, "A.java")["status"], "instrumented");
+    assert!(file_report(&r, "B.java")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("budget"));
+    assert_eq!(server.requests().len(), 1);
+    assert!(stdout(&run_ctinject(
+        t.path(),
+        &[
+            ".",
+            "--dry-run",
+            "--llm",
+            "--llm-jobs",
+            "1",
+            "--budget",
+            "0.01",
+            "--no-cache"
+        ],
+        &env_refs(&env),
+    ))
+    .contains("not sent (the budget was spent): B.java, C.java"));
+
+    // no budget: the three files go to the two models in turn
+    let o = run_ctinject(
+        t.path(),
+        &[
+            ".",
+            "--dry-run",
+            "--llm",
+            "--llm-jobs",
+            "1",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        &env_refs(&env),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let models: Vec<String> = server.requests()[2..]
+        .iter()
+        .map(|r| r["body"]["model"].as_str().unwrap().to_string())
+        .collect();
+    // A.java's plan is accepted; B's and C's name another file: refused, asked again
+    assert_eq!(models.len(), 7, "{models:?}");
+    assert!(
+        models.windows(2).all(|w| w[0] != w[1]),
+        "each request the next model: {models:?}"
+    );
+}
+
+#[test]
+fn anthropic_answers_through_its_forced_tool() {
+    let Some(server) = server(&json!([{"status": 529}, {"plan": good_plan("Shop.java")}])) else {
+        return;
+    };
+    let t = tree(&[("Shop.java", SHOP)]);
+    let env = [
+        ("LLM_PROVIDER", "anthropic".to_string()),
+        ("LLM_MODEL", "claude-3-5-haiku-latest".into()),
+        ("LLM_BASE_URL", server.url()),
+        ("ANTHROPIC_API_KEY", "k".into()),
+    ];
+    let o = run_ctinject(
+        t.path(),
+        &[".", "--dry-run", "--llm", "--format", "json", "--no-cache"],
+        &env_refs(&env),
+    );
+    let r = report(&o);
+    assert_eq!(
+        file_report(&r, "Shop.java")["status"],
+        "instrumented",
+        "{}",
+        describe(&o)
+    );
+    let requests = server.requests();
+    assert_eq!(requests[1]["path"], "/v1/messages");
+    assert_eq!(requests[1]["headers"]["x-api-key"], "k");
+    assert_eq!(requests[1]["body"]["tool_choice"]["name"], "insertion_plan");
+}
