@@ -88,18 +88,20 @@ class SpanState {
         this.dummy = false; // the shared handle that records nothing
         this.isRoot = false; // the state of events outside any span (no ids)
         // Ids are 16 hex digits: a prefix of the thread (8 digits, changed
-        // rarely) and 8 more, kept apart as flat strings so that the lines
-        // that hold them are made of few pieces (see spanLine).
-        this.c8 = null; // its id's last 8 digits (null: not given yet, a quiet span)
+        // rarely) and 8 more, kept apart: the prefix as a string, the rest as
+        // the number they spell (in [2^28, 2^30): never 0), written into the
+        // lines' bytes digit by digit (see spanOut).
+        this.c8 = 0; // its id's last 8 digits (0: not given yet, a quiet span)
         this.p = ""; // ... and its prefix
-        this.r8 = null; // its trace's root span's id: last digits
+        this.r8 = 0; // its trace's root span's id: last digits
         this.rp = ""; // ... and prefix
-        this.pc8 = null; // its parent's id: last digits (null: no parent)
+        this.pc8 = 0; // its parent's id: last digits (0: no parent)
         this.pp = ""; // ... and prefix
         this.parent = null; // a quiet span's parent SpanState, until its ids are given
-        this.aj = "{}"; // the arguments as JSON object text
+        this.aj = "{}"; // the arguments as JSON object text ("": its one argument is av)
+        this.av = undefined; // a lone argument that quick() takes, kept as it is (see s())
         this.args = null; // a quiet span's arguments, formatted only if needed
-        this.t0 = 0; // monotonic start, ms (performance.now())
+        this.t0 = 0; // monotonic start, ns (now())
         this.prev = null; // the span current when this one last became current
         this.st = 0; // 0 ended without return, 1 returned, 2 threw
         this.ret = undefined; // the returned value (st 1)
@@ -175,6 +177,13 @@ function flat(str) {
     flatSink ^= str | 0; // (ToNumber makes V8 copy a string into one piece)
     return str;
 }
+// an ASCII string's bytes
+function bytes(str) {
+    const b = new Uint8Array(str.length);
+    for (let i = 0; i < str.length; i++)
+        b[i] = str.charCodeAt(i);
+    return b;
+}
 function redacted(cfg, name) {
     let c = cfg.redCache.get(name);
     if (c === undefined) {
@@ -211,9 +220,16 @@ class FnInfo {
         this.static = `"name":${q(String(name))},"module":null,"file":${fi.qf},` +
             `"line":${line | 0},"kind":${q(String(kind))},`;
         this.mid = "," + this.static + '"start_unix_ns":';
-        this.sec = null; // the second of ms and msQ
+        this.sec = null; // the second of ms
         this.ms = ""; // mid and that second's digits
-        this.msQ = ""; // ... after a closing quote
+        // A span line's bytes up to its duration, with room for its ids and
+        // time, for the second tsec and the id prefix tpfx (see spanOut): of a
+        // span without parent (tn) and with one (tp).
+        this.tn = null;
+        this.tp = null;
+        this.tsec = null;
+        this.tpfx = "";
+        this.ah = null; // ',"args":' and the lone parameter's key (with av)
         // [JSON key with "{" or "," before it, redacted, rest parameter]
         const names = typeof params === "string" && params !== ""
             ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
@@ -227,9 +243,9 @@ class FnInfo {
         this.cap = cfg.maxCalls;
         this.calls = 0;
         this.omitted = 0;
-        this.omittedMs = 0;
-        this.omittedMaxMs = 0;
-        this.slow = []; // [duration ms, JSON object text], slowest first
+        this.omittedNs = 0;
+        this.omittedMaxNs = 0;
+        this.slow = []; // [duration ns, JSON object text], slowest first
         this.slowMin = cfg.slowest ? -1 : Infinity;
         this.failed = 0;
         this.omittedFailed = 0;
@@ -249,6 +265,12 @@ class Site {
         this.midQ = mid === null ? null : flat('"' + mid);
         this.red = red;
         this.sup = sup; // the span's `suppressed` entry without its count
+        // a var event's line up to its value, with room for its time and ids,
+        // for the second vsec and the id prefix vpfx, its time at vo (see varOut)
+        this.vt = null;
+        this.vsec = null;
+        this.vpfx = "";
+        this.vo = 0;
         this.cap = cfg.maxSite;
         this.left = cfg.maxProc || -1; // events the process may still write; -1: no limit
         this.omitted = 0;
@@ -293,7 +315,18 @@ function makeOnCore(tracePath) {
     // The program may replace these later (fake timers, mocks): the runtime
     // keeps the originals.
     const perfNowFn = performance.now;
-    const now = () => perfNowFn.call(performance);
+    // The monotonic clock, in nanoseconds since the runtime started (a double
+    // holds them exactly for 104 days): process.hrtime(), the clock of
+    // performance.now() (uv_hrtime) at about half its cost (that one checks
+    // its receiver), or performance.now() where there is no hrtime.
+    const hrtimeFn = typeof process.hrtime === "function" ? process.hrtime : null;
+    const HR_S = hrtimeFn !== null ? hrtimeFn()[0] : 0;
+    const hrNow = () => {
+        const h = hrtimeFn();
+        return (h[0] - HR_S) * 1e9 + h[1];
+    };
+    const perfNow = () => Math.floor(perfNowFn.call(performance) * 1e6);
+    const now = hrtimeFn !== null ? hrNow : perfNow;
     const openSync = fs.openSync;
     const writeSync = fs.writeSync;
     const fstatSync = fs.fstatSync;
@@ -367,9 +400,8 @@ function makeOnCore(tracePath) {
     const QREDACTED = '"[REDACTED]"';
     const DEFAULT_REDACT = ["passw", "secret", "token", "api_?key", "auth", "credential",
         "private_?key", "session", "cookie"];
-    const ENCODE_LINES = 32; // lines kept as strings (the garbage collector copies them)
     const WRITE_BYTES = 64 * 1024; // bytes written at once
-    const FLUSH_MS = 1000; // at least once a second when events keep coming
+    const FLUSH_NS = 1e9; // at least once a second when events keep coming
     const CHECK_BYTES = 1 << 20;
     const CHECK_NEAR = 16 << 20;
     const MAX_DEPTH = 6;
@@ -407,14 +439,17 @@ function makeOnCore(tracePath) {
     const state = { on: true };
     const apis = []; // every api object made, to turn off at the size limit
     let limit = 0; // the trace file's size limit in bytes (0: none)
-    let buf = ""; // the latest lines (ASCII only)
-    let nbuf = 0; // ... how many
-    let out = Buffer.allocUnsafeSlow(WRITE_BYTES * 2); // the bytes of the lines before them
+    // The lines not written yet, as bytes (ASCII only): the usual lines are
+    // put together in it from templates of bytes (see varOut and spanOut),
+    // the others written into it as strings (emit).
+    let out = Buffer.allocUnsafeSlow(WRITE_BYTES * 2);
+    let ob = new Uint8Array(out.buffer, out.byteOffset, out.length); // (the same bytes)
+    let dv = new DataView(out.buffer, out.byteOffset, out.length); // (again: two at a time)
     let outLen = 0;
     let checked = -1; // bytes written when the file's size was last checked (-1: never)
     let written = 0; // bytes this thread wrote
-    let checkedAt = 0; // ... and when (performance.now() ms)
-    let due = 0; // write by this time (performance.now() ms)
+    let checkedAt = 0; // ... and when (now() ns)
+    let due = 0; // write by this time (now() ns)
     let writing = false;
     let exiting = false;
     let busy = false; // the runtime is running code of the program (full repr), or is off: record nothing
@@ -430,28 +465,20 @@ function makeOnCore(tracePath) {
                 a[k] = OFF[k];
         }
     }
-    // The latest lines into `out`: few strings stay alive for the garbage
-    // collector to copy, and one write takes many lines.
-    function encode() {
-        const n = buf.length;
-        if (outLen + n > out.length) {
-            const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, outLen + n));
-            out.copy(bigger, 0, 0, outLen);
-            out = bigger;
-        }
-        out.latin1Write(buf, outLen, n);
-        outLen += n;
-        buf = "";
-        nbuf = 0;
+    // Room for n more bytes in `out`.
+    function grow(n) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, outLen + n));
+        out.copy(bigger, 0, 0, outLen);
+        out = bigger;
+        ob = new Uint8Array(out.buffer, out.byteOffset, out.length);
+        dv = new DataView(out.buffer, out.byteOffset, out.length);
     }
     function flush() {
         if (writing)
             return;
         writing = true;
         try {
-            if (nbuf !== 0)
-                encode();
-            due = exiting ? -Infinity : now() + FLUSH_MS;
+            due = exiting ? -Infinity : now() + FLUSH_NS;
             const n = outLen;
             outLen = 0;
             if (n === 0 || path === null)
@@ -459,7 +486,7 @@ function makeOnCore(tracePath) {
             let data = out;
             let len = n;
             const t = now();
-            if (limit && (checked < 0 || written - checked >= CHECK_BYTES || t - checkedAt >= FLUSH_MS)) {
+            if (limit && (checked < 0 || written - checked >= CHECK_BYTES || t - checkedAt >= FLUSH_NS)) {
                 // The file's size, checked at the first write, then after each
                 // megabyte this thread writes or a second; within CHECK_NEAR bytes
                 // of the limit, at every write.
@@ -499,17 +526,105 @@ function makeOnCore(tracePath) {
             writing = false;
         }
     }
+    // A line (ASCII) at time t (now() ns), written with those before it
+    // once they make WRITE_BYTES or when it is due.
     function emit(line, t) {
-        buf += line;
-        if (++nbuf >= ENCODE_LINES) {
-            encode();
-            if (outLen >= WRITE_BYTES) {
-                flush();
-                return;
-            }
-        }
-        if (t >= due)
+        const n = line.length;
+        if (outLen + n > ob.length)
+            grow(n);
+        out.latin1Write(line, outLen, n);
+        outLen += n;
+        if (outLen >= WRITE_BYTES || t >= due)
             flush();
+    }
+    // Writing bytes at the end of `out` (the caller made room).
+    // pairs of characters as the little-endian 16-bit numbers that write
+    // them: a byte's two hex digits (HEX2), a number's two decimal digits (DEC2)
+    const HEX2 = new Uint16Array(256);
+    const DEC2 = new Uint16Array(100);
+    const HEX = "0123456789abcdef";
+    for (let i = 0; i < 256; i++)
+        HEX2[i] = HEX.charCodeAt(i >> 4) | (HEX.charCodeAt(i & 15) << 8);
+    for (let i = 0; i < 100; i++)
+        DEC2[i] = (48 + ((i / 10) | 0)) | ((48 + (i % 10)) << 8);
+    // 8 hex digits of x at p
+    function putHex8(p, x) {
+        const d = dv;
+        d.setUint32(p, HEX2[x >>> 24] | (HEX2[(x >>> 16) & 255] << 16), true);
+        d.setUint32(p + 4, HEX2[(x >>> 8) & 255] | (HEX2[x & 255] << 16), true);
+    }
+    // 9 decimal digits of n (0 <= n < 10^9) at p
+    function put9(p, n) {
+        const d = dv;
+        const a = (n / 10000000) | 0; // the first 2
+        n -= a * 10000000;
+        const b = (n / 100000) | 0; // 2 more
+        n -= b * 100000;
+        const c = (n / 1000) | 0; // 2 more
+        n -= c * 1000;
+        const e = (n / 10) | 0; // 2 more
+        d.setUint32(p, DEC2[a] | (DEC2[b] << 16), true);
+        d.setUint32(p + 4, DEC2[c] | (DEC2[e] << 16), true);
+        ob[p + 8] = 48 + n - e * 10;
+    }
+    // an int32 as a JSON string literal (as qint writes it), at the end
+    function putQint(n) {
+        const o = ob;
+        let p = outLen;
+        o[p++] = 34; // "
+        if (n < 0) {
+            o[p++] = 45; // -
+            n = -n; // (2^31 too: the digits below need only n / 10 < 2^31)
+        }
+        let len = 1;
+        for (let m = n; m >= 10; m = (m / 10) | 0)
+            len++;
+        let i = p + len - 1;
+        p += len;
+        do {
+            const d = (n / 10) | 0;
+            o[i--] = 48 + n - d * 10;
+            n = d;
+        } while (n !== 0);
+        o[p++] = 34;
+        outLen = p;
+    }
+    // a non-negative int32's digits, at the end
+    function putUint(n) {
+        const o = ob;
+        let len = 1;
+        for (let m = n; m >= 10; m = (m / 10) | 0)
+            len++;
+        let i = outLen + len - 1;
+        outLen += len;
+        do {
+            const d = (n / 10) | 0;
+            o[i--] = 48 + n - d * 10;
+            n = d;
+        } while (n !== 0);
+    }
+    // an ASCII string, at the end
+    function putStr(str) {
+        const o = ob;
+        const p = outLen;
+        const n = str.length;
+        for (let i = 0; i < n; i++)
+            o[p + i] = str.charCodeAt(i);
+        outLen = p + n;
+    }
+    // a string (ASCII), at the end: one made of pieces is copied by V8
+    // (charCodeAt would first make it one piece, at a greater cost)
+    function putText(str) {
+        const n = str.length;
+        if (n <= 12)
+            putStr(str);
+        else
+            outLen += out.latin1Write(str, outLen, n);
+    }
+    // bytes, at the end
+    function putBytes(b) {
+        ob.set(b, outLen);
+        outLen += b.length;
     }
     // ------------------------------------------------------------ clocks, ids, line pieces
     const END = flat(SCHEMA_TAIL + "}\n"); // a point event's line's end
@@ -518,6 +633,13 @@ function makeOnCore(tracePath) {
     const K_DUR = ',"duration_ns":';
     const K_ARGS = ',"args":';
     const K_RET = ',"return":';
+    const END_B = bytes(END);
+    const END_OK_B = bytes(END_OK);
+    const K_ARGS_B = bytes(K_ARGS);
+    const K_RET_B = bytes(K_RET);
+    const K_ARET_B = bytes("}" + K_RET);
+    const Z8 = "00000000"; // room for 8 digits
+    const Z9 = "000000000";
     // Integers as text from tables of three digits: V8's own conversion keeps
     // each result in a cache that the garbage collector copies at each young
     // collection (half a megabyte: a sixth of the time of a call that writes
@@ -547,14 +669,22 @@ function makeOnCore(tracePath) {
     function qint(n) {
         return n >= 0 ? '"' + itoa(n) + '"' : (n === -2147483648 ? '"-2147483648"' : '"-' + itoa(-n) + '"');
     }
-    // Wall-clock nanoseconds from the monotonic clock: performance.timeOrigin
-    // split into whole seconds and nanoseconds (a double cannot hold a
-    // nanosecond count since 1970). A time is written as the second's digits
-    // (joined to the constant before them, once a second) and nine more.
+    // Wall-clock nanoseconds from the monotonic clock: the wall-clock time
+    // at now() = 0 (performance.timeOrigin plus performance.now() at a now()
+    // reading, taken once), split into whole seconds and nanoseconds (a
+    // double cannot hold a nanosecond count since 1970). A time is written
+    // as the second's digits (joined to the constant before them, once a
+    // second) and nine more.
     const origin = performance.timeOrigin;
     const originMs = Math.floor(origin);
-    const ORIGIN_SEC = Math.floor(originMs / 1000);
-    const ORIGIN_NS = (originMs % 1000) * 1e6 + Math.round((origin - originMs) * 1e6);
+    const perf0 = perfNowFn.call(performance);
+    const mono0 = now();
+    const perf1 = perfNowFn.call(performance);
+    const originNs = (originMs % 1000) * 1e6 + Math.round((origin - originMs) * 1e6) +
+        Math.round((perf0 + perf1) * 5e5) - mono0;
+    const originCarry = Math.floor(originNs / 1e9);
+    const ORIGIN_SEC = Math.floor(originMs / 1000) + originCarry;
+    const ORIGIN_NS = originNs - originCarry * 1e9;
     let secLo = 1; // ns since the origin where secStr's second starts
     let secHi = 0; // ... and ends
     let secStr = "";
@@ -576,12 +706,15 @@ function makeOnCore(tracePath) {
         K_LT = flat(head + "loop" + tail);
         K_ET = flat(head + "exception" + tail);
     }
-    // The last nine digits of time t (performance.now() ms); secStr holds the others.
+    // The last nine digits of time t (now() ns), as a number; secStr holds the others.
+    function lowNs(t) {
+        if (t < secLo || t >= secHi)
+            setSecond(t);
+        return t - secLo;
+    }
+    // ... as text
     function timeLow(t) {
-        const n = Math.floor(t * 1e6);
-        if (n < secLo || n >= secHi)
-            setSecond(n);
-        const low = n - secLo;
+        const low = lowNs(t);
         const h = (low / 1000000) | 0;
         const m = low - h * 1000000;
         const k = (m / 1000) | 0;
@@ -592,7 +725,7 @@ function makeOnCore(tracePath) {
         return secStr + low;
     }
     function durNs(t0, t1) {
-        const d = Math.round((t1 - t0) * 1e6);
+        const d = t1 - t0;
         return d > 0 ? (d < 2147483648 ? itoa(d) : String(d)) : "0";
     }
     // A span id: the thread's prefix (8 random hex digits) and a counter in
@@ -612,7 +745,6 @@ function makeOnCore(tracePath) {
     const TRACE16 = hex8(rnd[0]) + hex8(rnd[1]);
     let PFX = "";
     let ctr = 0;
-    let hi6 = "";
     // the constant pieces that hold the prefix
     let K_SH = ""; // a span's line, to its root's last digits
     let K_SI = ""; // ... from there to its own last digits
@@ -623,7 +755,6 @@ function makeOnCore(tracePath) {
         randomFillSync(rnd);
         PFX = hex8(rnd[0]);
         ctr = 0x10000000 + (rnd[1] & 0x07ffff00);
-        hi6 = (ctr >>> 8).toString(16);
         K_SH = flat('{"v":1,"type":"span","lang":"javascript","trace_id":"' + TRACE16 + PFX);
         K_SI = flat('","span_id":"' + PFX);
         K_PA = flat('","parent_id":"' + PFX);
@@ -631,32 +762,30 @@ function makeOnCore(tracePath) {
         K_TR = flat(',"trace_id":"' + TRACE16 + PFX);
     }
     newPrefix();
+    // the last 8 digits of a new id, as the number they spell
     function nextC8() {
         let c = ++ctr;
-        if ((c & 255) === 0) {
-            if (c >= 0x40000000) {
-                newPrefix();
-                c = ctr;
-            }
-            hi6 = (c >>> 8).toString(16);
+        if (c >= 0x40000000) {
+            newPrefix();
+            c = ctr;
         }
-        return hi6 + H2[c & 255];
+        return c;
     }
-    // ids as JSON literals (the general case; the lines' fast paths use the pieces)
+    // ids as JSON literals (the general case; the lines' fast paths write bytes)
     function qsOf(sp) {
-        return sp.isRoot || sp.c8 === null ? "null" : '"' + sp.p + sp.c8 + '"';
+        return sp.isRoot || sp.c8 === 0 ? "null" : '"' + sp.p + hex8(sp.c8) + '"';
     }
     function qtOf(sp) {
-        return sp.isRoot || sp.c8 === null ? "null" : '"' + TRACE16 + sp.rp + sp.r8 + '"';
+        return sp.isRoot || sp.c8 === 0 ? "null" : '"' + TRACE16 + sp.rp + hex8(sp.r8) + '"';
     }
     function qpOf(sp) {
-        return sp.pc8 === null ? "null" : '"' + sp.pp + sp.pc8 + '"';
+        return sp.pc8 === 0 ? "null" : '"' + sp.pp + hex8(sp.pc8) + '"';
     }
     // Gives a quiet span (and first its quiet ancestors) its ids.
     function ids(sp) {
         const chain = [];
         let x = sp;
-        while (x !== null && x.c8 === null) {
+        while (x !== null && x.c8 === 0) {
             chain.push(x);
             x = x.parent;
         }
@@ -684,7 +813,7 @@ function makeOnCore(tracePath) {
         if (st.isRoot)
             return K_NULLIDS + site.mid;
         if (st.p === PFX && st.rp === PFX)
-            return K_TR + st.r8 + K_SI + st.c8 + site.midQ;
+            return K_TR + hex8(st.r8) + K_SI + hex8(st.c8) + site.midQ;
         return ',"trace_id":' + qtOf(st) + ',"span_id":' + qsOf(st) + site.mid;
     }
     // ------------------------------------------------------------ configuration
@@ -1218,6 +1347,66 @@ function makeOnCore(tracePath) {
         }
         return q(fmt(cfg, v));
     }
+    // Values whose text is written without making it a string first: an
+    // int32 (but -0), a short string of printable ASCII but ' " and \, a
+    // boolean, undefined. Their text is val()'s (an int32's qint()'s).
+    function quick(cfg, v) {
+        switch (typeof v) {
+            case "number": return v === (v | 0) && (v !== 0 || 1 / v > 0);
+            case "string": return v.length <= cfg.cap - 2 && plain(v);
+            case "boolean": return true;
+            case "undefined": return true;
+            default: return false;
+        }
+    }
+    function plain(v) {
+        for (let i = 0; i < v.length; i++) {
+            const c = v.charCodeAt(i);
+            if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x27 || c === 0x5c)
+                return false;
+        }
+        return true;
+    }
+    // the text of such a value
+    function quickText(v) {
+        switch (typeof v) {
+            case "number": return qint(v);
+            case "string": return "\"'" + v + "'\"";
+            case "boolean": return v ? '"true"' : '"false"';
+            default: return '"undefined"';
+        }
+    }
+    // ... at most its length
+    function quickLen(v) {
+        return typeof v === "string" ? v.length + 4 : 13;
+    }
+    // ... into `out`
+    function putQuick(v) {
+        switch (typeof v) {
+            case "number":
+                putQint(v);
+                return;
+            case "string": {
+                const o = ob;
+                let p = outLen;
+                o[p++] = 34; // "
+                o[p++] = 39; // '
+                const n = v.length;
+                for (let i = 0; i < n; i++)
+                    o[p + i] = v.charCodeAt(i);
+                p += n;
+                o[p++] = 39;
+                o[p++] = 34;
+                outLen = p;
+                return;
+            }
+            case "boolean":
+                putStr(v ? '"true"' : '"false"');
+                return;
+            default:
+                putStr('"undefined"');
+        }
+    }
     // ------------------------------------------------------------ functions and sites
     const omittedFns = new Set(); // FnInfos with calls not written, in order
     const omittedSites = new Set(); // Sites with events not written, in order
@@ -1314,7 +1503,7 @@ function makeOnCore(tracePath) {
         }
     }
     function slowCall(info, sp, d, t1) {
-        if (sp.c8 === null)
+        if (sp.c8 === 0)
             ids(sp);
         const cfg = info.cfg;
         const args = argsJson(info, sp.args);
@@ -1341,9 +1530,9 @@ function makeOnCore(tracePath) {
                 const d = t1 - sp.t0;
                 if (++info.omitted === 1)
                     omittedFns.add(info);
-                info.omittedMs += d;
-                if (d > info.omittedMaxMs)
-                    info.omittedMaxMs = d;
+                info.omittedNs += d;
+                if (d > info.omittedMaxNs)
+                    info.omittedMaxNs = d;
                 if (failed) {
                     info.omittedFailed++;
                     let k = "?";
@@ -1364,16 +1553,18 @@ function makeOnCore(tracePath) {
             info.failed++;
             sp.aj = argsJson(info, sp.args);
             sp.args = null;
-            if (sp.c8 === null)
+            if (sp.c8 === 0)
                 ids(sp);
         }
         if (sp.lfile !== null || sp.loops !== null)
             loopEvents(sp, t1);
-        let ret, end;
+        let ret = null; // null: the value rv, which quick() takes
+        let rv = undefined;
+        let end = null; // null: END_OK
         if (sp.st === 1) {
-            const v = sp.ret;
-            ret = typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0) ? qint(v) : val(cfg, v);
-            end = END_OK;
+            rv = sp.ret;
+            if (!quick(cfg, rv))
+                ret = val(cfg, rv);
         }
         else if (sp.st === 2) {
             ret = "null";
@@ -1381,34 +1572,119 @@ function makeOnCore(tracePath) {
         }
         else {
             ret = '"undefined"';
-            end = END_OK;
         }
         sp.ret = sp.err = undefined;
         if (sp.over) {
             const sup = suppressed(sp);
             if (sup !== "")
-                end = end.slice(0, -2) + sup + "}\n";
+                end = (end === null ? END_OK : end).slice(0, -2) + sup + "}\n";
         }
-        emit(spanLine(sp, info, durNs(sp.t0, t1), ret, end), t1);
+        if (sp.p === PFX && sp.rp === PFX && (sp.pc8 === 0 || sp.pp === PFX)) {
+            spanOut(sp, info, t1, ret, rv, end);
+        }
+        else {
+            emit(spanLine(sp, info, durNs(sp.t0, t1), ret === null ? quickText(rv) : ret, end === null ? END_OK : end), t1);
+        }
     }
-    // A span's line, of 15 pieces in the usual case (see flat()).
+    // A span's line, into `out` (its ids of this thread's prefix).
+    function spanOut(sp, info, t1, ret, rv, end) {
+        const low = lowNs(sp.t0);
+        if (info.tsec !== secStr || info.tpfx !== PFX) {
+            info.tsec = secStr;
+            info.tpfx = PFX;
+            info.tn = bytes(K_SH + Z8 + K_SI + Z8 + K_PN + info.mid + secStr + Z9 + K_DUR);
+            info.tp = bytes(K_SH + Z8 + K_SI + Z8 + K_PA + Z8 + '"' + info.mid + secStr + Z9 + K_DUR);
+        }
+        const tpl = sp.pc8 === 0 ? info.tn : info.tp;
+        const aj = sp.aj;
+        const need = tpl.length + 48 + aj.length + (aj === "" ? quickLen(sp.av) : 0) +
+            (ret === null ? quickLen(rv) : ret.length) + (end === null ? END_OK_B.length : end.length);
+        if (outLen + need > ob.length)
+            grow(need);
+        const p = outLen;
+        ob.set(tpl, p);
+        const n = tpl.length;
+        const rp = p + K_SH.length;
+        putHex8(rp, sp.r8);
+        const cp = rp + 8 + K_SI.length;
+        putHex8(cp, sp.c8);
+        if (sp.pc8 !== 0)
+            putHex8(cp + 8 + K_PA.length, sp.pc8);
+        put9(p + n - K_DUR.length - 9, low);
+        outLen = p + n;
+        const d = t1 - sp.t0;
+        if (d > 0 && d < 2147483648)
+            putUint(d);
+        else
+            putStr(d > 0 ? String(d) : "0");
+        if (aj === "") {
+            let ah = info.ah;
+            if (ah === null)
+                ah = info.ah = bytes(K_ARGS + info.keys[0][0]);
+            putBytes(ah);
+            putQuick(sp.av);
+            putBytes(K_ARET_B);
+            sp.av = undefined;
+        }
+        else {
+            putBytes(K_ARGS_B);
+            putText(aj);
+            putBytes(K_RET_B);
+        }
+        if (ret === null)
+            putQuick(rv);
+        else
+            putText(ret);
+        if (end === null)
+            putBytes(END_OK_B);
+        else
+            putText(end);
+        if (outLen >= WRITE_BYTES || t1 >= due)
+            flush();
+    }
+    // A var event's line, into `out` (its span's ids of this thread's
+    // prefix): its value's text, or (text null) the value v, which quick() takes.
+    function varOut(st, site, text, v, t) {
+        const low = lowNs(t);
+        if (site.vsec !== secStr || site.vpfx !== PFX) {
+            site.vsec = secStr;
+            site.vpfx = PFX;
+            site.vo = K_VT.length;
+            site.vt = bytes(K_VT + Z9 + K_TR + Z8 + K_SI + Z8 + site.midQ);
+        }
+        const tpl = site.vt;
+        const need = tpl.length + (text === null ? quickLen(v) : text.length) + END_B.length;
+        if (outLen + need > ob.length)
+            grow(need);
+        const p = outLen;
+        ob.set(tpl, p);
+        const vo = site.vo;
+        put9(p + vo, low);
+        const rp = p + vo + 9 + K_TR.length;
+        putHex8(rp, st.r8);
+        putHex8(rp + 8 + K_SI.length, st.c8);
+        outLen = p + tpl.length;
+        if (text === null)
+            putQuick(v);
+        else
+            putText(text);
+        putBytes(END_B);
+        if (outLen >= WRITE_BYTES || t >= due)
+            flush();
+    }
+    // The arguments' JSON text of a span that has them.
+    function ajOf(sp, info) {
+        return sp.aj !== "" ? sp.aj : info.keys[0][0] + quickText(sp.av) + "}";
+    }
+    // A span's line as text (ids of other prefixes; spanOut writes the others).
     function spanLine(sp, info, d, ret, end) {
         const low = timeLow(sp.t0);
         if (info.sec !== secStr) {
             info.sec = secStr;
             info.ms = flat(info.mid + secStr);
-            info.msQ = flat('"' + info.mid + secStr);
-        }
-        if (sp.p === PFX && sp.rp === PFX) {
-            if (sp.pc8 === null) {
-                return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PN}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
-            }
-            if (sp.pp === PFX) {
-                return `${K_SH}${sp.r8}${K_SI}${sp.c8}${K_PA}${sp.pc8}${info.msQ}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
-            }
         }
         return `{"v":1,"type":"span","lang":"javascript","trace_id":${qtOf(sp)},"span_id":${qsOf(sp)},` +
-            `"parent_id":${qpOf(sp)}${info.ms}${low}${K_DUR}${d}${K_ARGS}${sp.aj}${K_RET}${ret}${end}`;
+            `"parent_id":${qpOf(sp)}${info.ms}${low}${K_DUR}${d}${K_ARGS}${ajOf(sp, info)}${K_RET}${ret}${end}`;
     }
     function suppressed(sp) {
         const entries = [];
@@ -1435,8 +1711,8 @@ function makeOnCore(tracePath) {
             const exc = [];
             info.omittedExc.forEach((c, k) => exc.push(`${q(k)}:${c}`));
             emit(`{"v":1,"type":"calls","lang":"javascript","time_unix_ns":${time},${info.static}` +
-                `"recorded":${info.calls - n},"omitted":${n},"omitted_duration_ns":${Math.round(info.omittedMs * 1e6)},` +
-                `"omitted_max_duration_ns":${Math.round(info.omittedMaxMs * 1e6)},"omitted_failed":${info.omittedFailed},` +
+                `"recorded":${info.calls - n},"omitted":${n},"omitted_duration_ns":${Math.round(info.omittedNs)},` +
+                `"omitted_max_duration_ns":${Math.round(info.omittedMaxNs)},"omitted_failed":${info.omittedFailed},` +
                 `"omitted_exceptions":{${exc.join(",")}},"slowest":[${info.slow.map((x) => x[1]).join(",")}],` +
                 `"pid":${process.pid | 0}}\n`, t);
             info.omitted = 0;
@@ -1570,7 +1846,7 @@ function makeOnCore(tracePath) {
                         sp.rp = PFX;
                     }
                     else {
-                        if (parent.c8 === null)
+                        if (parent.c8 === 0)
                             ids(parent);
                         sp.r8 = parent.r8;
                         sp.rp = parent.rp;
@@ -1585,8 +1861,14 @@ function makeOnCore(tracePath) {
                         }
                         else {
                             const v = args[0];
-                            sp.aj = k[0] + (typeof v === "number" && v === (v | 0) && (v !== 0 || 1 / v > 0)
-                                ? qint(v) : val(cfg, v)) + "}";
+                            if (quick(cfg, v)) {
+                                // (a primitive: written as it is now when the span ends)
+                                sp.aj = "";
+                                sp.av = v;
+                            }
+                            else {
+                                sp.aj = k[0] + val(cfg, v) + "}";
+                            }
                         }
                     }
                     else {
@@ -1676,15 +1958,17 @@ function makeOnCore(tracePath) {
             else if (site.left !== 0) {
                 if (site.left > 0)
                     site.left--;
-                const val_ = site.red ? QREDACTED
-                    : typeof value === "number" && value === (value | 0) && (value !== 0 || 1 / value > 0)
-                        ? qint(value) : val(cfg, value);
+                const val_ = site.red ? QREDACTED : quick(cfg, value) ? null : val(cfg, value);
                 const t = now();
-                const low = timeLow(t);
                 if (st.p === PFX && st.rp === PFX) {
-                    emit(`${K_VT}${low}${K_TR}${st.r8}${K_SI}${st.c8}${site.midQ}${val_}${END}`, t);
+                    varOut(st, site, val_, value, t);
+                }
+                else if (val_ === null) {
+                    const low = timeLow(t); // (first: it may change K_VT)
+                    emit(`${K_VT}${low}${idsMid(st, site)}${quickText(value)}${END}`, t);
                 }
                 else {
+                    const low = timeLow(t);
                     emit(`${K_VT}${low}${idsMid(st, site)}${val_}${END}`, t);
                 }
             }
@@ -1881,7 +2165,7 @@ function makeOnCore(tracePath) {
     catch {
         // no exit hook: events still go out by size and age
     }
-    due = now() + FLUSH_MS;
+    due = now() + FLUSH_NS;
     return core;
 }
 // ---------------------------------------------------------------- one core per thread
