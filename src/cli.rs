@@ -334,13 +334,13 @@ pub struct InstrumentArgs {
     #[arg(long, help_heading = "Language-model fallback")]
     pub llm: bool,
 
-    /// With --llm: requests at once.
-    #[arg(long, value_name = "N", default_value_t = 12, value_parser = parse_jobs, help_heading = "Language-model fallback", requires = "llm")]
-    pub llm_jobs: usize,
+    /// With --llm: requests at once [default: llm.jobs, else 12].
+    #[arg(long, value_name = "N", value_parser = parse_jobs, help_heading = "Language-model fallback")]
+    pub llm_jobs: Option<usize>,
 
     /// With --llm: stop sending new requests once this many dollars are spent (from the
     /// answers' token counts and the price table); what is in flight finishes.
-    #[arg(long, value_name = "USD", value_parser = parse_budget, help_heading = "Language-model fallback", requires = "llm")]
+    #[arg(long, value_name = "USD", value_parser = parse_budget, help_heading = "Language-model fallback")]
     pub budget: Option<f64>,
 
     /// Gate: exit 1 when the change's coverage (the functions --since selects) is under PCT percent.
@@ -1011,11 +1011,19 @@ fn parse_budget(s: &str) -> Result<f64, String> {
 
 /// The fallback's choice: `--llm` with the provider the environment names,
 /// or off (naming the provider `--llm` would use).
-fn llm_choice(llm: bool, jobs: usize, budget: Option<f64>) -> Result<crate::fallback::Choice> {
+fn llm_choice(
+    llm: bool,
+    jobs: Option<usize>,
+    budget: Option<f64>,
+    config: &crate::config::Llm,
+) -> Result<crate::fallback::Choice> {
     use crate::fallback::Choice;
     use crate::llm::client::Settings;
-    let settings = Settings::from_env(&|name| std::env::var(name).ok());
-    if !llm {
+    let settings = Settings::resolve(&|name| std::env::var(name).ok(), config);
+    if !(llm || config.enabled) {
+        if jobs.is_some() || budget.is_some() {
+            bail!("--llm-jobs and --budget go with --llm (or llm.enabled in the configuration)");
+        }
         let configured = settings
             .ok()
             .flatten()
@@ -1024,9 +1032,12 @@ fn llm_choice(llm: bool, jobs: usize, budget: Option<f64>) -> Result<crate::fall
     }
     match settings {
         Ok(Some(mut s)) => {
-            s.jobs = jobs;
-            s.budget = budget;
-            Ok(Choice::On(s))
+            s.jobs = jobs.unwrap_or(s.jobs);
+            s.budget = budget.or(s.budget);
+            Ok(Choice::On {
+                settings: s,
+                checks: config.check.clone(),
+            })
         }
         Ok(None) => bail!("--llm needs a provider: set LLM_PROVIDER (openai, anthropic or ollama) and LLM_MODEL, and the provider's key (docs/llm.md)"),
         Err(e) => bail!("--llm: {e}"),
@@ -1064,6 +1075,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
         OutputChoice::Default
     };
     let patch_to_stdout = output == OutputChoice::Patch(PathBuf::from("-"));
+    let llm = llm_choice(a.llm, a.llm_jobs, a.budget, &config.llm)?;
     let job = Job {
         paths,
         output,
@@ -1083,7 +1095,7 @@ fn instrument(a: InstrumentArgs) -> Result<i32> {
             (false, Some(d)) => CacheChoice::Dir(d),
             (false, None) => CacheChoice::Default,
         },
-        llm: llm_choice(a.llm, a.llm_jobs, a.budget)?,
+        llm,
     };
     let mut report = run::run(&job)?;
     let gate_opts = GateOptions {

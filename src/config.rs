@@ -81,9 +81,28 @@ max_file_size: 2000000
 # (`Cart.total`). A `# ctinject: waive REASON` comment on a function's `def`
 # line (or a decorator line) does the same for that function.
 waive: []
+
+# The language-model fallback for languages without a planner (Java): off
+# unless enabled here or with --llm, and a provider is named here or by
+# LLM_PROVIDER (the LLM_* variables win; keys come from OPENAI_API_KEY or
+# ANTHROPIC_API_KEY only). docs/llm.md says what is sent and when.
+llm:
+  enabled: false
+  # provider: openai          # openai (or a compatible server), anthropic, ollama
+  # model: gpt-4o-mini         # several, separated by commas, are used in turn
+  # base_url: https://api.openai.com/v1
+  # timeout: 120               # seconds per request
+  # jobs: 12                   # requests at once
+  # budget: 1.00               # dollars; no new request once spent
+  prices: {}                   # model: {input: USD, output: USD} per million tokens
+  # A command that checks each instrumented file ({file}, {dir}, {root},
+  # {project}: docs/llm.md);
+  # a failure refuses the plan and is fed back to the model.
+  check: {}
+  #   java: "javac -d {root}/classes {file} {root}/ctinject/CtInject.java"
 "#;
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     #[serde(deserialize_with = "globs")]
@@ -102,6 +121,43 @@ pub struct Config {
     pub max_file_size: u64,
     #[serde(deserialize_with = "waivers")]
     pub waive: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub llm: Llm,
+}
+
+/// The language-model fallback (docs/llm.md). The environment's `LLM_*`
+/// variables win over these; keys are read from the environment only.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Llm {
+    /// As `--llm`: send files in languages without a planner.
+    pub enabled: bool,
+    pub provider: Option<String>,
+    /// One model, or several separated by commas, used in turn.
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    /// Seconds per request.
+    pub timeout: Option<f64>,
+    /// Requests at once.
+    pub jobs: Option<u32>,
+    /// Dollars, as `--budget`.
+    pub budget: Option<f64>,
+    /// Dollars per million tokens, by model: `{input, output}`.
+    pub prices: std::collections::BTreeMap<String, LlmPrice>,
+    /// A command that checks an instrumented file, by language (`java:
+    /// "javac -d {dir}/classes {file}"`): `{file}` is the instrumented file,
+    /// `{dir}` the folder that holds it, `{root}` the root of the folder
+    /// that holds it and the runtime, `{project}` the project's own root;
+    /// a failure refuses the plan, with the command's output
+    /// as the reason the model is given.
+    pub check: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LlmPrice {
+    pub input: f64,
+    pub output: f64,
 }
 
 // Values are checked as they are read, so that an error carries the line of
@@ -327,6 +383,7 @@ impl Default for Config {
             runtime: Runtime::default(),
             max_file_size: 2_000_000,
             waive: Vec::new(),
+            llm: Llm::default(),
         }
     }
 }

@@ -35,10 +35,12 @@ pub struct Candidate {
 pub enum Choice {
     /// No `--llm`: nothing is sent. `configured` names the provider that
     /// `--llm` would use, for the skip reason.
-    Off {
-        configured: Option<String>,
+    Off { configured: Option<String> },
+    On {
+        settings: Settings,
+        /// A check command per language (the configuration's `llm.check`).
+        checks: std::collections::BTreeMap<String, String>,
     },
-    On(Settings),
 }
 
 /// One file's result.
@@ -109,8 +111,9 @@ pub fn run(
                 .collect();
             return (done, None);
         }
-        Choice::On(settings) => settings,
+        Choice::On { settings, checks } => (settings, checks),
     };
+    let (settings, checks) = settings;
     let mut report = LlmReport {
         provider: settings.provider.name().to_string(),
         models: settings.models.clone(),
@@ -196,8 +199,18 @@ pub fn run(
             for (n, (_, c, source, _)) in to_ask.iter().enumerate() {
                 let client = Arc::clone(&client);
                 let (lang, source, rel) = (c.lang, source.clone(), c.rel.clone());
+                // The project's root: the file's path less its relative path.
+                let project = c
+                    .abs
+                    .ancestors()
+                    .nth(c.rel.split('/').count())
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                let check = checks.get(lang.name).map(|command| {
+                    check_command(command.clone(), lang, rel.clone(), source.clone(), project)
+                });
                 set.spawn(async move {
-                    let outcome = client.plan_file(lang, &source, &rel, &|_| Ok(())).await;
+                    let outcome = client.plan_file(lang, &source, &rel, check).await;
                     (n, outcome)
                 });
             }
@@ -291,4 +304,72 @@ fn finish(
         report,
         runtime,
     }
+}
+
+/// The configuration's check command for a file: the instrumented text is
+/// written, with the runtime, to a folder of its own (`{root}`) at the
+/// file's place (`{file}`, in `{dir}`), and the command runs there with
+/// `sh -c` (`{project}` is the project's own root, for the other files it
+/// needs); a failure refuses the plan with the command's output.
+fn check_command(
+    command: String,
+    lang: &'static FallbackLanguage,
+    rel: String,
+    original: String,
+    project: PathBuf,
+) -> crate::llm::client::CheckFn {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::sync::Arc::new(move |text: &str| {
+        let root = std::env::temp_dir().join(format!(
+            "ctinject-check-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = root.join(&rel);
+        let dir = file
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.clone());
+        let result = (|| {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("the check's folder: {e}"))?;
+            std::fs::write(&file, text).map_err(|e| format!("the check's file: {e}"))?;
+            if let Some((name, runtime)) = lang.runtime {
+                let at = root.join(lang.runtime_dir(&rel, &original)).join(name);
+                if let Some(parent) = at.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("the check's folder: {e}"))?;
+                }
+                std::fs::write(&at, runtime).map_err(|e| format!("the check's runtime: {e}"))?;
+            }
+            let quote = |p: &std::path::Path| {
+                format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+            };
+            let line = command
+                .replace("{file}", &quote(&file))
+                .replace("{dir}", &quote(&dir))
+                .replace("{root}", &quote(&root))
+                .replace("{project}", &quote(&project));
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&line)
+                .current_dir(&root)
+                .output()
+                .map_err(|e| format!("cannot run the check command {command:?}: {e}"))?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let output = String::from_utf8_lossy(&out.stderr).to_string()
+                + &String::from_utf8_lossy(&out.stdout);
+            let shown: String = output
+                .replace(&format!("{}/", root.display()), "")
+                .lines()
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err(format!("the check command ({command}) failed: {shown}"))
+        })();
+        let _ = std::fs::remove_dir_all(&root);
+        result
+    })
 }

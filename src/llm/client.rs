@@ -53,17 +53,23 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// From the environment: `LLM_PROVIDER`, `LLM_MODEL`, `LLM_BASE_URL`,
-    /// `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`, `LLM_TIMEOUT` (seconds).
-    /// `Ok(None)` when no provider is configured.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Settings>, String> {
+    /// From the environment (`LLM_PROVIDER`, `LLM_MODEL`, `LLM_BASE_URL`,
+    /// `OPENAI_API_KEY` / `ANTHROPIC_API_KEY`, `LLM_TIMEOUT` in seconds),
+    /// then the configuration's `llm` section for what the environment does
+    /// not say (keys only from the environment). `Ok(None)` when no
+    /// provider is named.
+    pub fn resolve(
+        env: &dyn Fn(&str) -> Option<String>,
+        config: &crate::config::Llm,
+    ) -> Result<Option<Settings>, String> {
         let var = |n: &str| env(n).filter(|v| !v.trim().is_empty());
-        let Some(provider) = var("LLM_PROVIDER") else {
+        let Some(provider) = var("LLM_PROVIDER").or_else(|| config.provider.clone()) else {
             return Ok(None);
         };
         let provider = Provider::parse(&provider).map_err(|e| format!("LLM_PROVIDER: {e}"))?;
         let models: Vec<String> = var("LLM_MODEL")
-            .ok_or("LLM_MODEL is not set: name the model (several, separated by commas, are used in turn)")?
+            .or_else(|| config.model.clone())
+            .ok_or("LLM_MODEL is not set (nor llm.model): name the model (several, separated by commas, are used in turn)")?
             .split(',')
             .map(|m| m.trim().to_string())
             .filter(|m| !m.is_empty())
@@ -80,39 +86,62 @@ impl Settings {
             })?),
             None => None,
         };
-        let timeout = match var("LLM_TIMEOUT") {
-            Some(t) => Duration::from_secs_f64(
-                t.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .ok_or_else(|| format!("LLM_TIMEOUT={t}: give seconds, as 120"))?,
-            ),
-            None => Duration::from_secs(120),
+        let seconds = match var("LLM_TIMEOUT") {
+            Some(t) => t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| *s > 0.0 && s.is_finite())
+                .ok_or_else(|| format!("LLM_TIMEOUT={t}: give seconds, as 120"))?,
+            None => config.timeout.filter(|s| *s > 0.0).unwrap_or(120.0),
         };
+        let mut prices: Vec<(String, Price)> = config
+            .prices
+            .iter()
+            .map(|(m, p)| {
+                (
+                    m.clone(),
+                    Price {
+                        input: p.input,
+                        output: p.output,
+                    },
+                )
+            })
+            .collect();
+        prices.extend(DEFAULT_PRICES.iter().map(|(m, p)| (m.to_string(), *p)));
         Ok(Some(Settings {
             provider,
             models,
             base_url: var("LLM_BASE_URL")
+                .or_else(|| config.base_url.clone())
                 .unwrap_or_else(|| provider.default_base_url().to_string()),
             key,
-            timeout,
-            jobs: 12,
-            budget: None,
-            prices: DEFAULT_PRICES
-                .iter()
-                .map(|(m, p)| (m.to_string(), *p))
-                .collect(),
+            timeout: Duration::from_secs_f64(seconds),
+            jobs: config.jobs.map_or(12, |j| j.max(1) as usize),
+            budget: config.budget,
+            prices,
         }))
     }
 
+    /// A model's price; a local model (Ollama) costs nothing.
     fn price(&self, model: &str) -> Option<Price> {
-        self.prices
+        let listed = self
+            .prices
             .iter()
             .find(|(m, _)| m == model)
-            .map(|(_, p)| *p)
+            .map(|(_, p)| *p);
+        listed.or((self.provider == Provider::Ollama).then_some(Price {
+            input: 0.0,
+            output: 0.0,
+        }))
     }
 }
+
+/// The extra check of an instrumented text (a compile command), if any.
+pub type Check = Option<CheckFn>;
+
+/// A check of an instrumented text: `Err` says why it fails.
+pub type CheckFn = std::sync::Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// What became of one file.
 #[derive(Clone, Debug)]
@@ -169,7 +198,7 @@ impl Client {
         lang: &FallbackLanguage,
         source: &str,
         rel_path: &str,
-        check: &(dyn Fn(&str) -> Result<(), String> + Sync),
+        check: Check,
     ) -> Outcome {
         let mut outcome = Outcome {
             result: Err("not asked".into()),
@@ -233,12 +262,19 @@ impl Client {
                 }
                 None => outcome.unpriced = true,
             }
-            let checked = answer::parse(&reply.text)
-                .and_then(|p| answer::accept(lang, source, rel_path, &p))
-                .and_then(|plan| {
-                    let text = plan.apply(source).unwrap_or_else(|| source.to_string());
-                    check(&text).map(|()| plan)
-                });
+            let mut checked =
+                answer::parse(&reply.text).and_then(|p| answer::accept(lang, source, rel_path, &p));
+            if let (Ok(plan), Some(check)) = (&checked, &check) {
+                // A compile command: off the async threads.
+                let text = plan.apply(source).unwrap_or_else(|| source.to_string());
+                let check = std::sync::Arc::clone(check);
+                let verdict = tokio::task::spawn_blocking(move || check(&text))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the check command's thread failed: {e}")));
+                if let Err(e) = verdict {
+                    checked = Err(e);
+                }
+            }
             match checked {
                 Ok(plan) => {
                     outcome.result = Ok(plan);

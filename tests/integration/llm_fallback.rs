@@ -481,3 +481,55 @@ fn anthropic_answers_through_its_forced_tool() {
     assert_eq!(requests[1]["headers"]["x-api-key"], "k");
     assert_eq!(requests[1]["body"]["tool_choice"]["name"], "insertion_plan");
 }
+
+#[test]
+fn the_configuration_names_the_provider_and_a_compile_check_refuses_what_does_not_compile() {
+    let Some(javac) = require_tool("javac") else {
+        return;
+    };
+    // parses, but `zz` is no variable: javac refuses it
+    let mut no_compile = good_plan("Shop.java");
+    no_compile["inserts"][1]["text"] = json!("ctinject.CtInject.v(\"Shop.java\", 3, \"zz\", zz);");
+    let Some(server) = server(&json!([{"plan": no_compile}, {"plan": good_plan("Shop.java")}]))
+    else {
+        return;
+    };
+    let config = format!(
+        "llm:\n  enabled: true\n  provider: ollama\n  model: llama3.2\n  base_url: {}/v1\n  check:\n    java: \"{} -d {{root}}/classes {{file}} {{root}}/ctinject/CtInject.java\"\n",
+        server.url(),
+        javac.display()
+    );
+    let t = tree(&[("proj/Shop.java", SHOP), ("proj/.ctinject.yml", &config)]);
+    let o = run_ctinject(
+        t.path(),
+        &["proj", "--dry-run", "--format", "json", "--no-cache"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let r = report(&o);
+    assert_eq!(
+        file_report(&r, "Shop.java")["status"],
+        "instrumented",
+        "{r}"
+    );
+    assert_eq!(r["llm"]["provider"], "ollama");
+    assert_eq!(r["llm"]["sent"][0]["attempts"], 2);
+    assert_eq!(
+        (
+            r["llm"]["cost"].as_f64(),
+            r["llm"]["cost_incomplete"].as_bool()
+        ),
+        (Some(0.0), Some(false))
+    );
+    // ollama: no key
+    let requests = server.requests();
+    assert!(requests[0]["headers"].get("authorization").is_none());
+    assert_eq!(requests[0]["body"]["model"], "llama3.2");
+    let second = requests[1]["body"]["messages"][1]["content"]
+        .as_str()
+        .unwrap();
+    assert!(
+        second.contains("the check command (") && second.contains("cannot find symbol"),
+        "{second}"
+    );
+}
