@@ -623,6 +623,96 @@ test("values: formatting of builtin values", () => {
   assert.ok(r.text.includes("\\u00e9"));
 });
 
+test("values written as bytes (ints, short plain strings, booleans, undefined) read as the others", () => {
+  // In a span, a var event's value, a lone argument and a return value of
+  // these kinds are written into the file's bytes directly; outside spans
+  // the same values go through the text path. Both must read the same.
+  const r = run(`
+    const X198 = "x".repeat(198), X199 = "x".repeat(199);
+    const vals = [0, 7, -7, 123456789, 2147483647, -2147483648, 2147483648, 1.5, -0, true, false, undefined,
+      "", "plain text", "it's", 'q"', "back\\\\slash", "tab\\t", "\\u00e9", X198, X199, null];
+    ${fn("one", "v", "__ct.v(F, 2, 'y', v); return __ct.r(__ct_s, v);", 1)}
+    for (const v of vals) one(v);
+    vals.forEach((v, i) => __ct.v(F, 100 + i, "z", v)); // (one site each: max_events_per_site)
+  `);
+  const X = (n) => "x".repeat(n);
+  const want = ["0", "7", "-7", "123456789", "2147483647", "-2147483648", "2147483648", "1.5", "-0", "true",
+    "false", "undefined", "''", "'plain text'", "'it\\'s'", "'q\"'", "'back\\\\slash'", "'tab\\t'", "'\u00e9'",
+    `'${X(198)}'`, `'${X(196)}...`, "null"];
+  const sp = spans(r.events, "one");
+  assert.deepEqual(sp.map((e) => e.args.v), want, "lone arguments");
+  assert.deepEqual(sp.map((e) => e.return), want, "return values");
+  const vars = ofType(r.events, "var");
+  assert.deepEqual(vars.filter((e) => e.name === "y").map((e) => e.value), want, "var events in spans");
+  assert.deepEqual(vars.filter((e) => e.name === "z").map((e) => e.value), want, "var events outside spans");
+  assert.match(r.text, /^[\x00-\x7f]*$/, "the trace file is ASCII");
+});
+
+test("many lines: whole across the buffer's writes, each span's events between its start and end", () => {
+  // about 3 MB: many writes of the buffer; a parameter name longer than a
+  // line's usual room; every var event's time within its span
+  const long = "p".repeat(300);
+  const r = run(`
+    ${fn("hot", long, `const y = ${long} + 1; __ct.v(F, 2, 'y', y); return __ct.r(__ct_s, y);`, 1)}
+    ${fn("outer", "n", "let s = 0; for (let i = 0; i < n; i++) s += hot(i); return __ct.r(__ct_s, s);", 5)}
+    outer(4000); for (let i = 0; i < 1000; i++) hot(-i);
+  `, { config: { max_spans_per_function: 0, max_events_per_site_per_process: 0 } });
+  const lines = r.text.split("\n").filter((l) => l !== "");
+  assert.equal(lines.length, 1 + 2 * 5000);
+  const big = (line, key) => BigInt(line.match(new RegExp(`"${key}":(\\d+)`))[1]);
+  const ids = new Set();
+  let pending = null;
+  for (const line of lines) {
+    const e = JSON.parse(line);
+    if (e.type === "var") {
+      pending = [e, big(line, "time_unix_ns")];
+      continue;
+    }
+    assert.equal(e.type, "span");
+    assert.ok(!ids.has(e.span_id), "span ids are unique");
+    ids.add(e.span_id);
+    if (e.name !== "hot") continue;
+    assert.deepEqual(Object.keys(e.args), [long]);
+    assert.equal(e.return, String(Number(e.args[long]) + 1));
+    const [v, t] = pending;
+    assert.equal(v.span_id, e.span_id);
+    assert.equal(v.trace_id, e.trace_id);
+    assert.equal(v.value, e.return);
+    const start = big(line, "start_unix_ns");
+    assert.ok(start <= t && t <= start + BigInt(e.duration_ns), `${start} <= ${t} <= +${e.duration_ns}`);
+  }
+  const outer = spans(r.events, "outer")[0];
+  const hot = spans(r.events, "hot");
+  assert.equal(hot.filter((e) => e.parent_id === outer.span_id && e.trace_id === outer.trace_id).length, 4000);
+  assert.equal(hot.filter((e) => e.parent_id === null && e.trace_id.endsWith(e.span_id)).length, 1000);
+});
+
+test("a span across a second: its start, its events and its end read right", () => {
+  // The lines' constant parts are made again when the clock's second
+  // changes: a span that starts in one second and has events in the next.
+  const r = run(`
+    ${fn("slow", "x", `__ct.v(F, 2, "a", x); const s0 = Math.floor(Date.now() / 1000);
+      while (Math.floor(Date.now() / 1000) === s0) {}
+      __ct.v(F, 4, "b", x + 1); return __ct.r(__ct_s, x);`, 1)}
+    slow(1); slow(2);
+  `);
+  const lines = r.text.split("\n").filter((l) => l !== "");
+  const big = (line, key) => BigInt(line.match(new RegExp(`"${key}":(\\d+)`))[1]);
+  assert.equal(lines.length, 6);
+  for (let i = 0; i < 6; i += 3) {
+    const [a, b, sp] = lines.slice(i, i + 3);
+    const [ea, eb, es] = [a, b, sp].map((l) => JSON.parse(l));
+    assert.deepEqual([ea.name, eb.name, es.type], ["a", "b", "span"]);
+    const start = big(sp, "start_unix_ns");
+    const ta = big(a, "time_unix_ns");
+    const tb = big(b, "time_unix_ns");
+    assert.ok(start <= ta && ta < tb && tb <= start + BigInt(es.duration_ns));
+    assert.ok(tb / 1000000000n > ta / 1000000000n, "the events are in different seconds");
+    assert.equal(ea.span_id, es.span_id);
+    assert.equal(eb.span_id, es.span_id);
+  }
+});
+
 test("values: capped at value_cap characters, big containers cut while formatted", () => {
   const r = run(`
     __ct.v(F, 1, "long", "x".repeat(100000));

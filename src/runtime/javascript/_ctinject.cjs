@@ -177,6 +177,14 @@ function flat(str) {
     flatSink ^= str | 0; // (ToNumber makes V8 copy a string into one piece)
     return str;
 }
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function piece(str) {
+    const w = new Int32Array((str.length + 3) >> 2);
+    const b = new Uint8Array(w.buffer);
+    for (let i = 0; i < str.length; i++)
+        b[i] = str.charCodeAt(i);
+    return { n: str.length, w };
+}
 // an ASCII string's bytes
 function bytes(str) {
     const b = new Uint8Array(str.length);
@@ -555,6 +563,7 @@ function makeOnCore(tracePath) {
     }
     // 9 decimal digits of n (0 <= n < 10^9) at p
     function put9(p, n) {
+        n |= 0; // (int32 arithmetic from here)
         const d = dv;
         const a = (n / 10000000) | 0; // the first 2
         n -= a * 10000000;
@@ -569,39 +578,35 @@ function makeOnCore(tracePath) {
     }
     // an int32 as a JSON string literal (as qint writes it), at the end
     function putQint(n) {
+        n |= 0;
         const o = ob;
         let p = outLen;
         o[p++] = 34; // "
         if (n < 0) {
             o[p++] = 45; // -
-            n = -n; // (2^31 too: the digits below need only n / 10 < 2^31)
+            n = -n; // (2^31 too: the digits below need only n / 100 < 2^31)
         }
-        let len = 1;
-        for (let m = n; m >= 10; m = (m / 10) | 0)
-            len++;
-        let i = p + len - 1;
-        p += len;
-        do {
-            const d = (n / 10) | 0;
-            o[i--] = 48 + n - d * 10;
-            n = d;
-        } while (n !== 0);
-        o[p++] = 34;
         outLen = p;
+        putUint(n);
+        o[outLen++] = 34;
     }
-    // a non-negative int32's digits, at the end
+    // a non-negative integer below 2^31 (or 2^31), at the end
     function putUint(n) {
-        const o = ob;
-        let len = 1;
-        for (let m = n; m >= 10; m = (m / 10) | 0)
-            len++;
-        let i = outLen + len - 1;
-        outLen += len;
-        do {
-            const d = (n / 10) | 0;
-            o[i--] = 48 + n - d * 10;
-            n = d;
-        } while (n !== 0);
+        const len = n < 100000 ? (n < 100 ? (n < 10 ? 1 : 2) : (n < 1000 ? 3 : n < 10000 ? 4 : 5))
+            : (n < 10000000 ? (n < 1000000 ? 6 : 7) : (n < 100000000 ? 8 : n < 1000000000 ? 9 : 10));
+        const d2 = dv;
+        let i = outLen + len;
+        outLen = i;
+        while (n >= 100) {
+            const h = (n / 100) | 0;
+            i -= 2;
+            d2.setUint16(i, DEC2[n - h * 100], true);
+            n = h;
+        }
+        if (n >= 10)
+            d2.setUint16(i - 2, DEC2[n], true);
+        else
+            ob[i - 1] = 48 + n;
     }
     // an ASCII string, at the end
     function putStr(str) {
@@ -626,6 +631,16 @@ function makeOnCore(tracePath) {
         ob.set(b, outLen);
         outLen += b.length;
     }
+    // a short piece, at the end, four bytes at a time (cheaper than set()
+    // for a few words; it writes up to 3 bytes past its end: room for them)
+    function putPiece(pc) {
+        const d = dv;
+        const w = pc.w;
+        const p = outLen;
+        for (let i = 0; i < w.length; i++)
+            d.setInt32(p + (i << 2), w[i], LE);
+        outLen = p + pc.n;
+    }
     // ------------------------------------------------------------ clocks, ids, line pieces
     const END = flat(SCHEMA_TAIL + "}\n"); // a point event's line's end
     const END_OK = flat(',"status":"ok","exception":null' + END); // ... a span's that returned
@@ -633,11 +648,11 @@ function makeOnCore(tracePath) {
     const K_DUR = ',"duration_ns":';
     const K_ARGS = ',"args":';
     const K_RET = ',"return":';
-    const END_B = bytes(END);
+    const END_P = piece(END);
     const END_OK_B = bytes(END_OK);
-    const K_ARGS_B = bytes(K_ARGS);
-    const K_RET_B = bytes(K_RET);
-    const K_ARET_B = bytes("}" + K_RET);
+    const K_ARGS_P = piece(K_ARGS);
+    const K_RET_P = piece(K_RET);
+    const K_ARET_P = piece("}" + K_RET);
     const Z8 = "00000000"; // room for 8 digits
     const Z9 = "000000000";
     // Integers as text from tables of three digits: V8's own conversion keeps
@@ -1597,7 +1612,9 @@ function makeOnCore(tracePath) {
         }
         const tpl = sp.pc8 === 0 ? info.tn : info.tp;
         const aj = sp.aj;
-        const need = tpl.length + 48 + aj.length + (aj === "" ? quickLen(sp.av) : 0) +
+        // (the duration's digits, the pieces' words, the arguments, ...)
+        const need = tpl.length + 24 + K_ARGS.length + K_ARET_P.n +
+            (aj === "" ? info.keys[0][0].length + quickLen(sp.av) : aj.length) +
             (ret === null ? quickLen(rv) : ret.length) + (end === null ? END_OK_B.length : end.length);
         if (outLen + need > ob.length)
             grow(need);
@@ -1620,16 +1637,16 @@ function makeOnCore(tracePath) {
         if (aj === "") {
             let ah = info.ah;
             if (ah === null)
-                ah = info.ah = bytes(K_ARGS + info.keys[0][0]);
-            putBytes(ah);
+                ah = info.ah = piece(K_ARGS + info.keys[0][0]);
+            putPiece(ah);
             putQuick(sp.av);
-            putBytes(K_ARET_B);
+            putPiece(K_ARET_P);
             sp.av = undefined;
         }
         else {
-            putBytes(K_ARGS_B);
+            putPiece(K_ARGS_P);
             putText(aj);
-            putBytes(K_RET_B);
+            putPiece(K_RET_P);
         }
         if (ret === null)
             putQuick(rv);
@@ -1653,7 +1670,7 @@ function makeOnCore(tracePath) {
             site.vt = bytes(K_VT + Z9 + K_TR + Z8 + K_SI + Z8 + site.midQ);
         }
         const tpl = site.vt;
-        const need = tpl.length + (text === null ? quickLen(v) : text.length) + END_B.length;
+        const need = tpl.length + (text === null ? quickLen(v) : text.length) + END_P.n + 4;
         if (outLen + need > ob.length)
             grow(need);
         const p = outLen;
@@ -1668,7 +1685,7 @@ function makeOnCore(tracePath) {
             putQuick(v);
         else
             putText(text);
-        putBytes(END_B);
+        putPiece(END_P);
         if (outLen >= WRITE_BYTES || t >= due)
             flush();
     }
@@ -1792,6 +1809,11 @@ function makeOnCore(tracePath) {
         let ln = null;
         let lk = null;
         let linfo = null;
+        // the last variable's site
+        let lvFile = null;
+        let lvLine = -1;
+        let lvName = null;
+        let lvSite = null;
         function fnInfo(file, line, name, kind, params) {
             const fi = fileOf(A, file);
             let info = fi.fns.get(line);
@@ -1948,10 +1970,20 @@ function makeOnCore(tracePath) {
             return c;
         }
         function varOne(st, file, line, name, value) {
-            const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
-            let site = fi.vs.get(line);
-            if (site === undefined || site.name !== name)
-                site = varSite(fi, line, name, site);
+            let site;
+            if (line === lvLine && name === lvName && file === lvFile) {
+                site = lvSite;
+            }
+            else {
+                const fi = file === A.lastFile ? A.lastFi : fileOf(A, file);
+                site = fi.vs.get(line);
+                if (site === undefined || site.name !== name)
+                    site = varSite(fi, line, name, site);
+                lvFile = file;
+                lvLine = line;
+                lvName = name;
+                lvSite = site;
+            }
             if (countInSpan(st, site) > site.cap) {
                 st.over = true;
             }

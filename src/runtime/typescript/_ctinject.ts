@@ -329,6 +329,19 @@ function flat(str: string): string {
   return str;
 }
 
+// a short ASCII string's bytes as 32-bit words (in the platform's order)
+interface Piece {
+  n: number;
+  w: Int32Array;
+}
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function piece(str: string): Piece {
+  const w = new Int32Array((str.length + 3) >> 2);
+  const b = new Uint8Array(w.buffer);
+  for (let i = 0; i < str.length; i++) b[i] = str.charCodeAt(i);
+  return { n: str.length, w };
+}
+
 // an ASCII string's bytes
 function bytes(str: string): Uint8Array {
   const b = new Uint8Array(str.length);
@@ -372,7 +385,7 @@ class FnInfo {
   declare tp: Uint8Array | null;
   declare tsec: string | null;
   declare tpfx: string;
-  declare ah: Uint8Array | null;
+  declare ah: Piece | null;
   declare keys: Array<[string, boolean, boolean]>;
   declare nkeys: number;
   declare hasRest: boolean;
@@ -768,6 +781,7 @@ function makeOnCore(tracePath: string): Core | null {
   }
   // 9 decimal digits of n (0 <= n < 10^9) at p
   function put9(p: number, n: number): void {
+    n |= 0; // (int32 arithmetic from here)
     const d = dv;
     const a = (n / 10000000) | 0;    // the first 2
     n -= a * 10000000;
@@ -782,37 +796,33 @@ function makeOnCore(tracePath: string): Core | null {
   }
   // an int32 as a JSON string literal (as qint writes it), at the end
   function putQint(n: number): void {
+    n |= 0;
     const o = ob;
     let p = outLen;
     o[p++] = 34; // "
     if (n < 0) {
       o[p++] = 45; // -
-      n = -n;      // (2^31 too: the digits below need only n / 10 < 2^31)
+      n = -n;      // (2^31 too: the digits below need only n / 100 < 2^31)
     }
-    let len = 1;
-    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
-    let i = p + len - 1;
-    p += len;
-    do {
-      const d = (n / 10) | 0;
-      o[i--] = 48 + n - d * 10;
-      n = d;
-    } while (n !== 0);
-    o[p++] = 34;
     outLen = p;
+    putUint(n);
+    o[outLen++] = 34;
   }
-  // a non-negative int32's digits, at the end
+  // a non-negative integer below 2^31 (or 2^31), at the end
   function putUint(n: number): void {
-    const o = ob;
-    let len = 1;
-    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
-    let i = outLen + len - 1;
-    outLen += len;
-    do {
-      const d = (n / 10) | 0;
-      o[i--] = 48 + n - d * 10;
-      n = d;
-    } while (n !== 0);
+    const len = n < 100000 ? (n < 100 ? (n < 10 ? 1 : 2) : (n < 1000 ? 3 : n < 10000 ? 4 : 5))
+      : (n < 10000000 ? (n < 1000000 ? 6 : 7) : (n < 100000000 ? 8 : n < 1000000000 ? 9 : 10));
+    const d2 = dv;
+    let i = outLen + len;
+    outLen = i;
+    while (n >= 100) {
+      const h = (n / 100) | 0;
+      i -= 2;
+      d2.setUint16(i, DEC2[n - h * 100]!, true);
+      n = h;
+    }
+    if (n >= 10) d2.setUint16(i - 2, DEC2[n]!, true);
+    else ob[i - 1] = 48 + n;
   }
   // an ASCII string, at the end
   function putStr(str: string): void {
@@ -834,6 +844,15 @@ function makeOnCore(tracePath: string): Core | null {
     ob.set(b, outLen);
     outLen += b.length;
   }
+  // a short piece, at the end, four bytes at a time (cheaper than set()
+  // for a few words; it writes up to 3 bytes past its end: room for them)
+  function putPiece(pc: Piece): void {
+    const d = dv;
+    const w = pc.w;
+    const p = outLen;
+    for (let i = 0; i < w.length; i++) d.setInt32(p + (i << 2), w[i]!, LE);
+    outLen = p + pc.n;
+  }
 
   // ------------------------------------------------------------ clocks, ids, line pieces
 
@@ -843,11 +862,11 @@ function makeOnCore(tracePath: string): Core | null {
   const K_DUR = ',"duration_ns":';
   const K_ARGS = ',"args":';
   const K_RET = ',"return":';
-  const END_B = bytes(END);
+  const END_P = piece(END);
   const END_OK_B = bytes(END_OK);
-  const K_ARGS_B = bytes(K_ARGS);
-  const K_RET_B = bytes(K_RET);
-  const K_ARET_B = bytes("}" + K_RET);
+  const K_ARGS_P = piece(K_ARGS);
+  const K_RET_P = piece(K_RET);
+  const K_ARET_P = piece("}" + K_RET);
   const Z8 = "00000000";  // room for 8 digits
   const Z9 = "000000000";
 
@@ -1737,7 +1756,9 @@ function makeOnCore(tracePath: string): Core | null {
     }
     const tpl = sp.pc8 === 0 ? info.tn! : info.tp!;
     const aj = sp.aj;
-    const need = tpl.length + 48 + aj.length + (aj === "" ? quickLen(sp.av) : 0) +
+    // (the duration's digits, the pieces' words, the arguments, ...)
+    const need = tpl.length + 24 + K_ARGS.length + K_ARET_P.n +
+      (aj === "" ? info.keys[0]![0].length + quickLen(sp.av) : aj.length) +
       (ret === null ? quickLen(rv) : ret.length) + (end === null ? END_OK_B.length : end.length);
     if (outLen + need > ob.length) grow(need);
     const p = outLen;
@@ -1755,15 +1776,15 @@ function makeOnCore(tracePath: string): Core | null {
     else putStr(d > 0 ? String(d) : "0");
     if (aj === "") {
       let ah = info.ah;
-      if (ah === null) ah = info.ah = bytes(K_ARGS + info.keys[0]![0]);
-      putBytes(ah);
+      if (ah === null) ah = info.ah = piece(K_ARGS + info.keys[0]![0]);
+      putPiece(ah);
       putQuick(sp.av);
-      putBytes(K_ARET_B);
+      putPiece(K_ARET_P);
       sp.av = undefined;
     } else {
-      putBytes(K_ARGS_B);
+      putPiece(K_ARGS_P);
       putText(aj);
-      putBytes(K_RET_B);
+      putPiece(K_RET_P);
     }
     if (ret === null) putQuick(rv);
     else putText(ret);
@@ -1783,7 +1804,7 @@ function makeOnCore(tracePath: string): Core | null {
       site.vt = bytes(K_VT + Z9 + K_TR + Z8 + K_SI + Z8 + site.midQ);
     }
     const tpl = site.vt!;
-    const need = tpl.length + (text === null ? quickLen(v) : text.length) + END_B.length;
+    const need = tpl.length + (text === null ? quickLen(v) : text.length) + END_P.n + 4;
     if (outLen + need > ob.length) grow(need);
     const p = outLen;
     ob.set(tpl, p);
@@ -1795,7 +1816,7 @@ function makeOnCore(tracePath: string): Core | null {
     outLen = p + tpl.length;
     if (text === null) putQuick(v);
     else putText(text);
-    putBytes(END_B);
+    putPiece(END_P);
     if (outLen >= WRITE_BYTES || t >= due) flush();
   }
 
@@ -1914,6 +1935,11 @@ function makeOnCore(tracePath: string): Core | null {
     let ln: string | null = null;
     let lk: string | null = null;
     let linfo: FnInfo | null = null;
+    // the last variable's site
+    let lvFile: unknown = null;
+    let lvLine = -1;
+    let lvName: unknown = null;
+    let lvSite: Site | null = null;
 
     function fnInfo(file: string, line: number, name: string, kind: string, params: string): FnInfo {
       const fi = fileOf(A, file);
@@ -2062,9 +2088,18 @@ function makeOnCore(tracePath: string): Core | null {
     }
 
     function varOne(st: SpanState, file: unknown, line: number, name: unknown, value: unknown): void {
-      const fi = file === A.lastFile ? A.lastFi! : fileOf(A, file);
-      let site = fi.vs.get(line);
-      if (site === undefined || site.name !== name) site = varSite(fi, line, name, site);
+      let site: Site | undefined;
+      if (line === lvLine && name === lvName && file === lvFile) {
+        site = lvSite!;
+      } else {
+        const fi = file === A.lastFile ? A.lastFi! : fileOf(A, file);
+        site = fi.vs.get(line);
+        if (site === undefined || site.name !== name) site = varSite(fi, line, name, site);
+        lvFile = file;
+        lvLine = line;
+        lvName = name;
+        lvSite = site;
+      }
       if (countInSpan(st, site) > site.cap) {
         st.over = true;
       } else if (site.left !== 0) {
