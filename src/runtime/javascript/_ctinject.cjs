@@ -238,6 +238,8 @@ class FnInfo {
         this.tsec = null;
         this.tpfx = "";
         this.ah = null; // ',"args":' and the lone parameter's key (with av)
+        this.tro = 0; // where the root's id goes in tn and tp
+        this.tco = 0; // ... the span's own (its parent's: 8 + K_PA's length later, in tp)
         // [JSON key with "{" or "," before it, redacted, rest parameter]
         const names = typeof params === "string" && params !== ""
             ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
@@ -279,6 +281,8 @@ class Site {
         this.vsec = null;
         this.vpfx = "";
         this.vo = 0;
+        this.vro = 0; // ... the root's id at vro, the span's at vco
+        this.vco = 0;
         this.cap = cfg.maxSite;
         this.left = cfg.maxProc || -1; // events the process may still write; -1: no limit
         this.omitted = 0;
@@ -653,6 +657,8 @@ function makeOnCore(tracePath) {
     const K_ARGS_P = piece(K_ARGS);
     const K_RET_P = piece(K_RET);
     const K_ARET_P = piece("}" + K_RET);
+    const K_PA_LEN = 8 + '","parent_id":"'.length + 8; // from a span's id to its parent's (see newPrefix)
+    const K_DUR_LEN = K_DUR.length + 9; // from a span's start time to the end of tn, tp
     const Z8 = "00000000"; // room for 8 digits
     const Z9 = "000000000";
     // Integers as text from tables of three digits: V8's own conversion keeps
@@ -1609,6 +1615,9 @@ function makeOnCore(tracePath) {
             info.tpfx = PFX;
             info.tn = bytes(K_SH + Z8 + K_SI + Z8 + K_PN + info.mid + secStr + Z9 + K_DUR);
             info.tp = bytes(K_SH + Z8 + K_SI + Z8 + K_PA + Z8 + '"' + info.mid + secStr + Z9 + K_DUR);
+            // (offsets computed here: the pieces' strings have several shapes in V8)
+            info.tro = K_SH.length;
+            info.tco = info.tro + 8 + K_SI.length;
         }
         const tpl = sp.pc8 === 0 ? info.tn : info.tp;
         const aj = sp.aj;
@@ -1621,13 +1630,12 @@ function makeOnCore(tracePath) {
         const p = outLen;
         ob.set(tpl, p);
         const n = tpl.length;
-        const rp = p + K_SH.length;
-        putHex8(rp, sp.r8);
-        const cp = rp + 8 + K_SI.length;
+        putHex8(p + info.tro, sp.r8);
+        const cp = p + info.tco;
         putHex8(cp, sp.c8);
         if (sp.pc8 !== 0)
-            putHex8(cp + 8 + K_PA.length, sp.pc8);
-        put9(p + n - K_DUR.length - 9, low);
+            putHex8(cp + K_PA_LEN, sp.pc8);
+        put9(p + n - K_DUR_LEN, low);
         outLen = p + n;
         const d = t1 - sp.t0;
         if (d > 0 && d < 2147483648)
@@ -1667,6 +1675,8 @@ function makeOnCore(tracePath) {
             site.vsec = secStr;
             site.vpfx = PFX;
             site.vo = K_VT.length;
+            site.vro = site.vo + 9 + K_TR.length;
+            site.vco = site.vro + 8 + K_SI.length;
             site.vt = bytes(K_VT + Z9 + K_TR + Z8 + K_SI + Z8 + site.midQ);
         }
         const tpl = site.vt;
@@ -1675,11 +1685,9 @@ function makeOnCore(tracePath) {
             grow(need);
         const p = outLen;
         ob.set(tpl, p);
-        const vo = site.vo;
-        put9(p + vo, low);
-        const rp = p + vo + 9 + K_TR.length;
-        putHex8(rp, st.r8);
-        putHex8(rp + 8 + K_SI.length, st.c8);
+        put9(p + site.vo, low);
+        putHex8(p + site.vro, st.r8);
+        putHex8(p + site.vco, st.c8);
         outLen = p + tpl.length;
         if (text === null)
             putQuick(v);

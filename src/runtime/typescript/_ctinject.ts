@@ -386,6 +386,8 @@ class FnInfo {
   declare tsec: string | null;
   declare tpfx: string;
   declare ah: Piece | null;
+  declare tro: number;
+  declare tco: number;
   declare keys: Array<[string, boolean, boolean]>;
   declare nkeys: number;
   declare hasRest: boolean;
@@ -422,6 +424,8 @@ class FnInfo {
     this.tsec = null;
     this.tpfx = "";
     this.ah = null;       // ',"args":' and the lone parameter's key (with av)
+    this.tro = 0;         // where the root's id goes in tn and tp
+    this.tco = 0;         // ... the span's own (its parent's: 8 + K_PA's length later, in tp)
     // [JSON key with "{" or "," before it, redacted, rest parameter]
     const names = typeof params === "string" && params !== ""
       ? params.split(",").map((x) => x.trim()).filter((x) => x !== "") : [];
@@ -460,6 +464,8 @@ class Site {
   declare vsec: string | null;
   declare vpfx: string;
   declare vo: number;
+  declare vro: number;
+  declare vco: number;
   declare cap: number;
   declare left: number;
   declare omitted: number;
@@ -484,6 +490,8 @@ class Site {
     this.vsec = null;
     this.vpfx = "";
     this.vo = 0;
+    this.vro = 0;       // ... the root's id at vro, the span's at vco
+    this.vco = 0;
     this.cap = cfg.maxSite;
     this.left = cfg.maxProc || -1; // events the process may still write; -1: no limit
     this.omitted = 0;
@@ -867,6 +875,8 @@ function makeOnCore(tracePath: string): Core | null {
   const K_ARGS_P = piece(K_ARGS);
   const K_RET_P = piece(K_RET);
   const K_ARET_P = piece("}" + K_RET);
+  const K_PA_LEN = 8 + '","parent_id":"'.length + 8;  // from a span's id to its parent's (see newPrefix)
+  const K_DUR_LEN = K_DUR.length + 9;                   // from a span's start time to the end of tn, tp
   const Z8 = "00000000";  // room for 8 digits
   const Z9 = "000000000";
 
@@ -1753,6 +1763,9 @@ function makeOnCore(tracePath: string): Core | null {
       info.tpfx = PFX;
       info.tn = bytes(K_SH + Z8 + K_SI + Z8 + K_PN + info.mid + secStr + Z9 + K_DUR);
       info.tp = bytes(K_SH + Z8 + K_SI + Z8 + K_PA + Z8 + '"' + info.mid + secStr + Z9 + K_DUR);
+      // (offsets computed here: the pieces' strings have several shapes in V8)
+      info.tro = K_SH.length;
+      info.tco = info.tro + 8 + K_SI.length;
     }
     const tpl = sp.pc8 === 0 ? info.tn! : info.tp!;
     const aj = sp.aj;
@@ -1764,12 +1777,11 @@ function makeOnCore(tracePath: string): Core | null {
     const p = outLen;
     ob.set(tpl, p);
     const n = tpl.length;
-    const rp = p + K_SH.length;
-    putHex8(rp, sp.r8);
-    const cp = rp + 8 + K_SI.length;
+    putHex8(p + info.tro, sp.r8);
+    const cp = p + info.tco;
     putHex8(cp, sp.c8);
-    if (sp.pc8 !== 0) putHex8(cp + 8 + K_PA.length, sp.pc8);
-    put9(p + n - K_DUR.length - 9, low);
+    if (sp.pc8 !== 0) putHex8(cp + K_PA_LEN, sp.pc8);
+    put9(p + n - K_DUR_LEN, low);
     outLen = p + n;
     const d = t1 - sp.t0;
     if (d > 0 && d < 2147483648) putUint(d);
@@ -1801,6 +1813,8 @@ function makeOnCore(tracePath: string): Core | null {
       site.vsec = secStr;
       site.vpfx = PFX;
       site.vo = K_VT.length;
+      site.vro = site.vo + 9 + K_TR.length;
+      site.vco = site.vro + 8 + K_SI.length;
       site.vt = bytes(K_VT + Z9 + K_TR + Z8 + K_SI + Z8 + site.midQ);
     }
     const tpl = site.vt!;
@@ -1808,11 +1822,9 @@ function makeOnCore(tracePath: string): Core | null {
     if (outLen + need > ob.length) grow(need);
     const p = outLen;
     ob.set(tpl, p);
-    const vo = site.vo;
-    put9(p + vo, low);
-    const rp = p + vo + 9 + K_TR.length;
-    putHex8(rp, st.r8);
-    putHex8(rp + 8 + K_SI.length, st.c8);
+    put9(p + site.vo, low);
+    putHex8(p + site.vro, st.r8);
+    putHex8(p + site.vco, st.c8);
     outLen = p + tpl.length;
     if (text === null) putQuick(v);
     else putText(text);
