@@ -3063,6 +3063,28 @@ class TestOpenTelemetrySettings(RuntimeCase):
                               "CTINJECT_OTLP_ENDPOINT": "http://c:1/v1/traces"}),
                          ("http://c:1/v1/traces", "CTINJECT_OTLP_ENDPOINT"))
 
+    def test_otel_sdk_disabled_and_traces_exporter_none(self):
+        # OTEL_SDK_DISABLED=true turned CTINJECT_OTLP_ENDPOINT off too (ctinject
+        # is not the SDK: it now turns off only the OTEL_* endpoints), and
+        # OTEL_TRACES_EXPORTER=none did not keep the OTEL_* endpoints from use.
+        rt = self.rt
+        self.addCleanup(setattr, rt._X, "url", None)
+        ours = {"CTINJECT_OTLP_ENDPOINT": "http://c:1"}
+        inherited = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://o:2"}
+        for extra, want in [
+                ({}, "http://o:2/v1/traces"),
+                ({"OTEL_SDK_DISABLED": "true"}, None),
+                ({"OTEL_SDK_DISABLED": "false"}, "http://o:2/v1/traces"),
+                ({"OTEL_TRACES_EXPORTER": "none"}, None),
+                ({"OTEL_TRACES_EXPORTER": "console"}, None),
+                ({"OTEL_TRACES_EXPORTER": "console, OTLP"}, "http://o:2/v1/traces")]:
+            env = dict(inherited, **extra)
+            self.assertEqual(rt._export_configure(env, "auto"), want is not None, extra)
+            self.assertEqual(rt._X.url, want, extra)
+            env.update(ours)
+            self.assertTrue(rt._export_configure(env, "auto"), extra)
+            self.assertEqual(rt._X.url, "http://c:1/v1/traces", extra)
+
     def test_headers_timeout_and_resource(self):
         from urllib.parse import unquote
         rt = self.rt
@@ -3087,6 +3109,7 @@ class TestOpenTelemetrySettings(RuntimeCase):
         self.addCleanup(setattr, x, "url", None)
         x.reset()
         x.url = "http://127.0.0.1:9/v1/traces"  # nothing is sent: no thread runs here
+        x.running = True  # (as if it ran: _export_put starts none)
         span = rt._SPAN_PREFIX + '"trace_id":"t"}\n'
         var = '{"v":1,"type":"var","span_id":"s"}\n'
         chunk = [span, var, var, var]
@@ -3129,6 +3152,59 @@ class TestOpenTelemetrySettings(RuntimeCase):
             {"key": "exception.escaped", "value": {"boolValue": True}}]})
 
 
+class LocalReceiver(object):
+    """An OTLP/HTTP receiver in this process (stdlib only): answers 200 to
+    each POST, keeps the spans posted (gunzipped JSON) and touches
+    `self.posted` (a file) after each answer."""
+
+    def __init__(self, directory):
+        import gzip
+        import http.server
+        self.posted = os.path.join(directory, "posted")
+        self.spans = []
+        rx = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                req = json.loads(gzip.decompress(body).decode("utf-8"))
+                for rs in req["resourceSpans"]:
+                    for ss in rs["scopeSpans"]:
+                        rx.spans.extend(ss["spans"])
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+                self.wfile.flush()
+                with open(rx.posted, "a") as f:
+                    f.write("x")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def span_args(self, name):
+        """The recorded arguments of the spans posted with that name."""
+        out = []
+        for s in self.spans:
+            if s["name"] == name:
+                out.append({a["key"][len("ctinject.args."):]: a["value"]["stringValue"]
+                            for a in s["attributes"] if a["key"].startswith("ctinject.args.")})
+        return out
+
+
 class TestSubprocesses(unittest.TestCase):
     """Behaviour that needs a process of its own: fork, exit, several packages."""
 
@@ -3152,15 +3228,15 @@ class TestSubprocesses(unittest.TestCase):
                     % name)
             f.write(textwrap.dedent(body))
 
-    def run_script(self, script, trace=True, trace_file=None):
-        env = dict(os.environ)
-        env.pop("CTINJECT_DISABLE", None)
-        env.pop("CTINJECT_TRACE_FILE", None)
+    def run_script(self, script, trace=True, trace_file=None, env=None, timeout=60):
+        extra = env
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CTINJECT_", "OTEL_"))}
         if trace:
             env["CTINJECT_TRACE_FILE"] = trace_file or self.trace
+        env.update(extra or {})
         p = subprocess.run([sys.executable, "-W", "error", "-c", textwrap.dedent(script)],
                            cwd=self.dir, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
@@ -3185,17 +3261,154 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(count, "0")
         self.assertFalse({"gzip", "http.client", "urllib.parse", "socket", "opentelemetry"}
                          & set(eval(mods)), mods)
-        # Configured: one bare thread, which threading does not list.
+        # Configured: no thread until a span is handed to the export, then
+        # one bare thread, which threading does not list.
+        rx, env = self.exporting()
         out = self.run_script("""
             import os, threading, time, _thread
-            os.environ["CTINJECT_OTLP_ENDPOINT"] = "http://127.0.0.1:9"
             from app import mod
+            before = _thread._count()
+            mod.work(3)
             deadline = time.monotonic() + 30
             while not _thread._count() and time.monotonic() < deadline:
                 time.sleep(0.01)  # (counted once it runs)
-            print(_thread._count(), threading.active_count())
-            """, trace=False)
-        self.assertEqual(out, "1 1\n")
+            print(before, _thread._count(), threading.active_count())
+            """, trace=False, env=env)
+        self.assertEqual(out, "0 1 1\n")
+
+    EXPORT_BODY = """
+        @_ct.fn(2)
+        def work(n):
+            for i in _ct.loop(3, "i", range(n)):
+                leaf(i)
+            return n
+
+        @_ct.fn(8)
+        def leaf(n):
+            return n
+        """
+
+    # The export thread ends when idle: wait for that (about 2 s).
+    WAIT_IDLE = """
+        def wait_idle():
+            import os, time, _thread
+            deadline = time.monotonic() + 20
+            while not os.path.exists(os.environ["POSTED"]) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            deadline = time.monotonic() + 8
+            while _thread._count() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return os.path.exists(os.environ["POSTED"]), _thread._count()
+        """
+
+    def exporting(self):
+        rx = LocalReceiver(self.dir)
+        self.addCleanup(rx.close)
+        return rx, {"CTINJECT_OTLP_ENDPOINT": rx.url, "POSTED": rx.posted}
+
+    def test_the_export_thread_imports_nothing(self):
+        # Bug A: the export thread imported gzip and http.client when it first
+        # sent; a fork during that import left the module's import lock held
+        # in the child, whose next import of it hung forever. Everything is
+        # now imported by the thread that configures export.
+        self.package("app", self.EXPORT_BODY)
+        rx, env = self.exporting()
+        out = self.run_script(textwrap.dedent(self.WAIT_IDLE) + textwrap.dedent("""
+            import sys, threading
+            MAIN = threading.get_ident()
+            elsewhere = []
+            class Spy(object):
+                def find_spec(self, name, path=None, target=None):
+                    if threading.get_ident() != MAIN:
+                        elsewhere.append(name)
+                    return None
+            sys.meta_path.insert(0, Spy())
+            from app import mod
+            mod.work(3)
+            print(wait_idle(), sorted(set(elsewhere)))
+            """), trace=False, env=env)
+        self.assertEqual(out, "(True, 0) []\n")
+        self.assertEqual(sorted(a["n"] for a in rx.span_args("leaf")), ["0", "1", "2"])
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+    def test_a_fork_while_export_is_idle_does_not_warn(self):
+        # Bug B: the export thread, started at import and never ended, made
+        # every os.fork() on CPython 3.12+ warn (DeprecationWarning: the
+        # process is multi-threaded). It now starts with the first span and
+        # ends when idle, and starts again for the next one.
+        self.package("app", self.EXPORT_BODY)
+        rx, env = self.exporting()
+        out = self.run_script(textwrap.dedent(self.WAIT_IDLE) + textwrap.dedent("""
+            import os, warnings, _thread
+            from app import mod
+            mod.work(2)
+            print(wait_idle())
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            print(_thread._count(), [str(w.message) for w in caught])
+            os.remove(os.environ["POSTED"])
+            mod.leaf(7)
+            print(wait_idle())
+            """), trace=False, env=env)
+        self.assertEqual(out, "(True, 0)\n0 []\n(True, 0)\n")
+        self.assertEqual(sorted(a["n"] for a in rx.span_args("leaf")), ["0", "1", "7"])
+
+    def test_turning_the_bridge_on_never_waits_for_the_writers_lock(self):
+        # Suspicion 1: the bridge, found at a span's start, flushed with the
+        # blocking _flush(): a span started while this very thread held the
+        # writer's lock (a signal handler or a finalizer run inside a flush)
+        # deadlocked. It now takes the lock without waiting, and a later span
+        # turns the bridge on. (A stand-in for the OpenTelemetry API and SDK.)
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                return n
+            """)
+        out = self.run_script("""
+            import sys, types
+            otel = types.ModuleType("opentelemetry")
+            trace = types.ModuleType("opentelemetry.trace")
+            context = types.ModuleType("opentelemetry.context")
+            ended = []
+            class Span(object):
+                def __init__(self, name):
+                    self.name = name
+                def set_attributes(self, a):
+                    pass
+                def end(self, end_time=None):
+                    ended.append(self.name)
+            class Tracer(object):
+                def start_span(self, name, context=None, kind=None, start_time=None):
+                    return Span(name)
+            class Provider(object):
+                def get_tracer(self, name, version=None):
+                    return Tracer()
+            trace.ProxyTracerProvider = type("ProxyTracerProvider", (), {})
+            trace.NoOpTracerProvider = type("NoOpTracerProvider", (), {})
+            trace.SpanKind = types.SimpleNamespace(INTERNAL=1)
+            trace.get_tracer_provider = Provider
+            INVALID = object()
+            trace.get_current_span = lambda: INVALID
+            trace.set_span_in_context = lambda span: {"span": span}
+            context.attach = lambda ctx: object()
+            context.detach = lambda token: None
+            context.get_value = lambda key: None
+            context._SUPPRESS_INSTRUMENTATION_KEY = "suppress"
+            sys.modules.update({"opentelemetry": otel, "opentelemetry.trace": trace,
+                                "opentelemetry.context": context})
+            from app import mod
+            rt = sys.modules["__ctinject_runtime_v2__"]
+            with rt._W.lock:
+                mod.work(1)
+            mod.work(2)
+            print(ended)
+            """, timeout=30)
+        self.assertEqual(out, "['work']\n")
+        self.assertEqual([e["args"]["n"] for e in read_events(self.trace)], ["1", "2"])
 
     def test_an_unwritable_trace_file_is_said_once_at_start_up(self):
         # Every event used to be lost without a word. The trace path here

@@ -206,7 +206,9 @@ def _decide():
         on = _open_or_warn(_W)
     on = on or keep_on
     if export:
-        _export_start()
+        # The export thread starts with the first lines handed over (see
+        # _export_put): the next event makes the writer take its buffer.
+        _W.due = _W.duew = 0
     _S.on = on
     _S.seek = on and mode in ("auto", "bridge") and not _S.otel
     _S.hook = _S.otel or (_S.seek and "opentelemetry.trace" in _modules)
@@ -268,12 +270,19 @@ def _flush_locked(w):
             w.eager = True  # (see _mp_spawned: a child not known at import)
         w.due = _perf_ns() + _FLUSH_NS
         w.duew = _time_ns() + _FLUSH_NS
+    x = _X
     if not buf:
+        if x.url is not None and x.accepting and not x.running:
+            w.due = w.duew = 0  # (the next event hands its line over: see below)
         return
     lines = buf[:]
     del buf[:len(lines)]
-    if _X.url is not None:
+    if x.url is not None:
         _export_put(lines)
+        if x.accepting and not x.running:
+            # No export thread (it ended when idle, or this is os.fork()):
+            # the next event hands its line over at once, which starts one.
+            w.due = w.duew = 0
     elif _S.seek and not _S.hook and "opentelemetry.trace" in _modules:
         _S.hook = True  # (nested spans only, so far: see _bridge_start)
     if w.path is None:
@@ -360,7 +369,21 @@ def _flush_due(w):
 
 
 def _before_fork():
+    # The buffer goes out before the fork (the child starts an empty one);
+    # what it hands to live export waits in the queue, with no thread
+    # started now (see _after_fork_parent).
+    _X.forking = True
     _flush()
+
+
+def _after_fork_parent():
+    x = _X
+    x.forking = False
+    if x.url is not None and x.accepting and not x.running:
+        # Not started here: from CPython 3.13 a thread started by this hook
+        # makes this fork warn. The next event hands over the buffer, which
+        # starts it.
+        _W.due = _W.duew = 0
 
 
 def _after_fork_child():
@@ -377,8 +400,12 @@ def _after_fork_child():
     w.exiting = False
     _X.reset()  # the parent's queue is the parent's; this child starts its own thread
     if _S.otel:
-        _X.accepting = False  # (the bridge took over in the parent)
-    _BR.open.clear()
+        _X.accepting = False  # (the bridge took over in the parent: no export, no thread)
+    # The SDK spans open at the fork are the parent's to end: a span of them
+    # that ends in this child (the forking thread's callers) is not bridged
+    # again, and only detaches the OpenTelemetry context it attached, so
+    # that the child's context is put back as the parent's is.
+    _BR.open = {k: (None, o[1], None) for k, o in list(_BR.open.items())}
     w.eager = True
     w.due = _perf_ns() + _FLUSH_NS
     w.duew = _time_ns() + _FLUSH_NS
@@ -2795,6 +2822,7 @@ _RETRY_STATUSES = (429, 502, 503, 504)
 _SPAN_PREFIX = '{"v":1,"type":"span",'
 _POINT_TYPES = frozenset(("var", "branch", "loop", "exception"))
 _OTEL_MODES = ("auto", "bridge", "export", "off")
+_EXPORT_IDLE_S = 2.0           # the export thread ends after this long with nothing to do
 _BRIDGE_CHECK_NS = 100000000  # nested spans look for a configured SDK this often at most
 
 
@@ -2805,14 +2833,31 @@ def _otel_mode(env):
     return m if m in _OTEL_MODES else "auto"
 
 
+def _otel_endpoints_apply(env):
+    """Whether the OTEL_EXPORTER_OTLP_* endpoints are meant for traces:
+    not with OTEL_SDK_DISABLED=true, nor when OTEL_TRACES_EXPORTER names
+    exporters and `otlp` is not among them (`none`, `console`, ...)."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    names = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    return not names or "otlp" in [n.strip() for n in names.split(",")]
+
+
 def _otlp_traces_url(env):
     """The URL to post spans to, and the variable it came from, or (None,
     None). CTINJECT_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT are base
     URLs (v1/traces is appended, unless the path already ends with it);
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is."""
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is. The OTEL_* ones only
+    when _otel_endpoints_apply; CTINJECT_OTLP_ENDPOINT always."""
+    otel = None
     for var, base in (("CTINJECT_OTLP_ENDPOINT", True),
                       ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", False),
                       ("OTEL_EXPORTER_OTLP_ENDPOINT", True)):
+        if var != "CTINJECT_OTLP_ENDPOINT":
+            if otel is None:
+                otel = _otel_endpoints_apply(env)
+            if not otel:
+                break
         url = env.get(var, "").strip()
         if url:
             if base and not url.rstrip("/").endswith("/v1/traces"):
@@ -2860,12 +2905,20 @@ def _say_once(marker, text):
 class _Export(object):
     """Live export's state: the settings, the queue (chunks of lines, as the
     writer takes them) and the counts. `url` is None when export is off."""
-    __slots__ = ("url", "headers", "timeout", "resource", "version", "accepting", "queue",
-                 "queued_lines", "lock", "wake", "closing", "done", "running", "dropped",
-                 "deadline", "pending", "npending", "batch", "taken", "due")
+    __slots__ = ("url", "target", "http", "compress", "headers", "timeout", "resource",
+                 "version", "accepting", "forking", "queue", "queued_lines", "lock", "wake",
+                 "closing", "done", "running", "dropped", "deadline", "pending", "npending",
+                 "batch", "taken", "due")
 
     def __init__(self):
         self.url = None
+        # What the export thread uses, imported by _export_configure (the
+        # thread imports nothing: a fork while it imported would leave the
+        # module's import lock held in the child): (https, host, port, path
+        # and query), http.client, gzip.compress.
+        self.target = None
+        self.http = None
+        self.compress = None
         self.headers = {}
         self.timeout = 10.0
         self.resource = []      # [(key, value)] but process.pid, which is the span's pid
@@ -2875,13 +2928,14 @@ class _Export(object):
     def reset(self):
         """A new queue and thread (at start and in a forked child)."""
         self.accepting = True   # False once the bridge takes over, or after the exit flush
+        self.forking = False    # in os.fork(): no thread starts (see _before_fork)
         self.queue = collections.deque()
         self.queued_lines = 0
         self.lock = threading.Lock()
         self.wake = threading.Event()     # lines were queued, or the process is exiting
         self.closing = threading.Event()  # the process is exiting: send all, by the deadline
         self.done = threading.Event()     # ... sent (or given up)
-        self.running = False    # the export thread was started
+        self.running = False    # the export thread runs (it ends when idle; see _export_loop)
         self.dropped = {}       # reason -> spans not exported
         self.deadline = None    # the exit flush's end (perf counter seconds)
         # The export thread's (or the exit flush's) own: point events waiting
@@ -2904,8 +2958,6 @@ def _export_configure(env, mode):
     x.url = None
     if mode not in ("auto", "export"):
         return False
-    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return False
     url, var = _otlp_traces_url(env)
     if url is None:
         return False
@@ -2919,7 +2971,21 @@ def _export_configure(env, mode):
                       "JSON, so it does not export to %s (set CTINJECT_OTLP_ENDPOINT to an "
                       "OTLP/HTTP endpoint)" % var)
             return False
-    from urllib.parse import unquote
+    # Everything the export thread needs is imported here, on the thread
+    # that configures (at the runtime's import, or in a forked child).
+    from urllib.parse import unquote, urlsplit
+    import gzip
+    import http.client
+    import encodings.idna  # (socket.getaddrinfo encodes the host name with it)
+    u = urlsplit(url)
+    if u.scheme == "https":
+        import ssl  # (http.client has imported it, when it can be)
+    path = u.path or "/"
+    if u.query:
+        path += "?" + u.query
+    x.target = (u.scheme == "https", u.hostname, u.port, path)
+    x.http = http.client
+    x.compress = gzip.compress
     headers = {}
     for var in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
         for k, v in _kv_pairs(env.get(var, ""), unquote):
@@ -2932,14 +2998,21 @@ def _export_configure(env, mode):
     return True
 
 
+_VERSION = [_NO]
+
+
 def _ctinject_version():
     """The version of ctinject that wrote this runtime, when its
     configuration says it (key "ctinject_version"), else None."""
-    try:
-        v = json.loads(_CONFIG_JSON).get("ctinject_version")
-        return v if type(v) is str and v else None
-    except Exception:
-        return None
+    v = _VERSION[0]
+    if v is _NO:
+        try:
+            v = json.loads(_CONFIG_JSON).get("ctinject_version")
+            v = v if type(v) is str and v else None
+        except Exception:
+            v = None
+        _VERSION[0] = v
+    return v
 
 
 def _resource_attributes(env, unquote):
@@ -2952,7 +3025,8 @@ def _resource_attributes(env, unquote):
 
 def _export_put(lines):
     """Queues lines the writer took out of its buffer (the caller holds the
-    writer's lock). Never waits on the network: when the queue is full, the
+    writer's lock), and starts the export thread if it is not running (but
+    in os.fork()). Never waits on the network: when the queue is full, the
     chunk is dropped and its spans counted."""
     x = _X
     if not x.accepting:
@@ -2965,35 +3039,43 @@ def _export_put(lines):
                     n += 1
             if n:
                 x.dropped["queue full"] = x.dropped.get("queue full", 0) + n
-            return
-        x.queue.append(lines)
-        x.queued_lines += len(lines)
+        else:
+            x.queue.append(lines)
+            x.queued_lines += len(lines)
+        start = not x.running and not x.forking
+        if start:
+            x.running = True
     x.wake.set()
+    if start:
+        _export_start()
 
 
 def _export_start():
-    """Starts the export thread (when export is configured: at start-up, and
-    in a forked child). A bare thread: not in threading.enumerate(), not
-    joined at exit, not traced by threading.settrace (coverage). Where it
-    cannot start, the exit flush sends what was queued."""
+    """Starts the export thread (x.running is set). A bare thread: not in
+    threading.enumerate(), not joined at exit, not traced by
+    threading.settrace (coverage). Where it cannot start (at interpreter
+    exit from CPython 3.12), the exit flush sends what was queued."""
     x = _X
-    if x.running:
-        return
     try:
         _thread.start_new_thread(_export_loop, ())
-        x.running = True
     except Exception:
-        pass
+        with x.lock:
+            x.running = False
 
 
 def _export_loop():
     """The export thread: wakes when lines are queued, and once a second to
     take what the writer buffered (an idle program's last spans). Marked
     busy while it works, so that instrumented code it might reach records
-    nothing."""
+    nothing. It ends after _EXPORT_IDLE_S with nothing queued, batched or
+    buffered (so that a program that forks while idle has no other thread,
+    which CPython 3.12+ warns about); the next lines handed over start
+    another."""
     x = _X
+    w = _W
     tid = _get_ident()
     B = _BUSY
+    idle = None  # since when (perf counter seconds) there was nothing to do
     try:
         while True:
             closing = x.closing.is_set()
@@ -3004,7 +3086,6 @@ def _export_loop():
                 closing = x.closing.is_set()
             B.add(tid)
             try:
-                w = _W
                 if not closing and w.buf and x.accepting and w.lock.acquire(False):
                     try:
                         _flush_locked(w)
@@ -3016,6 +3097,24 @@ def _export_loop():
                     return
             finally:
                 B.discard(tid)
+            if x.batch or x.queue or (w.buf and x.accepting):
+                idle = None
+                continue
+            now = _perf_ns() / 1e9
+            if idle is None:
+                idle = now
+                continue
+            if now - idle < _EXPORT_IDLE_S:
+                continue
+            # The next event makes the writer hand its buffer over (which
+            # starts a thread), set before the last look at the buffer: a
+            # line appended after that look sees it.
+            w.due = w.duew = 0
+            with x.lock:
+                if not (x.queue or x.batch or (w.buf and x.accepting) or x.closing.is_set()):
+                    x.running = False
+                    return
+            idle = None
     except BaseException:
         x.running = False
         x.done.set()
@@ -3050,6 +3149,17 @@ def _export_work(x, closing):
         x.due = None
 
 
+def _point_event(line):
+    """The point event (var, branch, loop, exception) of an event line, as a
+    dict, when it has a span; else None. (Only the first two of a line's
+    keys are fixed: `{"v":1,"type":"` is 15 characters.)"""
+    if line[15:18] in ("var", "bra", "loo", "exc"):
+        d = json.loads(line)
+        if d["type"] in _POINT_TYPES and d.get("span_id") is not None:
+            return d
+    return None
+
+
 def _export_map(x, lines):
     """Point events wait in x.pending for their span; a span line becomes an
     OTLP span (a JSON-ready dict) with them, in x.batch."""
@@ -3063,14 +3173,13 @@ def _export_map(x, lines):
                 x.npending -= len(events)
                 x.batch.append(_otlp_span(d, events))
                 x.taken += 1
-            elif line[15:18] in ("var", "bra", "loo", "exc"):
-                d = loads(line)
-                sid = d.get("span_id")
-                if sid is not None and d["type"] in _POINT_TYPES:
+            else:
+                d = _point_event(line)
+                if d is not None:
                     if x.npending >= _EXPORT_PENDING_EVENTS:
                         # Spans that never end keep no memory: the oldest events go.
                         x.npending -= len(pending.pop(next(iter(pending))))
-                    pending.setdefault(sid, []).append(d)
+                    pending.setdefault(d["span_id"], []).append(d)
                     x.npending += 1
         except Exception:
             pass
@@ -3185,12 +3294,11 @@ def _export_send(spans):
     Retries on 429, 502, 503, 504 and connection errors, with exponential
     backoff or the Retry-After asked for, never past the exit deadline
     (and, once the process exits, on those statuses only)."""
-    import gzip
     x = _X
     if x.deadline is not None and _perf_ns() / 1e9 >= x.deadline:
         return "not sent before exit"
     # Level 1: a tenth of level 9's time, for a body about 10% larger.
-    body = gzip.compress(json.dumps(_otlp_request(spans), separators=(",", ":")).encode("utf-8"), 1)
+    body = x.compress(json.dumps(_otlp_request(spans), separators=(",", ":")).encode("utf-8"), 1)
     delay = 1.0
     reason = None
     for attempt in range(_EXPORT_RETRIES + 1):
@@ -3216,26 +3324,22 @@ def _export_send(spans):
 
 
 def _export_post(body):
-    """(HTTP status or None when there was no answer, Retry-After seconds or None)."""
-    import http.client
-    import urllib.parse
+    """(HTTP status or None when there was no answer, Retry-After seconds or None).
+    Imports nothing (see _Export.target)."""
     x = _X
     conn = None
     try:
-        u = urllib.parse.urlsplit(x.url)
+        https, host, port, path = x.target
         timeout = x.timeout
         if x.deadline is not None:
             timeout = max(0.05, min(timeout, x.deadline - _perf_ns() / 1e9))
-        if u.scheme == "https":
-            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=timeout)
+        if https:
+            conn = x.http.HTTPSConnection(host, port, timeout=timeout)
         else:
-            conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+            conn = x.http.HTTPConnection(host, port or 80, timeout=timeout)
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
                    "User-Agent": "ctinject-python"}
         headers.update(x.headers)
-        path = u.path or "/"
-        if u.query:
-            path += "?" + u.query
         conn.request("POST", path, body, headers)
         r = conn.getresponse()
         r.read()
@@ -3258,17 +3362,22 @@ def _export_post(body):
 
 
 def _export_at_exit():
-    """Sends what is queued, by the export timeout at most (on the export
-    thread, or here when it never started: from CPython 3.12 no thread
-    starts during the exit), then says once on standard error how many
-    spans were not exported, and why."""
+    """Sends what is queued, by the export timeout at most: on the export
+    thread when it runs, else here (it ended when idle, or never started:
+    from CPython 3.12 no thread starts during the exit); then says once on
+    standard error how many spans were not exported, and why. Nothing
+    when export is off or the bridge took over."""
     x = _X
     if x.url is None or not x.accepting:
         return
     x.accepting = False
     x.deadline = _perf_ns() / 1e9 + x.timeout
-    if x.running:
-        x.closing.set()
+    with x.lock:
+        # (An idle thread ends under this lock unless closing is set.)
+        running = x.running
+        if running:
+            x.closing.set()
+    if running:
         x.wake.set()
         x.done.wait(x.timeout)
     else:
@@ -3306,58 +3415,76 @@ def _export_at_exit():
 class _Bridge(object):
     """The OpenTelemetry bridge (sought or on: see _State): `api` the
     opentelemetry.trace module once a configured SDK is found; `open` maps
-    the span id of each span started since to (SDK span, context token)."""
-    __slots__ = ("api", "context", "tracer", "open", "names", "next_check")
+    the span id of each span started since to (SDK span or None when it is
+    not bridged, the context token to detach or None, the OpenTelemetry
+    span current at its start)."""
+    __slots__ = ("api", "context", "tracer", "suppress", "open", "names", "next_check")
 
     def __init__(self):
         self.next_check = 0  # perf counter ns: when a nested span looks for an SDK again
         self.api = None
         self.context = None
         self.tracer = None
+        self.suppress = None  # opentelemetry.context's _SUPPRESS_INSTRUMENTATION_KEY
         self.open = {}
         self.names = {}  # _Info -> the function's qualified name
 
 
 _BR = _Bridge()
+_UNBRIDGED = (None, None, None)  # an open span that has no SDK span
 
 
 def _bridge_find():
     """True once the program has configured an OpenTelemetry SDK (its
-    tracer provider is not the API's default proxy or no-op one). Checked
-    at root spans until then, from sys.modules: nothing is imported."""
+    tracer provider is not the API's default proxy or no-op one), looked
+    for in sys.modules (nothing is imported); _bridge_start asks at root
+    spans, and at nested ones at most ten times a second. The caller has
+    the thread busy. Turning the bridge on takes the writer's lock without
+    waiting: a span started while it is held (by this thread, in a signal
+    handler or finalizer run inside a flush, or by another) leaves it to a
+    later span."""
     api = _modules.get("opentelemetry.trace")
     if api is None:
         return False
-    B = _BUSY
-    tid = _get_ident()
-    B.add(tid)
     try:
         tp = api.get_tracer_provider()
         if isinstance(tp, (api.ProxyTracerProvider, api.NoOpTracerProvider)):
             return False
         context = _modules.get("opentelemetry.context")
+        if context is None:
+            return False
         tracer = tp.get_tracer("ctinject", _ctinject_version())
     except Exception:
         return False
-    finally:
-        B.discard(tid)
-    if context is None:
-        return False
-    br = _BR
-    br.api = api
-    br.context = context
-    br.tracer = tracer
-    # Direct export stops here (what is buffered goes first): the SDK's own
-    # exporters take the spans from now on.
-    _flush()
-    _X.accepting = False
     w = _W
-    with w.lock:
+    if not w.lock.acquire(False):
+        return False
+    try:
+        br = _BR
+        br.api = api
+        br.context = context
+        br.tracer = tracer
+        br.suppress = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+        # Direct export stops here (what is buffered goes first): the SDK's
+        # own exporters take the spans from now on.
+        try:
+            _flush_locked(w)
+        except Exception:
+            pass
+        _X.accepting = False
         old = w.buf
-        w.buf = _BridgeBuf(old)
-        del old[:]
-    _S.otel = True
-    _S.seek = False
+        new = w.buf = _BridgeBuf()
+        _S.otel = True
+        _S.seek = False
+        # Lines appended to the old buffer since the flush (by threads that
+        # took it before the swap) go to the new one, bridged as spans that
+        # ended before the bridge was on.
+        rest = old[:]
+        del old[:len(rest)]
+        for line in rest:
+            new.append(line)
+    finally:
+        w.lock.release()
     return True
 
 
@@ -3378,12 +3505,12 @@ class _BridgeBuf(list):
         try:
             if line.startswith(_SPAN_PREFIX):
                 _bridge_end(json.loads(line))
-            elif line[15:18] in ("var", "bra", "loo", "exc"):
-                d = json.loads(line)
-                if d["type"] in _POINT_TYPES and d.get("span_id") is not None:
-                    o = _BR.open.get(d["span_id"])
-                    if o is not None:
-                        o[0].add_event(d["type"], dict(_event_attributes(d)), d["time_unix_ns"])
+            else:
+                d = _point_event(line)
+                if d is not None:
+                    span = _BR.open.get(d["span_id"], _UNBRIDGED)[0]
+                    if span is not None:
+                        span.add_event(d["type"], dict(_event_attributes(d)), d["time_unix_ns"])
         except Exception:
             pass
         finally:
@@ -3391,33 +3518,60 @@ class _BridgeBuf(list):
                 B.discard(tid)
 
 
+def _bridge_suppressed(br):
+    """OpenTelemetry's context says instrumentation is suppressed: the SDK's
+    span processors say so around their exporter's export() (an exporter
+    that calls instrumented code would have its spans exported again, and
+    so on forever)."""
+    key = br.suppress
+    return key is not None and bool(br.context.get_value(key))
+
+
 def _bridge_start(sp, parent, enter):
     """At a span's start (telemetry on, the bridge on or sought): its SDK
     span, made current in OpenTelemetry's context when `enter` (the span is
-    current while the function runs: plain functions)."""
-    if not _S.otel:
-        # Sought at every root span, and at most ten times a second at
-        # nested ones (a program whose main function configures the SDK).
-        if parent is not None:
-            t0 = sp[_SP_T0]
-            if t0 < _BR.next_check:
-                return
-            _BR.next_check = t0 + _BRIDGE_CHECK_NS
-        if not _bridge_find():
-            return
-    tid = _get_ident()
+    current while the function runs: plain functions). Its parent is the
+    OpenTelemetry span current now, or its ctinject parent's SDK span when
+    that one is not current (a generator's or coroutine's: not entered)
+    and nothing was made current since it started."""
     B = _BUSY
+    tid = _get_ident()
     B.add(tid)
     try:
         br = _BR
+        if not _S.otel:
+            # Sought at every root span, and at most ten times a second at
+            # nested ones (a program whose main function configures the SDK).
+            if parent is not None:
+                t0 = sp[_SP_T0]
+                if t0 < br.next_check:
+                    return
+                br.next_check = t0 + _BRIDGE_CHECK_NS
+            if not _bridge_find():
+                return
+        sid = sp[_SP_QS][1:-1]
+        if _bridge_suppressed(br):
+            br.open[sid] = _UNBRIDGED  # (nor made at its end)
+            return
         info = sp[_SP_INFO]
         name = br.names.get(info)
         if name is None:
-            name = br.names[info] = json.loads("{" + info.static[:-1] + "}")["name"]
-        span = br.tracer.start_span(name, kind=br.api.SpanKind.INTERNAL,
+            if len(br.names) > 10000:
+                br.names.clear()
+            # info.static starts with '"name":' and the name's JSON string.
+            name = br.names[info] = json.decoder.scanstring(info.static, 8)[0]
+        api = br.api
+        outer = api.get_current_span()
+        ctx = None
+        if parent is not None:
+            pq = parent[_SP_QS]
+            o = br.open.get(pq[1:-1]) if pq is not None else None
+            if o is not None and o[0] is not None and o[1] is None and o[2] is outer:
+                ctx = api.set_span_in_context(o[0])
+        span = br.tracer.start_span(name, context=ctx, kind=api.SpanKind.INTERNAL,
                                     start_time=sp[_SP_START])
-        token = br.context.attach(br.api.set_span_in_context(span)) if enter else None
-        br.open[sp[_SP_QS][1:-1]] = (span, token)
+        token = br.context.attach(api.set_span_in_context(span)) if enter else None
+        br.open[sid] = (span, token, outer)
     except Exception:
         pass
     finally:
@@ -3430,20 +3584,23 @@ def _bridge_end(d):
     if o is None:
         # Started before the bridge was on, or a call over
         # max_spans_per_function that failed: made now, under the current span.
+        if _bridge_suppressed(br):
+            return
         span, token = br.tracer.start_span(d["name"], kind=br.api.SpanKind.INTERNAL,
                                            start_time=d["start_unix_ns"]), None
     else:
-        span, token = o
+        span, token = o[0], o[1]
     try:
-        end = _span_end_ns(d)
-        span.set_attributes(dict(_span_attributes(d)))
-        x = d.get("exception")
-        if x is not None:
-            span.add_event("exception", dict(_exception_attributes(x) + [("exception.escaped", True)]),
-                           end)
-            if d.get("status") == "error":
-                span.set_status(br.api.Status(br.api.StatusCode.ERROR, _status_message(x)))
-        span.end(end_time=end)
+        if span is not None:
+            end = _span_end_ns(d)
+            span.set_attributes(dict(_span_attributes(d)))
+            x = d.get("exception")
+            if x is not None:
+                span.add_event("exception",
+                               dict(_exception_attributes(x) + [("exception.escaped", True)]), end)
+                if d.get("status") == "error":
+                    span.set_status(br.api.Status(br.api.StatusCode.ERROR, _status_message(x)))
+            span.end(end_time=end)
     finally:
         if token is not None:
             br.context.detach(token)
@@ -3473,7 +3630,8 @@ else:
     if sys.version_info < (3, 12):
         gc.callbacks.append(_gc_phase)
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                            after_in_child=_after_fork_child)
     if _mp_spawned():
         _W.eager = True
 del _first
