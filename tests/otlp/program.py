@@ -59,6 +59,17 @@ def gen(n):
 @_ct.fn(36)
 def call(f, *args):
     return f(*args)
+
+
+@_ct.fn(41)
+def gen_calls(n):
+    for i in range(n):
+        yield leaf(i)
+
+
+@_ct.fn(47)
+async def co_calls(n):
+    return leaf(n)
 '''
 
 

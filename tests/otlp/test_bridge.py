@@ -2,7 +2,9 @@
 InMemorySpanExporter): ctinject's spans join the user's trace, under the
 user's active span, with the user's own spans nested under them."""
 
+import collections
 import json
+import sys
 import textwrap
 import unittest
 
@@ -58,8 +60,16 @@ NESTED = SETUP + textwrap.dedent("""
 class BridgeCase(unittest.TestCase):
 
     def setUp(self):
-        self.pkg = Package()
-        self.addCleanup(self.pkg.cleanup)
+        self.pkg = self.package()
+
+    def package(self, config=None):
+        """A Package whose programs run on this python, which has the
+        opentelemetry packages (not on CTINJECT_OTLP_PROGRAM_PYTHON's)."""
+        pkg = Package(config)
+        self.addCleanup(pkg.cleanup)
+        run = pkg.run
+        pkg.run = lambda *a, **k: run(*a, python=sys.executable, **k)
+        return pkg
 
     def run_bridged(self, script, **env):
         rc, out, err = self.pkg.run(script, env=env)
@@ -167,6 +177,122 @@ class TestBridge(BridgeCase):
         rc, out, err = self.pkg.run(script)
         self.assertEqual((rc, out, err), (0, "ProxyTracerProvider\n", ""))
         self.assertEqual(len([e for e in self.pkg.events() if e["type"] == "span"]), 5)
+
+
+class TestBridgeRegressions(BridgeCase):
+
+    def test_an_exporter_that_calls_instrumented_code_is_not_bridged_again(self):
+        # Bug C: the spans of instrumented code called by the user's exporter
+        # were bridged and exported, which called it again: a batch exported
+        # every schedule delay, forever, by an idle program. The SDK's
+        # processors suppress instrumentation around export(); the bridge
+        # now honours it (the trace file still has those spans).
+        script = SETUP + textwrap.dedent("""
+            import time
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import (
+                BatchSpanProcessor, SpanExporter, SpanExportResult)
+            from app import mod
+            calls = []
+            class Exporter(SpanExporter):
+                def export(self, spans):
+                    calls.append(mod.call(len, spans))
+                    return SpanExportResult.SUCCESS
+            provider = TracerProvider()
+            provider.add_span_processor(BatchSpanProcessor(Exporter(), schedule_delay_millis=50))
+            trace.set_tracer_provider(provider)
+            mod.leaf(1)
+            time.sleep(1.0)
+            print(json.dumps(calls))
+        """)
+        rc, out, err = self.pkg.run(script)
+        self.assertEqual((rc, err), (0, ""), err)
+        self.assertEqual(json.loads(out), [1])
+        names = sorted(e["name"] for e in self.pkg.events() if e["type"] == "span")
+        self.assertEqual(names, ["call", "leaf"])
+
+    def test_a_forked_child_puts_the_otel_context_back(self):
+        # Bug D: a forked child forgot the bridge's open spans, so the spans
+        # open at the fork never detached the OpenTelemetry context they had
+        # attached: after `call(os.fork)` returned, the child's current span
+        # was still ctinject's `call`. The child does not end the parent's
+        # SDK spans either (no duplicate).
+        script = SETUP + textwrap.dedent("""
+            import os
+            from app import mod
+            exporter, tracer = configure()
+            mod.leaf(1)
+            pid = mod.call(os.fork)
+            current = trace.get_current_span()
+            names = sorted(s.name for s in exporter.get_finished_spans())
+            print("child" if pid == 0 else "parent", current.is_recording(), names, flush=True)
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+        """)
+        rc, out, err = self.pkg.run(script)
+        self.assertEqual((rc, err), (0, ""), err)
+        self.assertEqual(sorted(out.splitlines()), [
+            "child False ['leaf']", "parent False ['call', 'leaf']"])
+
+    def test_spans_in_generators_and_coroutines_have_their_ctinject_parent(self):
+        # The SDK parent of a span started in a generator's or coroutine's
+        # body was the OpenTelemetry span current there (the consumer's),
+        # not the generator's or coroutine's span, which is not current.
+        script = SETUP + textwrap.dedent("""
+            import asyncio
+            from app import mod
+            exporter, tracer = configure()
+            def user_gen():
+                with tracer.start_as_current_span("user-in-gen"):
+                    yield mod.leaf(8)
+            with tracer.start_as_current_span("user"):
+                list(mod.gen_calls(2))
+                asyncio.run(mod.co_calls(7))
+                list(mod.call(user_gen))
+            dump(exporter)
+        """)
+        otel = self.run_bridged(script)
+        names = {s["span_id"]: s["name"] for s in otel}
+        got = sorted((s["name"], s["attributes"].get("ctinject.args.n"), names.get(s["parent"]))
+                     for s in otel)
+        self.assertEqual(got, sorted([
+            ("user", None, None),
+            ("gen_calls", "2", "user"),
+            ("leaf", "0", "gen_calls"),
+            ("leaf", "1", "gen_calls"),
+            ("co_calls", "7", "user"),
+            ("leaf", "7", "co_calls"),
+            ("call", None, "user"),
+            # A span the program makes current in the generator's body
+            # is the parent of what starts inside it.
+            ("user-in-gen", None, "user"),
+            ("leaf", "8", "user-in-gen"),
+        ]))
+
+    def test_bridged_spans_follow_max_spans_per_function(self):
+        # Bug E (decided): the bridge hands the SDK what the trace file
+        # gets: calls over runtime.max_spans_per_function are not bridged,
+        # but failing ones, up to max_failures_per_function.
+        self.pkg = self.package({"max_spans_per_function": 3, "max_failures_per_function": 2})
+        script = SETUP + textwrap.dedent("""
+            import collections
+            from app import mod
+            exporter, tracer = configure()
+            for i in range(20):
+                mod.leaf(i)
+                list(mod.gen(1))
+                try:
+                    mod.boom(i)
+                except ValueError:
+                    pass
+            print(json.dumps(collections.Counter(s.name for s in exporter.get_finished_spans())))
+        """)
+        rc, out, err = self.pkg.run(script)
+        self.assertEqual((rc, err), (0, ""), err)
+        self.assertEqual(json.loads(out), {"leaf": 3, "gen": 3, "boom": 5})
+        file_spans = collections.Counter(e["name"] for e in self.pkg.events() if e["type"] == "span")
+        self.assertEqual(dict(file_spans), {"leaf": 3, "gen": 3, "boom": 5})
 
 
 if __name__ == "__main__":
