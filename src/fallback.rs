@@ -285,7 +285,13 @@ fn finish(
     }
     let new = plan.apply(source);
     let mut report = FileReport::from_plan(c.display, c.lang.name, &plan, new.is_some());
-    report.note = note;
+    report.note = match (note, c.lang.runtime) {
+        (Some(n), None) => Some(format!(
+            "{n}; ctinject has no {} runtime yet: the calls need one to run",
+            c.lang.name
+        )),
+        (n, _) => n,
+    };
     let runtime = new.as_ref().and(c.lang.runtime).map(|(name, text)| {
         let dir = c.lang.runtime_dir(&c.rel, source);
         let path = if dir.is_empty() {

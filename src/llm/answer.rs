@@ -408,4 +408,52 @@ mod tests {
             .unwrap_err()
             .contains("not the JSON object"));
     }
+
+    #[test]
+    fn ruby_and_php_plans_are_checked_with_their_grammars() {
+        use crate::llm::forms::{PHP, RUBY};
+        let rb = "class Shop\n  def add(a, b)\n    s = a + b\n    s\n  end\nend\n";
+        let good = vec![
+            ins(
+                2,
+                16,
+                r#"; _ct_s = CtInject.span("shop.rb", 2, "Shop#add", "a", a, "b", b); begin"#,
+            ),
+            ins(4, 5, r#"CtInject.v("shop.rb", 3, "s", s); "#),
+            ins(
+                5,
+                3,
+                "rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; ",
+            ),
+        ];
+        let plan = accept(&RUBY, rb, "shop.rb", &good).unwrap();
+        assert_eq!(plan.units[0].name, "Shop.add");
+        assert_eq!(plan.apply(rb).unwrap().lines().count(), rb.lines().count());
+        // the span closed in the wrong place: Ruby's grammar refuses it
+        let mut bad = good.clone();
+        bad[2].line = 6;
+        assert!(accept(&RUBY, rb, "shop.rb", &bad).is_err());
+
+        let php = "<?php\nfunction add($a, $b) {\n    $s = $a + $b;\n    return $s;\n}\n";
+        let good = vec![
+            ins(
+                2,
+                23,
+                r"$_ct_s = \CtInject::span('shop.php', 2, 'add', ['a' => $a, 'b' => $b]); try {",
+            ),
+            ins(3, 18, r"\CtInject::v('shop.php', 3, 's', $s);"),
+            ins(
+                5,
+                1,
+                r"} catch (\Throwable $_ct_t) { $_ct_s->fail($_ct_t); throw $_ct_t; } finally { $_ct_s->end(); }",
+            ),
+        ];
+        let plan = accept(&PHP, php, "shop.php", &good).unwrap();
+        assert_eq!(plan.units[0].name, "add");
+        let mut bad = good;
+        bad[1].column = 6;
+        assert!(accept(&PHP, php, "shop.php", &bad)
+            .unwrap_err()
+            .contains("does not parse as php"));
+    }
 }

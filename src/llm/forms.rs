@@ -63,6 +63,8 @@ pub struct FallbackLanguage {
     pub runtime: Option<(&'static str, &'static str)>,
     /// Quotes a path as a string literal of the language.
     pub quote: fn(&str) -> String,
+    /// The forms' recognisers, built once from `forms`.
+    pub recognised: OnceLock<Vec<Regex>>,
 }
 
 impl FallbackLanguage {
@@ -91,13 +93,8 @@ impl FallbackLanguage {
     }
 
     /// The forms' recognisers, in table order.
-    pub fn recognisers(&self) -> &'static [Regex] {
-        static JAVA: OnceLock<Vec<Regex>> = OnceLock::new();
-        let cell = match self.name {
-            "java" => &JAVA,
-            other => unreachable!("no recognisers for {other}"),
-        };
-        cell.get_or_init(|| {
+    pub fn recognisers(&self) -> &[Regex] {
+        self.recognised.get_or_init(|| {
             self.forms
                 .iter()
                 .map(|f| Regex::new(&format!("^(?:{})$", f.pattern)).expect("a valid form pattern"))
@@ -108,7 +105,7 @@ impl FallbackLanguage {
 
 /// Every language the fallback knows.
 pub fn all() -> &'static [&'static FallbackLanguage] {
-    static ALL: [&FallbackLanguage; 1] = [&JAVA];
+    static ALL: [&FallbackLanguage; 3] = [&JAVA, &RUBY, &PHP];
     &ALL
 }
 
@@ -182,6 +179,156 @@ pub static JAVA: FallbackLanguage = FallbackLanguage {
         include_str!("../runtime/java/ctinject/CtInject.java"),
     )),
     quote: c_like_quote,
+    recognised: OnceLock::new(),
+};
+
+/// A Ruby string literal: double quotes, `"`, `\` and `#` escaped (an
+/// unescaped `#{...}` would run code, so the recognisers refuse it).
+fn ruby_quote(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('#', "\\#")
+    )
+}
+
+/// A PHP string literal: single quotes, which interpolate nothing.
+fn php_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+// Ruby: a double-quoted string without interpolation (`#{`, `#@`, `#$`
+// unescaped); a local variable.
+macro_rules! rb_str {
+    () => {
+        r#""(?:[^"\\#\r\n]|\\.|#[^{@$"\\\r\n])*#?""#
+    };
+}
+macro_rules! rb_var {
+    () => {
+        r"[a-z_][A-Za-z0-9_]*"
+    };
+}
+
+/// Ruby: calls of `CtInject` (src/runtime/ruby/ctinject.rb), which the
+/// program loads with `ruby -r`.
+pub static RUBY: FallbackLanguage = FallbackLanguage {
+    name: "ruby",
+    extensions: &["rb"],
+    grammar: || tree_sitter_ruby::LANGUAGE.into(),
+    function_kinds: &["method", "singleton_method"],
+    forms: &[
+        CallForm {
+            kind: FormKind::SpanOpen,
+            template: r#"; _ct_s = CtInject.span(FILE, LINE, NAME, "param1", param1, "param2", param2); begin"#,
+            place: "appended to a `def` line, after its parameter list (not to an endless `def x = ...`); NAME is Class#method (Class.method for a singleton method); the pairs name and pass each parameter",
+            pattern: concat!(
+                r"; _ct_s = CtInject\.span\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+), ", rb_str!(),
+                r#"(?:, "[a-z_][A-Za-z0-9_]*", "#, rb_var!(), r")*\); begin"
+            ),
+        },
+        CallForm {
+            kind: FormKind::SpanClose,
+            template: "rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; ",
+            place: "right before the `end` keyword that closes the same def, at its column",
+            pattern: r"rescue Exception => _ct_e; _ct_s\.fail\(_ct_e\); raise; ensure; _ct_s\.finish; end; ?",
+        },
+        CallForm {
+            kind: FormKind::Var,
+            template: "CtInject.v(FILE, LINE, \"VAR\", VAR); ",
+            place: "at the start of the first statement after one that assigns the local variable VAR (LINE is the assignment's line); or, with a `; ` before it and none after, appended to the assignment's line before any comment",
+            pattern: concat!(
+                r"(?:; )?CtInject\.v\((?P<file>", rb_str!(), r#"), (?P<line>[0-9]+), "[a-z_][A-Za-z0-9_]*", "#, rb_var!(), r"\);? ?"
+            ),
+        },
+        CallForm {
+            kind: FormKind::Branch,
+            template: "CtInject.b(FILE, SITE, ARM); ",
+            place: "at the start of the first statement of each body of an if/elsif/else or case/when (in); SITE is the line of the `if` (or `case`), ARM numbers the bodies from 0",
+            pattern: concat!(r"CtInject\.b\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+), (?P<arm>[0-9]+)\); ?"),
+        },
+        CallForm {
+            kind: FormKind::Loop,
+            template: "CtInject.l(FILE, SITE); ",
+            place: "at the start of the first statement of a loop's body (while, until, for, or a block given to each, times, map, ...); SITE is the loop's line",
+            pattern: concat!(r"CtInject\.l\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+)\); ?"),
+        },
+        CallForm {
+            kind: FormKind::Catch,
+            template: "CtInject.x(FILE, LINE, VAR); ",
+            place: "at the start of the first statement of a `rescue ... => VAR` body; LINE is the rescue's line",
+            pattern: concat!(r"CtInject\.x\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+), ", rb_var!(), r"\); ?"),
+        },
+    ],
+    runtime: None,
+    quote: ruby_quote,
+    recognised: OnceLock::new(),
+};
+
+// PHP: a single-quoted string; a variable.
+macro_rules! php_str {
+    () => {
+        r"'(?:[^'\\\r\n]|\\.)*'"
+    };
+}
+macro_rules! php_name {
+    () => {
+        r"[A-Za-z_][A-Za-z0-9_]*"
+    };
+}
+
+/// PHP: calls of the class `\CtInject` (src/runtime/php/ctinject.php), which
+/// the program loads with `auto_prepend_file` or its bootstrap.
+pub static PHP: FallbackLanguage = FallbackLanguage {
+    name: "php",
+    extensions: &["php"],
+    grammar: || tree_sitter_php::LANGUAGE_PHP.into(),
+    function_kinds: &["function_definition", "method_declaration"],
+    forms: &[
+        CallForm {
+            kind: FormKind::SpanOpen,
+            template: r"$_ct_s = \CtInject::span(FILE, LINE, NAME, ['param1' => $param1, 'param2' => $param2]); try {",
+            place: "right after the `{` that opens a function's or method's body (not an arrow function); NAME is Class::method or the function's name; the array names and passes each parameter (leave it out for none)",
+            pattern: concat!(
+                r"\$_ct_s = \\CtInject::span\((?P<file>", php_str!(), r"), (?P<line>[0-9]+), ", php_str!(),
+                r"(?:, \[(?:'", php_name!(), r"' => \$", php_name!(), r"(?:, '", php_name!(), r"' => \$", php_name!(), r")*)?\])?\); try \{"
+            ),
+        },
+        CallForm {
+            kind: FormKind::SpanClose,
+            template: r"} catch (\Throwable $_ct_t) { $_ct_s->fail($_ct_t); throw $_ct_t; } finally { $_ct_s->end(); }",
+            place: "right before the `}` that closes the same body",
+            pattern: r"\} catch \(\\Throwable \$_ct_t\) \{ \$_ct_s->fail\(\$_ct_t\); throw \$_ct_t; \} finally \{ \$_ct_s->end\(\); \}",
+        },
+        CallForm {
+            kind: FormKind::Var,
+            template: r"\CtInject::v(FILE, LINE, 'VAR', $VAR);",
+            place: "right after the `;` of a statement that sets $VAR; LINE is that statement's line",
+            pattern: concat!(r"\\CtInject::v\((?P<file>", php_str!(), r"), (?P<line>[0-9]+), '", php_name!(), r"', \$", php_name!(), r"\);"),
+        },
+        CallForm {
+            kind: FormKind::Branch,
+            template: r"\CtInject::b(FILE, SITE, ARM);",
+            place: "right after the `{` of each block of an if/elseif/else chain, or the `:` of a switch case; SITE is the line of the `if` (or `switch`), ARM numbers them from 0",
+            pattern: concat!(r"\\CtInject::b\((?P<file>", php_str!(), r"), (?P<line>[0-9]+), (?P<arm>[0-9]+)\);"),
+        },
+        CallForm {
+            kind: FormKind::Loop,
+            template: r"\CtInject::l(FILE, SITE);",
+            place: "right after the `{` of a loop's body (for, foreach, while, do); SITE is the loop's line",
+            pattern: concat!(r"\\CtInject::l\((?P<file>", php_str!(), r"), (?P<line>[0-9]+)\);"),
+        },
+        CallForm {
+            kind: FormKind::Catch,
+            template: r"\CtInject::x(FILE, LINE, $VAR);",
+            place: "right after the `{` of a catch block; $VAR is the caught exception, LINE the catch's line",
+            pattern: concat!(r"\\CtInject::x\((?P<file>", php_str!(), r"), (?P<line>[0-9]+), \$", php_name!(), r"\);"),
+        },
+    ],
+    runtime: None,
+    quote: php_quote,
+    recognised: OnceLock::new(),
 };
 
 #[cfg(test)]
@@ -190,30 +337,49 @@ mod tests {
 
     #[test]
     fn every_template_filled_in_is_recognised_as_its_own_form() {
-        let file = (JAVA.quote)("src/Shop.java");
-        for (form, re) in JAVA.forms.iter().zip(JAVA.recognisers()) {
-            let text = form
-                .template
-                .replace("FILE", &file)
-                .replace("LINE", "12")
-                .replace("SITE", "14")
-                .replace("ARM", "1")
-                .replace("NAME", "\"Shop.add\"")
-                .replace("VAR", "total");
-            assert!(
-                re.is_match(&text),
-                "{:?} does not match its own form: {text}",
-                form.kind
-            );
-            let others: Vec<_> = JAVA
-                .recognisers()
-                .iter()
-                .zip(JAVA.forms)
-                .filter(|(r, f)| f.kind != form.kind && r.is_match(&text))
-                .map(|(_, f)| f.kind)
-                .collect();
-            assert!(others.is_empty(), "{text} also matches {others:?}");
+        for lang in all() {
+            let file = (lang.quote)("src/Shop.x");
+            for (form, re) in lang.forms.iter().zip(lang.recognisers()) {
+                let text = form
+                    .template
+                    .replace("FILE", &file)
+                    .replace("LINE", "12")
+                    .replace("SITE", "14")
+                    .replace("ARM", "1")
+                    .replace("NAME", &(lang.quote)("Shop.add"))
+                    .replace("VAR", "total");
+                assert!(
+                    re.is_match(&text),
+                    "{}: {:?} does not match its own form: {text}",
+                    lang.name,
+                    form.kind
+                );
+                let others: Vec<_> = lang
+                    .recognisers()
+                    .iter()
+                    .zip(lang.forms)
+                    .filter(|(r, f)| f.kind != form.kind && r.is_match(&text))
+                    .map(|(_, f)| f.kind)
+                    .collect();
+                assert!(others.is_empty(), "{text} also matches {others:?}");
+                // the template parses where it goes: checked by the runtimes' forms tests
+            }
         }
+    }
+
+    #[test]
+    fn strings_that_would_run_code_are_not_forms() {
+        // Ruby interpolates "#{...}"; PHP interpolates double quotes
+        let ruby = r#"CtInject.b("a.rb#{system('id')}", 3, 0); "#;
+        assert!(!RUBY.recognisers().iter().any(|r| r.is_match(ruby)));
+        assert!(RUBY
+            .recognisers()
+            .iter()
+            .any(|r| r.is_match(r#"CtInject.b("a\#{x}.rb", 3, 0); "#)));
+        let php = r#"\CtInject::b("a{$x}.php", 3, 0);"#;
+        assert!(!PHP.recognisers().iter().any(|r| r.is_match(php)));
+        assert_eq!((RUBY.quote)("a#b\"c"), r#""a\#b\"c""#);
+        assert_eq!((PHP.quote)("it's"), r"'it\'s'");
     }
 
     #[test]
@@ -240,6 +406,6 @@ mod tests {
         assert_eq!(JAVA.runtime_dir("com/shop/A.java", pkg), "");
         assert_eq!(JAVA.runtime_dir("lib/A.java", "class A {}"), "lib");
         assert_eq!(JAVA.runtime_dir("A.java", "class A {}"), "");
-        assert!(for_path("a.rb").is_none());
+        assert!(for_path("a.txt").is_none());
     }
 }
