@@ -372,6 +372,9 @@ fn language(e: &Map<String, Json>) -> &'static str {
     match e.get("lang").and_then(Json::as_str) {
         Some("go") => "go",
         Some("javascript") => "nodejs",
+        Some("java") => "java",
+        Some("ruby") => "ruby",
+        Some("php") => "php",
         Some(_) => "unknown",
         None => "python",
     }
