@@ -88,32 +88,26 @@ pub fn run(
     cache: Option<&Cache>,
     config_hash: &str,
 ) -> (Vec<Done>, Option<LlmReport>) {
-    let settings = match choice {
+    let (settings, checks) = match choice {
         Choice::Off { configured } => {
+            let how = match configured {
+                Some(provider) => format!("pass --llm to send it to {provider} (docs/llm.md)"),
+                None => "set LLM_PROVIDER and LLM_MODEL (and the provider's key), then pass --llm (docs/llm.md)".to_string(),
+            };
             let done = files
                 .into_iter()
                 .map(|c| {
-                    let how = match configured {
-                        Some(provider) => format!("pass --llm to send it to {provider} (docs/llm.md)"),
-                        None => "set LLM_PROVIDER and LLM_MODEL (and the provider's key), then pass --llm (docs/llm.md)".to_string(),
-                    };
                     let reason = format!(
                         "no planner for {}: the language-model fallback can instrument it: {how}",
                         c.lang.name
                     );
-                    Done {
-                        report: FileReport::skipped(c.display, c.lang.name, reason),
-                        rel: c.rel,
-                        rewrite: None,
-                        runtime: None,
-                    }
+                    skipped(c, reason)
                 })
                 .collect();
             return (done, None);
         }
         Choice::On { settings, checks } => (settings, checks),
     };
-    let (settings, checks) = settings;
     let mut report = LlmReport {
         provider: settings.provider.name().to_string(),
         models: settings.models.clone(),
@@ -123,15 +117,7 @@ pub fn run(
     let client = match Client::new(settings.clone()) {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            let done = files
-                .into_iter()
-                .map(|c| Done {
-                    report: FileReport::skipped(c.display, c.lang.name, e.clone()),
-                    rel: c.rel,
-                    rewrite: None,
-                    runtime: None,
-                })
-                .collect();
+            let done = files.into_iter().map(|c| skipped(c, e.clone())).collect();
             return (done, Some(report));
         }
     };
