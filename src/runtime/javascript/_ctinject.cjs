@@ -588,14 +588,20 @@ function makeOnCore(tracePath) {
         o[p++] = 34; // "
         if (n < 0) {
             o[p++] = 45; // -
-            n = -n; // (2^31 too: the digits below need only n / 100 < 2^31)
+            if (n === -2147483648) {
+                outLen = p;
+                putStr('2147483648"');
+                return;
+            }
+            n = -n;
         }
         outLen = p;
         putUint(n);
         o[outLen++] = 34;
     }
-    // a non-negative integer below 2^31 (or 2^31), at the end
+    // a non-negative int32's digits, at the end
     function putUint(n) {
+        n |= 0; // (int32 arithmetic from here)
         const len = n < 100000 ? (n < 100 ? (n < 10 ? 1 : 2) : (n < 1000 ? 3 : n < 10000 ? 4 : 5))
             : (n < 10000000 ? (n < 1000000 ? 6 : 7) : (n < 100000000 ? 8 : n < 1000000000 ? 9 : 10));
         const d2 = dv;
