@@ -318,11 +318,13 @@ function q(s: unknown): string {
   return NON_ASCII.test(r) ? r.replace(NON_ASCII_ALL, uEscape) : r;
 }
 
-// A line is built by concatenation, as a tree of pieces that V8 copies
-// into one string when it is written: each piece costs about as much as
-// fifty bytes. So the constant parts of lines are joined into single
-// flat strings ahead of time (per thread, per second, per function, per
-// site), and ids and times are short flat strings.
+// The usual lines (a var event, a span) are put together as bytes (see
+// spanOut and varOut): a string made by concatenation is a tree of pieces
+// that V8 copies into one string when it is written, which costs more
+// than the line's bytes (and reading such a string with charCodeAt makes
+// it one piece first). The other lines are strings: their constant parts
+// are joined into single flat strings ahead of time (per thread, per
+// second, per function, per site).
 let flatSink = 0;
 function flat(str: string): string {
   flatSink ^= (str as unknown as number) | 0; // (ToNumber makes V8 copy a string into one piece)
