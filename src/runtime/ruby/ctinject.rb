@@ -24,13 +24,15 @@
 #   A def with rescue/else/ensure clauses of its own (at the def's level,
 #   without a `begin`) takes one more begin, so that its clauses stay its
 #   own (the forms above would put a `rescue` after its `ensure`/`else`, a
-#   syntax error):
+#   syntax error; with `rescue` clauses only they parse, but a backtrace
+#   raised from its handler then shows another line for the def's frame):
 #       def m(a); _ct_s = CtInject.span(FILE, LINE, NAME, "a", a); begin; begin
 #       ...its body, rescue, else, ensure clauses...
 #       end; rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; end
 #   (finish also notices an exception that leaves the call without passing
-#   the `rescue` clause: one raised in a handler of the def's own that
-#   shares the span's `begin`.)
+#   the span's `rescue` clause, by comparing $! with its value at the
+#   call's start.) An endless def (`def m = expr`) has no `end`: not
+#   covered by these forms.
 #
 #   CtInject.v(FILE, LINE, "x", x);      before the first statement after an
 #   ...; CtInject.v(FILE, LINE, "x", x)  assignment to x, or appended to the
