@@ -283,6 +283,46 @@ def check_fibers(evs):
     check(len({e["tid"] for e in evs if "tid" in e}) == 1, "one tid for the fibers of a thread")
 
 
+def check_forms(evs):
+    names = {s["name"] for s in spans(evs)}
+    for n in ["Shapes#initialize", "Shapes.make", "Shapes#greet", "Shapes.plain", "Shapes#first_over",
+              "Shapes#check", "Shapes#parse", "Shapes#fetch", "Shapes#flaky", "Shapes#each_square", "Shapes#kind",
+              "Shapes#last_assign", "Shapes#each_twice", "Shapes#swallow", "Shapes#to_s", "Shapes#method_missing",
+              "Shapes#respond_to_missing?", "Object#deep"]:
+        check(n in names, "a span of " + n)
+    g = spans(evs, "Shapes#greet")
+    eq([s["args"] for s in g[:2]],
+       [{"greeting": '"hello"', "who": '"world"', "rest": "[]", "loud": "false", "opts": "{}", "blk": "nil"},
+        {"greeting": '"hey"', "who": '"you"', "rest": '["me", "them"]', "loud": "true", "opts": "{:bangs=>3}",
+         "blk": "#<Proc>"}], "default, splat, keyword, double splat and block arguments")
+    st = lambda n: [(s["status"], s["exception"]) for s in spans(evs, n)]
+    eq(st("Shapes#check"), [("ok", None), ("error", {"type": "ArgumentError", "message": "negative: -1"}),
+                            ("error", {"type": "RangeError", "message": "too big: 7"})], "check: raising")
+    eq(st("Shapes#parse"), [("ok", None), ("ok", None),
+                            ("error", {"type": "TypeError", "message": "not a number: boom"})],
+       "parse: the def's own rescue/else/ensure (a failing handler)")
+    eq(st("Shapes#fetch"), [("ok", None), ("ok", None), ("error", {"type": "IndexError", "message": "no bad"})],
+       "fetch: the def's own rescue")
+    eq(st("Shapes#swallow"), [("ok", None)], "return in ensure swallows: ok")
+    eq([s["status"] for s in spans(evs, "Shapes#each_twice")], ["ok", "ok"], "break and throw through: ok")
+    eq([s["exception"] for s in spans(evs, "Shapes#method_missing")],
+       [None, {"type": "NoMethodError", "message": None}], "super in method_missing (a user receiver)")
+    deep = spans(evs, "Object#deep")
+    eq([s["args"]["n"] for s in deep], ["0", "1", "2", "3", "0", "1", "2"], "recursion, inner spans first")
+    check(all(deep[i]["parent_id"] == deep[i + 1]["span_id"] for i in (0, 1, 2, 4, 5)), "recursion parents")
+    eq([s["status"] for s in deep], ["error"] * 7, "an exception through every frame (uncaught at the end)")
+    eq([(l["site"], l["kind"], l["iterations"]) for l in of_type(evs, "loop") if l["site"] in (50, 54)],
+       [(50, "while", 2), (50, "while", 2), (54, "for", 2), (50, "while", 1), (54, "for", 1)],
+       "loops left by return")
+    eq([l["iterations"] for l in of_type(evs, "loop", site=110)], [3, 4], "a for loop with yield (and to_enum)")
+    eq([(b["site"], b["arm"]) for b in of_type(evs, "branch") if b["site"] in (117, 122)],
+       [(117, 0), (117, 1), (117, 2), (122, 0), (117, 2), (122, 1), (117, 2), (122, 2)], "case/when, case/in")
+    eq([v["value"] for v in of_type(evs, "var", name="r")], ['"int"', '"str"', '"pair 1 2"', '"named n"', '"other"'],
+       "var after a multi-line case")
+    eq(var(evs, "total"), "15", "an assignment that ends the method")
+    eq([e["exception"]["message"] for e in of_type(evs, "exception", line=100)], ["try 1", "try 2"], "retry")
+
+
 def check_odd(evs):
     sp = spans(evs)
     eq([(s["name"], s["file"], s["line"], s["args"]) for s in sp],
