@@ -983,8 +983,13 @@ pub fn run(job: &Job) -> Result<Report> {
 
     for (rel, text) in fallback_runtimes {
         if let Some(existing) = existing(&rel) {
-            // Its own first line says it is ctinject's runtime.
-            if existing.lines().next() != text.lines().next() {
+            // Its header says it is ctinject's runtime.
+            let ours = |t: &str| {
+                t.lines()
+                    .take(3)
+                    .any(|l| l.contains("(written by ctinject; do not edit)"))
+            };
+            if !ours(&existing) {
                 bail!(
                     "{}: a file of that name exists and is not ctinject's runtime; rename it to instrument these files",
                     display_of(&rel)

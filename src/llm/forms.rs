@@ -58,9 +58,13 @@ pub struct FallbackLanguage {
     pub function_kinds: &'static [&'static str],
     pub forms: &'static [CallForm],
     /// The runtime the inserted calls call, when ctinject has one: its path
-    /// relative to the source root of the file that calls it
-    /// ([`FallbackLanguage::runtime_dir`]), and its text.
+    /// relative to the folder [`FallbackLanguage::runtime_dir`] gives, and
+    /// its text.
     pub runtime: Option<(&'static str, &'static str)>,
+    /// Whether the runtime goes at the file's source root (Java's package
+    /// layout) or at the root given to ctinject (a file the program loads
+    /// by path: `ruby -r`, PHP's `auto_prepend_file`).
+    pub runtime_beside_sources: bool,
     /// Quotes a path as a string literal of the language.
     pub quote: fn(&str) -> String,
     /// The forms' recognisers, built once from `forms`.
@@ -69,10 +73,14 @@ pub struct FallbackLanguage {
 
 impl FallbackLanguage {
     /// The folder (relative to the root, `""` for the root) the runtime goes
-    /// into for the file `rel` with text `source`: the file's source root,
-    /// which its `package a.b;` declaration says (`src/main/java` for
-    /// `src/main/java/a/b/C.java`), else the file's folder.
+    /// into for the file `rel` with text `source`: for Java, the file's
+    /// source root, which its `package a.b;` declaration says
+    /// (`src/main/java` for `src/main/java/a/b/C.java`), else the file's
+    /// folder; for the others, the root.
     pub fn runtime_dir(&self, rel: &str, source: &str) -> String {
+        if !self.runtime_beside_sources {
+            return String::new();
+        }
         let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
         let package = source.lines().find_map(|l| {
             let rest = l.trim_start().strip_prefix("package ")?;
@@ -178,6 +186,7 @@ pub static JAVA: FallbackLanguage = FallbackLanguage {
         "ctinject/CtInject.java",
         include_str!("../runtime/java/ctinject/CtInject.java"),
     )),
+    runtime_beside_sources: true,
     quote: c_like_quote,
     recognised: OnceLock::new(),
 };
@@ -235,6 +244,21 @@ pub static RUBY: FallbackLanguage = FallbackLanguage {
             pattern: r"rescue Exception => _ct_e; _ct_s\.fail\(_ct_e\); raise; ensure; _ct_s\.finish; end; ?",
         },
         CallForm {
+            kind: FormKind::SpanOpen,
+            template: r#"; _ct_s = CtInject.span(FILE, LINE, NAME, "param1", param1); begin; begin"#,
+            place: "instead of the first span form, for a def that has its own def-level rescue, else or ensure clauses; close it with the next form",
+            pattern: concat!(
+                r"; _ct_s = CtInject\.span\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+), ", rb_str!(),
+                r#"(?:, "[a-z_][A-Za-z0-9_]*", "#, rb_var!(), r")*\); begin; begin"
+            ),
+        },
+        CallForm {
+            kind: FormKind::SpanClose,
+            template: "end; rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; ",
+            place: "right before the `end` that closes a def opened with the previous form, at its column",
+            pattern: r"end; rescue Exception => _ct_e; _ct_s\.fail\(_ct_e\); raise; ensure; _ct_s\.finish; end; ?",
+        },
+        CallForm {
             kind: FormKind::Var,
             template: "CtInject.v(FILE, LINE, \"VAR\", VAR); ",
             place: "at the start of the first statement after one that assigns the local variable VAR (LINE is the assignment's line); or, with a `; ` before it and none after, appended to the assignment's line before any comment",
@@ -261,7 +285,8 @@ pub static RUBY: FallbackLanguage = FallbackLanguage {
             pattern: concat!(r"CtInject\.x\((?P<file>", rb_str!(), r"), (?P<line>[0-9]+), ", rb_var!(), r"\); ?"),
         },
     ],
-    runtime: None,
+    runtime: Some(("ctinject.rb", include_str!("../runtime/ruby/ctinject.rb"))),
+    runtime_beside_sources: false,
     quote: ruby_quote,
     recognised: OnceLock::new(),
 };
@@ -327,6 +352,7 @@ pub static PHP: FallbackLanguage = FallbackLanguage {
         },
     ],
     runtime: None,
+    runtime_beside_sources: false,
     quote: php_quote,
     recognised: OnceLock::new(),
 };
