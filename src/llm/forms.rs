@@ -351,7 +351,7 @@ pub static PHP: FallbackLanguage = FallbackLanguage {
             pattern: concat!(r"\\CtInject::x\((?P<file>", php_str!(), r"), (?P<line>[0-9]+), \$", php_name!(), r"\);"),
         },
     ],
-    runtime: None,
+    runtime: Some(("ctinject.php", include_str!("../runtime/php/ctinject.php"))),
     runtime_beside_sources: false,
     quote: php_quote,
     recognised: OnceLock::new(),

@@ -533,3 +533,83 @@ fn the_configuration_names_the_provider_and_a_compile_check_refuses_what_does_no
         "{second}"
     );
 }
+
+#[test]
+fn ruby_and_php_plans_run_with_their_runtimes() {
+    let rb =
+        "class Shop\n  def add(a, b)\n    s = a + b\n    s\n  end\nend\nputs Shop.new.add(4, 9)\n";
+    let rb_plan = json!({"inserts": [
+        {"line": 2, "column": 16, "text": "; _ct_s = CtInject.span(\"shop.rb\", 2, \"Shop#add\", \"a\", a, \"b\", b); begin"},
+        {"line": 4, "column": 5, "text": "CtInject.v(\"shop.rb\", 3, \"s\", s); "},
+        {"line": 5, "column": 3, "text": "rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; "},
+    ]});
+    let php = "<?php\nfunction add($a, $b) {\n    $s = $a + $b;\n    return $s;\n}\necho add(4, 9), \"\\n\";\n";
+    let php_plan = json!({"inserts": [
+        {"line": 2, "column": 23, "text": "$_ct_s = \\CtInject::span('shop.php', 2, 'add', ['a' => $a, 'b' => $b]); try {"},
+        {"line": 3, "column": 18, "text": "\\CtInject::v('shop.php', 3, 's', $s);"},
+        {"line": 5, "column": 1, "text": "} catch (\\Throwable $_ct_t) { $_ct_s->fail($_ct_t); throw $_ct_t; } finally { $_ct_s->end(); }"},
+    ]});
+    type Run = fn(&Path, &Path) -> std::process::Command;
+    let cases: [(&str, &str, Value, &str, Run); 2] = [
+        ("ruby", "shop.rb", rb_plan, rb, |out, file| {
+            let mut c = std::process::Command::new("ruby");
+            c.arg(format!("-r{}", out.join("ctinject.rb").display()))
+                .arg(file);
+            c
+        }),
+        ("php", "shop.php", php_plan, php, |out, file| {
+            let mut c = std::process::Command::new("php");
+            c.arg("-d")
+                .arg(format!(
+                    "auto_prepend_file={}",
+                    out.join("ctinject.php").display()
+                ))
+                .arg(file);
+            c
+        }),
+    ];
+    for (tool, name, plan, source, command) in cases {
+        if require_tool(tool).is_none() {
+            continue;
+        }
+        let Some(server) = server(&json!([{ "plan": plan }])) else {
+            return;
+        };
+        let t = tree(&[(&format!("proj/{name}"), source)]);
+        let env = openai(&server.url());
+        let o = run_ctinject(
+            t.path(),
+            &[
+                "proj",
+                "--out",
+                "out",
+                "--llm",
+                "--format",
+                "json",
+                "--no-cache",
+            ],
+            &env_refs(&env),
+        );
+        let r = report(&o);
+        assert_eq!(
+            file_report(&r, name)["status"],
+            "instrumented",
+            "{}",
+            describe(&o)
+        );
+        let out = t.path().join("out");
+        let trace = t.path().join(format!("{tool}.jsonl"));
+        let o = run(command(&out, &out.join(name)).env("CTINJECT_TRACE_FILE", &trace));
+        assert_eq!(stdout(&o), "13\n", "{tool}: {}", describe(&o));
+        let events = read_events(&trace);
+        assert!(events.iter().all(|e| e["lang"] == tool), "{events:?}");
+        let span = events.iter().find(|e| e["type"] == "span").expect("a span");
+        assert_eq!(span["args"]["a"], "4", "{span}");
+        assert!(
+            events
+                .iter()
+                .any(|e| e["type"] == "var" && e["name"] == "s" && e["value"] == "13"),
+            "{tool}: {events:?}"
+        );
+    }
+}
