@@ -241,9 +241,11 @@ fn a_good_plan_instruments_the_file_keeps_its_lines_and_is_cached() {
 }
 
 #[test]
-fn a_refused_plan_is_asked_again_with_the_reason() {
-    let Some(server) = server(&json!([{"plan": bad_plan()}, {"plan": good_plan("Shop.java")}]))
-    else {
+fn a_plan_that_breaks_the_grammar_is_asked_again_with_the_reason() {
+    // a form, but inside `int s = a + b;`: Java's grammar refuses the result
+    let mut breaks = good_plan("Shop.java");
+    breaks["inserts"][1]["column"] = json!(13);
+    let Some(server) = server(&json!([{"plan": breaks}, {"plan": good_plan("Shop.java")}])) else {
         return;
     };
     let t = tree(&[("Shop.java", SHOP)]);
@@ -267,7 +269,7 @@ fn a_refused_plan_is_asked_again_with_the_reason() {
         .as_str()
         .unwrap();
     assert!(
-        second.contains("Your previous answer was refused: insert 1 (line 3, column 23): \"System.exit(0);\" is not one of the call forms"),
+        second.contains("Your previous answer was refused: the result does not parse as java: a syntax error at line 3"),
         "{second}"
     );
 }
@@ -307,7 +309,17 @@ fn three_refused_answers_skip_the_file_with_the_last_reason() {
         reason.contains("3 answers refused; the last: the answer has no inserts"),
         "{reason}"
     );
-    assert_eq!(server.requests().len(), 3, "no fourth attempt");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "no fourth attempt");
+    // code of its own is refused as not a form (nothing the model writes is
+    // kept but the forms: no original text can be removed or rewritten)
+    let second = requests[1]["body"]["messages"][1]["content"]
+        .as_str()
+        .unwrap();
+    assert!(
+        second.contains("\"System.exit(0);\" is not one of the call forms"),
+        "{second}"
+    );
     // nothing of it was written: the copy holds the original
     assert_eq!(
         std::fs::read_to_string(t.path().join("out/Shop.java")).unwrap(),
