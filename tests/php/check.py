@@ -1,161 +1,24 @@
 #!/usr/bin/env python3
 """Checks the events the PHP runtime wrote for one scenario of
-tests/php/app/app.php (or forms/forms.php).
+tests/php/app/app.php (or forms/forms.php): what is the PHP runtime's; the
+rest (with tid 0 everywhere) is in tests/fallback-runtimes/events_check.py.
 
 Usage: check.py SCENARIO TRACE [LIMIT_BYTES]
 Exits 1 with the failed checks listed."""
-import json
-import re
+import os
 import sys
 
-SPAN_KEYS = ["v", "type", "lang", "trace_id", "span_id", "parent_id", "name", "module", "file", "line",
-             "kind", "start_unix_ns", "duration_ns", "args", "return", "status", "exception", "pid", "tid"]
-POINT_HEAD = ["v", "type", "lang", "time_unix_ns", "trace_id", "span_id", "file", "line"]
-POINT_KEYS = {
-    "var": ["name", "value"],
-    "branch": ["site", "arm"],
-    "loop": ["site", "kind", "iterations", "target", "last"],
-    "exception": ["exception"],
-}
-SUMMARY_KEYS = {
-    "calls": ["v", "type", "lang", "time_unix_ns", "name", "module", "file", "line", "kind", "recorded", "omitted",
-              "omitted_duration_ns", "omitted_max_duration_ns", "omitted_failed", "omitted_exceptions", "slowest",
-              "pid"],
-    "vars": ["v", "type", "lang", "time_unix_ns", "file", "line", "name", "recorded", "omitted", "last", "pid"],
-    "branches": ["v", "type", "lang", "time_unix_ns", "file", "line", "site", "arm", "recorded", "omitted", "pid"],
-    "loops": ["v", "type", "lang", "time_unix_ns", "file", "line", "site", "kind", "recorded", "omitted",
-              "omitted_iterations", "omitted_max_iterations", "pid"],
-    "exceptions": ["v", "type", "lang", "time_unix_ns", "file", "line", "recorded", "omitted", "omitted_types",
-                   "pid"],
-    "truncated": ["v", "type", "lang", "time_unix_ns", "limit_bytes", "pid"],
-}
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
-HEX16 = re.compile(r"^[0-9a-f]{16}$")
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
-
-
-def eq(got, want, what):
-    return check(got == want, "%s: got %r, want %r" % (what, got, want))
-
-
-def load(path):
-    evs = []
-    with open(path, "rb") as f:
-        data = f.read()
-    check(data.endswith(b"\n") or not data, "the file ends with a whole line")
-    for i, raw in enumerate(data.splitlines()):
-        check(all(b < 0x80 for b in raw), "line %d is ASCII" % (i + 1))
-        try:
-            evs.append(json.loads(raw))
-        except ValueError as e:
-            failures.append("line %d is not JSON (%s): %r" % (i + 1, e, raw[:200]))
-    return evs
-
-
-def shape(evs):
-    """Keys in order, ids well formed, lang php everywhere, tid 0."""
-    for e in evs:
-        t = e.get("type")
-        keys = list(e)
-        if t == "span":
-            want = SPAN_KEYS + (["suppressed"] if "suppressed" in e else [])
-            eq(keys, want, "span keys")
-            check(HEX32.match(e["trace_id"]), "trace id %r" % e["trace_id"])
-            check(HEX16.match(e["span_id"]), "span id %r" % e["span_id"])
-            check(e["parent_id"] is None or HEX16.match(e["parent_id"]), "parent id")
-            pfx = evs_prefix(evs, e["pid"])
-            check(pfx is None or e["trace_id"][:16] == pfx, "trace id prefix is the process's")
-            eq(e["kind"], "function", "span kind")
-            check(e["module"] is None and e["return"] is None, "module and return are null")
-            check(isinstance(e["duration_ns"], int) and e["duration_ns"] >= 0, "duration")
-            check(e["start_unix_ns"] > 1_500_000_000 * 10**9, "start_unix_ns is wall clock")
-            check(e["status"] in ("ok", "error"), "status")
-            check((e["status"] == "error") == (e["exception"] is not None), "exception iff error")
-        elif t in POINT_KEYS:
-            eq(keys, POINT_HEAD + POINT_KEYS[t] + ["pid", "tid"], t + " keys")
-            check((e["trace_id"] is None) == (e["span_id"] is None), "ids both null or both set")
-        elif t in SUMMARY_KEYS:
-            eq(keys, SUMMARY_KEYS[t], t + " keys")
-        else:
-            failures.append("unknown event type %r" % t)
-        eq(e.get("v"), 1, "v")
-        eq(e.get("lang"), "php", "lang")
-        if "tid" in e:
-            eq(e["tid"], 0, "tid")
-
-
-_prefix = {}
-
-
-def evs_prefix(evs, pid):
-    if pid not in _prefix:
-        roots = [e for e in evs if e["type"] == "span" and e["pid"] == pid and e["parent_id"] is None]
-        _prefix[pid] = roots[0]["trace_id"][:16] if roots else None
-    return _prefix[pid]
-
-
-def spans(evs, name=None):
-    return [e for e in evs if e["type"] == "span" and (name is None or e["name"] == name)]
-
-
-def one(evs, name):
-    s = spans(evs, name)
-    eq(len(s), 1, "spans of " + name)
-    return s[0] if s else {}
-
-
-def of_type(evs, t, **kw):
-    return [e for e in evs if e["type"] == t and all(e.get(k) == v for k, v in kw.items())]
-
-
-def var(evs, name):
-    v = of_type(evs, "var", name=name)
-    eq(len(v), 1, "var events of " + name)
-    return v[0]["value"] if v else None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fallback-runtimes"))
+from events_check import (basic_calls, caps_summaries, check, eq, main, of_type, one,  # noqa: E402
+                          outside_spans, spans, uncaught, var)
 
 
 def check_basic(evs):
-    basic = one(evs, "basic")
-    eq(basic.get("parent_id"), None, "basic is a root")
-    check(basic.get("trace_id", "")[16:] == basic.get("span_id"), "a root's trace id ends with its span id")
-    sid = basic.get("span_id")
-    total = one(evs, "total")
-    for s in [total] + spans(evs, "load") + spans(evs, "div") + spans(evs, "values"):
-        eq(s.get("parent_id"), sid, s.get("name") + " parent is basic")
-        eq(s.get("trace_id"), basic.get("trace_id"), s.get("name") + " trace")
-    adds = spans(evs, "add")
-    eq(len(adds), 2, "add spans")
-    for a in adds:
-        eq(a["parent_id"], total.get("span_id"), "add parent is total")
-        eq(a["args"], {"a": "10", "b": "1"}, "add args")
-    eq(total.get("args"), {"xs": "[1, 2, 3, 4]"}, "total args")
-    order = [e.get("span_id") if e["type"] == "span" else None for e in evs]
-    check(order.index(total["span_id"]) > max(order.index(a["span_id"]) for a in adds), "children written first")
-    loops = of_type(evs, "loop", span_id=total.get("span_id"))
-    eq([(l["site"], l["kind"], l["iterations"], l["target"], l["last"]) for l in loops],
-       [(66, "for", 4, None, None), (70, "while", 3, None, None)], "total loops")
-    check(all(evs.index(l) < evs.index(total) for l in loops), "loop events before their span")
-    eq([v["value"] for v in of_type(evs, "var", name="t")], ["1", "3", "6", "10"], "var t")
-    ok, bad = sorted(spans(evs, "load"), key=lambda s: s["status"] != "ok")
-    eq(ok["status"], "ok", "load(cart)")
-    eq(ok["args"], {"key": '"cart"', "password": "[REDACTED]"}, "load args (password redacted)")
-    eq(bad["status"], "error", "load(missing)")
-    eq(bad["exception"], {"type": "RuntimeException", "message": "no such key: missing:7"}, "load exception")
-    div = one(evs, "div")
-    eq(div.get("exception"), {"type": "DivisionByZeroError", "message": "Division by zero"}, "div exception")
-    eq([(b["span_id"], b["site"], b["arm"]) for b in of_type(evs, "branch")],
-       [(ok["span_id"], 56, 1), (bad["span_id"], 56, 0)], "branches")
-    exc = of_type(evs, "exception")
-    eq([(e["line"], e["span_id"], e["exception"]) for e in exc[:2]],
-       [(105, sid, {"type": "RuntimeException", "message": "no such key: missing:7"}),
-        (112, sid, {"type": "DivisionByZeroError", "message": "Division by zero"})], "exception events")
+    basic, exc = basic_calls(
+        evs, {"basic": "basic", "total": "total", "load": "load", "div": "div", "values": "values", "add": "add"},
+        loop_sites=(66, 70), branch_site=56,
+        load_exception={"type": "RuntimeException", "message": "no such key: missing:7"},
+        div_exception={"type": "DivisionByZeroError", "message": "Division by zero"}, exception_lines=(105, 112))
     eq(exc[2]["exception"] if len(exc) > 2 else None, {"type": "OwnError", "message": "own message"},
        "an exception with its own __toString: getMessage (final) is read")
     eq([v["value"] for v in of_type(evs, "var", name="apiKey")], ["[REDACTED]", "[REDACTED]"], "apiKey")
@@ -185,53 +48,16 @@ def check_basic(evs):
     eq(var(evs, "inf"), "-INF", "-INF")
     lu = var(evs, "longUnicode") or ""
     eq((len(lu), lu[:3], lu[-4:]), (200, '"\u00e9\u00e9', "\u00e9..."), "a long UTF-8 string cut by characters")
-    ov = of_type(evs, "var", name="outsideVar")
-    check(ov and ov[0]["trace_id"] is None and ov[0]["value"] == "42", "var outside spans")
-    ol = of_type(evs, "loop", site=123)
-    eq([(l["span_id"], l["iterations"]) for l in ol], [(None, 7)], "loop outside spans")
-    check(ol and evs.index(ol[0]) > evs.index(basic), "loops outside spans written at exit")
+    outside_spans(evs, basic, "outsideVar", 123)
 
 
 def check_caps(evs):
-    hot = spans(evs, "hot")
-    eq(len(hot), 1003, "hot spans written (1000 + 3 failing)")
-    failing = [s for s in hot if s["status"] == "error"]
-    eq([s["args"] for s in failing], [{"i": "1299"}, {"i": "1399"}, {"i": "1499"}], "failing calls over the cap")
-    check(all(s["exception"]["type"] == "InvalidArgumentException" for s in failing), "their exception")
-    calls = of_type(evs, "calls", name="hot")
-    if eq(len(calls), 1, "calls summary"):
-        c = calls[0]
-        eq((c["recorded"], c["omitted"], c["omitted_failed"], c["omitted_exceptions"]), (1003, 497, 0, {}),
-           "calls figures")
-        eq(len(c["slowest"]), 5, "slowest")
-        ds = [s["duration_ns"] for s in c["slowest"]]
-        eq(ds, sorted(ds, reverse=True), "slowest first")
-        check(c["omitted_max_duration_ns"] == ds[0] and c["omitted_duration_ns"] >= sum(ds), "durations")
-        check(all(int(s["args"]["i"]) >= 1000 for s in c["slowest"]), "slowest args")
-        adds = spans(evs, "add")
-        eq(len(adds), 12, "add spans inside hot (i = 99, 199, ... 1199)")
-        hot_ids = {s["span_id"] for s in hot}
-        late = [a for a in adds if a["parent_id"] not in hot_ids]
-        eq(len(late), 2, "add spans under omitted hot calls (i = 1099, 1199)")
-        check(all(HEX16.match(a["parent_id"]) for a in late), "their parent ids")
+    hot, c, late = caps_summaries(
+        evs, "hot", "add", "InvalidArgumentException",
+        {"vars": 130, "loops": 137, "branches": 154, "exceptions": 168, "suppressed": 144, "arm": 146, "loop": 143},
+        {"UnexpectedValueException": 67, "LogicException": 33}, "inSpan", "app/app.php", arms="switch arms")
+    if c:
         check(all(a["trace_id"][:16] == hot[0]["trace_id"][:16] for a in late), "their trace ids")
-    vs = of_type(evs, "vars", name="i")
-    eq([(v["line"], v["recorded"], v["omitted"], v["last"]) for v in vs], [(130, 200, 800, "999")], "vars summary")
-    eq(len(of_type(evs, "var", name="i")), 200, "var events written")
-    ls = of_type(evs, "loops", site=137)
-    eq([(l["recorded"], l["omitted"], l["omitted_iterations"], l["omitted_max_iterations"]) for l in ls],
-       [(200, 800, 1600, 2)], "loops summary")
-    bs = of_type(evs, "branches", site=154)
-    eq([(b["arm"], b["recorded"], b["omitted"]) for b in bs], [(0, 200, 100)], "branches summary")
-    es = of_type(evs, "exceptions", line=168)
-    eq([(e["recorded"], e["omitted"], e["omitted_types"]) for e in es],
-       [(200, 100, {"UnexpectedValueException": 67, "LogicException": 33})], "exceptions summary")
-    ins = one(evs, "inSpan")
-    eq(ins.get("suppressed"), [{"type": "var", "file": "app/app.php", "line": 144, "name": "k", "count": 4}],
-       "suppressed (per-span cap 16)")
-    eq(len(of_type(evs, "var", name="k")), 16, "var k events in the span")
-    eq(len(of_type(evs, "branch", site=146)), 20, "switch arms (10 each, under 16)")
-    eq([l["iterations"] for l in of_type(evs, "loop", site=143)], [20], "loop in inSpan")
     eq(of_type(evs, "loop", site=162)[0]["iterations"] if of_type(evs, "loop", site=162) else None, 300,
        "a loop of 300")
 
@@ -343,9 +169,7 @@ def check_forms(evs):
 
 
 def check_fail(evs):
-    d = one(evs, "div")
-    eq((d.get("status"), d.get("exception")), ("error", {"type": "DivisionByZeroError", "message": "Division by zero"}),
-       "an uncaught exception: the span is written at exit")
+    uncaught(evs, "div", {"type": "DivisionByZeroError", "message": "Division by zero"})
 
 
 def check_exit(evs):
@@ -357,39 +181,5 @@ def check_fatal(evs):
     eq([s["name"] for s in spans(evs)], ["add"], "out of memory: the spans that ended are written")
 
 
-def check_flood(evs, limit):
-    tr = of_type(evs, "truncated")
-    if eq(len(tr), 1, "one truncated event"):
-        eq(tr[0]["limit_bytes"], limit, "limit_bytes")
-        eq(evs[-1]["type"], "truncated", "nothing written after it")
-        check(len(spans(evs)) > 10, "spans before the limit")
-
-
-def check_two(evs):
-    pids = {e["pid"] for e in evs}
-    eq(len(pids), 2, "two processes in one file")
-    for p in pids:
-        eq(len([e for e in evs if e["pid"] == p and e["type"] == "span" and e["name"] == "basic"]), 1,
-           "basic of each process")
-
-
-def main():
-    scenario, path = sys.argv[1], sys.argv[2]
-    evs = load(path)
-    shape(evs)
-    if scenario == "flood":
-        check_flood(evs, int(sys.argv[3]))
-    elif scenario == "two":
-        check_two(evs)
-    else:
-        globals()["check_" + scenario](evs)
-    if failures:
-        print("%s: %d failed checks" % (scenario, len(failures)))
-        for f in failures[:40]:
-            print("  - " + f)
-        sys.exit(1)
-    print("%s: ok (%d events)" % (scenario, len(evs)))
-
-
 if __name__ == "__main__":
-    main()
+    main("php", globals(), "basic", tid=0)
