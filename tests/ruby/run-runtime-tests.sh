@@ -13,42 +13,15 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bench=1
-[ "${1:-}" = "--no-bench" ] && bench=0
-for tool in ruby python3; do
-	command -v "$tool" >/dev/null || { echo "run-runtime-tests.sh: $tool not found" >&2; exit 2; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset CTINJECT_TRACE_FILE CTINJECT_DISABLE CTINJECT_TRACE_WARNED RUBYOPT
-failures=0
-summary=()
-step() { # name, command...
-	local name=$1; shift
-	if "$@" >"$tmp/log" 2>&1; then
-		summary+=("ok    $name")
-	else
-		summary+=("FAIL  $name")
-		failures=$((failures + 1))
-		sed 's/^/    /' "$tmp/log" | tail -60
-	fi
-}
+. "$here/../fallback-runtimes/lib.sh"
+need_tools ruby python3
+unset RUBYOPT
 rt=$root/src/runtime/ruby/ctinject.rb
 
 # variant NAME 'CONSTANT = VALUE' ...: the runtime with constants replaced
 variant() {
 	local name=$1; shift
-	python3 - "$rt" "$tmp/rt-$name.rb" "$@" <<'PY' || return 1
-import re, sys
-src, dst, *subs = sys.argv[1:]
-s = open(src).read()
-for sub in subs:
-    name, value = [x.strip() for x in sub.split("=", 1)]
-    pat = re.compile(r"^(  %s = ).*$" % re.escape(name), re.M)
-    assert len(pat.findall(s)) == 1, "no constant " + name
-    s = pat.sub(lambda m: m.group(1) + value, s)
-open(dst, "w").write(s)
-PY
+	replace_constants '^(  %s = ).*$' '' "$rt" "$tmp/rt-$name.rb" "$@" || return 1
 	ruby -wc "$tmp/rt-$name.rb" >/dev/null
 }
 compile() {
@@ -60,10 +33,7 @@ compile() {
 	variant nocap 'MAX_SPANS_PER_FUNCTION = 0' 'MAX_EVENTS_PER_SITE_PER_PROCESS = 0' 'MAX_TRACE_BYTES = 0'
 }
 step "ruby -wc: the runtime (no warnings; 3 configurations) and the test programs" compile
-if [ "$failures" -gt 0 ]; then
-	printf '%s\n' "${summary[@]}"
-	exit 1
-fi
+stop_if_failed
 
 # run DIR RUNTIME PROGRAM ARGS...: runs in $tmp with the current environment into DIR/{out,err,rc}
 run() {
@@ -71,27 +41,10 @@ run() {
 	mkdir -p "$d"
 	(cd "$tmp" && ruby -r"$r" "$@" >"$d/out" 2>"$d/err"; echo $? >"$d/rc")
 }
-same() { # dir1 dir2: same stdout, stderr, exit code
-	local f ok=0
-	for f in out err rc; do
-		if ! cmp -s "$1/$f" "$2/$f"; then
-			echo "$f differs:"; diff "$1/$f" "$2/$f" | head -20; ok=1
-		fi
-	done
-	return $ok
-}
 app=$here/app/app.rb
 # scenario NAME [RUNTIME]: off (no file), on (events checked), same output
 scenario() {
-	local name=$1 r=${2:-$rt}
-	local d=$tmp/s-$name
-	rm -f "$tmp/trace.jsonl"
-	run "$d/off" "$r" "$app" "$name"
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "a trace file with telemetry off"; return 1; }
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$d/on" "$r" "$app" "$name"
-	same "$d/off" "$d/on" || return 1
-	echo "exit code $(cat "$d/on/rc")"
-	python3 "$here/check.py" "$name" "$tmp/trace.jsonl"
+	checked_scenario "$1" "$1" "${2:-$rt}" "$app" "$1"
 }
 basic() {
 	scenario basic || return 1
@@ -127,13 +80,7 @@ forms() {
 }
 step "the forms in every method shape: ruby -c, same output, exceptions and backtraces as the original" forms
 
-two() {
-	rm -f "$tmp/trace.jsonl"
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/two1" "$rt" "$app" basic &
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/two2" "$rt" "$app" basic &
-	wait
-	python3 "$here/check.py" two "$tmp/trace.jsonl"
-}
+two() { two_processes "$rt" "$app"; }
 step "two processes appending to one file" two
 
 loading() {
@@ -155,49 +102,18 @@ PY
 step "loaded by RUBYOPT=-r and by require_relative" loading
 
 off_variants() {
-	run "$tmp/v-off" "$rt" "$app" basic
-	rm -f "$tmp/trace.jsonl"
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl CTINJECT_DISABLE=1 run "$tmp/v-disabled" "$rt" "$app" basic
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "CTINJECT_DISABLE=1 wrote a file"; return 1; }
-	same "$tmp/v-off" "$tmp/v-disabled" || return 1
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl CTINJECT_DISABLE=yes run "$tmp/v-yes" "$rt" "$app" basic
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "CTINJECT_DISABLE=yes wrote a file"; return 1; }
-	CTINJECT_TRACE_FILE= run "$tmp/v-empty" "$rt" "$app" basic
-	same "$tmp/v-off" "$tmp/v-empty" || return 1
-	# relative to the working directory, its folders created
-	CTINJECT_TRACE_FILE=rel/dir/t.jsonl run "$tmp/v-rel" "$rt" "$app" basic
-	python3 "$here/check.py" basic "$tmp/rel/dir/t.jsonl" || return 1
+	off_paths "$rt" "$app" || return 1
 	# a path that cannot be written: one line on stderr, telemetry off; a
 	# forked child that inherits the environment says nothing more
-	touch "$tmp/afile"
-	CTINJECT_TRACE_FILE=$tmp/afile/sub/t.jsonl run "$tmp/v-bad" "$rt" "$app" fork
 	run "$tmp/v-fork-off" "$rt" "$app" fork
-	cmp -s "$tmp/v-fork-off/out" "$tmp/v-bad/out" || { echo "stdout differs"; return 1; }
-	cmp -s "$tmp/v-fork-off/rc" "$tmp/v-bad/rc" || { echo "exit code differs"; return 1; }
-	[ "$(wc -l <"$tmp/v-bad/err")" = 1 ] && grep -q '^ctinject: cannot write the trace file ' "$tmp/v-bad/err" ||
-		{ echo "want one line on stderr, got:"; cat "$tmp/v-bad/err"; return 1; }
-	cat "$tmp/v-bad/err"
+	unwritable_path "$tmp/v-fork-off" "$rt" "$app" fork
 }
 step "off: CTINJECT_DISABLE, empty path, relative path, unwritable path" off_variants
 
-flood() {
-	rm -f "$tmp/trace.jsonl"
-	run "$tmp/f-off" "$tmp/rt-small.rb" "$app" flood
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/f-on" "$tmp/rt-small.rb" "$app" flood
-	same "$tmp/f-off" "$tmp/f-on" || return 1
-	python3 "$here/check.py" flood "$tmp/trace.jsonl" 20000 || return 1
-	local size
-	size=$(wc -c <"$tmp/trace.jsonl")
-	echo "file: $size bytes for a limit of 20000"
-	[ "$size" -le $((20000 + 2 * 65536 + 200)) ] || { echo "too far past the limit"; return 1; }
-	# a file already over the limit gets only the truncated line
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/f-on2" "$tmp/rt-small.rb" "$app" basic
-	[ "$(wc -c <"$tmp/trace.jsonl")" -le $((size + 200)) ] || { echo "wrote past the limit"; return 1; }
-	tail -n 1 "$tmp/trace.jsonl" | grep -q '"type":"truncated"' || { echo "no truncated line at the end"; return 1; }
-}
+flood() { truncation "$tmp/rt-small.rb" "$app"; }
 step "max_trace_bytes: the truncated event (a variant with a 20000-byte limit)" flood
 
-for s in "${summary[@]}"; do echo "$s"; done
+print_summary
 
 if [ "$bench" = 1 ]; then
 	echo
