@@ -9,42 +9,14 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bench=1
-[ "${1:-}" = "--no-bench" ] && bench=0
-for tool in php python3; do
-	command -v "$tool" >/dev/null || { echo "run-runtime-tests.sh: $tool not found" >&2; exit 2; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset CTINJECT_TRACE_FILE CTINJECT_DISABLE CTINJECT_TRACE_WARNED
-failures=0
-summary=()
-step() { # name, command...
-	local name=$1; shift
-	if "$@" >"$tmp/log" 2>&1; then
-		summary+=("ok    $name")
-	else
-		summary+=("FAIL  $name")
-		failures=$((failures + 1))
-		sed 's/^/    /' "$tmp/log" | tail -60
-	fi
-}
+. "$here/../fallback-runtimes/lib.sh"
+need_tools php python3
 rt=$root/src/runtime/php/ctinject.php
 
 # variant NAME 'CONSTANT = VALUE' ...: the runtime with constants replaced
 variant() {
 	local name=$1; shift
-	python3 - "$rt" "$tmp/rt-$name.php" "$@" <<'PY' || return 1
-import re, sys
-src, dst, *subs = sys.argv[1:]
-s = open(src).read()
-for sub in subs:
-    name, value = [x.strip() for x in sub.split("=", 1)]
-    pat = re.compile(r"(\n    const %s = )[^;]+;" % re.escape(name))
-    assert len(pat.findall(s)) == 1, "no constant " + name
-    s = pat.sub(lambda m: m.group(1) + value + ";", s)
-open(dst, "w").write(s)
-PY
+	replace_constants '(\n    const %s = )[^;]+;' ';' "$rt" "$tmp/rt-$name.php" "$@" || return 1
 	php -l "$tmp/rt-$name.php"
 }
 lint() {
@@ -59,10 +31,7 @@ lint() {
 	[ "$(php -d auto_prepend_file="$rt" "$tmp/twice.php")" = fine ]
 }
 step "php -l: the runtime (3 configurations) and the test programs; loading it twice" lint
-if [ "$failures" -gt 0 ]; then
-	printf '%s\n' "${summary[@]}"
-	exit 1
-fi
+stop_if_failed
 
 # run DIR RUNTIME PROGRAM ARGS...: runs with the current environment into DIR/{out,err,rc}
 run() {
@@ -70,26 +39,10 @@ run() {
 	mkdir -p "$d"
 	(cd "$tmp" && php -d auto_prepend_file="$r" -d display_errors=stderr -d log_errors=0 "$@" >"$d/out" 2>"$d/err"; echo $? >"$d/rc")
 }
-same() { # dir1 dir2: same stdout, stderr, exit code
-	local f ok=0
-	for f in out err rc; do
-		if ! cmp -s "$1/$f" "$2/$f"; then
-			echo "$f differs with telemetry on and off:"; diff "$1/$f" "$2/$f" | head -20; ok=1
-		fi
-	done
-	return $ok
-}
 # scenario NAME PROGRAM ARGS...: off (no file), on (events checked), same output
 scenario() {
 	local name=$1; shift
-	local d=$tmp/s-$name
-	rm -f "$tmp/trace.jsonl"
-	run "$d/off" "$rt" "$@"
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "a trace file with telemetry off"; return 1; }
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$d/on" "$rt" "$@"
-	same "$d/off" "$d/on" || return 1
-	echo "exit code $(cat "$d/on/rc")"
-	python3 "$here/check.py" "${check:-$name}" "$tmp/trace.jsonl"
+	checked_scenario "$name" "${check:-$name}" "$rt" "$@"
 }
 app=$here/app/app.php
 basic() {
@@ -125,60 +78,23 @@ forms() {
 }
 step "the forms in every function shape (static, by-reference, variadic, generators, closures, never, constructors)" forms
 
-two() {
-	rm -f "$tmp/trace.jsonl"
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/two1" "$rt" "$app" basic &
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/two2" "$rt" "$app" basic &
-	wait
-	python3 "$here/check.py" two "$tmp/trace.jsonl"
-}
+two() { two_processes "$rt" "$app"; }
 step "two processes appending to one file" two
 
 off_variants() {
-	run "$tmp/v-off" "$rt" "$app" basic
-	rm -f "$tmp/trace.jsonl"
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl CTINJECT_DISABLE=1 run "$tmp/v-disabled" "$rt" "$app" basic
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "CTINJECT_DISABLE=1 wrote a file"; return 1; }
-	same "$tmp/v-off" "$tmp/v-disabled" || return 1
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl CTINJECT_DISABLE=yes run "$tmp/v-yes" "$rt" "$app" basic
-	[ ! -e "$tmp/trace.jsonl" ] || { echo "CTINJECT_DISABLE=yes wrote a file"; return 1; }
-	CTINJECT_TRACE_FILE= run "$tmp/v-empty" "$rt" "$app" basic
-	same "$tmp/v-off" "$tmp/v-empty" || return 1
-	# relative to the working directory, its folders created
-	CTINJECT_TRACE_FILE=rel/dir/t.jsonl run "$tmp/v-rel" "$rt" "$app" basic
-	python3 "$here/check.py" basic "$tmp/rel/dir/t.jsonl" || return 1
-	# a path that cannot be written: one line on stderr, telemetry off
-	touch "$tmp/afile"
-	CTINJECT_TRACE_FILE=$tmp/afile/sub/t.jsonl run "$tmp/v-bad" "$rt" "$app" basic
-	cmp -s "$tmp/v-off/out" "$tmp/v-bad/out" || { echo "stdout differs"; return 1; }
-	cmp -s "$tmp/v-off/rc" "$tmp/v-bad/rc" || { echo "exit code differs"; return 1; }
-	[ "$(wc -l <"$tmp/v-bad/err")" = 1 ] && grep -q '^ctinject: cannot write the trace file ' "$tmp/v-bad/err" ||
-		{ echo "want one line on stderr, got:"; cat "$tmp/v-bad/err"; return 1; }
-	cat "$tmp/v-bad/err"
+	off_paths "$rt" "$app" &&
+	# a path that cannot be written: one line on stderr, telemetry off ...
+	unwritable_path "$tmp/v-off" "$rt" "$app" basic || return 1
 	# ... once for the children that inherit the environment
 	CTINJECT_TRACE_FILE=$tmp/afile/sub/t.jsonl CTINJECT_TRACE_WARNED=1 run "$tmp/v-warned" "$rt" "$app" basic
 	[ ! -s "$tmp/v-warned/err" ] || { echo "warned again"; return 1; }
 }
 step "off: CTINJECT_DISABLE, empty path, relative path, unwritable path" off_variants
 
-flood() {
-	rm -f "$tmp/trace.jsonl"
-	run "$tmp/f-off" "$tmp/rt-small.php" "$app" flood
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/f-on" "$tmp/rt-small.php" "$app" flood
-	same "$tmp/f-off" "$tmp/f-on" || return 1
-	python3 "$here/check.py" flood "$tmp/trace.jsonl" 20000 || return 1
-	local size
-	size=$(wc -c <"$tmp/trace.jsonl")
-	echo "file: $size bytes for a limit of 20000"
-	[ "$size" -le $((20000 + 2 * 65536 + 200)) ] || { echo "too far past the limit"; return 1; }
-	# a file already over the limit gets only the truncated line
-	CTINJECT_TRACE_FILE=$tmp/trace.jsonl run "$tmp/f-on2" "$tmp/rt-small.php" "$app" basic
-	[ "$(wc -c <"$tmp/trace.jsonl")" -le $((size + 200)) ] || { echo "wrote past the limit"; return 1; }
-	tail -n 1 "$tmp/trace.jsonl" | grep -q '"type":"truncated"' || { echo "no truncated line at the end"; return 1; }
-}
+flood() { truncation "$tmp/rt-small.php" "$app"; }
 step "max_trace_bytes: the truncated event (a variant with a 20000-byte limit)" flood
 
-for s in "${summary[@]}"; do echo "$s"; done
+print_summary
 
 if [ "$bench" = 1 ]; then
 	echo
