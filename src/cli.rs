@@ -26,6 +26,9 @@ Examples:
   ctinject init                                    write a commented .ctinject.yml
   ctinject --since main --dry-run                  only the functions changed since main
   ctinject --since main --dry-run --fail-under 95  gate the change's coverage (exit 1)
+  ctinject trace summary trace.jsonl               a trace in the terminal (also export, pictures)
+  ctinject check --since main --trace trace.jsonl  which changed functions the tests ran
+  ctinject src --out build/instrumented --llm      Java, Ruby, PHP via a language model (opt-in)
 
 Without --out, --patch, --in-place or --dry-run the copy goes to .ctinject/out at
 the top of the repository (or of PATH outside one); .ctinject/ ignores itself.
