@@ -183,14 +183,9 @@ pub fn candidate_language(
     selection: &Selection,
     runtime_names: &[&str],
 ) -> Option<&'static dyn Language> {
-    let mut parts = rel.split('/');
-    let name = parts.next_back()?;
-    let hidden =
-        name.starts_with('.') || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
-    if hidden || runtime_names.contains(&name) || !selection.selects(rel) {
-        return None;
-    }
-    lang::for_path(rel)
+    walk_would_find(rel, selection, runtime_names)
+        .then(|| lang::for_path(rel))
+        .flatten()
 }
 
 /// The fallback language of `rel` when a walk would have found it: as
@@ -199,14 +194,21 @@ pub fn fallback_language(
     rel: &str,
     selection: &Selection,
 ) -> Option<&'static crate::llm::forms::FallbackLanguage> {
+    walk_would_find(rel, selection, &[])
+        .then(|| crate::llm::forms::for_path(rel))
+        .flatten()
+}
+
+/// True when a walk would reach `rel`: not hidden, not in a hidden or
+/// skipped folder, not a runtime file, selected by the globs.
+fn walk_would_find(rel: &str, selection: &Selection, runtime_names: &[&str]) -> bool {
     let mut parts = rel.split('/');
-    let name = parts.next_back()?;
+    let Some(name) = parts.next_back() else {
+        return false;
+    };
     let hidden =
         name.starts_with('.') || parts.any(|d| d.starts_with('.') || SKIPPED_DIRS.contains(&d));
-    if hidden || !selection.selects(rel) {
-        return None;
-    }
-    crate::llm::forms::for_path(rel)
+    !hidden && !runtime_names.contains(&name) && selection.selects(rel)
 }
 
 /// The instrumentation candidates among `changed` (absolute paths of the
