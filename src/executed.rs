@@ -88,24 +88,29 @@ impl Seen {
         }
     }
 
-    /// The trace's files that stand for `path` of the report: the same
-    /// path, or (a trace written from another root) one that ends with it
-    /// or that it ends with, at a `/`.
-    fn files_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let keys: BTreeSet<&str> = self
-            .calls
-            .keys()
-            .chain(self.arms.keys())
+    /// Every file the trace names.
+    fn files(&self) -> BTreeSet<&str> {
+        (self.calls.keys().chain(self.arms.keys()))
             .map(String::as_str)
-            .collect();
-        let exact = keys.contains(path);
-        keys.into_iter().filter(move |k| {
-            *k == path
-                || (!exact
-                    && (k.strip_suffix(path).is_some_and(|r| r.ends_with('/'))
-                        || path.strip_suffix(k).is_some_and(|r| r.ends_with('/'))))
-        })
+            .collect()
     }
+}
+
+/// The trace's files (of `traced`) that stand for `path` of the report: the
+/// same path, or (a trace written from another root) one that ends with it
+/// or that it ends with, at a `/`.
+fn files_for<'a>(traced: &BTreeSet<&'a str>, path: &str) -> Vec<&'a str> {
+    if let Some(same) = traced.get(path) {
+        return vec![same];
+    }
+    let at_slash = |longer: &str, shorter: &str| {
+        longer
+            .strip_suffix(shorter)
+            .is_some_and(|r| r.ends_with('/'))
+    };
+    (traced.iter().copied())
+        .filter(|k| at_slash(k, path) || at_slash(path, k))
+        .collect()
 }
 
 /// A changed function and whether it ran.
@@ -174,8 +179,9 @@ pub struct Gate {
 /// showed ran.
 pub fn evaluate(report: &Report, seen: &Seen) -> Executed {
     let mut functions = Vec::new();
+    let traced = seen.files();
     for file in &report.files {
-        let sources: Vec<&str> = seen.files_for(&file.path).collect();
+        let sources = files_for(&traced, &file.path);
         let changed: Vec<_> = file
             .functions
             .iter()
@@ -451,5 +457,28 @@ impl Executed {
             );
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_files_match_the_report_path_exactly_or_by_its_end_at_a_slash() {
+        let traced: BTreeSet<&str> = ["shop/cart.py", "copy/shop/cart.py", "xshop/cart.py"].into();
+        assert_eq!(
+            files_for(&traced, "shop/cart.py"),
+            ["shop/cart.py"],
+            "exact wins"
+        );
+        let other_root: BTreeSet<&str> = ["copy/shop/cart.py", "xshop/cart.py"].into();
+        assert_eq!(
+            files_for(&other_root, "shop/cart.py"),
+            ["copy/shop/cart.py"]
+        );
+        let shorter: BTreeSet<&str> = ["cart.py"].into();
+        assert_eq!(files_for(&shorter, "src/cart.py"), ["cart.py"]);
+        assert!(files_for(&other_root, "art.py").is_empty());
     }
 }
