@@ -187,7 +187,7 @@ fn a_good_plan_instruments_the_file_keeps_its_lines_and_is_cached() {
         .contains("3|        int s = a + b;"));
 
     // The instrumented copy compiles and runs with the runtime, when javac is here.
-    if let (Some(javac), Some(java)) = (which("javac"), which("java")) {
+    if let (Some(javac), Some(java)) = (require_tool("javac"), require_tool("java")) {
         std::fs::write(
             t.path().join("out/Main.java"),
             "public class Main { public static void main(String[] a) { System.out.println(new Shop().add(4, 9)); } }\n",
