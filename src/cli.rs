@@ -331,7 +331,8 @@ pub struct InstrumentArgs {
     #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
     pub report: Vec<(Format, PathBuf)>,
 
-    /// Send files in languages ctinject has no planner for (Java) to the language model that
+    /// Send files in languages ctinject has no planner for (Java, Ruby, PHP; C#, Kotlin, Rust,
+    /// C, C++ and Lua are planned but not inserted yet) to the language model that
     /// LLM_PROVIDER, LLM_MODEL and LLM_BASE_URL name, which proposes where the telemetry calls
     /// go; every plan is checked before use (docs/llm.md). Nothing is sent without it.
     #[arg(long, help_heading = "Language-model fallback")]

@@ -4,7 +4,7 @@
 //!
 //! Nothing leaves the machine unless the user opted in (`--llm`) and a
 //! provider is configured; otherwise each such file is reported as skipped,
-//! with how to turn the fallback on.
+//! with how to turn the fallback on, and left out of coverage.
 
 use crate::cache::{file_key, Cache, KeyParts, Lookup};
 use crate::emit::Rewrite;
@@ -94,14 +94,20 @@ pub fn run(
                 Some(provider) => format!("pass --llm to send it to {provider} (docs/llm.md)"),
                 None => "set LLM_PROVIDER and LLM_MODEL (and the provider's key), then pass --llm (docs/llm.md)".to_string(),
             };
+            // Out of scope until the user opts in: listed, not counted.
             let done = files
                 .into_iter()
                 .map(|c| {
                     let reason = format!(
-                        "no planner for {}: the language-model fallback can instrument it: {how}",
+                        "no planner for {}: not counted; the language-model fallback can instrument it: {how}",
                         c.lang.name
                     );
-                    skipped(c, reason)
+                    Done {
+                        report: FileReport::left_out(c.display, c.lang.name, reason),
+                        rel: c.rel,
+                        rewrite: None,
+                        runtime: None,
+                    }
                 })
                 .collect();
             return (done, None);
@@ -145,6 +151,14 @@ pub fn run(
                 continue;
             }
         };
+        if c.lang.grammar.is_none() && !checks.contains_key(c.lang.name) {
+            let reason = format!(
+                "ctinject has no {0} grammar to check a plan with: set llm.check.{0} in the configuration (docs/llm.md) for the fallback to send it",
+                c.lang.name
+            );
+            done.push(Some(skipped(c, reason)));
+            continue;
+        }
         let key = file_key(&KeyParts {
             source: &source,
             language: &key_language(c.lang),
@@ -267,13 +281,26 @@ fn finish(
     note: Option<String>,
 ) -> Done {
     if let Some(change) = &c.change {
-        plan.select(|u| !u.is_module() && change.touches(u.lines.0, u.lines.1));
+        // Without a grammar there are no functions: the file is one unit.
+        let whole = c.lang.grammar.is_none();
+        plan.select(|u| (whole || !u.is_module()) && change.touches(u.lines.0, u.lines.1));
+    }
+    if c.lang.runtime.is_none() {
+        // Calls of a runtime that does not exist would not build: the plan
+        // is kept (in the cache and the report), the copy left as it was.
+        let reason = format!(
+            "planned, not inserted: ctinject has no {} runtime yet",
+            c.lang.name
+        );
+        for unit in &mut plan.units {
+            unit.drop_with_reason(&reason);
+        }
     }
     let new = plan.apply(source);
     let mut report = FileReport::from_plan(c.display, c.lang.name, &plan, new.is_some());
     report.note = match (note, c.lang.runtime) {
         (Some(n), None) => Some(format!(
-            "{n}; ctinject has no {} runtime yet: the calls need one to run",
+            "{n}; not inserted: ctinject has no {} runtime yet (the plan is kept in the cache)",
             c.lang.name
         )),
         (n, _) => n,

@@ -139,6 +139,22 @@ impl FileReport {
     /// already instrumented, ...): it counts as one function point that
     /// could not be instrumented, so that a file left out never reads as
     /// nothing to check (principle 7).
+    /// A file left out of coverage, listed with why: one in a language
+    /// that only the language-model fallback can instrument, while it is
+    /// off.
+    pub fn left_out(path: String, language: &str, reason: String) -> Self {
+        FileReport {
+            path,
+            language: language.to_string(),
+            status: FileStatus::Skipped,
+            functions: Vec::new(),
+            reason: Some(reason),
+            note: None,
+            lines_moved: 0,
+            points: KindCounts::default(),
+        }
+    }
+
     pub fn skipped(path: String, language: &str, reason: String) -> Self {
         let mut points = KindCounts::default();
         points.add(PointKind::Function, false);

@@ -719,10 +719,10 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     for report in &reports {
         total.merge(&report.points);
     }
-    // Files only the language-model fallback could instrument count as a
-    // walk counts them without `--llm`: skipped (nothing is sent for a
-    // baseline).
-    for rel in &layout {
+    // Files only the language-model fallback could instrument count only
+    // when it is on, and then as skipped (nothing is sent for a baseline).
+    let fallback_counts = matches!(job.llm, crate::fallback::Choice::On { .. });
+    for rel in layout.iter().filter(|_| fallback_counts) {
         if !paths.iter().any(|p| root.join(rel).starts_with(p)) {
             continue;
         }

@@ -104,6 +104,16 @@ pub fn accept(
                 .char_indices()
                 .nth(p.column as usize - 1)
                 .map_or(line_text.len(), |(i, _)| i);
+        // Glued to a word, a call would become part of it: `return s` and
+        // `ctinject.v(...)` make `return sctinject.v(...)`, which may even parse.
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if (word(source[..offset].chars().next_back()) && word(p.text.chars().next()))
+            || (word(source[offset..].chars().next()) && word(p.text.chars().next_back()))
+        {
+            return Err(format!(
+                "{which}: it would run into the word beside it (insert between tokens)"
+            ));
+        }
         let found = lang
             .forms
             .iter()
@@ -152,45 +162,19 @@ pub fn accept(
         }
         accepted.push((Insert::before(offset, p.text.clone()), kind, named_line));
     }
-    if opened != 0 {
+    // Languages whose span is a scope guard have no closing form to pair.
+    let closes = lang.forms.iter().any(|f| f.kind == FormKind::SpanClose);
+    if closes && opened != 0 {
         return Err(format!("{opened} span(s) opened and never closed"));
     }
-
-    // The grammar: no syntax error the original does not have.
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&(lang.grammar)())
-        .map_err(|e| format!("the {} grammar: {e}", lang.name))?;
-    let original = parser
-        .parse(source, None)
-        .ok_or("the grammar gave up on the original")?;
     let inserts: Vec<Insert> = accepted.iter().map(|(i, ..)| i.clone()).collect();
-    let text = apply_inserts(source, &inserts);
-    let candidate = parser
-        .parse(&text, None)
-        .ok_or("the grammar gave up on the result")?;
-    let (before, after) = (error_ranges(&original), error_ranges(&candidate));
-    if after.len() > before.len() {
-        let at = after
-            .iter()
-            .find(|r| !before.contains(r))
-            .or(after.first())
-            .map(|r| text[..r.start].matches('\n').count() + 1)
-            .unwrap_or(1);
-        return Err(format!(
-            "the result does not parse as {}: a syntax error at line {at} of the instrumented text",
-            lang.name
-        ));
-    }
+    let functions = match lang.grammar {
+        Some(grammar) => check_grammar(lang, grammar(), source, &inserts)?,
+        // Checked only by the check command, which the driver requires.
+        None => Vec::new(),
+    };
 
     // Units: the innermost function around each insert.
-    let mut functions: Vec<Function> = Vec::new();
-    collect_functions(
-        original.root_node(),
-        source,
-        lang.function_kinds,
-        &mut functions,
-    );
     let mut units: Vec<Unit> = Vec::new();
     for (insert, kind, named) in accepted {
         let inner = functions
@@ -241,6 +225,49 @@ pub fn accept(
     })
 }
 
+/// Parses the instrumented text with the language's grammar and refuses it
+/// when it has a syntax error that the original does not; returns the
+/// original's functions.
+fn check_grammar(
+    lang: &FallbackLanguage,
+    grammar: tree_sitter::Language,
+    source: &str,
+    inserts: &[Insert],
+) -> Result<Vec<Function>, String> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&grammar)
+        .map_err(|e| format!("the {} grammar: {e}", lang.name))?;
+    let original = parser
+        .parse(source, None)
+        .ok_or("the grammar gave up on the original")?;
+    let text = apply_inserts(source, inserts);
+    let candidate = parser
+        .parse(&text, None)
+        .ok_or("the grammar gave up on the result")?;
+    let (before, after) = (error_ranges(&original), error_ranges(&candidate));
+    if after.len() > before.len() {
+        let at = after
+            .iter()
+            .find(|r| !before.contains(r))
+            .or(after.first())
+            .map(|r| text[..r.start].matches('\n').count() + 1)
+            .unwrap_or(1);
+        return Err(format!(
+            "the result does not parse as {}: a syntax error at line {at} of the instrumented text",
+            lang.name
+        ));
+    }
+    let mut functions = Vec::new();
+    collect_functions(
+        original.root_node(),
+        source,
+        lang.function_kinds,
+        &mut functions,
+    );
+    Ok(functions)
+}
+
 /// Checks a stored plan (a cache entry) as a fresh answer is checked: its
 /// inserts, read back as lines and columns, must be accepted again and give
 /// the same plan. The cache holds data, never code to run.
@@ -280,6 +307,20 @@ pub fn recheck(
 /// A function of the original: start and end byte, first and last line, name.
 type Function = (usize, usize, u32, u32, String);
 
+/// The node that names a function: its `name`, or for C and C++ the
+/// innermost of its nested `declarator`s (`add` in `int *add(int a)`,
+/// `Shop::add` in `int Shop::add(int a)`).
+fn function_name(node: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    if let Some(name) = node.child_by_field_name("name") {
+        return Some(name);
+    }
+    let mut at = node.child_by_field_name("declarator")?;
+    while let Some(inner) = at.child_by_field_name("declarator") {
+        at = inner;
+    }
+    Some(at)
+}
+
 /// Every function node: its bytes, lines and name (`Class.method` where a
 /// class holds it).
 fn collect_functions(
@@ -289,8 +330,7 @@ fn collect_functions(
     out: &mut Vec<Function>,
 ) {
     if kinds.contains(&node.kind()) {
-        let name = node
-            .child_by_field_name("name")
+        let name = function_name(node)
             .map(|n| source[n.byte_range()].to_string())
             .unwrap_or_else(|| node.kind().to_string());
         let mut owner = node.parent();
@@ -299,8 +339,15 @@ fn collect_functions(
             if p.kind().contains("class")
                 || p.kind().contains("interface")
                 || p.kind().contains("enum")
+                || p.kind().contains("struct")
+                || p.kind() == "object_declaration"
+                || p.kind() == "impl_item"
             {
-                if let Some(n) = p.child_by_field_name("name") {
+                // Rust's `impl T` names its type in `type`.
+                let named = p
+                    .child_by_field_name("name")
+                    .or_else(|| p.child_by_field_name("type"));
+                if let Some(n) = named {
                     qualified = format!("{}.{qualified}", &source[n.byte_range()]);
                 }
             }
@@ -455,5 +502,141 @@ mod tests {
         assert!(accept(&PHP, php, "shop.php", &bad)
             .unwrap_err()
             .contains("does not parse as php"));
+    }
+
+    /// The 1-based column just after the first `pat` on `line` of `src`.
+    fn after(src: &str, line: u32, pat: &str) -> u32 {
+        let text = src.lines().nth(line as usize - 1).unwrap();
+        (text[..text.find(pat).unwrap() + pat.len()].chars().count() + 1) as u32
+    }
+
+    #[test]
+    fn every_grammar_checks_its_languages_plans() {
+        use crate::llm::forms::{C, CPP, CSHARP, KOTLIN, RUST};
+        // (language, file, source, a good plan, its first unit, which insert
+        // to move and where to, so that the grammar refuses it)
+        type Case = (
+            &'static FallbackLanguage,
+            &'static str,
+            &'static str,
+            Vec<(u32, &'static str, &'static str)>,
+            &'static str,
+            (usize, u32, &'static str),
+        );
+        let cases: Vec<Case> = vec![
+            (
+                &CSHARP,
+                "shop.cs",
+                "class Shop {\n    int Add(int a, int b) {\n        int s = a + b;\n        if (s > 10) {\n            return 10;\n        }\n        return s;\n    }\n}\n",
+                vec![
+                    (2, "{", r#"var _ct_s = global::CtInject.Span("shop.cs", 2, "Shop.Add", "a", a, "b", b); try {"#),
+                    (3, ";", r#"global::CtInject.V("shop.cs", 3, "s", s);"#),
+                    (4, "{", r#"global::CtInject.B("shop.cs", 4, 0);"#),
+                    (8, "    ", "} catch (global::System.Exception _ct_e) { _ct_s.Fail(_ct_e); throw; } finally { _ct_s.End(); }"),
+                ],
+                "Shop.Add",
+                (2, 4, "if "),
+            ),
+            (
+                &KOTLIN,
+                "shop.kt",
+                "class Shop {\n    fun add(a: Int, b: Int): Int {\n        val s = a + b\n        if (s > 10) {\n            return 10\n        }\n        return s\n    }\n}\n",
+                vec![
+                    (2, "{", r#"val _ct_s = ctinject.CtInject.span("shop.kt", 2, "Shop.add", "a", a, "b", b); try {"#),
+                    (4, "        ", r#"ctinject.CtInject.v("shop.kt", 3, "s", s); "#),
+                    (4, "{", r#"ctinject.CtInject.b("shop.kt", 4, 0); "#),
+                    (8, "    ", "} catch (_ct_t: Throwable) { _ct_s.fail(_ct_t); throw _ct_t } finally { _ct_s.end() }"),
+                ],
+                "Shop.add",
+                (2, 4, "("),
+            ),
+            (
+                &RUST,
+                "shop.rs",
+                "struct Shop;\nimpl Shop {\n    fn add(&self, a: i32, b: i32) -> i32 {\n        let s = a + b;\n        if s > 10 {\n            return 10;\n        }\n        s\n    }\n}\n",
+                vec![
+                    (3, "{", r#"let _ct_s = ::ctinject::span!("shop.rs", 3, "Shop::add", a, b);"#),
+                    (4, ";", r#"::ctinject::v!("shop.rs", 4, s);"#),
+                    (5, "{", r#"::ctinject::b!("shop.rs", 5, 0);"#),
+                ],
+                "Shop.add",
+                (2, 5, "if "),
+            ),
+            (
+                &C,
+                "shop.c",
+                "static int add(int a, int b) {\n    int s = a + b;\n    while (s > 10) {\n        s -= 10;\n    }\n    return s;\n}\n",
+                vec![
+                    (1, "{", r#"CTINJECT_SPAN("shop.c", 1, "add");"#),
+                    (2, ";", r#"CTINJECT_V("shop.c", 2, "s", s);"#),
+                    (3, "{", r#"CTINJECT_L("shop.c", 3);"#),
+                ],
+                "add",
+                (2, 3, "while "),
+            ),
+            (
+                &CPP,
+                "shop.cpp",
+                "class Shop {\n  public:\n    int add(int a, int b) {\n        int s = a + b;\n        try { s += 1; } catch (...) {\n        }\n        return s;\n    }\n};\n",
+                vec![
+                    (3, "{", r#"auto _ct_s = ::ctinject::span("shop.cpp", 3, "Shop::add", a, b);"#),
+                    (4, ";", r#"::ctinject::v("shop.cpp", 4, "s", s);"#),
+                    (5, "(...) {", r#"::ctinject::x("shop.cpp", 5);"#),
+                ],
+                "Shop.add",
+                (2, 5, "catch "),
+            ),
+        ];
+        for (lang, file, src, plan, unit, (moved, line, to)) in cases {
+            let good: Vec<Proposed> = plan
+                .iter()
+                .map(|&(line, pat, text)| ins(line, after(src, line, pat), text))
+                .collect();
+            let accepted =
+                accept(lang, src, file, &good).unwrap_or_else(|e| panic!("{}: {e}", lang.name));
+            assert_eq!(accepted.units[0].name, unit, "{}", lang.name);
+            assert_eq!(
+                accepted.apply(src).unwrap().lines().count(),
+                src.lines().count()
+            );
+            let mut bad = good.clone();
+            bad[moved].line = line;
+            bad[moved].column = after(src, line, to);
+            let refused = match accept(lang, src, file, &bad) {
+                Ok(p) => panic!("{}: accepted {:?}", lang.name, p.apply(src)),
+                Err(e) => e,
+            };
+            assert!(
+                refused.contains(&format!("does not parse as {}", lang.name)),
+                "{}: {refused}",
+                lang.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_language_without_a_grammar_is_left_to_its_check_command() {
+        use crate::llm::forms::LUA;
+        let src =
+            "local M = {}\nfunction M.add(a, b)\n  local s = a + b\n  return s\nend\nreturn M\n";
+        let span = r#"local _ct_s <close> = ctinject.span("shop.lua", 2, "M.add", a, b); "#;
+        let var = r#"ctinject.v("shop.lua", 3, "s", s); "#;
+        let good = vec![ins(2, after(src, 2, ")"), span), ins(4, 3, var)];
+        let plan = accept(&LUA, src, "shop.lua", &good).unwrap();
+        assert!(plan.units.iter().all(|u| u.is_module()));
+        assert_eq!(plan.units[0].points.len(), 2);
+        // after the `return`: invalid Lua, which only `luac -p` can tell
+        let after_return = vec![ins(2, after(src, 2, ")"), span), ins(5, 1, var)];
+        assert!(accept(&LUA, src, "shop.lua", &after_return).is_ok());
+        // glued to `s`: `return sctinject.v(...)` would parse, and call something else
+        let glued = vec![ins(4, 11, var)];
+        assert!(accept(&LUA, src, "shop.lua", &glued)
+            .unwrap_err()
+            .contains("run into the word beside it"));
+        // the forms are still enforced
+        let other = vec![ins(4, 3, "os.exit(1); ")];
+        assert!(accept(&LUA, src, "shop.lua", &other)
+            .unwrap_err()
+            .contains("not one of the call forms"));
     }
 }

@@ -1,0 +1,67 @@
+//! Java's call forms.
+
+use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use std::sync::OnceLock;
+
+macro_rules! java_forms {
+    () => {
+        &[
+            CallForm {
+                kind: FormKind::SpanOpen,
+                template: r#"ctinject.CtInject.Span _ct_s = ctinject.CtInject.span(FILE, LINE, NAME, "param1", param1, "param2", param2); try {"#,
+                place: "right after the `{` that opens a method's or constructor's body (in a constructor, after its `this(...)` or `super(...)` call); LINE is the line of the declaration, NAME the method's name as Class.method; the pairs name and pass each parameter (none for a method without parameters)",
+                pattern: concat!(
+                    r#"ctinject\.CtInject\.Span _ct_s = ctinject\.CtInject\.span\((?P<file>"(?:[^"\\\r\n]|\\.)*"), (?P<line>[0-9]+), "(?:[^"\\\r\n]|\\.)*""#,
+                    r#"(?:, "[A-Za-z_$][A-Za-z0-9_$]*", [A-Za-z_$][A-Za-z0-9_$]*)*\); try \{"#
+                ),
+            },
+            CallForm {
+                kind: FormKind::SpanClose,
+                template: "} catch (Throwable _ct_t) { _ct_s.fail(_ct_t); throw _ct_t; } finally { _ct_s.end(); }",
+                place: "right before the `}` that closes the same body (one for each span opened)",
+                pattern: r"\} catch \(Throwable _ct_t\) \{ _ct_s\.fail\(_ct_t\); throw _ct_t; \} finally \{ _ct_s\.end\(\); \}",
+            },
+            CallForm {
+                kind: FormKind::Var,
+                template: "ctinject.CtInject.v(FILE, LINE, \"VAR\", VAR);",
+                place: "right after the `;` of a statement that declares or assigns the local variable VAR, on the same line; LINE is that statement's line",
+                pattern: r#"ctinject\.CtInject\.v\((?P<file>"(?:[^"\\\r\n]|\\.)*"), (?P<line>[0-9]+), "(?P<var>[A-Za-z_$][A-Za-z0-9_$]*)", (?P<var2>[A-Za-z_$][A-Za-z0-9_$]*)\);"#,
+            },
+            CallForm {
+                kind: FormKind::Branch,
+                template: "ctinject.CtInject.b(FILE, SITE, ARM);",
+                place: "right after the `{` of each block of an if/else chain or of a switch case written with a block; SITE is the line of the first `if` (or the `switch`), ARM numbers the blocks from 0 in source order",
+                pattern: r#"ctinject\.CtInject\.b\((?P<file>"(?:[^"\\\r\n]|\\.)*"), (?P<line>[0-9]+), (?P<arm>[0-9]+)\);"#,
+            },
+            CallForm {
+                kind: FormKind::Loop,
+                template: "ctinject.CtInject.l(FILE, SITE);",
+                place: "right after the `{` of a loop's body (for, enhanced for, while, do); SITE is the loop's line",
+                pattern: r#"ctinject\.CtInject\.l\((?P<file>"(?:[^"\\\r\n]|\\.)*"), (?P<line>[0-9]+)\);"#,
+            },
+            CallForm {
+                kind: FormKind::Catch,
+                template: "ctinject.CtInject.x(FILE, LINE, VAR);",
+                place: "right after the `{` of a catch block; VAR is the caught exception's name, LINE the catch's line",
+                pattern: r#"ctinject\.CtInject\.x\((?P<file>"(?:[^"\\\r\n]|\\.)*"), (?P<line>[0-9]+), [A-Za-z_$][A-Za-z0-9_$]*\);"#,
+            },
+        ]
+    };
+}
+
+/// Java: calls of `ctinject.CtInject` (src/runtime/java), by its full name,
+/// so that no import is added.
+pub static JAVA: FallbackLanguage = FallbackLanguage {
+    name: "java",
+    extensions: &["java"],
+    grammar: Some(|| tree_sitter_java::LANGUAGE.into()),
+    function_kinds: &["method_declaration", "constructor_declaration"],
+    forms: java_forms!(),
+    runtime: Some((
+        "ctinject/CtInject.java",
+        include_str!("../../runtime/java/ctinject/CtInject.java"),
+    )),
+    runtime_beside_sources: true,
+    quote: c_like_quote,
+    recognised: OnceLock::new(),
+};
