@@ -1041,6 +1041,7 @@ fn llm_choice(
             Ok(Choice::On {
                 settings: s,
                 checks: config.check.clone(),
+                languages: config.languages.clone(),
             })
         }
         Ok(None) => bail!("--llm needs a provider: set LLM_PROVIDER (openai, anthropic or ollama) and LLM_MODEL, and the provider's key (docs/llm.md)"),

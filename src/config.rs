@@ -100,6 +100,9 @@ llm:
   # a failure refuses the plan and is fed back to the model.
   check: {}
   #   java: "javac -d {root}/classes {file} {root}/ctinject/CtInject.java"
+  # The languages --llm sends (default: all of java, ruby, php, csharp,
+  # kotlin, rust, c, cpp, lua):
+  # languages: [java]
 "#;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -150,7 +153,15 @@ pub struct Llm {
     /// that holds it and the runtime, `{project}` the project's own root;
     /// a failure refuses the plan, with the command's output
     /// as the reason the model is given.
+    #[serde(deserialize_with = "check_commands")]
     pub check: std::collections::BTreeMap<String, String>,
+    /// The languages `--llm` sends (None: every fallback language); files
+    /// of the others are listed, out of coverage, as without `--llm`.
+    #[serde(
+        deserialize_with = "fallback_languages",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub languages: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
@@ -222,11 +233,13 @@ fn file_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 /// A string that `check` accepts, refused where it stands in the file.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Checked<const KIND: u8>(String);
 
 const GLOB: u8 = 0;
 const PATTERN: u8 = 1;
 const WAIVER: u8 = 2;
+const FALLBACK_LANGUAGE: u8 = 3;
 
 impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -234,11 +247,46 @@ impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
         let checked = match KIND {
             GLOB => check_glob(&s),
             WAIVER => Waivers::new(std::slice::from_ref(&s)).map(drop),
+            FALLBACK_LANGUAGE => check_fallback_language(&s),
             _ => check_pattern(&s),
         };
         checked.map_err(serde::de::Error::custom)?;
         Ok(Checked(s))
     }
+}
+
+/// A language of the language-model fallback, by its name.
+fn check_fallback_language(name: &str) -> Result<(), String> {
+    let all = crate::llm::forms::all();
+    if all.iter().any(|l| l.name == name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = all.iter().map(|l| l.name).collect();
+    Err(format!(
+        "unknown language {name:?}: the fallback's languages are {}",
+        names.join(", ")
+    ))
+}
+
+/// `llm.languages`: fallback language names.
+fn fallback_languages<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    let names = Option::<Vec<Checked<FALLBACK_LANGUAGE>>>::deserialize(d)?;
+    Ok(names.map(|v| v.into_iter().map(|n| n.0).collect()))
+}
+
+/// `llm.check`: a command per fallback language, by name.
+fn check_commands<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    let map =
+        Option::<std::collections::BTreeMap<Checked<FALLBACK_LANGUAGE>, String>>::deserialize(d)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.0, v))
+        .collect())
 }
 
 /// Compiled as a run compiles them (anchors, `*` within a folder).
@@ -549,6 +597,28 @@ mod tests {
         assert!(err.contains("cfg/.ctinject.yml"), "{err}");
         assert!(err.contains("brnch"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn fallback_language_names_are_checked_where_they_stand() {
+        let c = Config::parse(
+            "llm:\n  languages: [java, lua]\n  check:\n    lua: luac5.4 -p {file}\n",
+            Path::new("a.yml"),
+        )
+        .unwrap();
+        assert_eq!(c.llm.languages, Some(vec!["java".into(), "lua".into()]));
+        assert_eq!(c.llm.check["lua"], "luac5.4 -p {file}");
+        for (yaml, line) in [
+            ("llm:\n  languages: [java, cobol]\n", "line 2"),
+            ("llm:\n  check:\n    jvaa: javac {file}\n", "line 3"),
+        ] {
+            let err = Config::parse(yaml, Path::new("b.yml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("unknown language"), "{err}");
+            assert!(err.contains("java, ruby, php, csharp"), "{err}");
+            assert!(err.contains(line), "{err}");
+        }
     }
 
     /// The YAML library's snippet said `<input>`, the message began with a

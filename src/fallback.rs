@@ -40,7 +40,21 @@ pub enum Choice {
         settings: Settings,
         /// A check command per language (the configuration's `llm.check`).
         checks: std::collections::BTreeMap<String, String>,
+        /// The languages to send (`llm.languages`; None: all).
+        languages: Option<Vec<String>>,
     },
+}
+
+impl Choice {
+    /// Whether files of `lang` are sent (and so count toward coverage).
+    pub fn sends(&self, lang: &FallbackLanguage) -> bool {
+        match self {
+            Choice::Off { .. } => false,
+            Choice::On { languages, .. } => languages
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n == lang.name)),
+        }
+    }
 }
 
 /// One file's result.
@@ -102,18 +116,27 @@ pub fn run(
                         "no planner for {}: not counted; the language-model fallback can instrument it: {how}",
                         c.lang.name
                     );
-                    Done {
-                        report: FileReport::left_out(c.display, c.lang.name, reason),
-                        rel: c.rel,
-                        rewrite: None,
-                        runtime: None,
-                    }
+                    left_out(c, reason)
                 })
                 .collect();
             return (done, None);
         }
-        Choice::On { settings, checks } => (settings, checks),
+        Choice::On {
+            settings, checks, ..
+        } => (settings, checks),
     };
+    let (files, not_chosen): (Vec<Candidate>, Vec<Candidate>) =
+        files.into_iter().partition(|c| choice.sends(c.lang));
+    let mut left: Vec<Done> = not_chosen
+        .into_iter()
+        .map(|c| {
+            let reason = format!(
+                "no planner for {}, and llm.languages leaves it out: not sent, not counted",
+                c.lang.name
+            );
+            left_out(c, reason)
+        })
+        .collect();
     let mut report = LlmReport {
         provider: settings.provider.name().to_string(),
         models: settings.models.clone(),
@@ -123,8 +146,8 @@ pub fn run(
     let client = match Client::new(settings.clone()) {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            let done = files.into_iter().map(|c| skipped(c, e.clone())).collect();
-            return (done, Some(report));
+            left.extend(files.into_iter().map(|c| skipped(c, e.clone())));
+            return (left, Some(report));
         }
     };
     let key_language = |lang: &FallbackLanguage| {
@@ -256,11 +279,18 @@ pub fn run(
             });
         }
     }
-    let done = done
-        .into_iter()
-        .map(|d| d.expect("every file done"))
-        .collect();
-    (done, Some(report))
+    left.extend(done.into_iter().map(|d| d.expect("every file done")));
+    (left, Some(report))
+}
+
+/// A file out of scope: listed with why, not counted.
+fn left_out(c: Candidate, reason: String) -> Done {
+    Done {
+        report: FileReport::left_out(c.display, c.lang.name, reason),
+        rel: c.rel,
+        rewrite: None,
+        runtime: None,
+    }
 }
 
 fn skipped(c: Candidate, reason: String) -> Done {

@@ -721,12 +721,13 @@ pub fn counts_at_revision(job: &Job, rev: &str) -> Result<KindCounts> {
     }
     // Files only the language-model fallback could instrument count only
     // when it is on, and then as skipped (nothing is sent for a baseline).
-    let fallback_counts = matches!(job.llm, crate::fallback::Choice::On { .. });
-    for rel in layout.iter().filter(|_| fallback_counts) {
+    for rel in &layout {
         if !paths.iter().any(|p| root.join(rel).starts_with(p)) {
             continue;
         }
-        if let Some(lang) = discover::fallback_language(rel, &selection) {
+        if let Some(lang) =
+            discover::fallback_language(rel, &selection).filter(|l| job.llm.sends(l))
+        {
             let skipped = FileReport::skipped(rel.clone(), lang.name, String::new());
             total.merge(&skipped.points);
         }

@@ -641,7 +641,12 @@ fn a_language_without_a_runtime_is_planned_and_cached_but_not_inserted() {
     let Some(server) = server(&json!([{"plan": plan}])) else {
         return;
     };
-    let t = tree(&[("Shop.cs", SHOP_CS)]);
+    // llm.languages sends C# only: the Lua file is listed, not sent or counted
+    let t = tree(&[
+        ("Shop.cs", SHOP_CS),
+        ("shop.lua", SHOP_LUA),
+        (".ctinject.yml", "llm:\n  languages: [csharp]\n"),
+    ]);
     let out = tempfile::tempdir().unwrap();
     let out_arg = out.path().join("out");
     let env = openai(&server.url());
@@ -677,6 +682,15 @@ fn a_language_without_a_runtime_is_planned_and_cached_but_not_inserted() {
         "planned, not inserted: ctinject has no csharp runtime yet"
     );
     assert_eq!(server.requests().len(), 1);
+    let lua = file_report(&r, "shop.lua");
+    assert!(
+        lua["reason"]
+            .as_str()
+            .unwrap()
+            .contains("llm.languages leaves it out"),
+        "{lua}"
+    );
+    assert_eq!(lua["points"], json!({}), "{lua}");
     // kept: a second run asks nothing
     let mut args = vec![".", "--llm", "--format", "json", "--dry-run"];
     args.extend(cache_arg);
