@@ -135,13 +135,9 @@ impl FileReport {
         }
     }
 
-    /// A file that was not planned at all (too large, binary, unreadable,
-    /// already instrumented, ...): it counts as one function point that
-    /// could not be instrumented, so that a file left out never reads as
-    /// nothing to check (principle 7).
-    /// A file left out of coverage, listed with why: one in a language
-    /// that only the language-model fallback can instrument, while it is
-    /// off.
+    /// A file out of scope, listed with why and not counted: one in a
+    /// language that only the language-model fallback can instrument, while
+    /// the user has not asked for it.
     pub fn left_out(path: String, language: &str, reason: String) -> Self {
         FileReport {
             path,
@@ -155,6 +151,10 @@ impl FileReport {
         }
     }
 
+    /// A file that was not planned at all (too large, binary, unreadable,
+    /// already instrumented, ...): it counts as one function point that
+    /// could not be instrumented, so that a file left out never reads as
+    /// nothing to check (principle 7).
     pub fn skipped(path: String, language: &str, reason: String) -> Self {
         let mut points = KindCounts::default();
         points.add(PointKind::Function, false);
