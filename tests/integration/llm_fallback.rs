@@ -79,6 +79,12 @@ fn report(o: &std::process::Output) -> Value {
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}\n{}", describe(o)))
 }
 
+/// The JSON report of a run that must have exited 0.
+fn report_ok(o: &std::process::Output) -> Value {
+    assert_eq!(o.status.code(), Some(0), "{}", describe(o));
+    report(o)
+}
+
 fn file_report<'a>(r: &'a Value, path: &str) -> &'a Value {
     r["files"]
         .as_array()
@@ -100,8 +106,7 @@ fn without_llm_nothing_is_sent_and_the_file_says_how() {
         &[".", "--dry-run", "--format", "json"],
         &env_refs(&env),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     let shop = file_report(&r, "Shop.java");
     assert_eq!(shop["status"], "skipped");
     // listed, but out of coverage until the user opts in
@@ -153,8 +158,7 @@ fn a_good_plan_instruments_the_file_keeps_its_lines_and_is_cached() {
         ],
         &env_refs(&env),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     let shop = file_report(&r, "Shop.java");
     assert_eq!(shop["status"], "instrumented", "{shop}");
     assert_eq!(shop["points"]["function"]["instrumented"], 1);
@@ -303,8 +307,7 @@ fn three_refused_answers_skip_the_file_with_the_last_reason() {
         ],
         &env_refs(&env),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     let shop = file_report(&r, "Shop.java");
     assert_eq!(shop["status"], "skipped", "{shop}");
     let reason = shop["reason"].as_str().unwrap();
@@ -409,8 +412,7 @@ fn the_budget_stops_new_requests_and_models_rotate() {
         ],
         &env_refs(&env),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     assert_eq!(
         r["llm"]["not_sent"],
         json!(["B.java", "C.java"]),
@@ -520,8 +522,7 @@ fn the_configuration_names_the_provider_and_a_compile_check_refuses_what_does_no
         &["proj", "--dry-run", "--format", "json", "--no-cache"],
         &[],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     assert_eq!(
         file_report(&r, "Shop.java")["status"],
         "instrumented",
@@ -656,8 +657,7 @@ fn a_language_without_a_runtime_is_planned_and_cached_but_not_inserted() {
     args.extend(cache_arg);
     args.extend(["--out", out_arg.to_str().unwrap()]);
     let o = run_ctinject(t.path(), &args, &env_refs(&env));
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     let shop = file_report(&r, "Shop.cs");
     // the copy builds as the original did: no call of a runtime that does not exist
     assert_eq!(
@@ -728,8 +728,7 @@ fn a_language_without_a_grammar_is_sent_only_with_a_check_command() {
     let args = [".", "--llm", "--dry-run", "--format", "json", "--no-cache"];
     // no check command: not sent
     let o = run_ctinject(t.path(), &args, &env_refs(&env));
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let lua = file_report(&report(&o), "shop.lua").clone();
+    let lua = file_report(&report_ok(&o), "shop.lua").clone();
     assert_eq!(lua["status"], "skipped");
     assert!(
         lua["reason"]
@@ -749,8 +748,7 @@ fn a_language_without_a_grammar_is_sent_only_with_a_check_command() {
     );
     std::fs::write(t.path().join(".ctinject.yml"), config).unwrap();
     let o = run_ctinject(t.path(), &args, &env_refs(&env));
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
-    let r = report(&o);
+    let r = report_ok(&o);
     assert_eq!(r["llm"]["sent"][0]["attempts"], 2, "{r}");
     assert_eq!(r["llm"]["sent"][0]["accepted"], true, "{r}");
     let lua = file_report(&r, "shop.lua");
