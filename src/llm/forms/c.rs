@@ -4,7 +4,7 @@
 //! on every return, so it has no closing form. ctinject has no C runtime
 //! yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{braces, c_like_quote, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 pub static C: FallbackLanguage = FallbackLanguage {
@@ -41,5 +41,13 @@ pub static C: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: c_like_quote,
+    example: Example {
+        file: "src/shop.c",
+        source: "int twice(int n) {\n    int r = n * 2;\n    if (r > 10) {\n        r = 10;\n    }\n    return r;\n}\n",
+        name: "twice",
+        param: "n",
+        var: "r",
+        inserts: &braces(1, false),
+    },
     recognised: OnceLock::new(),
 };

@@ -3,7 +3,7 @@
 //! span is an object whose destructor ends it (on return or exception), so
 //! it has no closing form. ctinject has no C++ runtime yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{braces, c_like_quote, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 pub static CPP: FallbackLanguage = FallbackLanguage {
@@ -49,5 +49,13 @@ pub static CPP: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: c_like_quote,
+    example: Example {
+        file: "src/shop.cpp",
+        source: "struct Shop {\n    int twice(int n) {\n        int r = n * 2;\n        if (r > 10) {\n            r = 10;\n        }\n        return r;\n    }\n};\n",
+        name: "Shop::twice",
+        param: "n",
+        var: "r",
+        inserts: &braces(2, false),
+    },
     recognised: OnceLock::new(),
 };

@@ -2,7 +2,7 @@
 //! written `global::` so that no `using` is added and no user name shadows
 //! it. ctinject has no C# runtime yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{c_like_quote, At, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 pub static CSHARP: FallbackLanguage = FallbackLanguage {
@@ -61,5 +61,18 @@ pub static CSHARP: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: c_like_quote,
+    example: Example {
+        file: "src/Shop.cs",
+        source: "class Shop\n{\n    int Twice(int n)\n    {\n        int r = n * 2;\n        if (r > 10)\n        {\n            r = 10;\n        }\n        return r;\n    }\n}\n",
+        name: "Shop.Twice",
+        param: "n",
+        var: "r",
+        inserts: &[
+            (At::First(5), FormKind::SpanOpen, 3),
+            (At::First(6), FormKind::Var, 5),
+            (At::First(8), FormKind::Branch, 6),
+            (At::First(11), FormKind::SpanClose, 3),
+        ],
+    },
     recognised: OnceLock::new(),
 };

@@ -1,6 +1,6 @@
 //! Java's call forms.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{braces, c_like_quote, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 macro_rules! java_forms {
@@ -63,5 +63,13 @@ pub static JAVA: FallbackLanguage = FallbackLanguage {
     )),
     runtime_beside_sources: true,
     quote: c_like_quote,
+    example: Example {
+        file: "src/Shop.java",
+        source: "class Shop {\n    int twice(int n) {\n        int r = n * 2;\n        if (r > 10) {\n            r = 10;\n        }\n        return r;\n    }\n}\n",
+        name: "Shop.twice",
+        param: "n",
+        var: "r",
+        inserts: &braces(2, true),
+    },
     recognised: OnceLock::new(),
 };

@@ -1,7 +1,7 @@
 //! Kotlin's call forms: calls of `ctinject.CtInject` by its full name, so
 //! that no import is added. ctinject has no Kotlin runtime yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{c_like_quote, At, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 // A Kotlin string literal without templates (`$x` and `${...}` run code).
@@ -67,5 +67,18 @@ pub static KOTLIN: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: kotlin_quote,
+    example: Example {
+        file: "src/Shop.kt",
+        source: "class Shop {\n    fun twice(n: Int): Int {\n        var r = n * 2\n        if (r > 10) {\n            r = 10\n        }\n        return r\n    }\n}\n",
+        name: "Shop.twice",
+        param: "n",
+        var: "r",
+        inserts: &[
+            (At::First(3), FormKind::SpanOpen, 2),
+            (At::First(4), FormKind::Var, 3),
+            (At::First(5), FormKind::Branch, 4),
+            (At::First(8), FormKind::SpanClose, 2),
+        ],
+    },
     recognised: OnceLock::new(),
 };

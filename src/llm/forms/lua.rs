@@ -7,7 +7,7 @@
 //! configured check command (`luac -p {file}`), and Lua files are not sent
 //! without one. ctinject has no Lua runtime yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{c_like_quote, At, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 pub static LUA: FallbackLanguage = FallbackLanguage {
@@ -47,5 +47,18 @@ pub static LUA: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: c_like_quote,
+    example: Example {
+        file: "src/shop.lua",
+        source: "local Shop = {}\nfunction Shop.twice(n)\n  local r = n * 2\n  if r > 10 then\n    r = 10\n  end\n  return r\nend\nreturn Shop\n",
+        name: "Shop.twice",
+        param: "n",
+        var: "r",
+        inserts: &[
+            (At::First(3), FormKind::SpanOpen, 2),
+            (At::First(4), FormKind::Var, 3),
+            (At::First(5), FormKind::Branch, 4),
+            (At::First(6), FormKind::Var, 5),
+        ],
+    },
     recognised: OnceLock::new(),
 };

@@ -83,6 +83,49 @@ pub struct CallForm {
     pub pattern: &'static str,
 }
 
+/// Where an example's insert goes: at column 1 of a line (right after the
+/// end of the line before, which small models place best), one past the end
+/// of a line (appended), or at its first character that is not a space.
+#[derive(Clone, Copy)]
+pub enum At {
+    First(u32),
+    End(u32),
+    Start(u32),
+}
+
+/// A worked example for the prompt: a tiny function of the language, and
+/// the plan for it, whose texts are the language's own forms filled in (a
+/// test checks that every language's plan is accepted).
+pub struct Example {
+    pub file: &'static str,
+    pub source: &'static str,
+    /// NAME, unquoted.
+    pub name: &'static str,
+    /// The function's one parameter, and the local variable recorded.
+    pub param: &'static str,
+    pub var: &'static str,
+    /// Where, which form (the first of that kind in the table), and the line
+    /// (LINE or SITE) the call names; ARM is always 0.
+    pub inserts: &'static [(At, FormKind, u32)],
+}
+
+/// Braces on the declaration's line `def`: the span opens at the start of
+/// the next line, the local is set on `def + 1`, the `if` is on `def + 2`,
+/// and `}` closes the function on `def + 6` (or, without a closing form, the
+/// assignment in the `if` is recorded).
+pub const fn braces(def: u32, close: bool) -> [(At, FormKind, u32); 4] {
+    [
+        (At::First(def + 1), FormKind::SpanOpen, def),
+        (At::First(def + 2), FormKind::Var, def + 1),
+        (At::First(def + 3), FormKind::Branch, def + 2),
+        if close {
+            (At::First(def + 6), FormKind::SpanClose, def)
+        } else {
+            (At::First(def + 4), FormKind::Var, def + 3)
+        },
+    ]
+}
+
 /// A language ctinject has no planner for.
 pub struct FallbackLanguage {
     pub name: &'static str,
@@ -104,6 +147,8 @@ pub struct FallbackLanguage {
     pub runtime_beside_sources: bool,
     /// Quotes a path as a string literal of the language.
     pub quote: fn(&str) -> String,
+    /// The prompt's worked example.
+    pub example: Example,
     /// The forms' recognisers, built once from `forms`.
     pub recognised: OnceLock<Vec<Regex>>,
 }

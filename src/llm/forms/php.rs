@@ -1,6 +1,6 @@
 //! PHP's call forms.
 
-use super::{CallForm, FallbackLanguage, FormKind};
+use super::{braces, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 /// A PHP string literal: single quotes, which interpolate nothing.
@@ -70,5 +70,13 @@ pub static PHP: FallbackLanguage = FallbackLanguage {
     runtime: Some(("ctinject.php", include_str!("../../runtime/php/ctinject.php"))),
     runtime_beside_sources: false,
     quote: php_quote,
+    example: Example {
+        file: "src/Shop.php",
+        source: "<?php\nclass Shop {\n    function twice($n) {\n        $r = $n * 2;\n        if ($r > 10) {\n            $r = 10;\n        }\n        return $r;\n    }\n}\n",
+        name: "Shop::twice",
+        param: "n",
+        var: "r",
+        inserts: &braces(3, true),
+    },
     recognised: OnceLock::new(),
 };

@@ -1,6 +1,6 @@
 //! Ruby's call forms.
 
-use super::{CallForm, FallbackLanguage, FormKind};
+use super::{At, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 /// A Ruby string literal: double quotes, `"`, `\` and `#` escaped (an
@@ -95,5 +95,18 @@ pub static RUBY: FallbackLanguage = FallbackLanguage {
     runtime: Some(("ctinject.rb", include_str!("../../runtime/ruby/ctinject.rb"))),
     runtime_beside_sources: false,
     quote: ruby_quote,
+    example: Example {
+        file: "lib/shop.rb",
+        source: "class Shop\n  def twice(n)\n    r = n * 2\n    if r > 10\n      r = 10\n    end\n    r\n  end\nend\n",
+        name: "Shop#twice",
+        param: "n",
+        var: "r",
+        inserts: &[
+            (At::End(2), FormKind::SpanOpen, 2),
+            (At::First(4), FormKind::Var, 3),
+            (At::First(5), FormKind::Branch, 4),
+            (At::Start(8), FormKind::SpanClose, 2),
+        ],
+    },
     recognised: OnceLock::new(),
 };

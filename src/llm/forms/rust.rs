@@ -2,7 +2,7 @@
 //! whose drop ends it (on return, `?` or panic), so it has no closing form.
 //! ctinject has no Rust runtime crate yet.
 
-use super::{c_like_quote, CallForm, FallbackLanguage, FormKind};
+use super::{braces, c_like_quote, CallForm, Example, FallbackLanguage, FormKind};
 use std::sync::OnceLock;
 
 pub static RUST: FallbackLanguage = FallbackLanguage {
@@ -42,5 +42,14 @@ pub static RUST: FallbackLanguage = FallbackLanguage {
     runtime: None,
     runtime_beside_sources: false,
     quote: c_like_quote,
+    example: Example {
+        file: "src/shop.rs",
+        source: "struct Shop;\nimpl Shop {\n    fn twice(&self, n: i32) -> i32 {\n        let mut r = n * 2;\n        if r > 10 {\n            r = 10;\n        }\n        r\n    }\n}\n",
+        name: "Shop::twice",
+        param: "n",
+        var: "r",
+        // `let` bindings only: not the assignment in the `if`
+        inserts: braces(3, false).split_at(3).0,
+    },
     recognised: OnceLock::new(),
 };
