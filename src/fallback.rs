@@ -95,12 +95,14 @@ pub struct SentFile {
 }
 
 /// Plans `files` as `choice` says; `cache` and `config_hash` as for the
-/// planned languages.
+/// planned languages. With `progress`, a count of answered files and the
+/// cost so far are kept up to date on standard error.
 pub fn run(
     files: Vec<Candidate>,
     choice: &Choice,
     cache: Option<&Cache>,
     config_hash: &str,
+    progress: bool,
 ) -> (Vec<Done>, Option<LlmReport>) {
     let (settings, checks) = match choice {
         Choice::Off { configured } => {
@@ -238,10 +240,16 @@ pub fn run(
                 });
             }
             let mut answers = vec![None; to_ask.len()];
+            let bar = progress_bar(progress, to_ask.len(), settings.provider.name());
+            let mut spent = 0.0;
             while let Some(joined) = set.join_next().await {
                 let (n, outcome) = joined.expect("a planning task does not panic");
+                spent += outcome.cost;
+                bar.inc(1);
+                bar.set_message(format!("${spent:.4}"));
                 answers[n] = Some(outcome);
             }
+            bar.finish_and_clear();
             answers
         });
         for ((i, c, source, key), outcome) in to_ask.into_iter().zip(answers) {
@@ -281,6 +289,25 @@ pub fn run(
     }
     left.extend(done.into_iter().map(|d| d.expect("every file done")));
     (left, Some(report))
+}
+
+/// The files answered so far, out of `len`, and what they cost (hidden
+/// without `show`: not a terminal, or `--quiet`).
+fn progress_bar(show: bool, len: usize, provider: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "ctinject: language model ({provider}): {{pos}}/{{len}} files answered, {{msg}} [{{elapsed}}]"
+        ))
+        .expect("a valid template"),
+    );
+    bar.set_message("$0.0000");
+    // Answers take seconds: keep the elapsed time moving between them.
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
+    bar
 }
 
 /// A file out of scope: listed with why, not counted.

@@ -924,8 +924,13 @@ pub fn run(job: &Job) -> Result<Report> {
     let mut llm_report = None;
     let mut fallback_runtimes: BTreeMap<String, &'static str> = BTreeMap::new();
     if !fallback_files.is_empty() {
-        let (done, report) =
-            crate::fallback::run(fallback_files, &job.llm, cache.as_ref(), &config_hash);
+        let (done, report) = crate::fallback::run(
+            fallback_files,
+            &job.llm,
+            cache.as_ref(),
+            &config_hash,
+            job.progress && std::io::stderr().is_terminal(),
+        );
         for d in done {
             if let Some(r) = d.rewrite {
                 changed.insert(d.rel, r);
