@@ -6,11 +6,15 @@
 //!    (also when wrapped in a Markdown fence or prose);
 //! 2. each insert is at a place of the original (1-based line, 1-based
 //!    column in characters, up to one past the line's end), its text holds no
-//!    line break (lines never move), and it is exactly one of the language's
-//!    call forms ([`super::forms`]), naming this file and a line of it;
-//! 3. spans opened and closed pair up;
+//!    line break (lines never move) and does not run into a word beside it,
+//!    and it is exactly one of the language's call forms ([`super::forms`]),
+//!    naming this file and a line of it;
+//! 3. spans opened and closed pair up (where the language closes its spans
+//!    with a form, not a scope guard);
 //! 4. the instrumented text parses with the language's grammar with no
-//!    `ERROR` or `MISSING` node that the original does not have.
+//!    `ERROR` or `MISSING` node that the original does not have (a language
+//!    without a grammar is left to its check command, which the driver
+//!    requires).
 //!
 //! Inserts only: no byte of the original is removed or changed, by
 //! construction (an insert has no length).
