@@ -85,7 +85,13 @@ pub fn accept(
     let quoted = (lang.quote)(rel_path);
     let mut accepted: Vec<Checked> = Vec::new();
     let mut opened = 0i64;
-    for (n, p) in proposed.iter().enumerate() {
+    // In the order of the file, so that spans pair up by where they are,
+    // whatever order the answer lists them in; a message names an insert
+    // by its place in the answer.
+    let mut order: Vec<usize> = (0..proposed.len()).collect();
+    order.sort_by_key(|&i| (proposed[i].line, proposed[i].column));
+    for n in order {
+        let p = &proposed[n];
         let which = format!("insert {} (line {}, column {})", n + 1, p.line, p.column);
         if p.text.contains(['\n', '\r']) {
             return Err(format!(
@@ -403,6 +409,10 @@ mod tests {
         );
         let proposed = parse(&answer).unwrap();
         let plan = accept(&JAVA, SHOP, "Shop.java", &proposed).unwrap();
+        // listed in another order: paired by place, the same plan
+        let mut reversed = proposed.clone();
+        reversed.reverse();
+        assert_eq!(accept(&JAVA, SHOP, "Shop.java", &reversed).unwrap(), plan);
         let text = plan.apply(SHOP).unwrap();
         assert_eq!(text.lines().count(), SHOP.lines().count());
         assert!(
@@ -450,6 +460,12 @@ mod tests {
         let mut p = good();
         p.pop();
         assert!(refuse(p).contains("never closed"));
+        // closed above where it opens
+        let mut p = good();
+        let close = p.pop().unwrap();
+        p[0].line = close.line;
+        p.push(Proposed { line: 2, ..close });
+        assert!(refuse(p).contains("closes a span that no insert before it opened"));
         // a form in the wrong place: a syntax error
         let mut p = good();
         p[1].column = 13;
