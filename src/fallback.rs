@@ -310,6 +310,22 @@ fn progress_bar(show: bool, len: usize, provider: &str) -> indicatif::ProgressBa
     bar
 }
 
+/// Files the fallback cannot read (`why`): skipped, and counted, when the
+/// user asked for their language; otherwise listed, not counted.
+pub fn unread(files: Vec<Candidate>, choice: &Choice, why: &str) -> Vec<Done> {
+    files
+        .into_iter()
+        .map(|c| {
+            if choice.sends(c.lang) {
+                skipped(c, why.to_string())
+            } else {
+                let reason = format!("no planner for {}: not counted; {why}", c.lang.name);
+                left_out(c, reason)
+            }
+        })
+        .collect()
+}
+
 /// A file out of scope: listed with why, not counted.
 fn left_out(c: Candidate, reason: String) -> Done {
     Done {

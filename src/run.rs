@@ -888,15 +888,15 @@ pub fn run(job: &Job) -> Result<Report> {
     }
 
     // Languages without a planner: the language-model fallback (which reads
-    // the disk, so not with `--to`).
-    let fallback_files: Vec<crate::fallback::Candidate> = match (&changes, to) {
-        (_, Some(_)) => Vec::new(),
-        (Some(set), None) => set
+    // the disk, so with `--to` the changed files are only listed).
+    let fallback_files: Vec<crate::fallback::Candidate> = match &changes {
+        Some(set) => set
             .files
             .iter()
             .filter_map(|(shown, change)| {
                 let abs = base.join(shown);
-                if !paths.iter().any(|p| abs.starts_with(p)) || !abs.is_file() {
+                let on_disk = to.is_some() || abs.is_file();
+                if !paths.iter().any(|p| abs.starts_with(p)) || !on_disk {
                     return None;
                 }
                 let rel = discover::relative(&root, &abs)?;
@@ -910,7 +910,7 @@ pub fn run(job: &Job) -> Result<Report> {
                 })
             })
             .collect(),
-        (None, _) => discover::fallback_candidates(&root, &paths, &selection)
+        None => discover::fallback_candidates(&root, &paths, &selection)
             .into_iter()
             .map(|(abs, rel, lang)| crate::fallback::Candidate {
                 abs,
@@ -924,13 +924,28 @@ pub fn run(job: &Job) -> Result<Report> {
     let mut llm_report = None;
     let mut fallback_runtimes: BTreeMap<String, &'static str> = BTreeMap::new();
     if !fallback_files.is_empty() {
-        let (done, report) = crate::fallback::run(
-            fallback_files,
-            &job.llm,
-            cache.as_ref(),
-            &config_hash,
-            job.progress && std::io::stderr().is_terminal(),
-        );
+        let (done, report) = match to {
+            Some(to) => {
+                // As the user wrote it (`to` is the commit it names).
+                let to = job
+                    .selection
+                    .as_ref()
+                    .and_then(|d| d.to.as_deref())
+                    .unwrap_or(to);
+                let why = format!("--to {to}: the language-model fallback reads files from the disk, not from a commit (check {to} out and leave --to out)");
+                (
+                    crate::fallback::unread(fallback_files, &job.llm, &why),
+                    None,
+                )
+            }
+            None => crate::fallback::run(
+                fallback_files,
+                &job.llm,
+                cache.as_ref(),
+                &config_hash,
+                job.progress && std::io::stderr().is_terminal(),
+            ),
+        };
         for d in done {
             if let Some(r) = d.rewrite {
                 changed.insert(d.rel, r);

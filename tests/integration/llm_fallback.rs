@@ -762,3 +762,44 @@ fn a_language_without_a_grammar_is_sent_only_with_a_check_command() {
         "{second}"
     );
 }
+
+/// With `--to` the changed files come from a commit, which the fallback
+/// (reading the disk) cannot plan: they used to vanish from the report.
+#[test]
+fn with_to_changed_fallback_files_are_listed_with_why() {
+    let r = git_repo(&[("app.py", "def f(x):\n    return x\n")]);
+    let p = r.path();
+    git(p, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(p.join("Shop.java"), SHOP).unwrap();
+    git(p, &["add", "-A"]);
+    git(p, &["commit", "-q", "-m", "shop"]);
+    git(p, &["checkout", "-q", "main"]);
+    let args = [
+        "--since",
+        "main",
+        "--to",
+        "feature",
+        "--dry-run",
+        "--format",
+        "json",
+    ];
+    let o = run_ctinject(p, &args, &[]);
+    let shop = file_report(&report_ok(&o), "Shop.java").clone();
+    let reason = shop["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("--to feature: the language-model fallback reads files from the disk"),
+        "{reason}"
+    );
+    assert_eq!(shop["points"], json!({}), "without --llm: not counted");
+    // asked for, it counts as not instrumented
+    let Some(server) = server(&json!([{"plan": good_plan("Shop.java")}])) else {
+        return;
+    };
+    let env = openai(&server.url());
+    let mut with_llm = args.to_vec();
+    with_llm.push("--llm");
+    let o = run_ctinject(p, &with_llm, &env_refs(&env));
+    let shop = file_report(&report_ok(&o), "Shop.java").clone();
+    assert_eq!(shop["points"]["function"]["instrumentable"], 1, "{shop}");
+    assert!(server.requests().is_empty(), "sent with --to");
+}
