@@ -113,7 +113,7 @@ pub struct Example {
 /// the next line, the local is set on `def + 1`, the `if` is on `def + 2`,
 /// and `}` closes the function on `def + 6` (or, without a closing form, the
 /// assignment in the `if` is recorded).
-pub const fn braces(def: u32, close: bool) -> [(At, FormKind, u32); 4] {
+const fn braces(def: u32, close: bool) -> [(At, FormKind, u32); 4] {
     [
         (At::First(def + 1), FormKind::SpanOpen, def),
         (At::First(def + 2), FormKind::Var, def + 1),
