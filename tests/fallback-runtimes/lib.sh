@@ -1,5 +1,5 @@
 # The plumbing shared by tests/java, tests/ruby and tests/php's
-# run-runtime-tests.sh: sourced by each (with its arguments, after it sets
+# run-runtime-tests.sh (and the setup and step of tests/go's): sourced by each (with its arguments, after it sets
 # here, its folder, and root) it reads --no-bench into bench, makes $tmp
 # (removed at exit), clears the CTINJECT_ variables and starts the summary.
 # Each script then defines run DIR ARGS... (the program run in $tmp with the

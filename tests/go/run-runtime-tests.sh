@@ -8,24 +8,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bench=1
-[ "${1:-}" = "--no-bench" ] && bench=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# --no-bench, $tmp, the CTINJECT_ variables cleared, step and the summary.
+. "$here/../fallback-runtimes/lib.sh"
 export GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local
-unset CTINJECT_TRACE_FILE CTINJECT_DISABLE CTINJECT_TRACE_WARNED
-failures=0
-summary=()
-step() { # name, command...
-	local name=$1; shift
-	if "$@" >"$tmp/log" 2>&1; then
-		summary+=("ok    $name")
-	else
-		summary+=("FAIL  $name")
-		failures=$((failures + 1))
-		sed 's/^/    /' "$tmp/log" | tail -60
-	fi
-}
 
 # setup PROFILE CONFIG: a GOPATH with the runtime (config line replaced)
 setup() {
