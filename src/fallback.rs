@@ -111,17 +111,8 @@ pub fn run(
                 None => "set LLM_PROVIDER and LLM_MODEL (and the provider's key), then pass --llm (docs/llm.md)".to_string(),
             };
             // Out of scope until the user opts in: listed, not counted.
-            let done = files
-                .into_iter()
-                .map(|c| {
-                    let reason = format!(
-                        "no planner for {}: not counted; the language-model fallback can instrument it: {how}",
-                        c.lang.name
-                    );
-                    left_out(c, reason)
-                })
-                .collect();
-            return (done, None);
+            let why = format!("the language-model fallback can instrument it: {how}");
+            return (not_planned(files, choice, &why), None);
         }
         Choice::On {
             settings, checks, ..
@@ -129,16 +120,7 @@ pub fn run(
     };
     let (files, not_chosen): (Vec<Candidate>, Vec<Candidate>) =
         files.into_iter().partition(|c| choice.sends(c.lang));
-    let mut left: Vec<Done> = not_chosen
-        .into_iter()
-        .map(|c| {
-            let reason = format!(
-                "no planner for {}, and llm.languages leaves it out: not sent, not counted",
-                c.lang.name
-            );
-            left_out(c, reason)
-        })
-        .collect();
+    let mut left = not_planned(not_chosen, choice, "llm.languages leaves it out: not sent");
     let mut report = LlmReport {
         provider: settings.provider.name().to_string(),
         models: settings.models.clone(),
@@ -310,9 +292,9 @@ fn progress_bar(show: bool, len: usize, provider: &str) -> indicatif::ProgressBa
     bar
 }
 
-/// Files the fallback cannot read (`why`): skipped, and counted, when the
-/// user asked for their language; otherwise listed, not counted.
-pub fn unread(files: Vec<Candidate>, choice: &Choice, why: &str) -> Vec<Done> {
+/// Files the fallback does not plan, and `why`: skipped, and counted, when
+/// the user asked for their language; otherwise listed, not counted.
+pub fn not_planned(files: Vec<Candidate>, choice: &Choice, why: &str) -> Vec<Done> {
     files
         .into_iter()
         .map(|c| {

@@ -934,7 +934,7 @@ pub fn run(job: &Job) -> Result<Report> {
                     .unwrap_or(to);
                 let why = format!("--to {to}: the language-model fallback reads files from the disk, not from a commit (check {to} out and leave --to out)");
                 (
-                    crate::fallback::unread(fallback_files, &job.llm, &why),
+                    crate::fallback::not_planned(fallback_files, &job.llm, &why),
                     None,
                 )
             }
