@@ -1985,6 +1985,198 @@ class TestSpansPerFunction(RuntimeCase):
         self.check(self.run_calls(wrappers=True))
 
 
+class TestGeneratorsOverTheLimit(RuntimeCase):
+    # Past max_spans_per_function a generator's or coroutine's call is not
+    # stepped by the runtime (CPython delegates every step): it is counted
+    # as other calls are, its points record nothing (they know its frame),
+    # and what it yields, returns, raises, and how it closes, are unchanged.
+    # Points here pass their own line, as the planner's do: their line must
+    # be one of the generator's (the runtime looks the frame up only there).
+    config = {"max_spans_per_function": 2}
+
+    def test_points_of_calls_over_the_limit_record_nothing(self):
+        ct = self.ct
+        line = lambda: sys._getframe(1).f_lineno  # noqa: E731
+
+        @ct.fn(1)
+        def squares(n):
+            for i in ct.loop(line(), "i", range(n)):
+                if ct.br(line(), 0, i % 2):
+                    ct.v(line(), "odd", i)
+                yield ct.vw(line(), "sq", i * i)
+            return n
+
+        def consume(k):
+            r = yield from squares(k)
+            return r
+
+        # Consumed with no span current (the root state): the points of an
+        # undriven call would land there if they were not kept out.
+        got = [list(squares(3)) for _ in range(5)]
+        self.assertEqual(got, [[0, 1, 4]] * 5)
+        it = consume(2)
+        self.assertEqual(list(it), [0, 1])
+        self.rt._at_exit()
+        self.assertEqual(len(self.spans()), 2)
+        self.assertEqual([e["value"] for e in self.events("var", name="sq")], ["0", "1", "4"] * 2)
+        self.assertEqual(len(self.events("var", name="odd")), 2)
+        self.assertEqual(len(self.events("branch")), 2)
+        self.assertEqual(len(self.events("loop")), 2)
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"]), (2, 4))
+        self.assertGreater(c["omitted_duration_ns"], 0)
+        self.assertFalse(self.rt._UNDRIVEN)
+
+    def test_send_throw_close_and_return_value_as_when_driven(self):
+        ct = self.ct
+        log = []
+
+        def g(n):
+            total = 0
+            try:
+                for i in range(n):
+                    try:
+                        got = yield i
+                    except KeyError as e:
+                        log.append(("caught", e))
+                        got = 100
+                    if got:
+                        total += got
+            finally:
+                log.append("finally")
+            return total
+
+        def exercise(f):
+            out = []
+            it = f(5)
+            out.append(next(it))
+            out.append(it.send(10))
+            out.append(it.throw(KeyError("k")))
+            out.append(it.send(1))
+            out.append(next(it))
+            try:
+                it.send(5)
+            except StopIteration as e:
+                out.append(("returned", e.value))
+            it2 = f(3)
+            next(it2)
+            it2.close()
+            out.append(inspect.getgeneratorstate(it2))
+            it3 = f(3)
+            next(it3)
+            err = ValueError("thrown")
+            try:
+                it3.throw(err)
+            except ValueError as e:
+                out.append((e is err, e.__context__, [t.name for t in traceback.extract_tb(e.__traceback__)]))
+            return out
+
+        plain = exercise(g)
+        wrapped = ct.fn(1)(g)
+        for _ in range(2):
+            list(wrapped(1))  # the recorded calls
+        log.clear()
+        self.assertEqual(exercise(wrapped), plain)
+        self.assertEqual(log[-1], "finally")
+        self.rt._at_exit()
+        (failed,) = self.spans(status="error")
+        self.assertEqual(failed["exception"], {"type": "ValueError", "message": "thrown"})
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"]), (3, 2))
+        self.assertFalse(self.rt._UNDRIVEN)
+
+    def test_an_error_raised_inside_has_the_tracebacks_it_had(self):
+        ct = self.ct
+
+        def g():
+            yield 1
+            raise LookupError("inside")
+
+        def names(f):
+            try:
+                list(f())
+            except LookupError as e:
+                return [t.name for t in traceback.extract_tb(e.__traceback__)]
+
+        wrapped = ct.fn(1)(g)
+        for _ in range(3):
+            self.assertEqual(names(wrapped), names(g))
+
+    def test_a_recursive_generator_keeps_its_own_events(self):
+        # A recorded call's points are its own, and those of the undriven
+        # calls it delegates to (the same code) are not written into it.
+        ct = self.ct
+        line = lambda: sys._getframe(1).f_lineno  # noqa: E731
+
+        def walk(depth):
+            ct.v(line(), "depth", depth)
+            yield depth
+            if depth:
+                yield from walk(depth - 1)
+
+        walk = ct.fn(1)(walk)
+        self.assertEqual(list(walk(4)), [4, 3, 2, 1, 0])
+        self.rt._at_exit()
+        spans = {s["span_id"]: s for s in self.spans()}
+        self.assertEqual(len(spans), 2)
+        by_span = [(spans[e["span_id"]]["args"]["depth"], e["value"]) for e in self.events("var")]
+        self.assertEqual(by_span, [("4", "4"), ("3", "3")])
+
+    def test_an_undriven_generators_locals_die_when_it_finishes(self):
+        # Holding the frame of a call not driven made CPython keep its locals
+        # in a frame object, in a cycle, until a collection: more-itertools'
+        # islice_extended lifecycle tests saw the last items still alive.
+        ct = self.ct
+
+        class Item:
+            pass
+
+        refs = []
+
+        @ct.fn(1)
+        def hold(n):
+            items = [Item() for _ in range(n)]
+            refs[:] = [weakref.ref(x) for x in items]
+            yield len(items)
+
+        for _ in range(2):
+            list(hold(1))
+        gc.disable()
+        try:
+            it = hold(3)
+            self.assertEqual(next(it), 3)
+            self.assertEqual(len([r for r in refs if r() is not None]), 3)
+            self.assertEqual(list(it), [])
+            self.assertEqual([r() for r in refs], [None, None, None])
+        finally:
+            gc.enable()
+
+    def test_coroutines_over_the_limit(self):
+        ct = self.ct
+        line = lambda: sys._getframe(1).f_lineno  # noqa: E731
+
+        @ct.fn(1)
+        async def co(x):
+            await asyncio.sleep(0)
+            ct.v(line(), "x", x)
+            if x < 0:
+                raise ValueError(x)
+            return x * 2
+
+        async def main():
+            out = [await co(i) for i in range(4)]
+            try:
+                await co(-1)
+            except ValueError as e:
+                out.append([t.name for t in traceback.extract_tb(e.__traceback__)])
+            return out
+
+        self.assertEqual(asyncio.run(main()), [0, 2, 4, 6, ["main", "co"]])
+        self.rt._at_exit()
+        self.assertEqual([e["value"] for e in self.events("var")], ["0", "1"])
+        self.assertEqual([s["status"] for s in self.spans()], ["ok", "ok", "error"])
+
+
 class TestSameLinesOnEveryPath(RuntimeCase):
     # A span line is built in more than one place (sys.monitoring's return
     # callback writes the usual case itself): every path writes the same text.

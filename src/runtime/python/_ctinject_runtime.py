@@ -51,6 +51,9 @@ _exc_info = sys.exc_info
 _modules = sys.modules
 _q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
 _FunctionType = types.FunctionType
+_GeneratorType = types.GeneratorType
+_CoroutineType = types.CoroutineType
+_CodeType = types.CodeType
 
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
@@ -113,6 +116,12 @@ _S = _State()          # _S.on: telemetry on (decided at import and after fork)
 _BUSY = _Busy()        # thread ids for which the runtime is formatting or writing
 _HIDDEN = set()        # code objects of the runtime's own frames (warnings fix)
 _cur = contextvars.ContextVar("ctinject_current_span", default=None)
+# Generators and coroutines over max_spans_per_function are not stepped by
+# _drive (see _undriven): the ids of their frames, while they run, and the
+# lines of their functions' own code. A point on one of those lines, in one
+# of those frames, records nothing, as a point in any call over the limit.
+_UNDRIVEN = set()
+_UNDRIVEN_LINES = set()
 
 
 def _gc_phase(phase, info):
@@ -823,7 +832,7 @@ class _Info(object):
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
                  "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
-                 "omitted_exc")
+                 "omitted_exc", "lines")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -847,6 +856,7 @@ class _Info(object):
         self.failed = 0  # failing calls over the limit written (max_failures_per_function)
         self.omitted_failed = 0  # ... and those counted instead
         self.omitted_exc = {}  # their exception types: {name: count}
+        self.lines = None  # its code's own lines, once a call is not driven (see _undriven)
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -1396,6 +1406,8 @@ def _drive(info, f, args, kwargs):
     __tracebackhide__ = True
     try:
         sp = _start(info, args, kwargs, None, None, False)
+        if sp[_SP_QUIET]:
+            return (yield from _undriven(info, f, args, kwargs, sp))
         cur = _cur
         S = _S
         tok = None if S.gc else cur.set(sp)
@@ -1465,6 +1477,100 @@ def _drive(info, f, args, kwargs):
         raise
 
 
+def _undriven(info, f, args, kwargs, sp):
+    """A generator or coroutine call over max_spans_per_function: counted (and
+    written if it fails or is among the slowest) as a call to a plain
+    function over the limit, but not stepped one by one: CPython delegates
+    each step (`yield from`), so a hot generator costs no more per item than
+    it did. Its span is never current; its points know its frame instead
+    (_UNDRIVEN), and calls it makes have its caller's span as parent."""
+    __tracebackhide__ = True
+    try:
+        try:
+            it = f(*args, **kwargs)
+        except BaseException:
+            _finish_exc(sp)
+            raise
+        args = kwargs = None
+        t = type(it)
+        if t is _GeneratorType:
+            frame = it.gi_frame
+            inner = it
+        elif t is _CoroutineType:
+            frame = it.cr_frame
+            inner = it.__await__()
+        else:  # (a types.coroutine generator-based coroutine, or anything else)
+            frame = None
+            inner = it
+        # The frame's id, not the frame: a reference held when the generator
+        # finishes would keep its locals alive (CPython copies them into a
+        # frame object that outlives its frame), and in a cycle with this
+        # frame's, until the next collection (more-itertools' lifecycle tests).
+        key = None
+        if frame is not None:
+            if info.lines is None:
+                info.lines = _own_lines(f.__code__)
+                _UNDRIVEN_LINES.update(info.lines)
+            key = id(frame)
+            _UNDRIVEN.add(key)
+            frame = None
+        try:
+            ret = yield from inner
+        except GeneratorExit:
+            _UNDRIVEN.discard(key)
+            _finish(sp, 2, None)
+            raise
+        except BaseException as e:
+            _UNDRIVEN.discard(key)
+            _finish(sp, 0, e)
+            _skip(e)
+            raise
+        _UNDRIVEN.discard(key)
+        _finish(sp, 1, ret)
+        return ret
+    except BaseException as e:
+        _skip(e)
+        raise
+
+
+def _in_undriven(line, getframe=sys._getframe):
+    """True when the point at `line` (its statement's line) that calls the
+    caller runs in the frame of a call not driven (see _undriven)."""
+    return line in _UNDRIVEN_LINES and id(getframe(2)) in _UNDRIVEN
+
+
+def _own_lines(code):
+    """The lines that `code` spans, less those of the functions, lambdas and
+    comprehensions nested in it (unless `code` has instructions there too):
+    the lines of the points that run in its own frame. A point's line is
+    its statement's first line, which may have no instruction of its own."""
+    own = _code_lines(code)
+    nested = set()
+    todo = [code]
+    while todo:
+        for c in todo.pop().co_consts:
+            if type(c) is _CodeType:
+                nested.update(_code_lines(c))
+                todo.append(c)
+    spanned = set(range(min(own), max(own) + 1))
+    return frozenset(spanned - (nested - own))
+
+
+def _code_lines(code):
+    """The lines of `code`'s instructions."""
+    try:
+        return {line for _, _, line in code.co_lines() if line is not None} or {code.co_firstlineno}
+    except AttributeError:  # CPython < 3.10: co_lnotab, (offset, line) increments
+        line = code.co_firstlineno
+        lines = {line}
+        tab = code.co_lnotab
+        for i in range(1, len(tab), 2):
+            d = tab[i]
+            line += d - 256 if d >= 128 else d
+            lines.add(line)
+        return lines
+
+
 def _steps(aw, sp):
     """Step one awaitable (an async generator's asend/athrow/aclose) with sp
     current only during each step; returns its result, propagates its exception."""
@@ -1515,6 +1621,7 @@ def _steps(aw, sp):
 
 _HIDDEN.add(_drive.__code__)
 _HIDDEN.add(_steps.__code__)
+_HIDDEN.add(_undriven.__code__)
 
 
 # ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.12+)
@@ -2223,6 +2330,8 @@ def _var(mod, line, name, value, *more):
     sp = _cur.get()
     if sp is not None and sp[_SP_QUIET]:
         return
+    if _UNDRIVEN and _in_undriven(line):
+        return
     tid = _get_ident()
     B = _BUSY
     if B and tid in B:
@@ -2620,17 +2729,19 @@ class _Module(object):
 
     # Each point call below looks at the current span first: in a call over
     # max_spans_per_function (sp[_SP_QUIET]) it records nothing, and a hot
-    # function's calls are mostly such calls.
+    # function's calls are mostly such calls. Nor in a generator's or a
+    # coroutine's call over that limit, which is not current (see _undriven):
+    # its frame is in _UNDRIVEN.
 
     def vw(self, line, name, value):
         if _S.on:
             sp = _cur.get()
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
                 _var(self, line, name, value)
         return value
 
     def vwith(self, line, name, value, *more):
-        if _S.on:
+        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
             _var(self, line, name, value, *more)
         return _NO_OP_CONTEXT
 
@@ -2639,7 +2750,7 @@ class _Module(object):
         c = True if cond else False
         if c and _S.on:
             sp = _cur.get()
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
                 _branch(self, sp, site, arm)
         return c
 
@@ -2647,7 +2758,7 @@ class _Module(object):
         c = True if cond else False
         if _S.on:
             sp = _cur.get()
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
                 if c:
                     _branch(self, sp, site, arm)
                 elif other != -1:
@@ -2657,7 +2768,7 @@ class _Module(object):
     def case(self, site, arm):
         if _S.on:
             sp = _cur.get()
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
                 _branch(self, sp, site, arm)
         return True
 
@@ -2667,6 +2778,8 @@ class _Module(object):
     def loop(self, site, target, iterable):
         it = iter(iterable)
         if not _S.on or (_BUSY and _get_ident() in _BUSY):
+            return it
+        if _UNDRIVEN and _in_undriven(site):
             return it
         sp = _cur.get()
         if sp is None:
@@ -2686,7 +2799,7 @@ class _Module(object):
         if anext is None:
             raise TypeError("'async for' received an object from __aiter__ that does not "
                             "implement __anext__: %s" % (type(it).__name__,))
-        if not _S.on or (_BUSY and _get_ident() in _BUSY):
+        if not _S.on or (_BUSY and _get_ident() in _BUSY) or (_UNDRIVEN and _in_undriven(site)):
             return it
         sp = _cur.get()
         return _ALoop(self, sp if sp is not None else _root_state(), site, target, it, anext)
@@ -2696,25 +2809,25 @@ class _Module(object):
         if _S.on:
             sp = _cur.get()
             # (a call over max_spans_per_function: its loops are not written)
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
                 _while(self, sp, site, c)
         return c
 
     def lb(self, site):
         if _S.on:
             sp = _cur.get()
-            if sp is None or not sp[_SP_QUIET]:
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
                 _while_break(self, sp, site)
 
     # -- exceptions
     def ex(self, line):
-        if _S.on:
+        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
             e = _exc_info()[1]
             if e is not None:
                 _exc_event(self, line, e)
 
     def exm(self, line, types, name=None):
-        if _S.on:
+        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
             e = _exc_info()[1]
             if e is not None:
                 try:
