@@ -58,7 +58,7 @@ runtime:
   # Calls of one function recorded in full, per process; later calls are
   # counted (a "calls" event per function at exit), and written in full only
   # when they fail. 0: every call.
-  max_spans_per_function: 1000
+  max_spans_per_function: 200
   # Of those later calls, the failing ones written in full per function and
   # process; the rest are counted by exception type in its "calls" event.
   # 0: every failing call.
@@ -475,7 +475,7 @@ impl Default for Runtime {
         Runtime {
             max_events_per_site: 16,
             max_events_per_site_per_process: 200,
-            max_spans_per_function: 1000,
+            max_spans_per_function: 200,
             max_failures_per_function: 100,
             slowest_calls: 5,
             max_trace_mb: 1000,

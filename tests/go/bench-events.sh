@@ -11,7 +11,7 @@
 #     that drops everything); the other runtimes' target is at most 0.25x.
 # The package is tests/go/bench (Add: `c := a + b; return c`), instrumented
 # by ctinject itself in a temporary GOPATH (GO111MODULE=off) as
-# example.com/bench, twice: with the default policy (the first 1000 spans of
+# example.com/bench, twice: with the default policy (the first 200 spans of
 # a function and the first 200 events of a variable in full, the rest
 # counted: what a hot loop costs in steady state) and with every call
 # written (runtime.max_spans_per_function and

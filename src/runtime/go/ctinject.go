@@ -205,7 +205,7 @@ type config struct {
 	redAll   bool
 }
 
-var cfg = config{cap: 200, maxSite: 16, maxProc: 200, slowest: 5, maxCalls: 1000, maxFail: 100,
+var cfg = config{cap: 200, maxSite: 16, maxProc: 200, slowest: 5, maxCalls: 200, maxFail: 100,
 	maxBytes: 1000000000}
 
 var defaultRedact = []string{"passw", "secret", "token", "api_?key", "auth", "credential",
@@ -237,7 +237,7 @@ func parseConfig(text string) {
 	cfg.maxSite = int32(intKey(d, "max_events_per_site", 16, 0))
 	cfg.maxProc = intKey(d, "max_events_per_site_per_process", 200, 0)
 	cfg.slowest = int(intKey(d, "slowest_calls", 5, 0))
-	cfg.maxCalls = intKey(d, "max_spans_per_function", 1000, 0)
+	cfg.maxCalls = intKey(d, "max_spans_per_function", 200, 0)
 	cfg.maxFail = intKey(d, "max_failures_per_function", 100, 0)
 	if cfg.maxFail == 0 {
 		cfg.maxFail = math.MaxInt64

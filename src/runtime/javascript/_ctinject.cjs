@@ -865,7 +865,7 @@ function makeOnCore(tracePath) {
             maxSite: intKey(d, "max_events_per_site", 16, 0),
             maxProc: intKey(d, "max_events_per_site_per_process", 200, 0),
             slowest: intKey(d, "slowest_calls", 5, 0),
-            maxCalls: intKey(d, "max_spans_per_function", 1000, 0),
+            maxCalls: intKey(d, "max_spans_per_function", 200, 0),
             maxFail: intKey(d, "max_failures_per_function", 100, 0) || NEVER,
             maxBytes: intKey(d, "max_trace_bytes", 1000000000, 0),
             full: d["repr"] === "full",

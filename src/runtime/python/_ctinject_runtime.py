@@ -467,7 +467,7 @@ class _Config(object):
         self.max_site = count("max_events_per_site", 16)
         self.max_proc = count("max_events_per_site_per_process", 200)  # 0: no limit
         self.slowest = count("slowest_calls", 5)
-        self.max_calls = count("max_spans_per_function", 1000)  # 0: no limit
+        self.max_calls = count("max_spans_per_function", 200)  # 0: no limit
         self.max_fail = count("max_failures_per_function", 100) or _NEVER  # 0: no limit
         self.max_bytes = count("max_trace_bytes", 1000000000)
         self.full = d.get("repr", "safe") == "full"
