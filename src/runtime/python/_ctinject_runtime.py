@@ -1523,7 +1523,6 @@ def _undriven(info, f, args, kwargs, sp):
         except BaseException as e:
             _UNDRIVEN.discard(key)
             _finish(sp, 0, e)
-            _skip(e)
             raise
         _UNDRIVEN.discard(key)
         _finish(sp, 1, ret)
