@@ -191,6 +191,27 @@ def read_events(path):
         return [json.loads(line) for line in f.read().splitlines()]
 
 
+def accumulator(log):
+    """A generator function for tests of send(), throw() and close(): it
+    yields 0 to n - 1 and returns the sum of what it was sent; a KeyError
+    thrown in counts as 100; it logs what it caught and its `finally`."""
+    def g(n):
+        total = 0
+        try:
+            for i in range(n):
+                try:
+                    got = yield i
+                except KeyError as e:
+                    log.append(("caught", e))
+                    got = 100
+                if got:
+                    total += got
+        finally:
+            log.append("finally")
+        return total
+    return g
+
+
 class RuntimeCase(unittest.TestCase):
     """A fresh runtime (telemetry on, writing to a temp file) and one Module."""
 
@@ -953,22 +974,7 @@ class TestFunctionKinds(RuntimeCase):
     def test_generator_send_throw_close_and_return_value(self):
         ct = self.ct
         log = []
-
-        @ct.fn(30)
-        def g(n):
-            total = 0
-            try:
-                for i in range(n):
-                    try:
-                        got = yield i
-                    except KeyError as e:
-                        log.append(("caught", e))
-                        got = 100
-                    if got:
-                        total += got
-            finally:
-                log.append("finally")
-            return total
+        g = ct.fn(30)(accumulator(log))
 
         it = g(5)
         self.assertTrue(inspect.isgenerator(it))
@@ -2030,21 +2036,7 @@ class TestGeneratorsOverTheLimit(RuntimeCase):
     def test_send_throw_close_and_return_value_as_when_driven(self):
         ct = self.ct
         log = []
-
-        def g(n):
-            total = 0
-            try:
-                for i in range(n):
-                    try:
-                        got = yield i
-                    except KeyError as e:
-                        log.append(("caught", e))
-                        got = 100
-                    if got:
-                        total += got
-            finally:
-                log.append("finally")
-            return total
+        g = accumulator(log)
 
         def exercise(f):
             out = []
