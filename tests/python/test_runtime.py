@@ -2143,6 +2143,25 @@ class TestGeneratorsOverTheLimit(RuntimeCase):
         finally:
             gc.enable()
 
+    def test_an_undriven_call_is_no_deeper_than_a_driven_one(self):
+        # A frame more per call would be one more per level of a recursive
+        # generator's `yield from`, nearer the recursion limit.
+        depths = []
+
+        def g():
+            f = sys._getframe()
+            n = 0
+            while f is not None:
+                n += 1
+                f = f.f_back
+            depths.append(n)
+            yield
+
+        w = self.ct.fn(1)(g)
+        for _ in range(3):
+            list(w())
+        self.assertEqual(depths[2], depths[0])
+
     def test_coroutines_over_the_limit(self):
         ct = self.ct
         line = lambda: sys._getframe(1).f_lineno  # noqa: E731

@@ -1407,7 +1407,30 @@ def _drive(info, f, args, kwargs):
     try:
         sp = _start(info, args, kwargs, None, None, False)
         if sp[_SP_QUIET]:
-            return (yield from _undriven(info, f, args, kwargs, sp))
+            # Over max_spans_per_function: CPython steps it (see _undriven),
+            # from this frame (one frame more would be one more per level of
+            # a recursive generator's `yield from`).
+            try:
+                it = f(*args, **kwargs)
+            except BaseException:
+                _finish_exc(sp)
+                raise
+            args = kwargs = None
+            inner, key = _undriven(info, f, it)
+            it = None
+            try:
+                ret = yield from inner
+            except GeneratorExit:
+                _UNDRIVEN.discard(key)
+                _finish(sp, 2, None)
+                raise
+            except BaseException as e:
+                _UNDRIVEN.discard(key)
+                _finish(sp, 0, e)
+                raise
+            _UNDRIVEN.discard(key)
+            _finish(sp, 1, ret)
+            return ret
         cur = _cur
         S = _S
         tok = None if S.gc else cur.set(sp)
@@ -1477,59 +1500,38 @@ def _drive(info, f, args, kwargs):
         raise
 
 
-def _undriven(info, f, args, kwargs, sp):
-    """A generator or coroutine call over max_spans_per_function: counted (and
-    written if it fails or is among the slowest) as a call to a plain
-    function over the limit, but not stepped one by one: CPython delegates
-    each step (`yield from`), so a hot generator costs no more per item than
-    it did. Its span is never current; its points know its frame instead
-    (_UNDRIVEN), and calls it makes have its caller's span as parent."""
-    __tracebackhide__ = True
+def _undriven(info, f, it):
+    """For _drive, `it`, the generator or coroutine of a call of f over
+    max_spans_per_function, which is not stepped by the runtime: it counts
+    (and is written if it fails or is among the slowest) as a call to a
+    plain function over the limit, but CPython delegates each of its steps
+    (`yield from`), so that a hot generator costs no more per item than it
+    did. Its span is never current: its points know its frame instead
+    (_UNDRIVEN), and calls it makes have its caller's span as parent.
+    Returns what to delegate to, and the key to take out of _UNDRIVEN when
+    it ends (None: nothing to take out)."""
+    t = type(it)
+    if t is _GeneratorType:
+        frame = it.gi_frame
+        inner = it
+    elif t is _CoroutineType:
+        frame = it.cr_frame
+        inner = it.__await__()
+    else:  # (a types.coroutine generator-based coroutine, or anything else)
+        return it, None
+    # The frame's id, not the frame: a reference held when the generator
+    # finishes would keep its locals alive (CPython copies them into a
+    # frame object that outlives its frame), and in a cycle with _drive's,
+    # until the next collection (more-itertools' lifecycle tests).
     try:
-        try:
-            it = f(*args, **kwargs)
-        except BaseException:
-            _finish_exc(sp)
-            raise
-        args = kwargs = None
-        t = type(it)
-        if t is _GeneratorType:
-            frame = it.gi_frame
-            inner = it
-        elif t is _CoroutineType:
-            frame = it.cr_frame
-            inner = it.__await__()
-        else:  # (a types.coroutine generator-based coroutine, or anything else)
-            frame = None
-            inner = it
-        # The frame's id, not the frame: a reference held when the generator
-        # finishes would keep its locals alive (CPython copies them into a
-        # frame object that outlives its frame), and in a cycle with this
-        # frame's, until the next collection (more-itertools' lifecycle tests).
-        key = None
-        if frame is not None:
-            if info.lines is None:
-                info.lines = _own_lines(f.__code__)
-                _UNDRIVEN_LINES.update(info.lines)
-            key = id(frame)
-            _UNDRIVEN.add(key)
-            frame = None
-        try:
-            ret = yield from inner
-        except GeneratorExit:
-            _UNDRIVEN.discard(key)
-            _finish(sp, 2, None)
-            raise
-        except BaseException as e:
-            _UNDRIVEN.discard(key)
-            _finish(sp, 0, e)
-            raise
-        _UNDRIVEN.discard(key)
-        _finish(sp, 1, ret)
-        return ret
-    except BaseException as e:
-        _skip(e)
-        raise
+        if info.lines is None:
+            info.lines = _own_lines(f.__code__)
+            _UNDRIVEN_LINES.update(info.lines)
+    except Exception:
+        return inner, None
+    key = id(frame)
+    _UNDRIVEN.add(key)
+    return inner, key
 
 
 def _in_undriven(line, getframe=sys._getframe):
@@ -1620,7 +1622,6 @@ def _steps(aw, sp):
 
 _HIDDEN.add(_drive.__code__)
 _HIDDEN.add(_steps.__code__)
-_HIDDEN.add(_undriven.__code__)
 
 
 # ---------------------------------------------------------------- spans from sys.monitoring (CPython 3.12+)
