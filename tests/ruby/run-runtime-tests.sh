@@ -30,9 +30,10 @@ compile() {
 	ruby -wc "$here/app/app.rb" >/dev/null &&
 	ruby -wc "$here/bench/bench.rb" >/dev/null &&
 	variant small 'MAX_TRACE_BYTES = 20000' &&
-	variant nocap 'MAX_SPANS_PER_FUNCTION = 0' 'MAX_EVENTS_PER_SITE_PER_PROCESS = 0' 'MAX_TRACE_BYTES = 0'
+	variant nocap 'MAX_SPANS_PER_FUNCTION = 0' 'MAX_EVENTS_PER_SITE_PER_PROCESS = 0' 'MAX_TRACE_BYTES = 0' &&
+	variant caps1000 'MAX_SPANS_PER_FUNCTION = 1000'
 }
-step "ruby -wc: the runtime (no warnings; 3 configurations) and the test programs" compile
+step "ruby -wc: the runtime (no warnings; 4 configurations) and the test programs" compile
 stop_if_failed
 
 # run DIR RUNTIME PROGRAM ARGS...: runs in $tmp with the current environment into DIR/{out,err,rc}
@@ -52,11 +53,12 @@ basic() {
 	grep -qx "side effects 0" "$tmp/s-basic/on/out" || { echo "the runtime ran code of the program"; return 1; }
 }
 step "spans, parents, failures, branches, loops, exceptions, values (no user code run), redaction" basic
-step "caps: calls, vars, loops, branches, exceptions summaries; suppressed" scenario caps
+# (the caps scenarios are built on 1000 spans of a function, not the default 200)
+step "caps: calls, vars, loops, branches, exceptions summaries; suppressed" scenario caps "$tmp/rt-caps1000.rb"
 step "threads: own tids, no parent across threads" scenario threads
 step "fibers: an Enumerator's next, a Fiber: fiber-local current span" scenario fibers
 step "odd arguments (nil file and name, odd pairs, nil and BasicObject exceptions, unended spans)" scenario odd
-step "8 threads on one function: the caps hold exactly" scenario stress
+step "8 threads on one function: the caps hold exactly" scenario stress "$tmp/rt-caps1000.rb"
 step "fork: the child's pid, ids and buffer; the span open at the fork written once; exit!" scenario fork
 step "an uncaught exception (exit code 1)" scenario fail
 step "exit(3) inside a span (SystemExit through it)" scenario exit
@@ -96,7 +98,7 @@ loading() {
 	python3 - "$tmp/trace.jsonl" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
-assert len([e for e in evs if e["type"] == "span" and e["name"] == "App.hot"]) == 1003, "require_relative"
+assert len([e for e in evs if e["type"] == "span" and e["name"] == "App.hot"]) == 203, "require_relative"
 PY
 }
 step "loaded by RUBYOPT=-r and by require_relative" loading
@@ -132,7 +134,7 @@ plain, off, on, full = map(float, sys.argv[1:5])
 calls = 20000 + 3 * 50000  # bench.rb's warm-up and 3 rounds
 print("  plain method (no calls)             %9.1f ns/call" % plain)
 print("  instrumented, telemetry off         %9.1f ns/call  (%.1fx plain, +%.0f ns)" % (off, off / plain, off - plain))
-print("  on, default caps (quiet after 1000) %9.1f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
+print("  on, default caps (quiet after 200) %9.1f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
 print("  on, every call and event written    %9.1f ns/call  (%.1fx plain, %.1fx off; %d bytes a call)"
       % (full, full / plain, full / off, int(sys.argv[5]) // calls))
 PY

@@ -152,7 +152,7 @@ final class CtInject
     const REDACT = '/passw|secret|token|api_?key|auth|credential|private_?key|session|cookie/i';
     const MAX_EVENTS_PER_SITE = 16;
     const MAX_EVENTS_PER_SITE_PER_PROCESS = 200;
-    const MAX_SPANS_PER_FUNCTION = 1000;
+    const MAX_SPANS_PER_FUNCTION = 200;
     const MAX_FAILURES_PER_FUNCTION = 100;
     const SLOWEST_CALLS = 5;
     const MAX_TRACE_BYTES = 1000000000;

@@ -146,7 +146,7 @@ module CtInject
   REDACT = "passw|secret|token|api_?key|auth|credential|private_?key|session|cookie"
   MAX_EVENTS_PER_SITE = 16
   MAX_EVENTS_PER_SITE_PER_PROCESS = 200
-  MAX_SPANS_PER_FUNCTION = 1000
+  MAX_SPANS_PER_FUNCTION = 200
   MAX_FAILURES_PER_FUNCTION = 100
   SLOWEST_CALLS = 5
   MAX_TRACE_BYTES = 1_000_000_000

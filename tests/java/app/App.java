@@ -160,7 +160,7 @@ public class App {
         } catch (Throwable _ct_t) { _ct_s.fail(_ct_t); throw _ct_t; } finally { _ct_s.end(); }
     }
 
-    // a function called more often than MAX_SPANS_PER_FUNCTION (1000)
+    // a function called more often than MAX_SPANS_PER_FUNCTION (1000 in caps1000)
     static int hot(int i) {
         ctinject.CtInject.Span _ct_s = ctinject.CtInject.span(F, 158, "App.hot", "i", i); try {
         ctinject.CtInject.v(F, 159, "i", i);

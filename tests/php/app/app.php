@@ -125,7 +125,7 @@ function outside()
     echo "outside done\n";
 }
 
-// a function called more often than MAX_SPANS_PER_FUNCTION (1000)
+// a function called more often than MAX_SPANS_PER_FUNCTION (1000 in caps1000)
 function hot($i) { $_ct_s = \CtInject::span('app/app.php', 129, 'hot', ['i' => $i]); try {
     \CtInject::v('app/app.php', 130, 'i', $i);
     if ($i % 100 === 99) { \CtInject::b('app/app.php', 131, 0);

@@ -148,7 +148,7 @@ class App
     puts "side effects #{$side_effects}"
   rescue Exception => _ct_e; _ct_s.fail(_ct_e); raise; ensure; _ct_s.finish; end; end
 
-  # a function called more often than MAX_SPANS_PER_FUNCTION (1000)
+  # a function called more often than MAX_SPANS_PER_FUNCTION (1000 in caps1000)
   def self.hot(i); _ct_s = CtInject.span("app/app.rb", 152, "App.hot", "i", i); begin
     CtInject.v("app/app.rb", 153, "i", i)
     if i % 100 == 99

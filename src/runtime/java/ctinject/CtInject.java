@@ -102,7 +102,7 @@ public final class CtInject {
     static final String REDACT = "passw|secret|token|api_?key|auth|credential|private_?key|session|cookie";
     static final int MAX_EVENTS_PER_SITE = 16;
     static final int MAX_EVENTS_PER_SITE_PER_PROCESS = 200;
-    static final int MAX_SPANS_PER_FUNCTION = 1000;
+    static final int MAX_SPANS_PER_FUNCTION = 200;
     static final int MAX_FAILURES_PER_FUNCTION = 100;
     static final int SLOWEST_CALLS = 5;
     static final long MAX_TRACE_BYTES = 1000000000L;
