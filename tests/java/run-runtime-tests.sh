@@ -92,7 +92,7 @@ plain, off, on, full = map(float, sys.argv[1:5])
 calls = 200000 + 3 * 300000  # Bench's warm-up and 3 rounds
 print("  plain method (no calls)           %8.2f ns/call" % plain)
 print("  instrumented, telemetry off       %8.2f ns/call  (%.1fx plain, +%.2f ns)" % (off, off / plain, off - plain))
-print("  on, default caps (quiet after 200) %6.2f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
+print("  on, default caps (quiet after 200)  %6.2f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
 print("  on, every call and event written  %8.2f ns/call  (%.1fx plain, %.1fx off; %d bytes a call)"
       % (full, full / plain, full / off, int(sys.argv[5]) // calls))
 PY

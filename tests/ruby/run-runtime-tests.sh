@@ -134,7 +134,7 @@ plain, off, on, full = map(float, sys.argv[1:5])
 calls = 20000 + 3 * 50000  # bench.rb's warm-up and 3 rounds
 print("  plain method (no calls)             %9.1f ns/call" % plain)
 print("  instrumented, telemetry off         %9.1f ns/call  (%.1fx plain, +%.0f ns)" % (off, off / plain, off - plain))
-print("  on, default caps (quiet after 200) %9.1f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
+print("  on, default caps (quiet after 200)  %9.1f ns/call  (%.1fx plain, %.1fx off)" % (on, on / plain, on / off))
 print("  on, every call and event written    %9.1f ns/call  (%.1fx plain, %.1fx off; %d bytes a call)"
       % (full, full / plain, full / off, int(sys.argv[5]) // calls))
 PY
