@@ -832,7 +832,7 @@ class _Info(object):
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
                  "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
-                 "omitted_exc", "lines")
+                 "omitted_exc", "undriven")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -856,7 +856,7 @@ class _Info(object):
         self.failed = 0  # failing calls over the limit written (max_failures_per_function)
         self.omitted_failed = 0  # ... and those counted instead
         self.omitted_exc = {}  # their exception types: {name: count}
-        self.lines = None  # its code's own lines, once a call is not driven (see _undriven)
+        self.undriven = False  # its code's own lines are in _UNDRIVEN_LINES (see _undriven)
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -1402,7 +1402,8 @@ def _drive(info, f, args, kwargs):
     expansion), with its span current only during each step; yields what it
     yields, returns what it returns, and ends the span when it finishes or is
     closed. During a garbage collection (see _gc_phase) the span is not made
-    current."""
+    current. A call over max_spans_per_function is not stepped here but
+    delegated to (see _undriven)."""
     __tracebackhide__ = True
     try:
         sp = _start(info, args, kwargs, None, None, False)
@@ -1524,9 +1525,9 @@ def _undriven(info, f, it):
     # frame object that outlives its frame), and in a cycle with _drive's,
     # until the next collection (more-itertools' lifecycle tests).
     try:
-        if info.lines is None:
-            info.lines = _own_lines(f.__code__)
-            _UNDRIVEN_LINES.update(info.lines)
+        if not info.undriven:
+            _UNDRIVEN_LINES.update(_own_lines(f.__code__))
+            info.undriven = True
     except Exception:
         return inner, None
     key = id(frame)
@@ -1547,14 +1548,20 @@ def _own_lines(code):
     its statement's first line, which may have no instruction of its own."""
     own = _code_lines(code)
     nested = set()
+    for c in _nested_codes(code):
+        nested.update(_code_lines(c))
+    spanned = set(range(min(own), max(own) + 1))
+    return frozenset(spanned - (nested - own))
+
+
+def _nested_codes(code):
+    """The code objects among the constants of `code` and, in turn, of those."""
     todo = [code]
     while todo:
         for c in todo.pop().co_consts:
             if type(c) is _CodeType:
-                nested.update(_code_lines(c))
+                yield c
                 todo.append(c)
-    spanned = set(range(min(own), max(own) + 1))
-    return frozenset(spanned - (nested - own))
 
 
 def _code_lines(code):
@@ -1786,14 +1793,9 @@ def _code_at(module_code, first, name):
     them; None when there is none, or more than one."""
     if _AT_INDEX[0] is not module_code:
         index = {}
-        todo = [module_code]
-        CodeType = types.CodeType
-        while todo:
-            for c in todo.pop().co_consts:
-                if type(c) is CodeType:
-                    key = (c.co_firstlineno, c.co_name)
-                    index[key] = None if key in index else c
-                    todo.append(c)
+        for c in _nested_codes(module_code):
+            key = (c.co_firstlineno, c.co_name)
+            index[key] = None if key in index else c
         _AT_INDEX[0] = module_code
         _AT_INDEX[1] = index
     return _AT_INDEX[1].get((first, name))
