@@ -1806,7 +1806,8 @@ def _code_at(module_code, first, name):
 # (the wrappers hold theirs in closures for the same reason).
 
 def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
-               getframe=_getframe, api=_API, DISABLE=getattr(_mon, "DISABLE", None)):
+               getframe=_getframe, api=_API, DISABLE=getattr(_mon, "DISABLE", None),
+               cur=_cur, perf=_perf_ns, raw=(None, None, None, _API)):
     """PY_START of a registered code object: _start(info, None, None, frame,
     api, True), written out here (it runs at every call)."""
     try:
@@ -1817,16 +1818,16 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         info = ids.get(id(code))
         if info is None:
             return None
-        parent = _cur.get()
+        parent = cur.get()
         cap = info.cap
         if cap:
             n = info.calls + 1
             info.calls = n
             if n > cap:
                 # (the frame is taken when the call ends, if its arguments are needed)
-                sp = [info, None, None, parent, None, 0, _perf_ns(), None, False, None, True,
-                      (None, None, None, api), None, None, 0]
-                sp[_SP_TOK] = _cur.set(sp)
+                sp = [info, None, None, parent, None, 0, perf(), None, False, None, True,
+                      raw, None, None, 0]
+                sp[_SP_TOK] = cur.set(sp)
                 return None
         if parent is None:
             qt = None
@@ -1879,15 +1880,17 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
 # to its own end.
 
 def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish,
-                getframe=_getframe, api=_API):
+                getframe=_getframe, api=_API, perf=_perf_ns):
     try:
-        t1 = _perf_ns()
+        t1 = perf()
         sp = cur.get()
-        if sp is None or sp[_SP_INFO].code is not code or sp[_SP_TOK] is None \
-                or (B and ident() in B):
+        if sp is None:
             return
-        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
-        if quiet:
+        info = sp[_SP_INFO]
+        tok = sp[_SP_TOK]
+        if info.code is not code or tok is None or (B and ident() in B):
+            return
+        if sp[_SP_QUIET]:
             # _finish(sp, 1, value) of a call over the limit, written out:
             # counted, and kept (its arguments read from its frame, still
             # there) if it is among the slowest.
@@ -1896,7 +1899,7 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
                 cur.reset(tok)
             except Exception:
                 pass
-            d = t1 - t0
+            d = t1 - sp[_SP_T0]
             n = info.omitted + 1
             info.omitted = n
             info.omitted_ns += d
@@ -1907,6 +1910,7 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
             if d > info.slow_min:
                 _slow(info, sp, d, (None, None, getframe(1), api), 1, value)
             return
+        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
         if wt or over:
             finish(sp, 1, value)
             return
