@@ -3,7 +3,7 @@
 //! Exit codes: 0 success, 1 the coverage gate failed, 2 a usage or
 //! runtime error.
 
-use crate::cache::{self as plan_cache, Cache};
+use crate::cache::Cache;
 use crate::config::{self, Config};
 use crate::gate::{self, BaselineFile, BaselineRef, GateOptions};
 use crate::git::DiffRequest;
@@ -14,6 +14,7 @@ use crate::trace_files;
 use anyhow::{bail, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const ABOUT: &str = "Insert telemetry into Python, JavaScript, TypeScript and Go source: spans, variables, branches, loops and exceptions, on the lines where the code already is. Git-aware (--since), cached, and gated (--fail-under).";
 
@@ -245,12 +246,13 @@ pub enum CacheAction {
     Clear,
     /// Remove entries not used for a while, then the oldest until the cache fits.
     Prune {
-        /// Remove entries not used for this long (30s, 15m, 12h, 7d, 2w).
-        #[arg(long, value_name = "D")]
-        older_than: Option<String>,
-        /// Then remove the least recently used entries until the cache is at most this big (500K, 100M, 2G).
-        #[arg(long, value_name = "S")]
-        max_size: Option<String>,
+        /// Remove entries not used for this long: 30s, 15m, 12h, 7d, 2w, "1d 12h".
+        #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+        older_than: Option<Duration>,
+        /// Then remove the least recently used entries until the cache is at most this big:
+        /// bytes, or 500K, 100M, 2G (powers of 1000), 64KiB, 2GiB (powers of 1024).
+        #[arg(long, value_name = "S", value_parser = byte_size, allow_hyphen_values = true)]
+        max_size: Option<u64>,
     },
     /// Check every entry (header, checksum, key, contents); remove bad ones. Exit 1 if any was bad.
     Verify,
@@ -422,6 +424,15 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{s}` is not a number of threads")),
     }
+}
+
+/// `--max-size`: a number of bytes, or a number and a unit as the bytesize
+/// crate reads them (`K`, `KB`: 1000; `Ki`, `KiB`: 1024; up to `P`).
+fn byte_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("{e}; expected bytes or a size such as 500K, 100MB, 2GiB"))
 }
 
 /// Parses `args` (program name first) as `bin_name` and runs; returns the exit code.
@@ -844,18 +855,10 @@ fn cache_command(action: CacheAction, cache_dir: Option<PathBuf>) -> Result<i32>
             older_than,
             max_size,
         } => {
-            let older = older_than
-                .as_deref()
-                .map(plan_cache::parse_duration)
-                .transpose()?;
-            let size = max_size
-                .as_deref()
-                .map(plan_cache::parse_size)
-                .transpose()?;
-            if older.is_none() && size.is_none() {
+            if older_than.is_none() && max_size.is_none() {
                 anyhow::bail!("cache prune needs --older-than D and/or --max-size S");
             }
-            let p = cache.prune(older, size)?;
+            let p = cache.prune(older_than, max_size)?;
             println!(
                 "removed {} entries ({:.1} MiB), kept {}",
                 p.removed,

@@ -238,21 +238,39 @@ fn cache_commands() {
     ));
     assert!(p.contains("kept 0"), "{p}");
     report(t.path(), &["p", "--dry-run", "--cache-dir", "c"]);
-    let c = ok(&ctinject(t.path(), &["cache", "clear", "--cache-dir", "c"]));
-    assert!(c.contains("removed 3"), "{c}");
-    let o = ctinject(
+    // An age spelled out and a size in powers of 1024: the entries, just
+    // used and a few KiB, stay.
+    let p = ok(&ctinject(
         t.path(),
         &[
             "cache",
             "prune",
             "--older-than",
             "7 days",
+            "--max-size",
+            "1.5MiB",
             "--cache-dir",
             "c",
         ],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("7 days"), "{}", stderr(&o));
+    ));
+    assert!(p.contains("kept 3"), "{p}");
+    let c = ok(&ctinject(t.path(), &["cache", "clear", "--cache-dir", "c"]));
+    assert!(c.contains("removed 3"), "{c}");
+    // Values it cannot read are usage errors that name the flag and the value.
+    for (flag, value) in [
+        ("--older-than", "7"),
+        ("--older-than", "soon"),
+        ("--max-size", "2X"),
+        ("--max-size", "-1"),
+    ] {
+        let o = ctinject(
+            t.path(),
+            &["cache", "prune", flag, value, "--cache-dir", "c"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        let e = stderr(&o);
+        assert!(e.contains(flag) && e.contains(value), "{flag} {value}: {e}");
+    }
 }
 
 /// The `--max-drop` baseline planned the merge-base's files with the working
