@@ -100,7 +100,6 @@
 //! error naming the line. `-` reads the diff from standard input.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::io::Read;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -184,36 +183,73 @@ impl FileChange {
 
 /// Why the changed lines could not be determined. Every message says what to
 /// do about it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum GitError {
     /// `dir` is not inside a git work tree.
+    #[error(
+        "{} is not inside a git repository (no .git in it or any parent directory); \
+         run ctinject inside a clone, or pass a diff made elsewhere with --diff-file",
+        .dir.display()
+    )]
     NotARepository { dir: PathBuf },
     /// The repository found has no work tree.
+    #[error(
+        "{} is a bare git repository: it has no work tree to compare; \
+         run ctinject in a clone with a checkout",
+        .path.display()
+    )]
     BareRepository { path: PathBuf },
     /// libgit2 refuses to open a repository owned by another user.
+    #[error(
+        "git refuses to open {p}: it is owned by another user. If you trust it, run \
+         `git config --global --add safe.directory {p}`",
+        p = .path.display()
+    )]
     UnsafeOwnership { path: PathBuf },
     /// HEAD points to a branch with no commit yet, and a commit was needed.
+    #[error(
+        "the repository at {} has no commit yet (HEAD is unborn), so there is no merge-base; \
+         commit once, or leave out --since to treat every file as new",
+        .root.display()
+    )]
     UnbornHead { root: PathBuf },
     /// A revision that does not resolve; `hint` is a ready-made sentence (or empty).
+    #[error(
+        "unknown revision `{name}`: no branch, tag or commit of that name in this clone{}",
+        if .hint.is_empty() { String::new() } else { format!(". {}", .hint) }
+    )]
     UnknownRef { name: String, hint: String },
     /// Shallow clone: the merge-base of `since` and `other` is not in the local history.
+    #[error(
+        "cannot find the merge-base of `{since}` and {other}: this is a shallow clone and \
+         the history between them is cut off. Fetch the full history: {SHALLOW_FIX}"
+    )]
     Shallow { since: String, other: String },
     /// `since` and `other` share no history.
+    #[error(
+        "`{since}` and {other} have no common ancestor (unrelated histories), so there is \
+         no merge-base to compare against; pass a ref that shares history with {other}, \
+         or a diff made elsewhere with --diff-file"
+    )]
     NoMergeBase { since: String, other: String },
     /// A combination of options that makes no sense.
+    #[error("{0}")]
     InvalidRequest(String),
     /// A `--diff-file` that is not a well-formed unified diff.
+    #[error("{}:{line}: malformed diff: {message}", .path.display())]
     MalformedDiff {
         path: PathBuf,
         line: usize,
         message: String,
     },
     /// Reading a file failed.
+    #[error("cannot read {}: {source}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     /// Any other libgit2 failure, with what was being done.
+    #[error("{context}: {}", .source.message())]
     Git {
         context: String,
         source: git2::Error,
@@ -222,75 +258,6 @@ pub enum GitError {
 
 const SHALLOW_FIX: &str = "with actions/checkout set `fetch-depth: 0`; \
      elsewhere run `git fetch --unshallow` (or `git fetch --deepen=N` until the branch point is reached)";
-
-impl fmt::Display for GitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GitError::NotARepository { dir } => write!(
-                f,
-                "{} is not inside a git repository (no .git in it or any parent directory); \
-                 run ctinject inside a clone, or pass a diff made elsewhere with --diff-file",
-                dir.display()
-            ),
-            GitError::BareRepository { path } => write!(
-                f,
-                "{} is a bare git repository: it has no work tree to compare; \
-                 run ctinject in a clone with a checkout",
-                path.display()
-            ),
-            GitError::UnsafeOwnership { path } => write!(
-                f,
-                "git refuses to open {p}: it is owned by another user. If you trust it, run \
-                 `git config --global --add safe.directory {p}`",
-                p = path.display()
-            ),
-            GitError::UnbornHead { root } => write!(
-                f,
-                "the repository at {} has no commit yet (HEAD is unborn), so there is no merge-base; \
-                 commit once, or leave out --since to treat every file as new",
-                root.display()
-            ),
-            GitError::UnknownRef { name, hint } => {
-                write!(f, "unknown revision `{name}`: no branch, tag or commit of that name in this clone")?;
-                if !hint.is_empty() {
-                    write!(f, ". {hint}")?;
-                }
-                Ok(())
-            }
-            GitError::Shallow { since, other } => write!(
-                f,
-                "cannot find the merge-base of `{since}` and {other}: this is a shallow clone and \
-                 the history between them is cut off. Fetch the full history: {SHALLOW_FIX}"
-            ),
-            GitError::NoMergeBase { since, other } => write!(
-                f,
-                "`{since}` and {other} have no common ancestor (unrelated histories), so there is \
-                 no merge-base to compare against; pass a ref that shares history with {other}, \
-                 or a diff made elsewhere with --diff-file"
-            ),
-            GitError::InvalidRequest(message) => f.write_str(message),
-            GitError::MalformedDiff {
-                path,
-                line,
-                message,
-            } => write!(f, "{}:{line}: malformed diff: {message}", path.display()),
-            GitError::Io { path, source } => {
-                write!(f, "cannot read {}: {source}", path.display())
-            }
-            GitError::Git { context, source } => write!(f, "{context}: {}", source.message()),
-        }
-    }
-}
-
-impl std::error::Error for GitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            GitError::Io { source, .. } => Some(source),
-            GitError::Git { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
 
 fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
     let context = context.into();
@@ -1623,6 +1590,113 @@ mod tests {
     use super::*;
     use std::process::Command;
     use tempfile::TempDir;
+
+    /// Every message in full, as users read them: the sentences joined across
+    /// the source's line breaks, the hint only when there is one, the
+    /// sources' text where they have one.
+    #[test]
+    fn every_git_error_reads_in_full() {
+        let p = || PathBuf::from("/w/shop");
+        let cases: Vec<(GitError, String)> = vec![
+            (
+                GitError::NotARepository { dir: p() },
+                "/w/shop is not inside a git repository (no .git in it or any parent \
+                 directory); run ctinject inside a clone, or pass a diff made elsewhere with \
+                 --diff-file"
+                    .into(),
+            ),
+            (
+                GitError::BareRepository { path: p() },
+                "/w/shop is a bare git repository: it has no work tree to compare; run \
+                 ctinject in a clone with a checkout"
+                    .into(),
+            ),
+            (
+                GitError::UnsafeOwnership { path: p() },
+                "git refuses to open /w/shop: it is owned by another user. If you trust it, \
+                 run `git config --global --add safe.directory /w/shop`"
+                    .into(),
+            ),
+            (
+                GitError::UnbornHead { root: p() },
+                "the repository at /w/shop has no commit yet (HEAD is unborn), so there is no \
+                 merge-base; commit once, or leave out --since to treat every file as new"
+                    .into(),
+            ),
+            (
+                GitError::UnknownRef {
+                    name: "mian".into(),
+                    hint: String::new(),
+                },
+                "unknown revision `mian`: no branch, tag or commit of that name in this clone"
+                    .into(),
+            ),
+            (
+                GitError::UnknownRef {
+                    name: "mian".into(),
+                    hint: "Did you mean `main`?".into(),
+                },
+                "unknown revision `mian`: no branch, tag or commit of that name in this \
+                 clone. Did you mean `main`?"
+                    .into(),
+            ),
+            (
+                GitError::Shallow {
+                    since: "main".into(),
+                    other: "HEAD".into(),
+                },
+                format!(
+                    "cannot find the merge-base of `main` and HEAD: this is a shallow clone and \
+                     the history between them is cut off. Fetch the full history: {SHALLOW_FIX}"
+                ),
+            ),
+            (
+                GitError::NoMergeBase {
+                    since: "main".into(),
+                    other: "HEAD".into(),
+                },
+                "`main` and HEAD have no common ancestor (unrelated histories), so there is no \
+                 merge-base to compare against; pass a ref that shares history with HEAD, or a \
+                 diff made elsewhere with --diff-file"
+                    .into(),
+            ),
+            (
+                GitError::InvalidRequest("--staged and --since together".into()),
+                "--staged and --since together".into(),
+            ),
+            (
+                GitError::MalformedDiff {
+                    path: "c.diff".into(),
+                    line: 7,
+                    message: "bad hunk".into(),
+                },
+                "c.diff:7: malformed diff: bad hunk".into(),
+            ),
+            (
+                GitError::Io {
+                    path: "c.diff".into(),
+                    source: std::io::Error::other("gone"),
+                },
+                "cannot read c.diff: gone".into(),
+            ),
+            (
+                GitError::Git {
+                    context: "cannot open the index".into(),
+                    source: git2::Error::from_str("locked"),
+                },
+                "cannot open the index: locked".into(),
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.to_string(), want, "{err:?}");
+        }
+        let io = GitError::Io {
+            path: "c.diff".into(),
+            source: std::io::Error::other("gone"),
+        };
+        assert_eq!(std::error::Error::source(&io).unwrap().to_string(), "gone");
+        assert!(std::error::Error::source(&GitError::InvalidRequest(String::new())).is_none());
+    }
 
     /// Runs the git CLI in `dir` with a configuration that ignores the host's.
     fn git_in(dir: &Path, args: &[&str]) -> String {

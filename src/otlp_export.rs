@@ -256,16 +256,9 @@ pub fn export(files: &[PathBuf], settings: &Settings) -> Result<Outcome> {
 
 /// The receiver failed: it is down, it timed out, it refused a batch, or
 /// it kept answering "retry later".
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 struct Failure(String);
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// Posts one request, retrying 429, 502, 503 and 504 with exponential
 /// backoff (1 s, 2 s, 4 s, ...) or the receiver's `Retry-After`.
