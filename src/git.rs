@@ -98,6 +98,8 @@
 //! end of file`, CRLF line ends and binary sections. Text before the first
 //! header (a commit message) is ignored. A hunk that does not add up is an
 //! error naming the line. `-` reads the diff from standard input.
+//! (libgit2's `Diff::from_buffer` reads only git's own format: it refuses
+//! a `diff -u` with "invalid hunk header outside patch".)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
