@@ -1422,14 +1422,13 @@ def _drive(info, f, args, kwargs):
             try:
                 ret = yield from inner
             except GeneratorExit:
-                _UNDRIVEN.discard(key)
                 _finish(sp, 2, None)
                 raise
             except BaseException as e:
-                _UNDRIVEN.discard(key)
                 _finish(sp, 0, e)
                 raise
-            _UNDRIVEN.discard(key)
+            finally:
+                _UNDRIVEN.discard(key)
             _finish(sp, 1, ret)
             return ret
         cur = _cur
