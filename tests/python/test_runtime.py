@@ -2433,6 +2433,27 @@ class TestFailuresPerFunction(RuntimeCase):
             self.assertIn(slow["exception"]["type"], ("KeyError", "ValueError"))
             self.assertIsNone(slow["return"])
 
+    def test_two_exception_types_of_one_name_are_counted_under_it(self):
+        # Counted by type while running, named at exit: two classes that
+        # print the same are one entry, with both counts.
+        first = type("Oops", (Exception,), {"__module__": "pkg.errors"})
+        second = type("Oops", (Exception,), {"__module__": "pkg.errors"})
+
+        @self.ct.fn(1)
+        def parse(i):
+            raise (first if i % 2 else second)(i)
+
+        for i in range(9):
+            try:
+                parse(i)
+            except Exception:
+                pass
+        self.rt._at_exit()
+        (c,) = self.events("calls")
+        # 9 calls: 2 written in full, 2 failures written, 5 counted.
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_failed"]), (4, 5, 5))
+        self.assertEqual(c["omitted_exceptions"], {"pkg.errors.Oops": 5})
+
     def test_zero_writes_every_failing_call(self):
         rt = self.load({"max_spans_per_function": 1, "max_failures_per_function": 0})
         ct = rt.Module("pkg/mod.py")

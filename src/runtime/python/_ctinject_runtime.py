@@ -855,7 +855,7 @@ class _Info(object):
         self.slow_min = -1 if self.cfg.slowest else _NEVER  # a call slower joins them
         self.failed = 0  # failing calls over the limit written (max_failures_per_function)
         self.omitted_failed = 0  # ... and those counted instead
-        self.omitted_exc = {}  # their exception types: {name: count}
+        self.omitted_exc = {}  # their exception types: {id(type): [type, count]}
         self.undriven = False  # its code's own lines are in _UNDRIVEN_LINES (see _undriven)
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
@@ -1110,6 +1110,20 @@ def _reset_omitted(info):
     info.slow_min = -1 if info.cfg.slowest else _NEVER
 
 
+def _count_exc(info, e):
+    """One more omitted failing call of info, which raised e: counted by
+    type (keyed by the type's id, the type kept so that the id stays its
+    own); the types are named when the `calls` event is written."""
+    info.omitted_failed += 1
+    t = type(e)
+    oe = info.omitted_exc
+    entry = oe.get(id(t))
+    if entry is None:
+        oe[id(t)] = [t, 1]
+    else:
+        entry[1] += 1
+
+
 def _slow(info, sp, d, raw, mode, value):
     """An omitted call among the slowest of its function so far: kept for
     its `calls` event, with its arguments (read now, as it ends) and its
@@ -1143,7 +1157,11 @@ def _write_omitted():
     for info in list(_OMITTED):
         n = info.omitted
         if n:
-            exc = ",".join('%s:%d' % (_q(k), c) for k, c in info.omitted_exc.items())
+            names = {}
+            for t, c in info.omitted_exc.values():
+                k = _exc_name(t)
+                names[k] = names.get(k, 0) + c
+            exc = ",".join('%s:%d' % (_q(k), c) for k, c in names.items())
             _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
                   '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"omitted_failed":%d,'
                   '"omitted_exceptions":{%s},"slowest":[%s],"pid":%d}\n'
@@ -1218,9 +1236,7 @@ def _finish(sp, mode, value):
                 if n == 1:
                     _OMITTED[info] = None
                 if not mode:
-                    info.omitted_failed += 1
-                    k = _exc_name(type(value))
-                    info.omitted_exc[k] = info.omitted_exc.get(k, 0) + 1
+                    _count_exc(info, value)
                 if d > info.slow_min:
                     _slow(info, sp, d, raw, mode, value)
                 return
@@ -1942,12 +1958,36 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
 
 
 def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish,
-                getframe=_getframe, api=_API):
+                getframe=_getframe, api=_API, perf=_perf_ns):
     try:
         sp = cur.get()
         if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
                 and not (B and ident() in B):
             if sp[_SP_QUIET]:
+                info = sp[_SP_INFO]
+                if info.failed >= info.cfg.max_fail:
+                    # _finish(sp, 0, exc) of a call over the limit once
+                    # max_failures_per_function are written, written out (a
+                    # parser that backtracks by raising fails at most of its
+                    # calls): counted, and kept if among the slowest.
+                    d = perf() - sp[_SP_T0]
+                    tok = sp[_SP_TOK]
+                    sp[_SP_TOK] = None
+                    try:
+                        cur.reset(tok)
+                    except Exception:
+                        pass
+                    n = info.omitted + 1
+                    info.omitted = n
+                    info.omitted_ns += d
+                    if d > info.omitted_max_ns:
+                        info.omitted_max_ns = d
+                    if n == 1:
+                        _OMITTED[info] = None
+                    _count_exc(info, exc)
+                    if d > info.slow_min:
+                        _slow(info, sp, d, (None, None, getframe(1), api), 0, exc)
+                    return
                 sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
             finish(sp, 0, exc)
     except Exception:
