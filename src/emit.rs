@@ -277,25 +277,20 @@ fn relative_link(from: &Path, to: &Path) -> PathBuf {
 
 /// Runs `f` on every item, on `threads` threads (`-j`): writing a copy of a
 /// large project is mostly waiting on system calls, which one thread does
-/// one at a time. Returns the first error (in item order).
+/// one at a time. Returns the first error in item order (every item is
+/// tried, so that which error is reported does not depend on timing).
 fn for_each_in_parallel<T: Sync>(
     items: &[T],
     threads: usize,
     f: impl Fn(&T) -> Result<()> + Sync,
 ) -> Result<()> {
-    let threads = threads.max(1);
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(|| part.iter().try_for_each(&f)))
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a writer thread panicked"))
-            .collect::<Result<Vec<()>>>()
-            .map(|_| ())
-    })
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .context("cannot start the writer threads")?;
+    let results: Vec<Result<()>> = pool.install(|| items.par_iter().map(&f).collect());
+    results.into_iter().collect()
 }
 
 /// Writes a copy of the `paths` (absolute, below `root`) into `out`, each at
@@ -570,6 +565,28 @@ mod tests {
         assert_eq!(diff_path("a/", "my file.py"), "a/my file.py");
         assert_eq!(diff_path("a/", "q\"x.py"), "\"a/q\\\"x.py\"");
         assert_eq!(diff_path("a/", "caf\u{e9}.py"), "a/caf\u{e9}.py");
+    }
+
+    #[test]
+    fn parallel_writes_try_every_item_and_report_the_first_error_in_order() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let items: Vec<usize> = (0..200).collect();
+        let tried = AtomicUsize::new(0);
+        let err = for_each_in_parallel(&items, 4, |&i| {
+            tried.fetch_add(1, Ordering::Relaxed);
+            if i == 150 {
+                // the later failure comes first in time
+                bail!("item {i}");
+            }
+            if i == 40 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                bail!("item {i}");
+            }
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "item 40");
+        assert_eq!(tried.load(Ordering::Relaxed), items.len());
     }
 
     #[test]
