@@ -2395,6 +2395,55 @@ class TestSlowestOmittedCalls(RuntimeCase):
         self.assertEqual(kid["trace_id"][16:], omitted["span_id"])  # its root: the parent
 
 
+class TestNestedCallsOverTheLimit(RuntimeCase):
+    # A call over max_spans_per_function inside another one is not made the
+    # current span on CPython 3.12+ (it is timed on the outer one's stack):
+    # what is written must be what the wrappers write, on every version.
+    config = {"max_spans_per_function": 2, "max_failures_per_function": 1,
+              "slowest_calls": 50}
+
+    def test_a_recursion_over_the_limit_times_each_call_as_its_own(self):
+        @self.ct.fn(1)
+        def down(n):
+            return down(n - 1) + 1 if n else 0
+
+        self.assertEqual(down(30), 30)
+        self.rt._at_exit()
+        self.assertEqual([s["args"]["n"] for s in self.spans()], ["29", "30"])
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_failed"]), (2, 29, 0))
+        slowest = sorted(c["slowest"], key=lambda e: int(e["args"]["n"]))
+        self.assertEqual([e["args"]["n"] for e in slowest], [str(n) for n in range(29)])
+        self.assertEqual([e["return"] for e in slowest], [str(n) for n in range(29)])
+        # Each call holds the ones it made: a call paired with another's
+        # start would break the order.
+        durations = [e["duration_ns"] for e in slowest]
+        self.assertEqual(durations, sorted(durations))
+        self.assertEqual(len({e["span_id"] for e in slowest}), 29)
+
+    def test_a_failure_written_from_nested_calls_names_the_call_it_came_from(self):
+        @self.ct.fn(1)
+        def walk(n):
+            if n == 0:
+                raise ValueError("bottom")
+            return walk(n - 1)
+
+        with self.assertRaises(ValueError):
+            walk(5)
+        self.rt._at_exit()
+        spans = {s["args"]["n"]: s for s in self.spans()}
+        # The first two calls, then the first failure over the limit (n=0).
+        self.assertEqual(sorted(spans), ["0", "4", "5"])
+        self.assertEqual(spans["0"]["exception"], {"type": "ValueError", "message": "bottom"})
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_failed"]), (3, 3, 3))
+        kept = {e["args"]["n"]: e for e in c["slowest"]}
+        self.assertEqual(sorted(kept), ["1", "2", "3"])
+        self.assertEqual(spans["0"]["parent_id"], kept["1"]["span_id"])
+        self.assertEqual(spans["0"]["trace_id"], spans["5"]["trace_id"])
+        self.assertEqual(len({e["span_id"] for e in kept.values()}), 3)
+
+
 class TestFailuresPerFunction(RuntimeCase):
     # Past max_spans_per_function, failing calls are still written, up to
     # max_failures_per_function of them; later ones are counted by

@@ -770,7 +770,15 @@ _SP_RAW = 11
 _SP_TOK = 12     # the context variable's token, when _start made it current
 _SP_SITE = 13    # the _Site of the span's first point event (no dict for one site)
 _SP_N = 14       # its count
-_SP_TASKS = 15   # a root state's states of asyncio tasks (root states only)
+# A call over the limit made current by _mon_start has _SP_QUIET == 2: the
+# calls over the limit that start while it is current, in the thread that
+# made it current (_SP_TID), are not made current themselves (a context
+# variable's set and reset are a third of such a call's cost) but timed on
+# its _SP_NEST. Their points are as quiet as its own; a call written from
+# one of them has that one as parent all the same (_nested_parent).
+_SP_NEST = 15    # [(_Info, perf_counter_ns at the start[, its span])] of those calls
+_SP_TID = 16     # the thread that made it current
+_SP_TASKS = 17   # a root state's states of asyncio tasks (root states only)
 
 
 def _new_root():
@@ -778,7 +786,7 @@ def _new_root():
     laid out as a span's, whose point events have no trace or span id and
     are always written."""
     return [None, "null", "null", "null", None, 0, 0, None, False, None, False, None, None, None,
-            0, None]
+            0, None, None, None]
 
 
 def _ids(sp):
@@ -1029,6 +1037,8 @@ def _start(info, args, kwargs, frame, api, enter):
     (_finish puts the previous one back). Called only when telemetry is on
     and not busy."""
     parent = _cur.get()
+    if parent is not None and parent[_SP_QUIET] == 2 and parent[_SP_NEST]:
+        parent = _nested_parent(parent)
     cap = info.cap
     if cap:
         n = info.calls + 1
@@ -1037,7 +1047,7 @@ def _start(info, args, kwargs, frame, api, enter):
         # Over the limit: its arguments are read only if it fails, its ids
         # given only if needed (see _finish).
         sp = [info, None, None, parent, None, 0, _perf_ns(), None, False, None, True,
-              (args, kwargs, frame, api), None, None, 0]
+              (args, kwargs, frame, api), None, None, 0, None, None]
     else:
         if parent is None:
             qt = None
@@ -1080,7 +1090,7 @@ def _start(info, args, kwargs, frame, api, enter):
             qt = _TRACE_HEAD + qs[1:]
         t0 = _perf_ns()
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
-              None, 0]
+              None, 0, None, None]
     if enter:
         sp[_SP_TOK] = _cur.set(sp)
     if _S.hook and not sp[_SP_QUIET]:
@@ -1212,7 +1222,7 @@ def _finish(sp, mode, value):
     async generator), 0 = the exception `value` escaped. Puts back the span
     that was current before it, if _start made it current."""
     t1 = _perf_ns()
-    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, site1, n1 = sp
+    info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, site1, n1, _, _ = sp
     if tok is not None:
         sp[_SP_TOK] = None
         try:
@@ -1840,8 +1850,15 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             info.calls = n
             if n > cap:
                 # (the frame is taken when the call ends, if its arguments are needed)
-                sp = [info, None, None, parent, None, 0, perf(), None, False, None, True,
-                      raw, None, None, 0]
+                if parent is not None and parent[_SP_QUIET] == 2:
+                    if parent[_SP_TID] == ident():  # (see _SP_NEST)
+                        nest = parent[_SP_NEST]
+                        if nest is None:
+                            nest = parent[_SP_NEST] = []
+                        nest.append((info, perf()))
+                        return None
+                sp = [info, None, None, parent, None, 0, perf(), None, False, None, 2,
+                      raw, None, None, 0, None, ident()]
                 sp[_SP_TOK] = cur.set(sp)
                 return None
         if parent is None:
@@ -1850,6 +1867,8 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             if S.seek and "opentelemetry.trace" in _modules:
                 S.hook = True
         else:
+            if parent[_SP_QUIET] == 2 and parent[_SP_NEST]:
+                parent = _nested_parent(parent)
             qt = parent[_SP_QT]
             qp = parent[_SP_QS]
             if qp is None:
@@ -1877,7 +1896,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             qt = _TRACE_HEAD + qs[1:]
         t0 = _perf_ns()
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
-              None, 0]
+              None, 0, None, None]
         sp[_SP_TOK] = _cur.set(sp)
         if S.hook:
             _bridge_start(sp, parent, True)
@@ -1900,6 +1919,23 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
         t1 = perf()
         sp = cur.get()
         if sp is None:
+            return
+        nest = sp[_SP_NEST]  # (a list only in a call over the limit that is current)
+        if nest and nest[-1][0].code is code and not (B and ident() in B):
+            # A call over the limit nested in sp, not made current (see
+            # _SP_NEST): counted, and kept if among the slowest.
+            e = nest.pop()
+            info = e[0]
+            d = t1 - e[1]
+            n = info.omitted + 1
+            info.omitted = n
+            info.omitted_ns += d
+            if d > info.omitted_max_ns:
+                info.omitted_max_ns = d
+            if n == 1:
+                _OMITTED[info] = None
+            if d > info.slow_min:
+                _slow(info, _nested_span(sp, e), d, (None, None, getframe(1), api), 1, value)
             return
         info = sp[_SP_INFO]
         tok = sp[_SP_TOK]
@@ -1925,7 +1961,7 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
             if d > info.slow_min:
                 _slow(info, sp, d, (None, None, getframe(1), api), 1, value)
             return
-        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _ = sp
+        info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _, _, _ = sp
         if wt or over:
             finish(sp, 1, value)
             return
@@ -1961,37 +1997,78 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
                 getframe=_getframe, api=_API, perf=_perf_ns):
     try:
         sp = cur.get()
-        if sp is not None and sp[_SP_INFO].code is code and sp[_SP_TOK] is not None \
-                and not (B and ident() in B):
-            if sp[_SP_QUIET]:
-                info = sp[_SP_INFO]
-                if info.failed >= info.cfg.max_fail:
-                    # _finish(sp, 0, exc) of a call over the limit once
-                    # max_failures_per_function are written, written out (a
-                    # parser that backtracks by raising fails at most of its
-                    # calls): counted, and kept if among the slowest.
-                    d = perf() - sp[_SP_T0]
-                    tok = sp[_SP_TOK]
+        if sp is None or (B and ident() in B):
+            return
+        nest = sp[_SP_NEST]
+        if nest and nest[-1][0].code is code:
+            # A call over the limit nested in sp, not made current (see
+            # _SP_NEST): from here on, as one that was.
+            sp = _nested_span(sp, nest.pop())
+        elif sp[_SP_INFO].code is not code or sp[_SP_TOK] is None:
+            return
+        if sp[_SP_QUIET]:
+            info = sp[_SP_INFO]
+            if info.failed >= info.cfg.max_fail:
+                # _finish(sp, 0, exc) of a call over the limit once
+                # max_failures_per_function are written, written out (a
+                # parser that backtracks by raising fails at most of its
+                # calls): counted, and kept if among the slowest.
+                d = perf() - sp[_SP_T0]
+                tok = sp[_SP_TOK]
+                if tok is not None:
                     sp[_SP_TOK] = None
                     try:
                         cur.reset(tok)
                     except Exception:
                         pass
-                    n = info.omitted + 1
-                    info.omitted = n
-                    info.omitted_ns += d
-                    if d > info.omitted_max_ns:
-                        info.omitted_max_ns = d
-                    if n == 1:
-                        _OMITTED[info] = None
-                    _count_exc(info, exc)
-                    if d > info.slow_min:
-                        _slow(info, sp, d, (None, None, getframe(1), api), 0, exc)
-                    return
-                sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
-            finish(sp, 0, exc)
+                n = info.omitted + 1
+                info.omitted = n
+                info.omitted_ns += d
+                if d > info.omitted_max_ns:
+                    info.omitted_max_ns = d
+                if n == 1:
+                    _OMITTED[info] = None
+                _count_exc(info, exc)
+                if d > info.slow_min:
+                    _slow(info, sp, d, (None, None, getframe(1), api), 0, exc)
+                return
+            sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
+        finish(sp, 0, exc)
     except Exception:
         pass
+
+
+def _nested_span(host, entry):
+    """The span of `entry`, a call over the limit timed on host's _SP_NEST
+    (see there) instead of being made current, taken off it: made now if it
+    was not yet (see _nested_parent), for what writes it (a failure, one of
+    the slowest)."""
+    if len(entry) == 3:
+        return entry[2]
+    return _untaken_span(entry[0], _nested_parent(host) if host[_SP_NEST] else host, entry[1])
+
+
+def _nested_parent(host):
+    """The innermost call on host's _SP_NEST, as the parent of a span that
+    starts in it: each call there gets its span (quiet, its ids given only
+    if needed), with the one it is nested in as parent, so that what is
+    written names the call it was made from. Host's own span when the nest
+    is another thread's (a context copied into a thread)."""
+    if host[_SP_TID] != _get_ident():
+        return host
+    nest = host[_SP_NEST]
+    parent = host
+    for k, e in enumerate(nest):
+        if len(e) == 2:
+            e = nest[k] = (e[0], e[1], _untaken_span(e[0], parent, e[1]))
+        parent = e[2]
+    return parent
+
+
+def _untaken_span(info, parent, t0):
+    """A quiet span that was never current (no token, nothing to put back)."""
+    return [info, None, None, parent, None, 0, t0, None, False, None, True,
+            (None, None, None, _API), None, None, 0, None, None]
 
 
 # ---------------------------------------------------------------- wrappers
