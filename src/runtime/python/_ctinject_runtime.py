@@ -770,13 +770,14 @@ _SP_RAW = 11
 _SP_TOK = 12     # the context variable's token, when _start made it current
 _SP_SITE = 13    # the _Site of the span's first point event (no dict for one site)
 _SP_N = 14       # its count
-# A call over the limit made current by _mon_start has _SP_QUIET == 2: the
+# A call over the limit made current by _mon_start has _SP_QUIET == _HOST: the
 # calls over the limit that start while it is current, in the thread that
 # made it current (_SP_TID), are not made current themselves (a context
 # variable's set and reset are a third of such a call's cost) but timed on
 # its _SP_NEST. Their points are as quiet as its own; a call written from
 # one of them has that one as parent all the same (_nested_parent).
-_SP_NEST = 15    # [(_Info, perf_counter_ns at the start[, its span])] of those calls
+_HOST = 2        # its _SP_QUIET (true, as any call over the limit)
+_SP_NEST = 15    # [(_Info, perf_counter_ns at the start[, its span])] of those calls, or None
 _SP_TID = 16     # the thread that made it current
 _SP_TASKS = 17   # a root state's states of asyncio tasks (root states only)
 
@@ -1037,7 +1038,7 @@ def _start(info, args, kwargs, frame, api, enter):
     (_finish puts the previous one back). Called only when telemetry is on
     and not busy."""
     parent = _cur.get()
-    if parent is not None and parent[_SP_QUIET] == 2 and parent[_SP_NEST]:
+    if parent is not None and parent[_SP_NEST]:
         parent = _nested_parent(parent)
     cap = info.cap
     if cap:
@@ -1850,14 +1851,14 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             info.calls = n
             if n > cap:
                 # (the frame is taken when the call ends, if its arguments are needed)
-                if parent is not None and parent[_SP_QUIET] == 2:
+                if parent is not None and parent[_SP_QUIET] == _HOST:
                     if parent[_SP_TID] == ident():  # (see _SP_NEST)
                         nest = parent[_SP_NEST]
                         if nest is None:
                             nest = parent[_SP_NEST] = []
                         nest.append((info, perf()))
                         return None
-                sp = [info, None, None, parent, None, 0, perf(), None, False, None, 2,
+                sp = [info, None, None, parent, None, 0, perf(), None, False, None, _HOST,
                       raw, None, None, 0, None, ident()]
                 sp[_SP_TOK] = cur.set(sp)
                 return None
@@ -1867,7 +1868,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             if S.seek and "opentelemetry.trace" in _modules:
                 S.hook = True
         else:
-            if parent[_SP_QUIET] == 2 and parent[_SP_NEST]:
+            if parent[_SP_NEST]:
                 parent = _nested_parent(parent)
             qt = parent[_SP_QT]
             qp = parent[_SP_QS]
@@ -1920,37 +1921,28 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
         sp = cur.get()
         if sp is None:
             return
+        e = None
         nest = sp[_SP_NEST]  # (a list only in a call over the limit that is current)
         if nest and nest[-1][0].code is code and not (B and ident() in B):
-            # A call over the limit nested in sp, not made current (see
-            # _SP_NEST): counted, and kept if among the slowest.
-            e = nest.pop()
+            e = nest.pop()  # a call over the limit nested in sp, never current (see _SP_NEST)
             info = e[0]
             d = t1 - e[1]
-            n = info.omitted + 1
-            info.omitted = n
-            info.omitted_ns += d
-            if d > info.omitted_max_ns:
-                info.omitted_max_ns = d
-            if n == 1:
-                _OMITTED[info] = None
-            if d > info.slow_min:
-                _slow(info, _nested_span(sp, e), d, (None, None, getframe(1), api), 1, value)
-            return
-        info = sp[_SP_INFO]
-        tok = sp[_SP_TOK]
-        if info.code is not code or tok is None or (B and ident() in B):
-            return
-        if sp[_SP_QUIET]:
+        else:
+            info = sp[_SP_INFO]
+            tok = sp[_SP_TOK]
+            if info.code is not code or tok is None or (B and ident() in B):
+                return
+            if sp[_SP_QUIET]:
+                sp[_SP_TOK] = None
+                try:
+                    cur.reset(tok)
+                except Exception:
+                    pass
+                d = t1 - sp[_SP_T0]
+        if e is not None or sp[_SP_QUIET]:
             # _finish(sp, 1, value) of a call over the limit, written out:
             # counted, and kept (its arguments read from its frame, still
             # there) if it is among the slowest.
-            sp[_SP_TOK] = None
-            try:
-                cur.reset(tok)
-            except Exception:
-                pass
-            d = t1 - sp[_SP_T0]
             n = info.omitted + 1
             info.omitted = n
             info.omitted_ns += d
@@ -1959,7 +1951,8 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
             if n == 1:
                 _OMITTED[info] = None
             if d > info.slow_min:
-                _slow(info, sp, d, (None, None, getframe(1), api), 1, value)
+                _slow(info, sp if e is None else _nested_span(sp, e), d,
+                      (None, None, getframe(1), api), 1, value)
             return
         info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _, _, _ = sp
         if wt or over:
@@ -2045,7 +2038,7 @@ def _nested_span(host, entry):
     the slowest)."""
     if len(entry) == 3:
         return entry[2]
-    return _untaken_span(entry[0], _nested_parent(host) if host[_SP_NEST] else host, entry[1])
+    return _untaken_span(entry[0], _nested_parent(host), entry[1])
 
 
 def _nested_parent(host):
@@ -2056,7 +2049,7 @@ def _nested_parent(host):
     is another thread's (a context copied into a thread)."""
     if host[_SP_TID] != _get_ident():
         return host
-    nest = host[_SP_NEST]
+    nest = host[_SP_NEST] or ()
     parent = host
     for k, e in enumerate(nest):
         if len(e) == 2:
