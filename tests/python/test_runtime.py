@@ -2444,6 +2444,37 @@ class TestNestedCallsOverTheLimit(RuntimeCase):
         self.assertEqual(len({e["span_id"] for e in kept.values()}), 3)
 
 
+class TestNestedFailuresOverTheLimit(RuntimeCase):
+    # Past max_failures_per_function, a failing nested call is counted from
+    # its entry on the outer call's stack (see _SP_NEST), its span made only
+    # if it is kept among the slowest.
+    config = {"max_spans_per_function": 2, "max_failures_per_function": 1,
+              "slowest_calls": 1}
+
+    def test_nested_failures_past_the_failure_cap_are_counted_and_the_slowest_kept(self):
+        @self.ct.fn(1)
+        def walk(n):
+            if n == 0:
+                raise KeyError("bottom")
+            return walk(n - 1)
+
+        for _ in range(2):
+            with self.assertRaises(KeyError):
+                walk(30)
+        self.rt._at_exit()
+        # The first two calls, and the first failure over the limit (n=0).
+        self.assertEqual(sorted(int(s["args"]["n"]) for s in self.spans()), [0, 29, 30])
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_failed"]), (3, 59, 59))
+        self.assertEqual(c["omitted_exceptions"], {"KeyError": 59})
+        # The slowest: the first call over the limit of either run, which
+        # held all the others of its run.
+        (slow,) = c["slowest"]
+        self.assertIn(slow["args"]["n"], ("28", "30"))
+        self.assertEqual(slow["duration_ns"], c["omitted_max_duration_ns"])
+        self.assertEqual(slow["exception"]["type"], "KeyError")
+
+
 class TestFailuresPerFunction(RuntimeCase):
     # Past max_spans_per_function, failing calls are still written, up to
     # max_failures_per_function of them; later ones are counted by

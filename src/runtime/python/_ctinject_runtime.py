@@ -1995,36 +1995,47 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
         nest = sp[_SP_NEST]
         if nest and nest[-1][0].code is code:
             # A call over the limit nested in sp, not made current (see
-            # _SP_NEST): from here on, as one that was.
-            sp = _nested_span(sp, nest.pop())
+            # _SP_NEST): its span is made only if it is written (made for
+            # each failing call, it would cost a walk of the nest each).
+            e = nest.pop()
+            info = e[0]
+            t0 = e[1]
+            quiet = True
         elif sp[_SP_INFO].code is not code or sp[_SP_TOK] is None:
             return
-        if sp[_SP_QUIET]:
+        else:
+            e = None
             info = sp[_SP_INFO]
-            if info.failed >= info.cfg.max_fail:
-                # _finish(sp, 0, exc) of a call over the limit once
-                # max_failures_per_function are written, written out (a
-                # parser that backtracks by raising fails at most of its
-                # calls): counted, and kept if among the slowest.
-                d = perf() - sp[_SP_T0]
+            t0 = sp[_SP_T0]
+            quiet = sp[_SP_QUIET]
+        if quiet and info.failed >= info.cfg.max_fail:
+            # _finish(sp, 0, exc) of a call over the limit once
+            # max_failures_per_function are written, written out (a parser
+            # that backtracks by raising fails at most of its calls):
+            # counted, and kept if among the slowest.
+            d = perf() - t0
+            if e is None:
                 tok = sp[_SP_TOK]
-                if tok is not None:
-                    sp[_SP_TOK] = None
-                    try:
-                        cur.reset(tok)
-                    except Exception:
-                        pass
-                n = info.omitted + 1
-                info.omitted = n
-                info.omitted_ns += d
-                if d > info.omitted_max_ns:
-                    info.omitted_max_ns = d
-                if n == 1:
-                    _OMITTED[info] = None
-                _count_exc(info, exc)
-                if d > info.slow_min:
-                    _slow(info, sp, d, (None, None, getframe(1), api), 0, exc)
-                return
+                sp[_SP_TOK] = None
+                try:
+                    cur.reset(tok)
+                except Exception:
+                    pass
+            n = info.omitted + 1
+            info.omitted = n
+            info.omitted_ns += d
+            if d > info.omitted_max_ns:
+                info.omitted_max_ns = d
+            if n == 1:
+                _OMITTED[info] = None
+            _count_exc(info, exc)
+            if d > info.slow_min:
+                _slow(info, sp if e is None else _nested_span(sp, e), d,
+                      (None, None, getframe(1), api), 0, exc)
+            return
+        if e is not None:
+            sp = _nested_span(sp, e)  # from here on, as a call that was current
+        if quiet:
             sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
         finish(sp, 0, exc)
     except Exception:
