@@ -1957,6 +1957,14 @@ class TestSpansPerFunction(RuntimeCase):
                 raise ValueError(i)
             for _ in ct.loop(4, "_", range(2)):
                 pass
+            try:
+                {}[i]
+            except ct.exm(5, KeyError, "err"):
+                pass
+            try:
+                [][i]
+            except:  # noqa: E722
+                ct.ex(6)
             return i
 
         for i in range(10):
@@ -1974,8 +1982,13 @@ class TestSpansPerFunction(RuntimeCase):
                          [{"i": "0"}, {"i": "1"}, {"i": "2"}, {"i": "5"}])
         self.assertEqual(spans[-1]["status"], "error")
         # Point events of the three recorded calls only.
-        self.assertEqual([e["value"] for e in evs if e["type"] == "var"], ["0", "1", "2"])
+        self.assertEqual([e["value"] for e in evs if e["type"] == "var" and e["name"] == "i"],
+                         ["0", "1", "2"])
         self.assertEqual(len([e for e in evs if e["type"] == "loop"]), 3)
+        self.assertEqual(len([e for e in evs if e["type"] == "var" and e["name"] == "err"]), 3)
+        self.assertEqual([e["exception"]["type"] for e in evs if e["type"] == "exception"],
+                         ["KeyError", "IndexError"] * 3)
+        self.assertEqual([e for e in evs if e["type"] == "exceptions"], [])
         calls = [e for e in evs if e["type"] == "calls"]
         self.assertEqual(len(calls), 1, calls)
         c = calls[0]

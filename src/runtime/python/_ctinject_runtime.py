@@ -2946,25 +2946,31 @@ class _Module(object):
                 _while_break(self, sp, site)
 
     # -- exceptions
+    # (a call over max_spans_per_function: its handlers are not written, and
+    # a parser that backtracks by raising runs them at most of its calls)
     def ex(self, line):
-        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
-            e = _exc_info()[1]
-            if e is not None:
-                _exc_event(self, line, e)
+        if _S.on:
+            sp = _cur.get()
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
+                e = _exc_info()[1]
+                if e is not None:
+                    _exc_event(self, line, e)
 
     def exm(self, line, types, name=None):
-        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
-            e = _exc_info()[1]
-            if e is not None:
-                try:
-                    m = isinstance(e, types)
-                except Exception:
-                    m = False
-                if m:
-                    _exc_event(self, line, e)
-                    if name is not None:
-                        # `except E as name`: what the handler binds to `name`.
-                        _var(self, line, name, e)
+        if _S.on:
+            sp = _cur.get()
+            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
+                e = _exc_info()[1]
+                if e is not None:
+                    try:
+                        m = isinstance(e, types)
+                    except Exception:
+                        m = False
+                    if m:
+                        _exc_event(self, line, e)
+                        if name is not None:
+                            # `except E as name`: what the handler binds to `name`.
+                            _var(self, line, name, e)
         return types
 
 
