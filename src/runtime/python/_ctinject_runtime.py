@@ -2712,10 +2712,10 @@ def _while_break(mod, sp, site):
     _loop_done(mod, st, site, "while", None, n, _NO)
 
 
-def _exc_event(mod, line, e):
-    sp = _cur.get()
-    if sp is not None and sp[_SP_QUIET]:
-        return
+def _exc_event(mod, line, e, sp):
+    """An `exception` event of handler `line` in the current span `sp` (or
+    the thread's root state), which is not a call over
+    max_spans_per_function."""
     tid = _get_ident()
     B = _BUSY
     if tid in B:
@@ -2731,7 +2731,6 @@ def _exc_event(mod, line, e):
         return
     B.add(tid)
     try:
-        sp = _cur.get()
         st = sp if sp is not None else _root_state()
         _emit(_head("exception", mod, st, line)
               + '"exception":%s,"pid":%d,"tid":%d}\n' % (_exc_json(mod._c, e), _W.pid, tid))
@@ -2954,7 +2953,7 @@ class _Module(object):
             if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
                 e = _exc_info()[1]
                 if e is not None:
-                    _exc_event(self, line, e)
+                    _exc_event(self, line, e, sp)
 
     def exm(self, line, types, name=None):
         if _S.on:
@@ -2967,7 +2966,7 @@ class _Module(object):
                     except Exception:
                         m = False
                     if m:
-                        _exc_event(self, line, e)
+                        _exc_event(self, line, e, sp)
                         if name is not None:
                             # `except E as name`: what the handler binds to `name`.
                             _var(self, line, name, e)
