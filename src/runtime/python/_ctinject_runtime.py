@@ -1919,30 +1919,33 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
     try:
         t1 = perf()
         sp = cur.get()
-        if sp is None:
+        if sp is None or (B and ident() in B):
             return
-        e = None
         nest = sp[_SP_NEST]  # (a list only in a call over the limit that is current)
-        if nest and nest[-1][0].code is code and not (B and ident() in B):
+        if nest and nest[-1][0].code is code:
             e = nest.pop()  # a call over the limit nested in sp, never current (see _SP_NEST)
             info = e[0]
-            d = t1 - e[1]
+            t0 = e[1]
+            quiet = True
         else:
             info = sp[_SP_INFO]
-            tok = sp[_SP_TOK]
-            if info.code is not code or tok is None or (B and ident() in B):
+            if info.code is not code or sp[_SP_TOK] is None:
                 return
-            if sp[_SP_QUIET]:
+            e = None
+            t0 = sp[_SP_T0]
+            quiet = sp[_SP_QUIET]
+        if quiet:
+            # _finish(sp, 1, value) of a call over the limit, written out:
+            # counted, and kept (its arguments read from its frame, still
+            # there) if it is among the slowest.
+            d = t1 - t0
+            if e is None:
+                tok = sp[_SP_TOK]
                 sp[_SP_TOK] = None
                 try:
                     cur.reset(tok)
                 except Exception:
                     pass
-                d = t1 - sp[_SP_T0]
-        if e is not None or sp[_SP_QUIET]:
-            # _finish(sp, 1, value) of a call over the limit, written out:
-            # counted, and kept (its arguments read from its frame, still
-            # there) if it is among the slowest.
             n = info.omitted + 1
             info.omitted = n
             info.omitted_ns += d
@@ -2001,11 +2004,11 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
             info = e[0]
             t0 = e[1]
             quiet = True
-        elif sp[_SP_INFO].code is not code or sp[_SP_TOK] is None:
-            return
         else:
-            e = None
             info = sp[_SP_INFO]
+            if info.code is not code or sp[_SP_TOK] is None:
+                return
+            e = None
             t0 = sp[_SP_T0]
             quiet = sp[_SP_QUIET]
         if quiet and info.failed >= info.cfg.max_fail:
