@@ -1867,6 +1867,33 @@ class TestCustomConfig(RuntimeCase):
                 {"type": "branch", "file": "pkg/mod.py", "site": 3, "arm": 0, "count": 7}])
             self.assertEqual(list(s)[-1], "suppressed")
 
+    def test_suppressed_counts_stay_per_span_when_nested_spans_share_a_site(self):
+        # Past the cap, a site's events are counted on the site while one
+        # span holds it; a nested call of the same function takes it over,
+        # and each span must still report exactly its own events.
+        ct = self.ct
+
+        @ct.fn(1)
+        def f(depth):
+            for i in range(5):
+                ct.v(2, "i", i)
+                ct.br(3, 0, True)
+            if depth:
+                f(depth - 1)
+            for i in range(6):
+                ct.v(2, "i", i)
+                ct.br(3, 0, True)
+            return None
+
+        f(2)
+        f(0)
+        got = [(s["args"]["depth"], [(x["type"], x["count"]) for x in s["suppressed"]])
+               for s in self.spans()]
+        # 11 events a site and span: 3 written, 8 suppressed.
+        each = [("var", 8), ("branch", 8)]
+        self.assertEqual(got, [("0", each), ("1", each), ("2", each), ("0", each)])
+        self.assertEqual(len(self.events("var")), 3 * 4)
+
 
 class TestTraceLimit(RuntimeCase):
     # more-itertools' suite, instrumented, wrote 20 GB of trace and filled the disk.

@@ -1281,6 +1281,9 @@ def _finish(sp, mode, value):
         if over:
             entries = []
             for site, c in [(site1, n1)] + (list(counts.items()) if counts else []):
+                if site.mute is sp:
+                    c += site.extra
+                    site.mute = None
                 c -= site.cap
                 if c > 0:
                     entries.append('%s,"count":%d}' % (site.sup, c))
@@ -2376,7 +2379,7 @@ class _Site(object):
     reports the events it did not write, and the events of the process that
     went over max_events_per_site_per_process."""
     __slots__ = ("kind", "mod", "line", "name", "mid", "red", "sup", "cap", "left", "omitted",
-                 "last", "iterations", "most")
+                 "last", "iterations", "most", "mute", "extra")
 
     def __init__(self, kind, mod, line, name, mid, red, sup):
         cfg = mod._c
@@ -2388,6 +2391,8 @@ class _Site(object):
         self.red = red    # var: the name is redacted
         self.sup = sup    # the span's `suppressed` entry, without its count and "}"
         self.cap = cfg.max_site  # events written per span (var, branch)
+        self.mute = None  # the span in which this site is over cap (see _mute)
+        self.extra = 0    # its events there since
         self.reset()
         _SITES.append(self)
 
@@ -2444,7 +2449,7 @@ def _var_site(mod, line, name):
 
 
 def _branch_site(mod, site, arm):
-    s = mod._bs[(site, arm)] = _Site(
+    s = mod._bs[arm * 4294967296 + site] = _Site(
         "branch", mod, site, arm,
         '"file":%s,"line":%d,"site":%d,"arm":%d' % (mod._qf, site, site, arm),
         False,
@@ -2457,60 +2462,48 @@ def _var(mod, line, name, value, *more):
     if not _S.on:
         return
     sp = _cur.get()
-    if sp is not None and sp[_SP_QUIET]:
+    if sp is None:
+        sp = _root_state()
+    elif sp[_SP_QUIET]:
         return
-    if _UNDRIVEN and _in_undriven(line):
-        return
-    tid = _get_ident()
-    B = _BUSY
-    if B and tid in B:
+    if (_UNDRIVEN and _in_undriven(line)) or (_BUSY and _get_ident() in _BUSY):
         return
     try:
-        st = sp if sp is not None else _root_state()
         site = mod._vs.get(line)
         if site is None or site.name is not name:
             site = _var_site(mod, line, name)
-        # _count_in_span(st, site), written out (this is the hot path).
-        first = st[_SP_SITE]
-        if first is site:
-            c = st[_SP_N] = st[_SP_N] + 1
-        elif first is None:
-            st[_SP_SITE] = site
-            c = st[_SP_N] = 1
+        if site.mute is sp:
+            site.extra += 1  # (over max_events_per_site in this span: the hot path)
         else:
-            counts = st[_SP_COUNTS]
-            if counts is None:
-                st[_SP_COUNTS] = {site: 1}
-                c = 1
+            c = _count_in_span(sp, site)
+            if c > site.cap:
+                sp[_SP_OVER] = True
+                _mute(sp, site)
+            elif site.left:
+                if site.left > 0:
+                    site.left -= 1
+                if site.red:
+                    val = _QREDACTED
+                elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
+                    val = f'"{value}"'  # _val's first fast path, without the call
+                else:
+                    val = _val(mod._c, value)
+                now = _time_ns()
+                tid = _get_ident()
+                pt = _TAILS.get(tid) or _tail(tid)
+                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{sp[_SP_QT]},'
+                     f'"span_id":{sp[_SP_QS]},{site.mid}{val}{pt}}}\n')
+                w = _W
+                buf = w.buf
+                buf.append(s)
+                if len(buf) > _FLUSH_LINES or now >= w.duew:
+                    _flush_due(w)
             else:
-                c = counts.get(site, 0) + 1
-                counts[site] = c
-        if c > site.cap:
-            st[_SP_OVER] = True
-        elif site.left:
-            if site.left > 0:
-                site.left -= 1
-            if site.red:
-                val = _QREDACTED
-            elif type(value) is int and -1000000000000000000 < value < 1000000000000000000:
-                val = f'"{value}"'  # _val's first fast path, without the call
-            else:
-                val = _val(mod._c, value)
-            now = _time_ns()
-            pt = _TAILS.get(tid) or _tail(tid)
-            s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{st[_SP_QT]},'
-                 f'"span_id":{st[_SP_QS]},{site.mid}{val}{pt}}}\n')
-            w = _W
-            buf = w.buf
-            buf.append(s)
-            if len(buf) > _FLUSH_LINES or now >= w.duew:
-                _flush_due(w)
-        else:
-            _var_omitted(site, value)
+                _var_omitted(site, value)
     except Exception:
         pass
     if len(more) >= 2:  # `a, b = ...`: the next pairs, one by one
-        _var(mod, line, more[0], more[1], *more[2:])
+        _var(mod, line, *more)
 
 
 def _count_in_span(st, site):
@@ -2533,6 +2526,22 @@ def _count_in_span(st, site):
     return c
 
 
+def _mute(st, site):
+    """Site's events went over max_events_per_site in span (or root state)
+    st: its later events there are only counted, on the site (site.extra),
+    which costs no lookup in st. The count goes back to st when it ends
+    (_finish) or when the site goes over the cap in another span."""
+    old = site.mute
+    if old is not None:
+        extra = site.extra
+        if old[_SP_SITE] is site:
+            old[_SP_N] += extra
+        else:
+            old[_SP_COUNTS][site] += extra
+    site.mute = st
+    site.extra = 0
+
+
 def _var_omitted(site, value):
     """A variable event over max_events_per_site_per_process: counted, and
     its value kept as the site's last (an int as it is, formatted at exit;
@@ -2549,18 +2558,20 @@ def _var_omitted(site, value):
 def _branch(mod, sp, site, arm):
     """A `branch` event in the current span `sp` (or the thread's root
     state), which is not a call over max_spans_per_function."""
-    tid = _get_ident()
-    B = _BUSY
-    if B and tid in B:
+    if _BUSY and _get_ident() in _BUSY:
         return
     try:
         st = sp if sp is not None else _root_state()
-        bs = mod._bs.get((site, arm))
+        bs = mod._bs.get(arm * 4294967296 + site)  # (lines are under 2**32: a key per arm)
         if bs is None:
             bs = _branch_site(mod, site, arm)
-        if _count_in_span(st, bs) > bs.cap:
+        if bs.mute is st:
+            bs.extra += 1
+        elif _count_in_span(st, bs) > bs.cap:
             st[_SP_OVER] = True
+            _mute(st, bs)
         elif bs.take():
+            tid = _get_ident()
             pt = _TAILS.get(tid) or _tail(tid)
             _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
                   f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
@@ -2569,20 +2580,24 @@ def _branch(mod, sp, site, arm):
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
-    if st[_SP_QUIET]:
-        return
-    tid = _get_ident()
-    B = _BUSY
-    if tid in B:
+    if st[_SP_QUIET] or (_BUSY and _get_ident() in _BUSY):
         return
     ls = mod._ls.get(site)
     if ls is None:
         ls = mod._ls[site] = _Site("loop", mod, site, kind, None, False, None)
-    if not ls.take():  # counted for the "loops" event
+    left = ls.left
+    if not left:
+        # (ls.take() written out: a hot loop's runs are mostly past
+        # max_events_per_site_per_process) counted for the "loops" event.
+        ls.omit()
         ls.iterations += n
         if n > ls.most:
             ls.most = n
         return
+    if left > 0:
+        ls.left = left - 1
+    tid = _get_ident()
+    B = _BUSY
     B.add(tid)
     try:
         cfg = mod._c
@@ -2777,7 +2792,7 @@ class _Module(object):
         self.file = file if type(file) is str else str(file)
         self._qf = _q(self.file)
         self._vs = {}  # line and (line, name) -> _Site of `var` events (see _var_site)
-        self._bs = {}  # (site, arm) -> _Site of `branch` events
+        self._bs = {}  # arm * 2**32 + site -> _Site of `branch` events
         self._ls = {}  # site -> _Site of `loop` events
         self._es = {}  # line -> _Site of `exception` events
 
