@@ -1895,6 +1895,58 @@ class TestCustomConfig(RuntimeCase):
         self.assertEqual(len(self.events("var")), 3 * 4)
 
 
+class TestClockMocks(RuntimeCase):
+    # structlog's tests travel in time with time-machine, which replaces
+    # time.time_ns() and starts its clock ticking at the first read: the
+    # runtime reading it for an event's time made the timestamp the test
+    # then took 40 us late ("16:00:00.000040Z" for "16:00:00Z").
+    config = {"max_spans_per_function": 2, "slowest_calls": 1,
+              "max_events_per_site_per_process": 1}
+
+    def test_no_event_reads_the_wall_clock(self):
+        rt = self.rt
+        reads = []
+        real = rt._time_ns
+
+        def time_ns():
+            reads.append(1)
+            return real()
+        rt._time_ns = time_ns
+        ct = self.ct
+
+        @ct.fn(1)
+        def f(x):
+            ct.v(2, "x", x)
+            ct.br(3, 0, True)
+            for _ in ct.loop(4, "_", [1]):
+                pass
+            try:
+                raise KeyError(x)
+            except KeyError:
+                ct.ex(7)
+            if x == 4:
+                raise ValueError(x)
+            return x
+
+        for i in range(6):
+            try:
+                f(i)
+            except ValueError:
+                pass
+        rt._at_exit()
+        evs = self.events()
+        self.assertEqual(reads, [])
+        self.assertTrue({"span", "var", "branch", "loop", "exception", "calls", "vars",
+                         "branches", "loops", "exceptions"} <= {e["type"] for e in evs})
+        (calls,) = [e for e in evs if e["type"] == "calls"]
+        self.assertEqual(len(calls["slowest"]), 1)
+        times = [e.get("time_unix_ns") or e["start_unix_ns"] for e in evs]
+        times.append(calls["slowest"][0]["start_unix_ns"])
+        now = time.time_ns()
+        for t in times:  # still times on the wall clock
+            self.assertLess(abs(now - t), 60 * 10**9)
+
+
 class TestTraceLimit(RuntimeCase):
     # more-itertools' suite, instrumented, wrote 20 GB of trace and filled the disk.
     config = {"max_trace_bytes": 3000}

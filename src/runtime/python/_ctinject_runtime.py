@@ -47,6 +47,15 @@ _perf_ns = time.perf_counter_ns
 # A span's start on the wall clock: its start on the monotonic clock that
 # times it, plus this offset, taken once (one clock read per span less).
 _WALL_OFFSET = _time_ns() - _perf_ns()
+
+
+def _wall_ns():
+    """Now on the wall clock, as the spans' times are: from the monotonic
+    clock. Never time.time_ns() itself: a test's clock mock (time-machine)
+    replaces it, and its clock starts ticking when it is first read, so a
+    read by the runtime would change the time the program sees."""
+    return _perf_ns() + _WALL_OFFSET
+
 _exc_info = sys.exc_info
 _modules = sys.modules
 _q = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII only
@@ -163,7 +172,7 @@ def _tail(tid):
 
 
 class _Writer(object):
-    __slots__ = ("path", "fd", "buf", "lock", "pid", "due", "duew", "exiting", "hooked",
+    __slots__ = ("path", "fd", "buf", "lock", "pid", "due", "exiting", "hooked",
                  "eager", "limit", "keep_on")
 
     def __init__(self):
@@ -175,7 +184,6 @@ class _Writer(object):
         # The next write by the clock: perf_counter_ns (spans, other events)
         # and time_ns (variable events, which read that clock anyway).
         self.due = _perf_ns() + _FLUSH_NS
-        self.duew = _time_ns() + _FLUSH_NS
         self.exiting = False
         self.hooked = False
         # Worker processes (forked, or multiprocessing children) are often ended
@@ -217,7 +225,7 @@ def _decide():
     if export:
         # The export thread starts with the first lines handed over (see
         # _export_put): the next event makes the writer take its buffer.
-        _W.due = _W.duew = 0
+        _W.due = 0
     _S.on = on
     _S.seek = on and mode in ("auto", "bridge") and not _S.otel
     _S.hook = _S.otel or (_S.seek and "opentelemetry.trace" in _modules)
@@ -273,16 +281,15 @@ def _flush_locked(w):
     are taken out of the same list, so none appended meanwhile is lost."""
     buf = w.buf
     if w.exiting:
-        w.due = w.duew = 0  # every later event is written at once
+        w.due = 0  # every later event is written at once
     else:
         if not w.eager and _mp_child():
             w.eager = True  # (see _mp_spawned: a child not known at import)
         w.due = _perf_ns() + _FLUSH_NS
-        w.duew = _time_ns() + _FLUSH_NS
     x = _X
     if not buf:
         if x.url is not None and x.accepting and not x.running:
-            w.due = w.duew = 0  # (the next event hands its line over: see below)
+            w.due = 0  # (the next event hands its line over: see below)
         return
     lines = buf[:]
     del buf[:len(lines)]
@@ -291,7 +298,7 @@ def _flush_locked(w):
         if x.accepting and not x.running:
             # No export thread (it ended when idle, or this is os.fork()):
             # the next event hands its line over at once, which starts one.
-            w.due = w.duew = 0
+            w.due = 0
     elif _S.seek and not _S.hook and "opentelemetry.trace" in _modules:
         _S.hook = True  # (nested spans only, so far: see _bridge_start)
     if w.path is None:
@@ -314,7 +321,7 @@ def _flush_locked(w):
             # stops growing here, with a line that says so, and this process
             # records nothing more.
             data = ('{"v":1,"type":"truncated","time_unix_ns":%d,"limit_bytes":%d,"pid":%d}\n'
-                    % (_time_ns(), w.limit, w.pid)).encode("ascii")
+                    % (_wall_ns(), w.limit, w.pid)).encode("ascii")
             _S.on = w.keep_on
             w.path = None
     try:
@@ -392,7 +399,7 @@ def _after_fork_parent():
         # Not started here: from CPython 3.13 a thread started by this hook
         # makes this fork warn. The next event hands over the buffer, which
         # starts it.
-        _W.due = _W.duew = 0
+        _W.due = 0
 
 
 def _after_fork_child():
@@ -417,7 +424,6 @@ def _after_fork_child():
     _BR.open = {k: (None, o[1], None) for k, o in list(_BR.open.items())}
     w.eager = True
     w.due = _perf_ns() + _FLUSH_NS
-    w.duew = _time_ns() + _FLUSH_NS
     _TAILS.clear()
     fd = w.fd
     w.fd = None
@@ -1150,7 +1156,7 @@ def _slow(info, sp, d, raw, mode, value):
     while i and slow[i - 1][0] < d:
         i -= 1
     slow.insert(i, (d, '{"span_id":%s,"start_unix_ns":%d,"duration_ns":%d,"args":%s,"return":%s,'
-                       '"exception":%s}' % (qs, _time_ns() - d, d, args, ret, exc)))
+                       '"exception":%s}' % (qs, _wall_ns() - d, d, args, ret, exc)))
     n = info.cfg.slowest
     if len(slow) > n:
         del slow[n:]
@@ -1163,7 +1169,7 @@ def _write_omitted():
     were not written (how many, how long they took, the slowest), one
     "vars" or "branches" event per site whose events over the limit were
     not written (how many, the last value)."""
-    now = _time_ns()
+    now = _wall_ns()
     pid = _W.pid
     for info in list(_OMITTED):
         n = info.omitted
@@ -1215,7 +1221,7 @@ def _loop_line(mod, st, tid, kind, site, n, target, last):
     return ('{"v":1,"type":"loop","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,'
             '"line":%d,"site":%d,"kind":"%s","iterations":%d,"target":%s,"last":%s,'
             '"pid":%d,"tid":%d}\n'
-            % (_time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, site, site, kind, n, target, last, _W.pid, tid))
+            % (_wall_ns(), st[_SP_QT], st[_SP_QS], mod._qf, site, site, kind, n, target, last, _W.pid, tid))
 
 
 def _finish(sp, mode, value):
@@ -1254,7 +1260,7 @@ def _finish(sp, mode, value):
             # A failing call is written, its arguments read now.
             info.failed += 1
             args = sp[_SP_ARGS] = _read_args(info, raw[0], raw[1], raw[2], raw[3])
-            start = sp[_SP_START] = _time_ns() - (t1 - t0)
+            start = sp[_SP_START] = _wall_ns() - (t1 - t0)
             if qs is None:
                 qs = _ids(sp)
                 qt = sp[_SP_QT]
@@ -2369,7 +2375,7 @@ _HIDDEN.add(_deco(None, 0, None).__code__)
 
 def _head(typ, mod, st, line):
     return ('{"v":1,"type":"%s","time_unix_ns":%d,"trace_id":%s,"span_id":%s,"file":%s,"line":%d,'
-            % (typ, _time_ns(), st[_SP_QT], st[_SP_QS], mod._qf, line))
+            % (typ, _wall_ns(), st[_SP_QT], st[_SP_QS], mod._qf, line))
 
 
 class _Site(object):
@@ -2488,15 +2494,15 @@ def _var(mod, line, name, value, *more):
                     val = f'"{value}"'  # _val's first fast path, without the call
                 else:
                     val = _val(mod._c, value)
-                now = _time_ns()
+                now = _perf_ns()
                 tid = _get_ident()
                 pt = _TAILS.get(tid) or _tail(tid)
-                s = (f'{{"v":1,"type":"var","time_unix_ns":{now},"trace_id":{sp[_SP_QT]},'
+                s = (f'{{"v":1,"type":"var","time_unix_ns":{now + _WALL_OFFSET},"trace_id":{sp[_SP_QT]},'
                      f'"span_id":{sp[_SP_QS]},{site.mid}{val}{pt}}}\n')
                 w = _W
                 buf = w.buf
                 buf.append(s)
-                if len(buf) > _FLUSH_LINES or now >= w.duew:
+                if len(buf) > _FLUSH_LINES or now >= w.due:
                     _flush_due(w)
             else:
                 _var_omitted(site, value)
@@ -2573,7 +2579,7 @@ def _branch(mod, sp, site, arm):
         elif bs.take():
             tid = _get_ident()
             pt = _TAILS.get(tid) or _tail(tid)
-            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_time_ns()},"trace_id":{st[_SP_QT]},'
+            _emit(f'{{"v":1,"type":"branch","time_unix_ns":{_wall_ns()},"trace_id":{st[_SP_QT]},'
                   f'"span_id":{st[_SP_QS]},{bs.mid}{pt}}}\n')
     except Exception:
         pass
@@ -3371,7 +3377,7 @@ def _export_loop():
             # The next event makes the writer hand its buffer over (which
             # starts a thread), set before the last look at the buffer: a
             # line appended after that look sees it.
-            w.due = w.duew = 0
+            w.due = 0
             with x.lock:
                 if not (x.queue or x.batch or (w.buf and x.accepting) or x.closing.is_set()):
                     x.running = False
