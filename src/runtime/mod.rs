@@ -9,7 +9,7 @@ use crate::config::Config;
 
 /// Bumped whenever the inserted calls or the runtimes change in a way that
 /// changes output; part of every cache key.
-pub const TEMPLATE_VERSION: u32 = 3;
+pub const TEMPLATE_VERSION: u32 = 4;
 
 /// The module instrumented Python files import (one copy per top-level
 /// package): a small shim that loads the runtime once per process under a

@@ -44,7 +44,7 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
     let m = std::fs::read_to_string(out.join("pkg/m.py")).unwrap();
     assert!(
         m.starts_with(
-            "\"\"\"Doc.\"\"\"; _ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"pkg/m.py\")\n"
+            "\"\"\"Doc.\"\"\"; _ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"sys\").modules.get(\"__ctinject_runtime_v2__\") or __import__(\"_ctinject\")).Module(\"pkg/m.py\")\n"
         ),
         "{m}"
     );

@@ -3620,7 +3620,7 @@ class TestSubprocesses(unittest.TestCase):
         with open(os.path.join(pkg, "mod.py"), "w") as f:
             f.write('_ct = (__import__("importlib").import_module("._ctinject",'
                     ' __package__ or __spec__.parent) if __package__ or __spec__ and'
-                    ' __spec__.parent else __import__("_ctinject")).Module("%s/mod.py")\n'
+                    ' __spec__.parent else __import__("sys").modules.get("__ctinject_runtime_v2__") or __import__("_ctinject")).Module("%s/mod.py")\n'
                     % name)
             f.write(textwrap.dedent(body))
 
@@ -3636,6 +3636,38 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "")
         return p.stdout
+
+    def test_module_code_run_by_exec_outside_its_package_binds_the_loaded_runtime(self):
+        # lark's standalone generator copies sections of its own source,
+        # instrumented, into the code it makes and runs that with exec: the
+        # binding found neither a package nor a top-level _ctinject
+        # (ModuleNotFoundError), though the runtime was loaded.
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                return n + 1
+            """)
+        script = """
+            import os
+            from app import mod
+            with open(os.path.join("app", "mod.py")) as f:
+                code = f.read()
+            ns = {}
+            exec(compile(code, "<standalone>", "exec"), ns)
+            print(ns["work"](1), type(ns["_ct"]) is type(mod._ct))
+            """
+        self.assertEqual(self.run_script(script), "2 True\n")
+        # With no runtime loaded, the import by name is tried, as before.
+        script = """
+            import os
+            with open(os.path.join("app", "mod.py")) as f:
+                code = f.read()
+            try:
+                exec(compile(code, "<standalone>", "exec"), {})
+            except ImportError as e:
+                print(e.name)
+            """
+        self.assertEqual(self.run_script(script), "_ctinject\n")
 
     def test_unconfigured_export_and_bridge_start_and_import_nothing(self):
         self.package("app", """

@@ -9,9 +9,13 @@ use Hole::{Exact, Int, Name, Pairs, Str};
 use Join::{Line, Opener, Statement};
 
 /// The runtime binding: the relative import (one dot per package level),
-/// the import by name, and the file's path (see `binding`).
+/// else the runtime this process has loaded already (code of the module run
+/// where it has no package, as a generator that copies its own source into
+/// the code it makes and runs it with `exec`), else the import by name; and
+/// the file's path (see `binding`). The runtime's registry name is the
+/// runtime's `_REGISTRY` (a test checks that they agree).
 pub static BINDING: Form = Form::new(
-    "_ct = (__import__(\"importlib\").import_module({}, __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__({})).Module({})",
+    "_ct = (__import__(\"importlib\").import_module({}, __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"sys\").modules.get(\"__ctinject_runtime_v2__\") or __import__({})).Module({})",
     &[Exact(r#""\.+_ctinject""#), Exact(r#""_ctinject""#), Str],
     Statement,
 );

@@ -37,9 +37,10 @@ pub struct Python;
 
 /// Every instrumented module binds `_ct` with a text that holds one of
 /// these; finding one means the file is ctinject's output already. The
-/// second is the relative import that earlier versions used in packages:
-/// their output is recognised too.
+/// others are the bindings that earlier versions wrote: their output is
+/// recognised too.
 static BINDING_MARKS: WordSet = WordSet::new(&[
+    " or __import__(\"_ctinject\")).Module(",
     " else __import__(\"_ctinject\")).Module(",
     " import Module as _ct; _ct = _ct(",
 ]);

@@ -105,7 +105,7 @@ fn limited(plan: &FilePlan) -> Vec<(PointKind, u32, String)> {
         .collect()
 }
 
-const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"m.py\")";
+const IMPORT: &str = "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"sys\").modules.get(\"__ctinject_runtime_v2__\") or __import__(\"_ctinject\")).Module(\"m.py\")";
 
 /// Asserts the instrumented text, given with `IMPORT` standing for the binding.
 fn check(src: &str, expected: &str) {
@@ -590,7 +590,7 @@ fn outside_a_package_the_import_is_chosen_at_run_time() {
     let text = out.text.unwrap();
     assert_eq!(
         text,
-        "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"_ctinject\")).Module(\"m.py\"); x = 1; _ct.v(1, \"x\", x)\n"
+        "_ct = (__import__(\"importlib\").import_module(\"._ctinject\", __package__ or __spec__.parent) if __package__ or __spec__ and __spec__.parent else __import__(\"sys\").modules.get(\"__ctinject_runtime_v2__\") or __import__(\"_ctinject\")).Module(\"m.py\"); x = 1; _ct.v(1, \"x\", x)\n"
     );
     assert_eq!(Python.check_plan(src, &out.plan), Ok(()));
     let again = Python.plan(&text, &parse(&text), &ctx);
@@ -1004,4 +1004,22 @@ fn late_wrap_on_the_binding_line_survives_the_binding_moving_up() {
     assert!(skipped(&plan).is_empty(), "{:?}\n{text}", skipped(&plan));
     assert_eq!(plan.lines_moved, 1, "{text}");
     assert!(text.contains("\nadd = _ct.late(1, add)\nif"), "{text}");
+}
+
+#[test]
+fn the_binding_falls_back_to_the_name_the_runtime_registers_under() {
+    let runtime = include_str!("../../runtime/python/_ctinject_runtime.py");
+    let shim = include_str!("../../runtime/python/_ctinject.py");
+    let line = runtime
+        .lines()
+        .find(|l| l.starts_with("_REGISTRY = \""))
+        .expect("the runtime names its registry");
+    let name = line.trim_start_matches("_REGISTRY = ").trim();
+    assert!(
+        super::forms::BINDING
+            .template
+            .contains(&format!("modules.get({name})")),
+        "{name}"
+    );
+    assert!(shim.contains(&format!("_name = {name}")), "{name}");
 }

@@ -5,7 +5,7 @@ _CONFIG_JSON = "{}"  # replaced by ctinject
 #
 #     _ct = (__import__("importlib").import_module("._ctinject", __package__ or __spec__.parent)
 #            if __package__ or __spec__ and __spec__.parent
-#            else __import__("_ctinject")).Module("pkg/mod.py")
+#            else __import__("sys").modules.get("__ctinject_runtime_v2__") or __import__("_ctinject")).Module("pkg/mod.py")
 #
 # and call the methods of that object (see docs/runtime-python-contract.md in
 # the ctinject repository). Telemetry is on when CTINJECT_TRACE_FILE names a
