@@ -2536,6 +2536,59 @@ class TestNestedCallsOverTheLimit(RuntimeCase):
         self.assertEqual(len({e["span_id"] for e in kept.values()}), 3)
 
 
+    def test_calls_over_the_limit_made_from_a_written_call_write_none_of_their_points(self):
+        # On 3.12+ a call written in full hosts the calls over the limit made
+        # from it (timed on its stack, not made current): their points find
+        # it current, and must not write into its span; a call written from
+        # one of them names that one as its parent.
+        ct = self.ct
+
+        @ct.fn(1)
+        def leaf(i):
+            return i
+
+        @ct.fn(2)
+        def helper(i):
+            ct.v(3, "x", i)
+            ct.br(4, 0, True)
+            for _ in ct.loop(5, "_", [1, 2]):
+                ct.wt(6, False)
+            try:
+                raise KeyError(i)
+            except KeyError:
+                ct.ex(9)
+            if i == 9:
+                leaf(i)  # leaf's first call: written, from an omitted call
+            return i
+
+        helper(0)
+        helper(1)  # helper's two written calls
+
+        @ct.fn(12)
+        def top():
+            ct.v(13, "y", 1)
+            for i in range(2, 10):
+                helper(i)
+            ct.v(15, "z", 2)
+            return 0
+
+        top()
+        self.rt._at_exit()
+        spans = {s["name"].rsplit(".", 1)[-1]: s for s in self.spans()}
+        t = spans["top"]
+        mine = [(e["type"], e.get("name")) for e in self.events()
+                if e.get("span_id") == t["span_id"] and e["type"] != "span"]
+        self.assertEqual(mine, [("var", "y"), ("var", "z")])
+        self.assertEqual([e["type"] for e in self.events()
+                          if e["type"] in ("vars", "branches", "loops", "exceptions")], [])
+        (c,) = [c for c in self.events("calls") if c["name"].endswith("helper")]
+        self.assertEqual((c["recorded"], c["omitted"]), (2, 8))
+        kept = {e["args"]["i"]: e for e in c["slowest"]}
+        self.assertEqual(sorted(kept, key=int), [str(i) for i in range(2, 10)])
+        self.assertEqual(spans["leaf"]["parent_id"], kept["9"]["span_id"])
+        self.assertEqual(spans["leaf"]["trace_id"], t["trace_id"])
+
+
 class TestNestedFailuresOverTheLimit(RuntimeCase):
     # Past max_failures_per_function, a failing nested call is counted from
     # its entry on the outer call's stack (see _SP_NEST), its span made only

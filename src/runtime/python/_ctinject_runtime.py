@@ -780,8 +780,11 @@ _SP_N = 14       # its count
 # calls over the limit that start while it is current, in the thread that
 # made it current (_SP_TID), are not made current themselves (a context
 # variable's set and reset are a third of such a call's cost) but timed on
-# its _SP_NEST. Their points are as quiet as its own; a call written from
-# one of them has that one as parent all the same (_nested_parent).
+# its _SP_NEST. A call written in full that _mon_start made current hosts
+# them the same way (a parser's entry point, called once, that calls a hot
+# helper millions of times). Their points are quiet: a point finds the host
+# current and its _SP_NEST not empty. A call written from one of them has
+# that one as parent all the same (_nested_parent).
 _HOST = 2        # its _SP_QUIET (true, as any call over the limit)
 _SP_NEST = 15    # [(_Info, perf_counter_ns at the start[, its span])] of those calls, or None
 _SP_TID = 16     # the thread that made it current
@@ -1860,7 +1863,10 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             info.calls = n
             if n > cap:
                 # (the frame is taken when the call ends, if its arguments are needed)
-                if parent is not None and parent[_SP_QUIET] == _HOST:
+                # (a host: a call over the limit, _HOST, or one written in
+                # full, False; a quiet span made current by a wrapper, True,
+                # has no _SP_TID)
+                if parent is not None and parent[_SP_QUIET] is not True:
                     if parent[_SP_TID] == ident():  # (see _SP_NEST)
                         nest = parent[_SP_NEST]
                         if nest is None:
@@ -1906,7 +1912,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
             qt = _TRACE_HEAD + qs[1:]
         t0 = _perf_ns()
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
-              None, 0, None, None]
+              None, 0, None, ident()]
         sp[_SP_TOK] = _cur.set(sp)
         if S.hook:
             _bridge_start(sp, parent, True)
@@ -2470,7 +2476,7 @@ def _var(mod, line, name, value, *more):
     sp = _cur.get()
     if sp is None:
         sp = _root_state()
-    elif sp[_SP_QUIET]:
+    elif sp[_SP_QUIET] or sp[_SP_NEST]:
         return
     if (_UNDRIVEN and _in_undriven(line)) or (_BUSY and _get_ident() in _BUSY):
         return
@@ -2586,7 +2592,7 @@ def _branch(mod, sp, site, arm):
 
 
 def _loop_done(mod, st, site, kind, target, n, last):
-    if st[_SP_QUIET] or (_BUSY and _get_ident() in _BUSY):
+    if st[_SP_QUIET] or st[_SP_NEST] or (_BUSY and _get_ident() in _BUSY):
         return
     ls = mod._ls.get(site)
     if ls is None:
@@ -2877,15 +2883,16 @@ class _Module(object):
     v = _var  # v(line, name, value, [name2, value2, ...]): the hot path, with no call between
 
     # Each point call below looks at the current span first: in a call over
-    # max_spans_per_function (sp[_SP_QUIET]) it records nothing, and a hot
-    # function's calls are mostly such calls. Nor in a generator's or a
+    # max_spans_per_function (sp[_SP_QUIET], or a host's _SP_NEST not empty:
+    # the call is nested in it) it records nothing, and a hot function's
+    # calls are mostly such calls. Nor in a generator's or a
     # coroutine's call over that limit, which is not current (see _undriven):
     # its frame is in _UNDRIVEN.
 
     def vw(self, line, name, value):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
                 _var(self, line, name, value)
         return value
 
@@ -2899,7 +2906,7 @@ class _Module(object):
         c = True if cond else False
         if c and _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
                 _branch(self, sp, site, arm)
         return c
 
@@ -2907,7 +2914,7 @@ class _Module(object):
         c = True if cond else False
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
                 if c:
                     _branch(self, sp, site, arm)
                 elif other != -1:
@@ -2917,7 +2924,7 @@ class _Module(object):
     def case(self, site, arm):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
                 _branch(self, sp, site, arm)
         return True
 
@@ -2933,7 +2940,7 @@ class _Module(object):
         sp = _cur.get()
         if sp is None:
             return _loop_gen(self, _root_state(), site, target, it)
-        if sp[_SP_QUIET]:
+        if sp[_SP_QUIET] or sp[_SP_NEST]:
             return it  # a call over max_spans_per_function: its loops are not written
         return _loop_gen(self, sp, site, target, it)
 
@@ -2958,14 +2965,14 @@ class _Module(object):
         if _S.on:
             sp = _cur.get()
             # (a call over max_spans_per_function: its loops are not written)
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
                 _while(self, sp, site, c)
         return c
 
     def lb(self, site):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
                 _while_break(self, sp, site)
 
     # -- exceptions
@@ -2974,7 +2981,7 @@ class _Module(object):
     def ex(self, line):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
                 e = _exc_info()[1]
                 if e is not None:
                     _exc_event(self, line, e, sp)
@@ -2982,7 +2989,7 @@ class _Module(object):
     def exm(self, line, types, name=None):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not sp[_SP_QUIET]) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
                 e = _exc_info()[1]
                 if e is not None:
                     try:
