@@ -2535,7 +2535,6 @@ class TestNestedCallsOverTheLimit(RuntimeCase):
         self.assertEqual(spans["0"]["trace_id"], spans["5"]["trace_id"])
         self.assertEqual(len({e["span_id"] for e in kept.values()}), 3)
 
-
     def test_calls_over_the_limit_made_from_a_written_call_write_none_of_their_points(self):
         # On 3.12+ a call written in full hosts the calls over the limit made
         # from it (timed on its stack, not made current): their points find
