@@ -66,6 +66,10 @@ runtime:
   # The slowest of the calls not recorded in full, kept per function (with
   # their arguments and return value) in its "calls" event.
   slowest_calls: 5
+  # Python on CPython 3.12+: of the calls not recorded in full, how many per
+  # function and process are timed (their durations and the slowest); later
+  # ones are only counted, for about a third of their cost. 0: every one.
+  max_timed_calls_per_function: 0
   # The trace file stops growing at about this many megabytes (10^6 bytes),
   # with a last "truncated" line; 0: no limit. A test suite that calls a
   # function millions of times would otherwise fill the disk.
@@ -418,6 +422,8 @@ pub struct Runtime {
     #[serde(deserialize_with = "any_u32")]
     pub slowest_calls: u32,
     #[serde(deserialize_with = "any_u32")]
+    pub max_timed_calls_per_function: u32,
+    #[serde(deserialize_with = "any_u32")]
     pub max_trace_mb: u32,
 }
 
@@ -478,6 +484,7 @@ impl Default for Runtime {
             max_spans_per_function: 200,
             max_failures_per_function: 100,
             slowest_calls: 5,
+            max_timed_calls_per_function: 0,
             max_trace_mb: 1000,
         }
     }
@@ -542,6 +549,7 @@ impl Config {
             "max_spans_per_function": self.runtime.max_spans_per_function,
             "max_failures_per_function": self.runtime.max_failures_per_function,
             "slowest_calls": self.runtime.slowest_calls,
+            "max_timed_calls_per_function": self.runtime.max_timed_calls_per_function,
             "max_trace_bytes": u64::from(self.runtime.max_trace_mb) * 1_000_000,
             // telemetry.sdk.version of the spans a runtime exports
             "ctinject_version": env!("CARGO_PKG_VERSION"),
@@ -753,7 +761,7 @@ mod tests {
         assert_eq!(c.values.redact, ["^pin$", "api_?key"]);
         let c = Config::parse(
             "runtime:\n  max_events_per_site_per_process: 0\n  slowest_calls: 9\n  \
-             max_failures_per_function: 3\n",
+             max_failures_per_function: 3\n  max_timed_calls_per_function: 7\n",
             Path::new("c.yml"),
         )
         .unwrap();
@@ -761,15 +769,17 @@ mod tests {
             (
                 c.runtime.max_events_per_site_per_process,
                 c.runtime.slowest_calls,
-                c.runtime.max_failures_per_function
+                c.runtime.max_failures_per_function,
+                c.runtime.max_timed_calls_per_function
             ),
-            (0, 9, 3)
+            (0, 9, 3, 7)
         );
         let json = c.runtime_json();
         assert!(
             json.contains(r#""max_events_per_site_per_process":0"#)
                 && json.contains(r#""slowest_calls":9"#)
-                && json.contains(r#""max_failures_per_function":3"#),
+                && json.contains(r#""max_failures_per_function":3"#)
+                && json.contains(r#""max_timed_calls_per_function":7"#),
             "{json}"
         );
     }

@@ -2588,6 +2588,133 @@ class TestNestedCallsOverTheLimit(RuntimeCase):
         self.assertEqual(spans["leaf"]["trace_id"], t["trace_id"])
 
 
+def with_lines(src):
+    """Dedented `src`, each `@L` replaced by the number of its line: for
+    points that name their own line, as instrumented code does."""
+    lines = textwrap.dedent(src).splitlines(True)
+    return "".join(line.replace("@L", str(i)) for i, line in enumerate(lines, 1))
+
+
+@unittest.skipUnless(MONITORING, "calls are only counted on CPython 3.12+ (sys.monitoring)")
+class TestCallsOnlyCounted(RuntimeCase):
+    # runtime.max_timed_calls_per_function: past max_spans_per_function and
+    # that many timed calls, a function's calls are only counted (see
+    # _count_only).
+    config = {"max_spans_per_function": 2, "max_timed_calls_per_function": 3,
+              "slowest_calls": 2, "max_failures_per_function": 1}
+
+    def run_source(self, src):
+        ns = {"_ct": self.ct, "__name__": "pkg.mod"}
+        exec(compile(with_lines(src), "pkg/mod.py", "exec"), ns)
+        return ns
+
+    def test_calls_past_the_timed_ones_are_counted_and_write_nothing(self):
+        ns = self.run_source("""\
+            def g(i):
+                return i
+            def f(i):
+                _ct.v(@L, "x", i)
+                if _ct.br(@L, 0, i > 100):
+                    pass
+                for _ in _ct.loop(@L, "_", [1, 2]):
+                    pass
+                try:
+                    raise KeyError(i)
+                except KeyError:
+                    _ct.ex(@L)
+                if i == 9:
+                    g(i)  # g's first call: written, from a call only counted
+                if i in (8, 10):
+                    raise ValueError(i)
+                return i
+            def top():
+                _ct.v(@L, "y", 1)
+                for i in range(11):
+                    try:
+                        f(i)
+                    except ValueError:
+                        pass
+                _ct.v(@L, "z", 2)
+                return 0
+            f = _ct.fn(3)(f); g = _ct.fn(1)(g); top = _ct.fn(18)(top)
+            """)
+        ns["top"]()
+        self.rt._at_exit()
+        spans = {}
+        for s in self.spans():
+            spans.setdefault(s["name"], []).append(s)
+        (t,) = spans["top"]
+        mine = [(e["type"], e.get("name")) for e in self.events()
+                if e.get("span_id") == t["span_id"] and e["type"] != "span"]
+        # f's calls 0 and 1 are written, 2 to 4 timed, 5 to 10 only counted:
+        # none of their points lands in top's span, and nothing is counted
+        # per site for them.
+        self.assertEqual(mine, [("var", "y"), ("var", "z")])
+        self.assertEqual([s["args"]["i"] for s in spans["f"]], ["0", "1"])
+        self.assertEqual([e["type"] for e in self.events()
+                          if e["type"] in ("vars", "branches", "loops", "exceptions")], [])
+        (c,) = [c for c in self.events("calls") if c["name"] == "f"]
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 9, 6))
+        # The slowest are of the timed calls.
+        slowest = [e["args"]["i"] for e in c["slowest"]]
+        self.assertEqual((len(slowest), set(slowest) <= {"2", "3", "4"}), (2, True), slowest)
+        # The two failing calls are only counted: never written, counted by type.
+        self.assertEqual((c["omitted_failed"], c["omitted_exceptions"]), (2, {"ValueError": 2}))
+        # A call only counted has no span: what it calls has its caller's.
+        (gs,) = spans["g"]
+        self.assertEqual((gs["args"]["i"], gs["parent_id"]), ("9", t["span_id"]))
+        self.assertIsNone(self.rt._cur.get())
+
+    def test_not_while_a_call_written_in_full_is_under_way(self):
+        # r's first two calls (written in full) are under way through its
+        # recursion: its later calls are timed, and the points of the two
+        # written calls after it still written. Once they end, its calls
+        # are only counted.
+        ns = self.run_source("""\
+            def r(n):
+                if n < 9:
+                    r(n + 1)
+                _ct.v(@L, "n", n)
+                return n
+            r = _ct.fn(1)(r)
+            """)
+        ns["r"](0)
+        for _ in range(5):
+            ns["r"](9)
+        self.rt._at_exit()
+        written = [s["args"]["n"] for s in self.spans(name="r")]
+        self.assertEqual(written, ["1", "0"])
+        self.assertEqual(sorted(e["value"] for e in self.events("var")), ["0", "1"])
+        (c,) = self.events("calls")
+        # 8 calls over the cap in the recursion, all timed; then 5 calls,
+        # only counted.
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 13, 5))
+        self.assertEqual(self.rt._M.counting, 0)  # (undone at exit)
+        self.assertEqual(self.ct._ql, {})
+
+    def test_a_recursion_under_way_when_counting_starts_leaves_nothing_behind(self):
+        # r's calls 3 to 5 (timed, over the cap) are under way when its 6th
+        # starts counting: the returns of calls only counted end them early
+        # (see _count_only), and nothing is left current or on a stack.
+        ns = self.run_source("""\
+            def r(n):
+                if n:
+                    r(n - 1)
+                return n
+            def g():
+                return 1
+            r = _ct.fn(1)(r); g = _ct.fn(5)(g)
+            """)
+        ns["r"](1)  # its two calls written in full
+        ns["r"](9)
+        self.assertIsNone(self.rt._cur.get())
+        ns["g"]()
+        self.rt._at_exit()
+        self.assertIsNone(self.one_span(name="g")["parent_id"])
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 10, 7))
+
+
 class TestNestedFailuresOverTheLimit(RuntimeCase):
     # Past max_failures_per_function, a failing nested call is counted from
     # its entry on the outer call's stack (see _SP_NEST), its span made only

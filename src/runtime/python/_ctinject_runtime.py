@@ -454,7 +454,7 @@ def _redact_all(name):
 
 class _Config(object):
     __slots__ = ("cap", "full", "max_site", "max_proc", "max_calls", "max_fail", "slowest",
-                 "max_bytes", "_red", "_red_cache")
+                 "max_timed", "max_bytes", "_red", "_red_cache")
 
     def __init__(self, text):
         d = {}
@@ -475,6 +475,7 @@ class _Config(object):
         self.slowest = count("slowest_calls", 5)
         self.max_calls = count("max_spans_per_function", 200)  # 0: no limit
         self.max_fail = count("max_failures_per_function", 100) or _NEVER  # 0: no limit
+        self.max_timed = count("max_timed_calls_per_function", 0)  # 0: no limit (see _count_only)
         self.max_bytes = count("max_trace_bytes", 1000000000)
         self.full = d.get("repr", "safe") == "full"
         pats = d.get("redact", _DEFAULT_REDACT)
@@ -850,7 +851,7 @@ class _Info(object):
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
                  "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
-                 "omitted_exc", "undriven")
+                 "omitted_exc", "undriven", "untimed_from", "untimed", "counting", "quiet", "live")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -875,6 +876,12 @@ class _Info(object):
         self.omitted_failed = 0  # ... and those counted instead
         self.omitted_exc = {}  # their exception types: {id(type): [type, count]}
         self.undriven = False  # its code's own lines are in _UNDRIVEN_LINES (see _undriven)
+        # Calls after the first untimed_from are only counted (see _count_only).
+        self.untimed_from = self.cap + self.cfg.max_timed if self.cap and self.cfg.max_timed else _NEVER
+        self.untimed = 0  # calls only counted
+        self.counting = False  # its calls are only counted from now on
+        self.quiet = ()  # the lines it added to its module's _ql, while counting
+        self.live = 0  # its spans from sys.monitoring written in full and not ended
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -1123,7 +1130,9 @@ _OMITTED = {}  # the _Info of every function with calls not written, in order
 
 
 def _reset_omitted(info):
-    info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = 0
+    if info.counting:
+        _stop_counting(info)
+    info.calls = info.omitted = info.omitted_ns = info.omitted_max_ns = info.untimed = 0
     info.failed = info.omitted_failed = 0
     info.omitted_exc = {}
     info.slow = []
@@ -1176,16 +1185,17 @@ def _write_omitted():
     pid = _W.pid
     for info in list(_OMITTED):
         n = info.omitted
-        if n:
+        u = info.untimed
+        if n or u:
             names = {}
             for t, c in info.omitted_exc.values():
                 k = _exc_name(t)
                 names[k] = names.get(k, 0) + c
             exc = ",".join('%s:%d' % (_q(k), c) for k, c in names.items())
             _emit('{"v":1,"type":"calls","time_unix_ns":%d,%s"recorded":%d,"omitted":%d,'
-                  '"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,"omitted_failed":%d,'
-                  '"omitted_exceptions":{%s},"slowest":[%s],"pid":%d}\n'
-                  % (now, info.static, info.calls - n, n, info.omitted_ns,
+                  '"omitted_untimed":%d,"omitted_duration_ns":%d,"omitted_max_duration_ns":%d,'
+                  '"omitted_failed":%d,"omitted_exceptions":{%s},"slowest":[%s],"pid":%d}\n'
+                  % (now, info.static, info.calls - n, n + u, u, info.omitted_ns,
                      info.omitted_max_ns, info.omitted_failed, exc,
                      ",".join(e[1] for e in info.slow), pid))
         _reset_omitted(info)
@@ -1713,13 +1723,14 @@ class _Mon(object):
     was free) and the registered code objects. The callbacks look a code
     object up by its id (hashing a code object hashes its bytecode and
     constants, at every call); codes keeps the objects, so ids stay theirs."""
-    __slots__ = ("tool", "codes", "ids", "lock")
+    __slots__ = ("tool", "codes", "ids", "lock", "counting")
 
     def __init__(self):
         self.tool = None
         self.codes = {}     # code -> _Info (the function itself is not kept)
         self.ids = {}       # id(code) -> _Info, for the same codes
         self.lock = threading.Lock()  # taking the tool id (two importing threads)
+        self.counting = 0  # functions whose calls are only counted (see _count_only)
 
 
 _M = _Mon()
@@ -1856,12 +1867,19 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         info = ids.get(id(code))
         if info is None:
             return None
+        if info.counting:
+            info.untimed += 1  # (see _count_only)
+            return None
         parent = cur.get()
         cap = info.cap
         if cap:
             n = info.calls + 1
             info.calls = n
             if n > cap:
+                if n > info.untimed_from and _count_only(info):
+                    info.calls = n - 1
+                    info.untimed += 1
+                    return None
                 # (the frame is taken when the call ends, if its arguments are needed)
                 # (a host: a call over the limit, _HOST, or one written in
                 # full, False; a quiet span made current by a wrapper, True,
@@ -1914,6 +1932,7 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
               None, 0, None, ident()]
         sp[_SP_TOK] = _cur.set(sp)
+        info.live += 1
         if S.hook:
             _bridge_start(sp, parent, True)
     except Exception:
@@ -1973,6 +1992,7 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
                       (None, None, getframe(1), api), 1, value)
             return
         info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _, _, _ = sp
+        info.live -= 1
         if wt or over:
             finish(sp, 1, value)
             return
@@ -2005,10 +2025,12 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
 
 
 def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_finish,
-                getframe=_getframe, api=_API, perf=_perf_ns):
+                getframe=_getframe, api=_API, perf=_perf_ns, M=_M):
     try:
         sp = cur.get()
         if sp is None or (B and ident() in B):
+            if M.counting and sp is None:
+                _unwind_untimed(code, exc)
             return
         nest = sp[_SP_NEST]
         if nest and nest[-1][0].code is code:
@@ -2022,6 +2044,8 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
         else:
             info = sp[_SP_INFO]
             if info.code is not code or sp[_SP_TOK] is None:
+                if M.counting and info.code is not code:
+                    _unwind_untimed(code, exc)
                 return
             e = None
             t0 = sp[_SP_T0]
@@ -2055,9 +2079,94 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
             sp = _nested_span(sp, e)  # from here on, as a call that was current
         if quiet:
             sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
+        else:
+            info.live -= 1
         finish(sp, 0, exc)
     except Exception:
         pass
+
+
+def _count_only(info):
+    """Make the calls of info's function only counted from now on, if
+    runtime.max_timed_calls_per_function of its calls over
+    max_spans_per_function have been timed and none of its spans written in
+    full is under way (its points must still be written): True when done.
+
+    A call only counted costs its PY_START and PY_RETURN callbacks and
+    little else: it is not timed, has no span, and is not current, so what
+    it calls has its caller's span as parent. Its points write nothing (as
+    in any call over the limit): the lines of the function's own code are
+    in its module's _ql, which they look at. It is counted when it fails
+    (by its PY_UNWIND, _unwind_untimed), and is never written.
+
+    Its calls over the limit under way at that time (a recursive
+    function's) are timed as before, but one of them may end early: at the
+    end of a call only counted that it made (whose PY_RETURN is taken for
+    its own), and so on outwards, once each."""
+    if info.live or info.code is None:
+        return False
+    try:
+        quiet = _quiet_lines(info.code, info.line)
+        ql = info.mod._ql
+        if any(line in ql for line in quiet):
+            raise ValueError("lines taken")  # (cannot be: each line is one code's)
+        ql.update(quiet)
+    except Exception:
+        info.untimed_from = _NEVER  # (timed, as before)
+        return False
+    info.quiet = quiet
+    info.counting = True
+    _M.counting += 1
+    _OMITTED[info] = None
+    return True
+
+
+def _quiet_lines(code, def_line):
+    """{line: None or code} of the points of `code` (a function whose `def`
+    is on def_line): the lines its own statements start on, below the def
+    line (the enclosing scope's code runs on that one and on the
+    decorators'); None where no other code's statements can start, else
+    `code` (where a nested function, lambda or comprehension has lines: a
+    point there is this function's only when it runs in its frame)."""
+    own = _code_lines(code)
+    # A point's line is its statement's first line, which may have no
+    # instruction of its own: every line from the first to the last.
+    quiet = dict.fromkeys(range(max(min(own), def_line + 1), max(own) + 1))
+    for c in _nested_codes(code):
+        lines = _code_lines(c)
+        for line in range(min(lines), max(lines) + 1):
+            if line in quiet:
+                if line in own:
+                    quiet[line] = code
+                else:
+                    del quiet[line]
+    return quiet
+
+
+def _quiet_at(ql, line, getframe=_getframe, none=_NO):
+    """True when the point at `line`, in a module whose _ql is `ql`, runs in
+    a call only counted (see _count_only). The point's caller is two frames
+    up."""
+    c = ql.get(line, none)
+    return c is None or (c is not none and getframe(2).f_code is c)
+
+
+def _stop_counting(info):
+    """Undo _count_only (a forked child counts afresh)."""
+    info.counting = False
+    ql = info.mod._ql
+    for line in info.quiet:
+        ql.pop(line, None)
+    info.quiet = ()
+    _M.counting -= 1
+
+
+def _unwind_untimed(code, exc):
+    """PY_UNWIND of a code object that is not the current span's: a call
+    only counted (see _count_only) that failed is counted by exception type."""
+    info = _M.ids.get(id(code))
+    if info is not None and info.counting:
+        _count_exc(info, exc)
 
 
 def _nested_span(host, entry):
@@ -2478,7 +2587,8 @@ def _var(mod, line, name, value, *more):
         sp = _root_state()
     elif sp[_SP_QUIET] or sp[_SP_NEST]:
         return
-    if (_UNDRIVEN and _in_undriven(line)) or (_BUSY and _get_ident() in _BUSY):
+    if (_UNDRIVEN and _in_undriven(line)) or (_BUSY and _get_ident() in _BUSY) \
+            or (mod._ql and _quiet_at(mod._ql, line)):
         return
     try:
         site = mod._vs.get(line)
@@ -2797,7 +2907,7 @@ _NO_OP_CONTEXT = _NoOpContext()
 
 class _Module(object):
     """The object instrumented code calls (bound to the name _ct)."""
-    __slots__ = ("file", "_qf", "_vs", "_bs", "_ls", "_es")
+    __slots__ = ("file", "_qf", "_vs", "_bs", "_ls", "_es", "_ql")
     _c = None  # the configuration; set by the subclass made per config
 
     def __init__(self, file):
@@ -2807,6 +2917,7 @@ class _Module(object):
         self._bs = {}  # arm * 2**32 + site -> _Site of `branch` events
         self._ls = {}  # site -> _Site of `loop` events
         self._es = {}  # line -> _Site of `exception` events
+        self._ql = {}  # line -> None or code: points of calls only counted (see _quiet_lines)
 
     def __repr__(self):
         return "<ctinject Module %r>" % (self.file,)
@@ -2892,12 +3003,14 @@ class _Module(object):
     def vw(self, line, name, value):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)) \
+                    and not (self._ql and _quiet_at(self._ql, line)):
                 _var(self, line, name, value)
         return value
 
     def vwith(self, line, name, value, *more):
-        if _S.on and not (_UNDRIVEN and _in_undriven(line)):
+        if _S.on and not (_UNDRIVEN and _in_undriven(line)) \
+                and not (self._ql and _quiet_at(self._ql, line)):
             _var(self, line, name, value, *more)
         return _NO_OP_CONTEXT
 
@@ -2906,7 +3019,8 @@ class _Module(object):
         c = True if cond else False
         if c and _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)) \
+                    and not (self._ql and _quiet_at(self._ql, site)):
                 _branch(self, sp, site, arm)
         return c
 
@@ -2914,7 +3028,8 @@ class _Module(object):
         c = True if cond else False
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)) \
+                    and not (self._ql and _quiet_at(self._ql, site)):
                 if c:
                     _branch(self, sp, site, arm)
                 elif other != -1:
@@ -2924,7 +3039,8 @@ class _Module(object):
     def case(self, site, arm):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)) \
+                    and not (self._ql and _quiet_at(self._ql, site)):
                 _branch(self, sp, site, arm)
         return True
 
@@ -2935,7 +3051,7 @@ class _Module(object):
         it = iter(iterable)
         if not _S.on or (_BUSY and _get_ident() in _BUSY):
             return it
-        if _UNDRIVEN and _in_undriven(site):
+        if (_UNDRIVEN and _in_undriven(site)) or (self._ql and _quiet_at(self._ql, site)):
             return it
         sp = _cur.get()
         if sp is None:
@@ -2965,14 +3081,16 @@ class _Module(object):
         if _S.on:
             sp = _cur.get()
             # (a call over max_spans_per_function: its loops are not written)
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)) \
+                    and not (self._ql and _quiet_at(self._ql, site)):
                 _while(self, sp, site, c)
         return c
 
     def lb(self, site):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(site)) \
+                    and not (self._ql and _quiet_at(self._ql, site)):
                 _while_break(self, sp, site)
 
     # -- exceptions
@@ -2981,7 +3099,8 @@ class _Module(object):
     def ex(self, line):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)) \
+                    and not (self._ql and _quiet_at(self._ql, line)):
                 e = _exc_info()[1]
                 if e is not None:
                     _exc_event(self, line, e, sp)
@@ -2989,7 +3108,8 @@ class _Module(object):
     def exm(self, line, types, name=None):
         if _S.on:
             sp = _cur.get()
-            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)):
+            if (sp is None or not (sp[_SP_QUIET] or sp[_SP_NEST])) and not (_UNDRIVEN and _in_undriven(line)) \
+                    and not (self._ql and _quiet_at(self._ql, line)):
                 e = _exc_info()[1]
                 if e is not None:
                     try:
