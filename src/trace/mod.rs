@@ -69,6 +69,10 @@ pub struct Calls {
     pub function: Function,
     #[serde(default)]
     pub omitted: u64,
+    /// Of those, the calls only counted, not timed (Python's
+    /// `runtime.max_timed_calls_per_function`): the duration covers the others.
+    #[serde(default)]
+    pub omitted_untimed: u64,
     #[serde(default)]
     pub omitted_duration_ns: u64,
     #[serde(default)]

@@ -40,6 +40,7 @@ struct SpanRecord {
 #[derive(Default)]
 struct Omitted {
     calls: u64,
+    untimed: u64,
     duration_ns: u64,
     max_ns: u64,
 }
@@ -83,9 +84,11 @@ pub struct FunctionStat {
     /// Every call: written ones and omitted ones (over the span cap).
     pub calls: u64,
     pub omitted_calls: u64,
+    /// Omitted calls only counted, not timed: not in `total_ns` nor `max_ns`.
+    pub untimed_calls: u64,
     pub errors: u64,
     /// Time in the function, recursive calls counted once (the outermost),
-    /// omitted calls included.
+    /// omitted calls included (but the untimed ones).
     pub total_ns: u64,
     /// Time in the function itself, not in the instrumented functions it
     /// called (written calls only).
@@ -165,6 +168,7 @@ impl Builder {
                 let function = self.function(c.function);
                 let o = self.omitted.entry(function).or_default();
                 o.calls += c.omitted;
+                o.untimed += c.omitted_untimed;
                 o.duration_ns += c.omitted_duration_ns;
                 o.max_ns = o.max_ns.max(c.omitted_max_duration_ns);
                 for (kind, n) in c.omitted_exceptions {
@@ -258,6 +262,7 @@ impl Builder {
                 line: f.line,
                 calls: 0,
                 omitted_calls: 0,
+                untimed_calls: 0,
                 errors: 0,
                 total_ns: 0,
                 self_ns: 0,
@@ -271,6 +276,7 @@ impl Builder {
             let s = &mut stats[f as usize];
             s.calls += o.calls;
             s.omitted_calls += o.calls;
+            s.untimed_calls += o.untimed;
             s.total_ns += o.duration_ns;
             s.max_ns = s.max_ns.max(o.max_ns);
         }
@@ -582,11 +588,13 @@ fn section(out: &mut String, title: &str) {
 
 fn function_table<'a>(out: &mut String, rows: impl Iterator<Item = &'a FunctionStat>) {
     for f in rows {
-        let errors = if f.errors > 0 {
-            format!("  {} failed", f.errors)
-        } else {
-            String::new()
-        };
+        let mut notes = String::new();
+        if f.errors > 0 {
+            let _ = write!(notes, "  {} failed", f.errors);
+        }
+        if f.untimed_calls > 0 {
+            let _ = write!(notes, "  ({} untimed)", f.untimed_calls);
+        }
         let _ = writeln!(
             out,
             "  {}  {}:{}  {}×  total {}  self {}  max {}{}",
@@ -597,7 +605,7 @@ fn function_table<'a>(out: &mut String, rows: impl Iterator<Item = &'a FunctionS
             duration(f.total_ns),
             duration(f.self_ns),
             duration(f.max_ns),
-            errors
+            notes
         );
     }
 }
@@ -692,7 +700,7 @@ mod tests {
         let lines = vec![
             span(1, None, "f", 100),
             r#"{"v":1,"type":"span","span_id":"0000000000000002","parent_id":null,"name":"g","module":"m","file":"m.py","line":9,"duration_ns":4,"status":"error","exception":{"type":"KeyError","message":"'k'"},"pid":7}"#.to_string(),
-            r#"{"v":1,"type":"calls","name":"g","module":"m","file":"m.py","line":9,"kind":"function","recorded":1,"omitted":10,"omitted_duration_ns":40,"omitted_max_duration_ns":9,"omitted_failed":2,"omitted_exceptions":{"ValueError":2},"slowest":[],"pid":7}"#.to_string(),
+            r#"{"v":1,"type":"calls","name":"g","module":"m","file":"m.py","line":9,"kind":"function","recorded":1,"omitted":10,"omitted_untimed":3,"omitted_duration_ns":40,"omitted_max_duration_ns":9,"omitted_failed":2,"omitted_exceptions":{"ValueError":2},"slowest":[],"pid":7}"#.to_string(),
             r#"{"v":1,"type":"loop","file":"m.py","line":3,"site":3,"kind":"for","iterations":4}"#.to_string(),
             r#"{"v":1,"type":"loop","file":"m.py","line":3,"site":3,"kind":"for","iterations":6}"#.to_string(),
             r#"{"v":1,"type":"loops","file":"m.py","line":3,"site":3,"kind":"for","recorded":2,"omitted":5,"omitted_iterations":50,"omitted_max_iterations":12}"#.to_string(),
@@ -707,8 +715,15 @@ mod tests {
         assert_eq!((s.events, s.malformed_lines, s.processes), (10, 2, 1));
         let g = s.functions.iter().find(|f| f.name == "g").unwrap();
         assert_eq!(
-            (g.calls, g.omitted_calls, g.errors, g.total_ns, g.max_ns),
-            (11, 10, 3, 44, 9)
+            (
+                g.calls,
+                g.omitted_calls,
+                g.untimed_calls,
+                g.errors,
+                g.total_ns,
+                g.max_ns
+            ),
+            (11, 10, 3, 3, 44, 9)
         );
         let errors: Vec<(&str, u64)> = s
             .errors
@@ -723,6 +738,7 @@ mod tests {
         let text = render_human(&s, Limits { top: 10, depth: 8 });
         assert!(text.contains("1×  g  m.py:9  KeyError: 'k'"), "{text}");
         assert!(text.contains("m.py:5  0×1  1×8"), "{text}");
+        assert!(text.contains("  3 failed  (3 untimed)"), "{text}");
     }
 
     #[test]
