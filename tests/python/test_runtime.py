@@ -2692,10 +2692,10 @@ class TestCallsOnlyCounted(RuntimeCase):
         self.assertEqual(self.rt._M.counting, 0)  # (undone at exit)
         self.assertEqual(self.ct._ql, {})
 
-    def test_a_recursion_under_way_when_counting_starts_leaves_nothing_behind(self):
+    def test_not_while_a_call_over_the_limit_is_under_way(self):
         # r's calls 3 to 5 (timed, over the cap) are under way when its 6th
-        # starts counting: the returns of calls only counted end them early
-        # (see _count_only), and nothing is left current or on a stack.
+        # could be only counted: a PY_RETURN of a call only counted would be
+        # taken for theirs. It is only counted once they end.
         ns = self.run_source("""\
             def r(n):
                 if n:
@@ -2709,10 +2709,14 @@ class TestCallsOnlyCounted(RuntimeCase):
         ns["r"](9)
         self.assertIsNone(self.rt._cur.get())
         ns["g"]()
+        ns["r"](0)
+        ns["r"](0)
         self.rt._at_exit()
         self.assertIsNone(self.one_span(name="g")["parent_id"])
         (c,) = self.events("calls")
-        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 10, 7))
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 12, 2))
+        # The ten calls of the recursion are timed: the slowest is the outermost.
+        self.assertEqual(c["slowest"][0]["args"]["n"], "9")
 
 
 class TestNestedFailuresOverTheLimit(RuntimeCase):

@@ -851,7 +851,7 @@ class _Info(object):
                  "varargs", "varkw", "named", "cap", "code", "aparams", "apos", "simple", "lkeys", "one", "static",
                  "calls", "omitted",
                  "omitted_ns", "omitted_max_ns", "slow", "slow_min", "failed", "omitted_failed",
-                 "omitted_exc", "undriven", "untimed_from", "untimed", "counting", "quiet", "live")
+                 "omitted_exc", "undriven", "untimed_from", "untimed", "counting", "quiet")
 
     def __init__(self, mod, f, line, kind):
         code = f.__code__
@@ -881,7 +881,6 @@ class _Info(object):
         self.untimed = 0  # calls only counted
         self.counting = False  # its calls are only counted from now on
         self.quiet = ()  # the lines it added to its module's _ql, while counting
-        self.live = 0  # its spans from sys.monitoring written in full and not ended
         npos = code.co_argcount
         nkw = code.co_kwonlyargcount
         names = code.co_varnames
@@ -1932,7 +1931,6 @@ def _mon_start(code, offset, S=_S, B=_BUSY, ids=_M.ids, ident=_get_ident,
         sp = [info, qt, qs, qp, a, t0 + _WALL_OFFSET, t0, None, False, None, False, None, None,
               None, 0, None, ident()]
         sp[_SP_TOK] = _cur.set(sp)
-        info.live += 1
         if S.hook:
             _bridge_start(sp, parent, True)
     except Exception:
@@ -1992,7 +1990,6 @@ def _mon_return(code, offset, value, B=_BUSY, ident=_get_ident, cur=_cur, finish
                       (None, None, getframe(1), api), 1, value)
             return
         info, qt, qs, qp, args, start, t0, counts, over, wt, quiet, raw, tok, _, _, _, _ = sp
-        info.live -= 1
         if wt or over:
             finish(sp, 1, value)
             return
@@ -2079,34 +2076,39 @@ def _mon_unwind(code, offset, exc, B=_BUSY, ident=_get_ident, cur=_cur, finish=_
             sp = _nested_span(sp, e)  # from here on, as a call that was current
         if quiet:
             sp[_SP_RAW] = (None, None, getframe(1), api)  # its arguments, if written
-        else:
-            info.live -= 1
         finish(sp, 0, exc)
     except Exception:
         pass
 
 
-def _count_only(info):
-    """Make the calls of info's function only counted from now on, if
+def _count_only(info, current_frames=sys._current_frames):
+    """Make the calls of info's function only counted from now on, from its
+    call starting now (its PY_START calls this), once
     runtime.max_timed_calls_per_function of its calls over
-    max_spans_per_function have been timed and none of its spans written in
-    full is under way (its points must still be written): True when done.
+    max_spans_per_function have been timed: True when done. Not while
+    another call of it is under way in any thread (a recursive function's):
+    one written in full must still write its points, and the PY_RETURN of
+    a call only counted would be taken for a timed one's. It is tried again
+    after a sixteenth of those calls more.
 
     A call only counted costs its PY_START and PY_RETURN callbacks and
     little else: it is not timed, has no span, and is not current, so what
     it calls has its caller's span as parent. Its points write nothing (as
     in any call over the limit): the lines of the function's own code are
     in its module's _ql, which they look at. It is counted when it fails
-    (by its PY_UNWIND, _unwind_untimed), and is never written.
-
-    Its calls over the limit under way at that time (a recursive
-    function's) are timed as before, but one of them may end early: at the
-    end of a call only counted that it made (whose PY_RETURN is taken for
-    its own), and so on outwards, once each."""
-    if info.live or info.code is None:
+    (by its PY_UNWIND, _unwind_untimed), and is never written."""
+    code = info.code
+    if code is None:
         return False
     try:
-        quiet = _quiet_lines(info.code, info.line)
+        starting = _getframe(2)  # (_mon_start's caller: the call starting)
+        for f in current_frames().values():
+            while f is not None:
+                if f.f_code is code and f is not starting:
+                    info.untimed_from = info.calls + (info.cfg.max_timed >> 4)
+                    return False
+                f = f.f_back
+        quiet = _quiet_lines(code, info.line)
         ql = info.mod._ql
         if any(line in ql for line in quiet):
             raise ValueError("lines taken")  # (cannot be: each line is one code's)
