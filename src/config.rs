@@ -68,7 +68,7 @@ runtime:
   slowest_calls: 5
   # Python on CPython 3.12+: of the calls not recorded in full, how many per
   # function and process are timed (their durations and the slowest); later
-  # ones are only counted, for about a third of their cost. 0: every one.
+  # ones are only counted, for less than half their cost. 0: every one.
   max_timed_calls_per_function: 0
   # The trace file stops growing at about this many megabytes (10^6 bytes),
   # with a last "truncated" line; 0: no limit. A test suite that calls a
