@@ -9,14 +9,19 @@ use crate::config::Config;
 
 /// Bumped whenever the inserted calls or the runtimes change in a way that
 /// changes output; part of every cache key.
-pub const TEMPLATE_VERSION: u32 = 4;
+pub const TEMPLATE_VERSION: u32 = 5;
 
 /// The module instrumented Python files import (one copy per top-level
 /// package): a small shim that loads the runtime once per process under a
 /// module name of its own, so the runtime is never part of the user's package.
 pub const PYTHON_FILE_NAME: &str = "_ctinject.py";
-/// The Python runtime itself, beside the shim.
-pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py";
+/// The Python runtime itself, beside the shim. Not a `.py` file: the shim
+/// loads it by path, and to the package it is not a module, so a walk of the
+/// package's modules (`pkgutil.walk_packages`, an "every module imports"
+/// test) does not load a second copy of it, and a test that reads or lints
+/// every `*.py` of its package (parso parses its own source) does not read
+/// 145 KB that are not the package's.
+pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py.txt";
 
 /// The JavaScript runtime, one CommonJS file at the root of the output,
 /// which CommonJS files `require` and ES modules `import`.

@@ -97,7 +97,7 @@ fn only_the_point_kinds_of_the_configuration_key_the_cache() {
     let out = t.path().join("out");
     let (r, _) = report(t.path(), &["p", "--out", "out", "--cache-dir", "c"]);
     assert_eq!(hits_misses(&r), (Some(3), Some(0)), "{r}");
-    let runtime = std::fs::read_to_string(out.join("pkg/_ctinject_runtime.py")).unwrap();
+    let runtime = std::fs::read_to_string(out.join("pkg/_ctinject_runtime.py.txt")).unwrap();
     assert!(
         runtime.contains(r#"\"value_cap\":50"#) && runtime.contains(r#"\"pin\""#),
         "the new options did not reach the runtime"

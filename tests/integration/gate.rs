@@ -368,7 +368,7 @@ fn a_patch_for_another_commit_brings_the_runtime_that_commit_lacks() {
         &["src", "--no-cache", "--patch", first.to_str().unwrap()],
     ));
     git(p, &["apply", first.to_str().unwrap()]);
-    let runtime = ["src/_ctinject.py", "src/_ctinject_runtime.py"];
+    let runtime = ["src/_ctinject.py", "src/_ctinject_runtime.py.txt"];
     assert!(runtime.iter().all(|f| p.join(f).is_file()));
     let o = ctinject(
         p,

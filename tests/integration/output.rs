@@ -22,11 +22,11 @@ fn out_is_a_complete_copy_with_the_runtime_inside() {
         files_under(&out),
         [
             "_ctinject.py",
-            "_ctinject_runtime.py",
+            "_ctinject_runtime.py.txt",
             "data.txt",
             "pkg/__init__.py",
             "pkg/_ctinject.py",
-            "pkg/_ctinject_runtime.py",
+            "pkg/_ctinject_runtime.py.txt",
             "pkg/m.py",
             "pkg/tests/test_m.py",
             "tool.py"
@@ -68,17 +68,17 @@ fn out_copies_the_paths_not_their_neighbours() {
         files_under(&t.path().join("o1")),
         [
             "a/_ctinject.py",
-            "a/_ctinject_runtime.py",
+            "a/_ctinject_runtime.py.txt",
             "a/m.py",
             "b/_ctinject.py",
-            "b/_ctinject_runtime.py",
+            "b/_ctinject_runtime.py.txt",
             "b/n.py"
         ]
     );
     ok(&ctinject(t.path(), &["w/s.py", "--out", "o2"]));
     assert_eq!(
         files_under(&t.path().join("o2")),
-        ["_ctinject.py", "_ctinject_runtime.py", "s.py"]
+        ["_ctinject.py", "_ctinject_runtime.py.txt", "s.py"]
     );
     // Beside the PATHs (not inside one) is a fine place for the copy.
     ok(&ctinject(t.path(), &["w/a", "w/b", "--out", "w/o3"]));
@@ -263,12 +263,12 @@ fn patch_updates_an_older_runtime_left_by_an_earlier_run() {
     ));
     let patch = std::fs::read_to_string(t.path().join("ct.patch")).unwrap();
     assert!(
-        patch.contains("--- a/_ctinject_runtime.py\n+++ b/_ctinject_runtime.py"),
+        patch.contains("--- a/_ctinject_runtime.py.txt\n+++ b/_ctinject_runtime.py.txt"),
         "{patch}"
     );
     assert!(patch.contains("\\\"value_cap\\\":60"), "{patch}");
     assert!(
-        !patch.contains("new file mode 100644\n--- /dev/null\n+++ b/_ctinject_runtime.py"),
+        !patch.contains("new file mode 100644\n--- /dev/null\n+++ b/_ctinject_runtime.py.txt"),
         "{patch}"
     );
 }

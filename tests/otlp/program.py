@@ -86,7 +86,7 @@ class Package(object):
         if config is not None:
             line = '_CONFIG_JSON = "{}"'
             runtime = runtime.replace(line, "_CONFIG_JSON = " + json.dumps(json.dumps(config)), 1)
-        with open(os.path.join(pkg, "_ctinject_runtime.py"), "w", encoding="utf-8") as f:
+        with open(os.path.join(pkg, "_ctinject_runtime.py.txt"), "w", encoding="utf-8") as f:
             f.write(runtime)
         shutil.copy(os.path.join(RUNTIME_DIR, "_ctinject.py"), pkg)
         with open(os.path.join(pkg, "mod.py"), "w") as f:

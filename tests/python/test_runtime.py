@@ -3797,7 +3797,7 @@ class TestSubprocesses(unittest.TestCase):
         os.makedirs(pkg)
         with open(os.path.join(pkg, "__init__.py"), "w") as f:
             f.write("")
-        with open(os.path.join(pkg, "_ctinject_runtime.py"), "w", encoding="utf-8") as f:
+        with open(os.path.join(pkg, "_ctinject_runtime.py.txt"), "w", encoding="utf-8") as f:
             f.write(runtime_source(config))
         shutil.copy(SHIM, os.path.join(pkg, "_ctinject.py"))
         with open(os.path.join(pkg, "mod.py"), "w") as f:
@@ -4225,6 +4225,32 @@ class TestSubprocesses(unittest.TestCase):
         self.assertEqual(self.run_script(script, trace=True), "ok\n")
         self.assertEqual([e["type"] for e in read_events(self.trace)], ["loop", "span"])
 
+    def test_a_walk_of_the_package_does_not_find_the_runtime(self):
+        # The runtime was `_ctinject_runtime.py` in the package: a test that
+        # imports every module of its package loaded a second copy of it,
+        # and parso, which parses every `*.py` of its own package, read
+        # 145 KB more in each pass.
+        self.package("app", """
+            @_ct.fn(2)
+            def work(n):
+                return n + 1
+            """)
+        self.run_script("""
+            import glob, importlib, os, pkgutil, sys
+            import app
+            from app import mod
+            names = sorted(m.name for m in pkgutil.walk_packages(app.__path__, "app."))
+            assert names == ["app._ctinject", "app.mod"], names
+            for name in names:
+                importlib.import_module(name)
+            copies = [m for m in sys.modules if "runtime" in m]
+            assert copies == ["__ctinject_runtime_v2__"], copies
+            found = sorted(os.path.basename(p) for p in glob.glob(os.path.join("app", "*.py")))
+            assert found == ["__init__.py", "_ctinject.py", "mod.py"], found
+            assert mod.work(1) == 2
+            """)
+        self.assertEqual([e["type"] for e in read_events(self.trace)], ["span"])
+
     def test_packages_with_their_own_copies(self):
         self.package("pkga", """
             from pkgb import mod as b
@@ -4243,7 +4269,7 @@ class TestSubprocesses(unittest.TestCase):
             import pkga._ctinject, pkgb._ctinject
             rt = sys.modules["__ctinject_runtime_v2__"]
             # One runtime per process, from the copy of the package loaded first.
-            assert rt.__file__ == os.path.join("pkga", "_ctinject_runtime.py") or rt.__file__.endswith(os.sep + os.path.join("pkga", "_ctinject_runtime.py")), rt.__file__
+            assert rt.__file__ == os.path.join("pkga", "_ctinject_runtime.py.txt") or rt.__file__.endswith(os.sep + os.path.join("pkga", "_ctinject_runtime.py.txt")), rt.__file__
             assert pkga._ctinject.Module is rt.Module is pkgb._ctinject.Module
             mod.top()
             """)

@@ -1,7 +1,8 @@
 # _ctinject.py: ctinject's runtime entry point. Written by ctinject into instrumented output; do not edit.
 """Instrumented modules of this package import `Module` from here.
 
-This file loads ctinject's runtime (`_ctinject_runtime.py`, beside it) once
+This file loads ctinject's runtime (`_ctinject_runtime.py.txt`, beside it:
+Python source, kept out of the package's modules by its name) once
 per process under a module name of its own, `__ctinject_runtime_v2__`, so
 that the runtime is not part of this package: what it imports, its globals
 and its warnings are not this package's (import-weight tests and warning
@@ -15,7 +16,7 @@ _rt = sys.modules.get(_name)
 if getattr(_rt, "Module", None) is None:
     # Beside this file, whatever it is called (`.py` or a `.pyc`), with no
     # `os` import (import-weight tests would count it as this package's).
-    _path = __file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "_ctinject_runtime.py"
+    _path = __file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "_ctinject_runtime.py.txt"
     _rt = type(sys)(_name)
     _rt.__file__ = _path
     sys.modules[_name] = _rt

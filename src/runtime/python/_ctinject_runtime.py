@@ -1,4 +1,4 @@
-# _ctinject_runtime.py: the ctinject telemetry runtime for Python. Written by ctinject into instrumented output; do not edit.
+# _ctinject_runtime.py.txt: the ctinject telemetry runtime for Python. Written by ctinject into instrumented output; do not edit.
 _CONFIG_JSON = "{}"  # replaced by ctinject
 #
 # Instrumented modules bind one name on an existing line:
