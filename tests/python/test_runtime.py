@@ -2665,6 +2665,28 @@ class TestCallsOnlyCounted(RuntimeCase):
         self.assertEqual((gs["args"]["i"], gs["parent_id"]), ("9", t["span_id"]))
         self.assertIsNone(self.rt._cur.get())
 
+    def test_a_function_only_counted_is_not_watched_on_return(self):
+        # A call only counted costs its PY_START callback alone: its
+        # function's PY_RETURN is no longer watched (it took as long as the
+        # PY_START, for nothing), and is watched again when counting ends.
+        ns = self.run_source("""\
+            def f(i):
+                return i
+            f = _ct.fn(1)(f)
+            """)
+        code = ns["f"].__code__
+        ev = sys.monitoring.events
+        tool = self.rt._M.tool
+        self.assertEqual(sys.monitoring.get_local_events(tool, code), ev.PY_START | ev.PY_RETURN)
+        for i in range(6):
+            ns["f"](i)
+        self.assertEqual(sys.monitoring.get_local_events(tool, code), ev.PY_START)
+        self.assertEqual(sum(ns["f"](i) for i in range(4)), 6)
+        self.rt._at_exit()
+        self.assertEqual(sys.monitoring.get_local_events(tool, code), ev.PY_START | ev.PY_RETURN)
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (2, 8, 5))
+
     def test_not_while_a_call_written_in_full_is_under_way(self):
         # r's first two calls (written in full) are under way through its
         # recursion: its later calls are timed, and the points of the two

@@ -2087,37 +2087,46 @@ def _count_only(info, current_frames=sys._current_frames):
     runtime.max_timed_calls_per_function of its calls over
     max_spans_per_function have been timed: True when done. Not while
     another call of it is under way in any thread (a recursive function's):
-    one written in full must still write its points, and the PY_RETURN of
-    a call only counted would be taken for a timed one's. It is tried again
-    after a sixteenth of those calls more.
+    one written in full must still write its points, and its PY_RETURN must
+    still come. It is tried again after a sixteenth of those calls more.
 
-    A call only counted costs its PY_START and PY_RETURN callbacks and
-    little else: it is not timed, has no span, and is not current, so what
-    it calls has its caller's span as parent. Its points write nothing (as
-    in any call over the limit): the lines of the function's own code are
-    in its module's _ql, which they look at. It is counted when it fails
-    (by its PY_UNWIND, _unwind_untimed), and is never written."""
+    A call only counted costs its PY_START callback and little else: its
+    function's PY_RETURN is no longer watched, it is not timed, has no span,
+    and is not current, so what it calls has its caller's span as parent.
+    Its points write nothing (as in any call over the limit): the lines of
+    the function's own code are in its module's _ql, which they look at. It
+    is counted when it fails (by its PY_UNWIND, which is global:
+    _unwind_untimed), and is never written."""
     code = info.code
-    if code is None:
+    tool = _M.tool
+    if code is None or not tool:
         return False
     try:
-        starting = _getframe(2)  # (_mon_start's caller: the call starting)
-        for f in current_frames().values():
-            while f is not None:
-                if f.f_code is code and f is not starting:
-                    info.untimed_from = info.calls + (info.cfg.max_timed >> 4)
-                    return False
-                f = f.f_back
         quiet = _quiet_lines(code, info.line)
         ql = info.mod._ql
         if any(line in ql for line in quiet):
             raise ValueError("lines taken")  # (cannot be: each line is one code's)
-        ql.update(quiet)
+        starting = _getframe(2)  # (_mon_start's caller: the call starting)
+        # Counting first, then one snapshot of every thread's stack: a call
+        # that another thread starts in between is only counted, and one
+        # already under way is in the snapshot.
+        info.counting = True
+        frames = current_frames()
+        for f in frames.values():
+            while f is not None:
+                if f.f_code is code and f is not starting:
+                    info.counting = False
+                    info.untimed_from = info.calls + (info.cfg.max_timed >> 4)
+                    return False
+                f = f.f_back
+        frames = f = None
+        _mon.set_local_events(tool, code, _mon.events.PY_START)
     except Exception:
+        info.counting = False
         info.untimed_from = _NEVER  # (timed, as before)
         return False
+    ql.update(quiet)
     info.quiet = quiet
-    info.counting = True
     _M.counting += 1
     _OMITTED[info] = None
     return True
@@ -2156,6 +2165,8 @@ def _quiet_at(ql, line, getframe=_getframe, none=_NO):
 def _stop_counting(info):
     """Undo _count_only (a forked child counts afresh)."""
     info.counting = False
+    if _M.tool and info.code is not None:
+        _mon_watch(_M.tool, info.code)
     ql = info.mod._ql
     for line in info.quiet:
         ql.pop(line, None)
