@@ -69,7 +69,7 @@ runtime:
   # Python on CPython 3.12+: of the calls not recorded in full, how many per
   # function and process are timed (their durations and the slowest); later
   # ones are only counted, for less than half their cost. 0: every one.
-  max_timed_calls_per_function: 0
+  max_timed_calls_per_function: 10000
   # The trace file stops growing at about this many megabytes (10^6 bytes),
   # with a last "truncated" line; 0: no limit. A test suite that calls a
   # function millions of times would otherwise fill the disk.
@@ -484,7 +484,7 @@ impl Default for Runtime {
             max_spans_per_function: 200,
             max_failures_per_function: 100,
             slowest_calls: 5,
-            max_timed_calls_per_function: 0,
+            max_timed_calls_per_function: 10_000,
             max_trace_mb: 1000,
         }
     }

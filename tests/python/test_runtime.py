@@ -2596,6 +2596,23 @@ def with_lines(src):
 
 
 @unittest.skipUnless(MONITORING, "calls are only counted on CPython 3.12+ (sys.monitoring)")
+class TestDefaultTimedCalls(RuntimeCase):
+    # By default a function's first 10,000 calls over max_spans_per_function
+    # (200) are timed, and later ones only counted: timing each of millions
+    # of calls took parsers' suites past four times their time.
+
+    def test_the_calls_after_ten_thousand_timed_are_only_counted(self):
+        ns = {"_ct": self.ct}
+        exec(compile("def f(i):\n    return i\nf = _ct.fn(1)(f)\n", "pkg/mod.py", "exec"), ns)
+        f = ns["f"]
+        for i in range(10_300):
+            f(i)
+        self.rt._at_exit()
+        (c,) = self.events("calls")
+        self.assertEqual((c["recorded"], c["omitted"], c["omitted_untimed"]), (200, 10_100, 100))
+
+
+@unittest.skipUnless(MONITORING, "calls are only counted on CPython 3.12+ (sys.monitoring)")
 class TestCallsOnlyCounted(RuntimeCase):
     # runtime.max_timed_calls_per_function: past max_spans_per_function and
     # that many timed calls, a function's calls are only counted (see

@@ -475,7 +475,7 @@ class _Config(object):
         self.slowest = count("slowest_calls", 5)
         self.max_calls = count("max_spans_per_function", 200)  # 0: no limit
         self.max_fail = count("max_failures_per_function", 100) or _NEVER  # 0: no limit
-        self.max_timed = count("max_timed_calls_per_function", 0)  # 0: no limit (see _count_only)
+        self.max_timed = count("max_timed_calls_per_function", 10000)  # 0: no limit (see _count_only)
         self.max_bytes = count("max_trace_bytes", 1000000000)
         self.full = d.get("repr", "safe") == "full"
         pats = d.get("redact", _DEFAULT_REDACT)
@@ -2157,7 +2157,10 @@ def _quiet_lines(code, def_line):
 def _quiet_at(ql, line, getframe=_getframe, none=_NO):
     """True when the point at `line`, in a module whose _ql is `ql`, runs in
     a call only counted (see _count_only). The point's caller is two frames
-    up."""
+    up, looked at only on a line shared with nested code: _in_undriven's
+    check of the frame at every point cost a call only counted, with five
+    points, half as much again (1.5 µs to 2.3 µs on CPython 3.13: the
+    frame object is made for it)."""
     c = ql.get(line, none)
     return c is None or (c is not none and getframe(2).f_code is c)
 
