@@ -22,6 +22,10 @@ pub const PYTHON_FILE_NAME: &str = "_ctinject.py";
 /// every `*.py` of its package (parso parses its own source) does not read
 /// 145 KB that are not the package's.
 pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py.txt";
+/// The names earlier versions gave the Python runtime. One may be left in a
+/// tree by `--in-place` or an applied patch: it is never instrumented as if
+/// it were the user's code.
+pub const PYTHON_EARLIER_RUNTIME_FILE_NAMES: &[&str] = &["_ctinject_runtime.py"];
 
 /// The JavaScript runtime, one CommonJS file at the root of the output,
 /// which CommonJS files `require` and ES modules `import`.

@@ -137,6 +137,28 @@ fn running_on_the_output_changes_nothing() {
     );
 }
 
+/// The runtime was `_ctinject_runtime.py` until TEMPLATE_VERSION 5: one left
+/// in the tree by an earlier `--in-place` or patch is not the user's code.
+#[test]
+fn a_runtime_an_earlier_version_left_is_not_instrumented() {
+    let old = "# _ctinject_runtime.py: the ctinject telemetry runtime for Python.\n\
+               def Module(file):\n    x = 1\n    return x\n";
+    let t = tree(&[
+        ("p/pkg/__init__.py", ""),
+        ("p/pkg/m.py", MOD),
+        ("p/pkg/_ctinject_runtime.py", old),
+    ]);
+    ok(&ctinject(t.path(), &["p", "--out", "o"]));
+    let o = t.path().join("o/pkg");
+    assert_eq!(
+        std::fs::read_to_string(o.join("_ctinject_runtime.py")).unwrap(),
+        old
+    );
+    assert!(std::fs::read_to_string(o.join("m.py"))
+        .unwrap()
+        .contains("_ct.fn("));
+}
+
 #[test]
 fn output_is_deterministic() {
     let t = tree(&[
