@@ -2102,10 +2102,6 @@ def _count_only(info, current_frames=sys._current_frames):
     if code is None or not tool:
         return False
     try:
-        quiet = _quiet_lines(code, info.line)
-        ql = info.mod._ql
-        if any(line in ql for line in quiet):
-            raise ValueError("lines taken")  # (cannot be: each line is one code's)
         starting = _getframe(2)  # (_mon_start's caller: the call starting)
         # Counting first, then one snapshot of every thread's stack: a call
         # that another thread starts in between is only counted, and one
@@ -2120,6 +2116,11 @@ def _count_only(info, current_frames=sys._current_frames):
                     return False
                 f = f.f_back
         frames = f = None
+        # (only now: a recursive function is tried again and again)
+        quiet = _quiet_lines(code, info.line)
+        ql = info.mod._ql
+        if any(line in ql for line in quiet):
+            raise ValueError("lines taken")  # (cannot be: each line is one code's)
         _mon.set_local_events(tool, code, _mon.events.PY_START)
     except Exception:
         info.counting = False
