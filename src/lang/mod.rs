@@ -136,17 +136,13 @@ pub fn by_name(name: &str) -> Option<&'static dyn Language> {
     all().into_iter().find(|l| l.name() == name)
 }
 
-/// The runtime file names of every language, and the names earlier
-/// versions gave them: never instrumented.
+/// The runtime file names of every language (see [`Spec::names`]).
+///
+/// [`Spec::names`]: crate::runtime::Spec::names
 pub fn runtime_file_names() -> Vec<&'static str> {
     all()
         .into_iter()
         .flat_map(|l| l.runtime().names())
-        .chain(
-            crate::runtime::PYTHON_EARLIER_RUNTIME_FILE_NAMES
-                .iter()
-                .copied(),
-        )
         .collect()
 }
 

@@ -15,17 +15,14 @@ pub const TEMPLATE_VERSION: u32 = 5;
 /// package): a small shim that loads the runtime once per process under a
 /// module name of its own, so the runtime is never part of the user's package.
 pub const PYTHON_FILE_NAME: &str = "_ctinject.py";
-/// The Python runtime itself, beside the shim. Not a `.py` file: the shim
-/// loads it by path, and to the package it is not a module, so a walk of the
-/// package's modules (`pkgutil.walk_packages`, an "every module imports"
-/// test) does not load a second copy of it, and a test that reads or lints
-/// every `*.py` of its package (parso parses its own source) does not read
-/// 145 KB that are not the package's.
+/// The Python runtime itself, beside the shim (`_ctinject_runtime.py` until
+/// TEMPLATE_VERSION 5). Not a `.py` file: the shim loads it by path, and to
+/// the package it is not a module, so a walk of the package's modules
+/// (`pkgutil.walk_packages`, an "every module imports" test) does not load a
+/// second copy of it, and a test that reads or lints every `*.py` of its
+/// package (parso parses its own source) does not read 145 KB that are not
+/// the package's.
 pub const PYTHON_RUNTIME_FILE_NAME: &str = "_ctinject_runtime.py.txt";
-/// The names earlier versions gave the Python runtime. One may be left in a
-/// tree by `--in-place` or an applied patch: it is never instrumented as if
-/// it were the user's code.
-pub const PYTHON_EARLIER_RUNTIME_FILE_NAMES: &[&str] = &["_ctinject_runtime.py"];
 
 /// The JavaScript runtime, one CommonJS file at the root of the output,
 /// which CommonJS files `require` and ES modules `import`.
@@ -68,13 +65,20 @@ impl RuntimeFile {
 /// A language's runtime: the files every runtime folder gets.
 pub struct Spec {
     pub files: &'static [RuntimeFile],
+    /// Names that earlier versions gave runtime files. One may be left in a
+    /// tree by `--in-place` or an applied patch: it is not the user's code.
+    pub earlier_names: &'static [&'static str],
 }
 
 impl Spec {
-    /// The names of the runtime files: never instrumented, and refused as
-    /// output names when a user's file of that name is in the way.
+    /// The names of the runtime files, and those of earlier versions: never
+    /// instrumented, and refused as output names when a user's file of that
+    /// name is in the way.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.files.iter().map(|f| f.name)
+        self.files
+            .iter()
+            .map(|f| f.name)
+            .chain(self.earlier_names.iter().copied())
     }
 
     /// The files to write into each runtime folder, by name, with the
@@ -124,6 +128,7 @@ pub static PYTHON: Spec = Spec {
             transform: None,
         },
     ],
+    earlier_names: &["_ctinject_runtime.py"],
 };
 
 /// JavaScript's runtime, with the configuration baked in.
@@ -134,6 +139,7 @@ pub static JAVASCRIPT: Spec = Spec {
         config_line: Some(NODE_CONFIG_LINE),
         transform: None,
     }],
+    earlier_names: &[],
 };
 
 /// TypeScript's runtime, with the configuration baked in: ES module syntax
@@ -146,6 +152,7 @@ pub static TYPESCRIPT: Spec = Spec {
         config_line: Some(NODE_CONFIG_LINE),
         transform: None,
     }],
+    earlier_names: &[],
 };
 
 /// TypeScript's runtime for a folder whose files are all written for
@@ -158,6 +165,7 @@ pub static TYPESCRIPT_COMMONJS: Spec = Spec {
         config_line: Some(NODE_CONFIG_LINE),
         transform: Some(typescript_commonjs),
     }],
+    earlier_names: &[],
 };
 
 /// Go's runtime package, with the configuration baked in: the runtime,
@@ -179,6 +187,7 @@ pub static GO: Spec = Spec {
         RuntimeFile::verbatim("ctinject_getg_arm64.s", include_str!("go/getg_arm64.s")),
         RuntimeFile::verbatim("ctinject_getg_other.go", include_str!("go/getg_other.go")),
     ],
+    earlier_names: &[],
 };
 
 /// The configuration line of the JavaScript and TypeScript runtimes.
