@@ -522,10 +522,13 @@ module CtInject
       fs
     end
 
+    # One read and one write of @next_id with no call between them (see the
+    # header), and the value returned is the one written: it read @next_id
+    # again after a branch, where another thread could have taken the next
+    # id, and two spans got one id. It starts below 2**62 (new_ids), so it
+    # never reaches 2**64 and never wraps to 0.
     def new_id
-      @next_id = (@next_id + 1) & 0xffff_ffff_ffff_ffff
-      @next_id = 1 if @next_id == 0
-      @next_id
+      @next_id += 1
     end
 
     def trace_of(id)
